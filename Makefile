@@ -1,0 +1,44 @@
+# metrics workbook: `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PERIOD ?=
+DATA   ?= data/demo
+
+.DEFAULT_GOAL := help
+.PHONY: help install report test test-fast golden demo-data validate metrics clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# rfc3987-syntax (pulled in by some jupyter-events installs) costs ~5 s on every papermill import
+	@# and nothing here needs it; see ../shared/ENGINE-NOTES.md
+	@$(BIN)/python -m pip uninstall --quiet -y rfc3987-syntax >/dev/null 2>&1 || true
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the package with its dev extras (when missing or stale)
+
+report: $(STAMP) ## render the reports for the demo data's default period into reports/
+	$(BIN)/python -m metrics_lib validate --data $(DATA)
+	$(BIN)/python -m metrics_lib metrics --data $(DATA) $(if $(PERIOD),--period $(PERIOD),)
+
+test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks)
+	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --doctest-modules metrics_lib
+
+demo-data: $(STAMP) ## regenerate the committed demo data under data/demo
+	$(BIN)/python -m metrics_lib demo-data --customers 4000 --seed 7 --out data/demo
+
+validate: $(STAMP) ## check DATA (default data/demo) against the data contract
+	$(BIN)/python -m metrics_lib validate --data $(DATA)
+
+metrics: $(STAMP) ## print the headline metrics of PERIOD for DATA
+	$(BIN)/python -m metrics_lib metrics --data $(DATA) $(if $(PERIOD),--period $(PERIOD),)
+
+clean: ## remove generated reports and caches (keeps .venv)
+	rm -rf reports/*/ reports/index.html .pytest_cache .hypothesis
