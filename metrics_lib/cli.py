@@ -1,0 +1,125 @@
+"""Command line: ``python -m metrics_lib <command>`` (also installed as ``metrics-lib``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from .errors import WorkbookError
+
+__all__ = ["main", "build_parser"]
+
+
+def _progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def _source(args):
+    from .source import DataSource
+
+    return DataSource(
+        Path(args.data).resolve() if args.data else None,
+        mapping=args.mapping,
+        on_invalid=getattr(args, "on_invalid", "strict"),
+    )
+
+
+def cmd_demo_data(args) -> int:
+    from .demo import write_demo_data
+
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    print(f"Generating demo data: {args.customers:,} customers, seed {args.seed} -> {out}", file=sys.stderr)
+    rows = write_demo_data(out, customers=args.customers, seed=args.seed, progress=_progress)
+    for table, n in rows.items():
+        print(f"{table:<18} {n:>12,} rows")
+    print(f"done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    src = _source(args)
+    report = src.validate()
+    print(report.to_text())
+    return 0 if report.ok else 1
+
+
+def cmd_metrics(args) -> int:
+    from .scorecard import headline_metrics, format_table, to_json
+
+    src = _source(args)
+    period = args.period or src.default_period().label
+    result = headline_metrics(src, period, targets=args.targets, segment=args.segment)
+    print(to_json(result) if args.format == "json" else format_table(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metrics-lib",
+        description="Customer-centric sales metrics from your own data: validate a data source, "
+        "generate demo data, compute a period's metrics and render the report notebooks.",
+        epilog="Add --debug to any command to see the Python traceback of an error.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def data_args(p):
+        p.add_argument("--data", metavar="SRC", help="folder of CSV/Parquet files or a .duckdb file "
+                       "(default: the bundled demo data)")
+        p.add_argument("--mapping", metavar="FILE", help="YAML file renaming your columns to the contract's "
+                       "(default: mapping.yml beside the data, if present)")
+
+    p = sub.add_parser("demo-data", help="generate the fictional demo company's tables as Parquet",
+                       description="Generate every table of the data contract for a fictional B2B company, "
+                       "deterministically for a seed, with the planted effects documented in DemoEffects.")
+    p.add_argument("--customers", type=int, default=4000, metavar="N", help="number of customers (default 4000)")
+    p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the Parquet files into")
+    p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("validate", help="check a data source against the contract and summarise it",
+                       description="Print rows per table, date ranges and every contract problem found. "
+                       "Exit code 1 when a problem was found.")
+    data_args(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("metrics", help="print every headline metric of a period",
+                       description="Compute every headline metric for one period, with its numerator, "
+                       "denominator, sample size, interval and status against the targets.")
+    data_args(p)
+    p.add_argument("--period", metavar="P", help="2025-03, 2025-Q1 or 2025 (default: the source's default period)")
+    p.add_argument("--format", choices=("json", "table"), default="table")
+    p.add_argument("--targets", metavar="FILE", help="targets YAML (default: targets.yml beside the data)")
+    p.add_argument("--segment", metavar="NAME", help="only customers of this segment")
+    p.set_defaults(func=cmd_metrics)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except WorkbookError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an unexpected failure: say so plainly, traceback on --debug
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(f"error: unexpected {type(exc).__name__}: {exc}\n(run again with --debug for the traceback)",
+                  file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
