@@ -336,7 +336,8 @@ def campaign_summary(scope: Scope) -> pd.DataFrame:
     wide = wide.reset_index()
     for grp in ("treatment", "control"):
         for val in ("members", "converted", "revenue"):
-            wide.setdefault(f"{grp}_{val}", 0)
+            if f"{grp}_{val}" not in wide.columns:
+                wide[f"{grp}_{val}"] = 0
     return wide
 
 
@@ -364,15 +365,16 @@ def health_components(scope: Scope, *, support_window_days: int = 90) -> pd.Data
         n = s.filter((s.survey == "nps") & (s.response_date <= end))
         latest = n.group_by("customer_id").aggregate(last=n.response_date.max())
         nl = n.join(latest, [n.customer_id == latest.customer_id, n.response_date == latest.last])
-        scores = nl.group_by(nl.customer_id).aggregate(score=nl.score.mean()).execute()
+        scores = nl.group_by(nl.customer_id).aggregate(score=nl.score.cast("float64").mean()).execute()
         frame = frame.merge(scores, on="customer_id", how="left")
         frame["nps"] = (frame.pop("score") / 10.0).fillna(0.5)
     if scope.has("tickets"):
         t = scope.table("tickets")
         recent = t.filter((t.opened_at > end - timedelta(days=support_window_days)) & (t.opened_at < scope.next_start))
         load = recent.group_by("customer_id").aggregate(
-            tickets=recent.count(), first=(recent.contacts_to_resolve == 1).cast("int64").sum(),
-            resolved=recent.contacts_to_resolve.notnull().cast("int64").sum(),
+            tickets=recent.count().cast("float64"),
+            first=(recent.contacts_to_resolve == 1).cast("float64").sum(),
+            resolved=recent.contacts_to_resolve.notnull().cast("float64").sum(),
         ).execute()
         frame = frame.merge(load, on="customer_id", how="left")
         tickets = frame.pop("tickets").fillna(0)

@@ -29,13 +29,8 @@ import pandas as pd
 import pytest
 
 from metrics_lib import aggregate as agg
+from metrics_lib.scorecard import headline_metrics
 from metrics_lib.source import DataSource
-
-
-def headline_metrics(*args, **kwargs):
-    from metrics_lib.scorecard import headline_metrics as compute
-
-    return compute(*args, **kwargs)
 
 CUSTOMERS = [
     ("C1", "2024-01-10", "organic", "SMB", ""),
@@ -123,6 +118,10 @@ def test_headline_metrics_from_a_plain_transaction_log(log_source):
     assert m["new_customers"]["value"] == 2
     assert m["referral_rate"]["value"] == pytest.approx(0.5)
     assert m["active_customers"]["value"] == 3
+    # margin CLV: 46 per purchase x (5 purchases / 3 customers per 90 days, x 365/90 a year)
+    # x 1 / annual churn (quarterly 2/3 converted: 1 - (1/3)^(365/90)) x margin 150/230
+    expected_clv = 46 * (5 / 3 * 365 / 90) / (1 - (1 / 3) ** (365 / 90)) * 150 / 230
+    assert m["clv"]["value"] == pytest.approx(expected_clv)
     # tables this source lacks: present, null, with the reason
     assert m["nps"]["value"] is None and "surveys" in m["nps"]["reason"]
     assert m["nps"]["status"] == "skipped"
