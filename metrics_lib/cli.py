@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 import traceback
 from pathlib import Path
 
 from .errors import WorkbookError
+
+DEFAULT_TARGETS = Path(__file__).with_name("default_targets.yml")
 
 __all__ = ["main", "build_parser"]
 
@@ -34,6 +37,9 @@ def cmd_demo_data(args) -> int:
     t0 = time.perf_counter()
     print(f"Generating demo data: {args.customers:,} customers, seed {args.seed} -> {out}", file=sys.stderr)
     rows = write_demo_data(out, customers=args.customers, seed=args.seed, progress=_progress)
+    targets = out / "targets.yml"
+    if not targets.exists():
+        shutil.copyfile(DEFAULT_TARGETS, targets)
     for table, n in rows.items():
         print(f"{table:<18} {n:>12,} rows")
     print(f"done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
@@ -67,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    def debug_arg(p):
+        # also accepted after the command (`validate --data X --debug`); SUPPRESS keeps the value
+        # given before the command when it is absent here
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show full tracebacks on errors")
+
     def data_args(p):
         p.add_argument("--data", metavar="SRC", help="folder of CSV/Parquet files or a .duckdb file "
                        "(default: the bundled demo data)")
@@ -79,12 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=int, default=4000, metavar="N", help="number of customers (default 4000)")
     p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the Parquet files into")
+    debug_arg(p)
     p.set_defaults(func=cmd_demo_data)
 
     p = sub.add_parser("validate", help="check a data source against the contract and summarise it",
                        description="Print rows per table, date ranges and every contract problem found. "
                        "Exit code 1 when a problem was found.")
     data_args(p)
+    debug_arg(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("metrics", help="print every headline metric of a period",
@@ -95,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("json", "table"), default="table")
     p.add_argument("--targets", metavar="FILE", help="targets YAML (default: targets.yml beside the data)")
     p.add_argument("--segment", metavar="NAME", help="only customers of this segment")
+    debug_arg(p)
     p.set_defaults(func=cmd_metrics)
     return parser
 

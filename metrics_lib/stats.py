@@ -42,7 +42,10 @@ def wilson_interval(successes: float, n: float, *, confidence_level: float = 0.9
     if n <= 0:
         return ConfidenceInterval(NAN, NAN, level, "wilson")
     low, high = proportion_confint(successes, n, alpha=1 - level, method="wilson")
-    return ConfidenceInterval(float(low), float(high), level, "wilson")
+    # Rounding can leave the bound a hair inside the share at 0 or n successes (3.5e-18 for 0 of
+    # 100); the Wilson interval always contains the observed share, so clamp to it.
+    share = successes / n
+    return ConfidenceInterval(min(float(low), share), max(float(high), share), level, "wilson")
 
 
 def rate_result(
