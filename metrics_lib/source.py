@@ -259,6 +259,7 @@ class DataSource:
         self._problems: dict[str, list[Problem]] = {}
         self.rejected: dict[str, pd.DataFrame] = {}
         self._con = None
+        self._tables: dict = {}
 
     # -- discovery -------------------------------------------------------------------------
     def _locate(self) -> dict[str, Location]:
@@ -428,7 +429,9 @@ class DataSource:
         raw.columns = [str(c).strip() for c in raw.columns]
         for name in spec.required_columns:
             if name not in raw.columns:
-                close = difflib.get_close_matches(name, list(raw.columns), n=1, cutoff=0.5)
+                # a column the contract already names (`survey` for `score`) is not a candidate
+                others = [c for c in raw.columns if c not in spec.column_names]
+                close = difflib.get_close_matches(name, others, n=1, cutoff=0.5)
                 hint = f"the closest column is `{close[0]}`: rename it or map it " if close else "add it or map one "
                 problems.append(Problem(
                     table, f"required column `{name}` is missing",
@@ -451,9 +454,8 @@ class DataSource:
             else:
                 df[col.name] = pd.Series(pd.NA if col.kind in ("id", "str", "int", "bool") else None,
                                          index=df.index, dtype=C.pandas_dtype(col.kind))
-        if problems:
-            return df, problems
-        problems += _pandera_problems(table, where, spec, df, self.config.options, labeler)
+        unparsed = sorted({r for p in problems for r in p.rows})
+        problems += _pandera_problems(table, where, spec, df.drop(index=unparsed), self.config.options, labeler)
         return df, problems
 
     def _quarantine(self, table: str, df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
@@ -539,10 +541,11 @@ class DataSource:
 
     def table(self, name: str):
         """The validated table as an Ibis expression on the engine."""
-        con = self.con
-        if name not in con.list_tables():
-            con.create_table(name, self.frame(name))
-        return con.table(name)
+        if name not in self._tables:
+            con = self.con
+            con.create_table(name, self.frame(name), overwrite=True)
+            self._tables[name] = con.table(name)
+        return self._tables[name]
 
     # -- facts about the data ----------------------------------------------------------------
     def last_date(self) -> date | None:
@@ -606,11 +609,14 @@ def _row_labeler(fmt: str):
     return lambda i: f"row {i + 1}"
 
 
-def _problem_from_rows(table, where, column, rule, fix, values: pd.Series, labeler, rows=None) -> Problem:
+def _problem_from_rows(table, where, column, rule, fix, values: pd.Series, labeler, rows=None,
+                       formatted: bool = False) -> Problem:
+    """A problem for ``rows``; ``formatted`` values are already text (``col=value, ...``), shown whole."""
     if rows is None:
         rows = values.index
     rows = list(rows)
-    examples = tuple((labeler(i), _show(values.loc[i])) for i in rows[:MAX_EXAMPLES])
+    show = str if formatted else _show
+    examples = tuple((labeler(i), show(values.loc[i])) for i in rows[:MAX_EXAMPLES])
     return Problem(table, rule, fix, file=where, column=column, count=len(rows), examples=examples,
                    rows=tuple(int(i) for i in rows))
 
@@ -622,6 +628,10 @@ def _show(v) -> str:
         return v.strftime("%Y-%m-%d %H:%M:%S").removesuffix(" 00:00:00")
     text = repr(v) if isinstance(v, str) else str(v)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _show_fields(row: pd.Series) -> str:
+    return ", ".join(f"{c}={_show(v)}" for c, v in row.items())
 
 
 # -- parsing -------------------------------------------------------------------------------
@@ -722,6 +732,7 @@ def _pandera_problems(table, where, spec: C.TableSpec, df: pd.DataFrame, options
         fc = exc.failure_cases
     problems = []
     rules = {r.name: r for r in spec.rules}
+    key_reported = False
     for (context, column, check), group in fc.groupby(["schema_context", "column", "check"], sort=False, dropna=False):
         rows = pd.Index(sorted({int(i) for i in group["index"].dropna()}))
         check = str(check)
@@ -731,20 +742,25 @@ def _pandera_problems(table, where, spec: C.TableSpec, df: pd.DataFrame, options
                 continue  # pandera lists a wide check once per column; report it once
             shown = df.loc[rows, list(rule.columns)]
             key = spec.key[0] if spec.key else None
-            values = shown.apply(lambda r: ", ".join(f"{c}={_show(r[c])}" for c in rule.columns), axis=1)
+            values = shown.apply(_show_fields, axis=1)
             if key and key not in rule.columns:
                 values = df.loc[rows, key].map(lambda k: f"{key}={_show(k)}") + ", " + values
             problems.append(_problem_from_rows(table, where, None, f"rule broken: {rule.name}", rule.fix,
-                                               pd.Series(values.values, index=rows), labeler, rows=rows))
+                                               pd.Series(values.values, index=rows), labeler, rows=rows,
+                                               formatted=True))
             continue
         if context == "DataFrameSchema" and check.startswith("multiple_fields_uniqueness"):
+            if key_reported:
+                continue  # pandera lists the key check once per key column; report it once
+            key_reported = True
             keycols = list(spec.key)
             dup = df.duplicated(keycols, keep=False)
             rows = dup[dup].index
-            values = df.loc[rows, keycols].astype(str).agg(", ".join, axis=1)
+            values = df.loc[rows, keycols].apply(_show_fields, axis=1)
             problems.append(_problem_from_rows(
                 table, where, None, f"duplicate key ({', '.join(keycols)})",
-                "each key may appear once: remove the duplicate rows", values, labeler, rows=rows))
+                "each key may appear once: remove the duplicate rows", values, labeler, rows=rows,
+                formatted=True))
             continue
         col = spec.column(column) if column in spec.column_names else None
         rule, fix = _describe_check(check, col)

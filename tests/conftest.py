@@ -1,0 +1,149 @@
+"""Shared helpers: a tiny valid data source written from Python dicts, and figure clean-up.
+
+``valid_tables()`` is the whole source as ``{table: [row dict, ...]}``; row ``i`` of a table is
+line ``i + 2`` of its CSV file (line 1 is the header). ``make_source`` writes such tables into a
+fresh folder under ``tmp_path``, optionally after changing a few cells, so a test breaks exactly
+one rule and states it in one line.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import itertools
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+_VALID: dict[str, list[dict[str, str]]] = {
+    "customers": [
+        {"customer_id": "C1", "signup_date": "2025-01-05", "acquisition_channel": "web",
+         "segment": "smb", "region": "north", "referred_by": ""},
+        {"customer_id": "C2", "signup_date": "2025-01-20", "acquisition_channel": "referral",
+         "segment": "smb", "region": "south", "referred_by": "C1"},
+        {"customer_id": "C3", "signup_date": "2025-02-11", "acquisition_channel": "ads",
+         "segment": "enterprise", "region": "north", "referred_by": ""},
+        {"customer_id": "C4", "signup_date": "2025-03-02", "acquisition_channel": "web",
+         "segment": "mid", "region": "east", "referred_by": ""},
+    ],
+    "orders": [
+        {"order_id": "O1", "customer_id": "C1", "order_date": "2025-01-06", "revenue": "120.00",
+         "cost": "40.00", "order_type": "new"},
+        {"order_id": "O2", "customer_id": "C1", "order_date": "2025-02-10", "revenue": "80.50",
+         "cost": "30.00", "order_type": "repeat"},
+        {"order_id": "O3", "customer_id": "C2", "order_date": "2025-01-21", "revenue": "200",
+         "cost": "", "order_type": "new"},
+        {"order_id": "O4", "customer_id": "C3", "order_date": "2025-03-15", "revenue": "950.25",
+         "cost": "300", "order_type": "upsell"},
+    ],
+    "surveys": [
+        {"response_id": "S1", "customer_id": "C1", "response_date": "2025-02-01", "survey": "nps",
+         "score": "9", "touchpoint": "onboarding", "comment": "quick setup"},
+        {"response_id": "S2", "customer_id": "C2", "response_date": "2025-02-03", "survey": "nps",
+         "score": "6", "touchpoint": "onboarding", "comment": ""},
+        {"response_id": "S3", "customer_id": "C3", "response_date": "2025-03-20", "survey": "csat",
+         "score": "4", "touchpoint": "support", "comment": ""},
+        {"response_id": "S4", "customer_id": "C1", "response_date": "2025-03-22", "survey": "ces",
+         "score": "2", "touchpoint": "support", "comment": "easy"},
+    ],
+    "deals": [
+        {"deal_id": "D1", "customer_id": "C1", "owner": "ana", "team": "east", "source": "inbound",
+         "created_date": "2024-12-10", "closed_date": "2025-01-05", "outcome": "won",
+         "amount": "120", "deal_type": "new_business"},
+        {"deal_id": "D2", "customer_id": "", "owner": "ben", "team": "west", "source": "outbound",
+         "created_date": "2025-01-15", "closed_date": "2025-02-01", "outcome": "lost",
+         "amount": "500", "deal_type": "new_business"},
+        {"deal_id": "D3", "customer_id": "C3", "owner": "ana", "team": "east", "source": "inbound",
+         "created_date": "2025-03-01", "closed_date": "", "outcome": "open",
+         "amount": "", "deal_type": "upsell"},
+    ],
+    "tickets": [
+        {"ticket_id": "T1", "customer_id": "C1", "opened_at": "2025-02-02 09:00:00",
+         "first_response_at": "2025-02-02 09:30:00", "resolved_at": "2025-02-02 12:00:00",
+         "contacts_to_resolve": "1", "channel": "email"},
+        {"ticket_id": "T2", "customer_id": "C2", "opened_at": "2025-02-05 14:00:00",
+         "first_response_at": "2025-02-06 08:00:00", "resolved_at": "2025-02-07 10:00:00",
+         "contacts_to_resolve": "3", "channel": "phone"},
+        {"ticket_id": "T3", "customer_id": "C3", "opened_at": "2025-03-10 11:15:00",
+         "first_response_at": "", "resolved_at": "", "contacts_to_resolve": "", "channel": "chat"},
+    ],
+    "subscriptions": [
+        {"subscription_id": "SUB1", "customer_id": "C1", "plan": "basic", "start_date": "2025-01-05",
+         "end_date": "2026-01-04", "cancelled_date": "", "mrr": "10", "renewed_from": ""},
+        {"subscription_id": "SUB2", "customer_id": "C3", "plan": "pro", "start_date": "2025-02-11",
+         "end_date": "2026-02-10", "cancelled_date": "2025-03-01", "mrr": "99.5", "renewed_from": ""},
+    ],
+    "campaigns": [
+        {"campaign_id": "K1", "name": "spring mail", "channel": "email", "start_date": "2025-03-01",
+         "end_date": "2025-03-31", "cost": "300"},
+    ],
+    "campaign_members": [
+        {"campaign_id": "K1", "customer_id": "C1", "group": "treatment", "converted": "true",
+         "revenue": "80"},
+        {"campaign_id": "K1", "customer_id": "C2", "group": "treatment", "converted": "false",
+         "revenue": ""},
+        {"campaign_id": "K1", "customer_id": "C3", "group": "control", "converted": "false",
+         "revenue": ""},
+    ],
+}
+
+
+def valid_tables() -> dict[str, list[dict[str, str]]]:
+    """A fresh copy of the tiny valid source: ``{table: [row, ...]}``, every value as CSV text."""
+    return copy.deepcopy(_VALID)
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str] | None = None) -> Path:
+    """Write rows as a UTF-8 CSV file with ``\\n`` line ends; ``columns`` defaults to the first row's."""
+    columns = columns if columns is not None else list(rows[0])
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def write_source(folder: Path, tables: dict[str, list[dict[str, str]]]) -> Path:
+    """Write each table as ``<table>.csv`` into ``folder`` (created) and return the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for table, rows in tables.items():
+        write_csv(folder / f"{table}.csv", rows)
+    return folder
+
+
+@pytest.fixture
+def make_source(tmp_path):
+    """Write the valid source into a new folder, after optional changes, and return the folder.
+
+    ``make_source(set={("orders", 1, "revenue"): "-5"})`` changes one cell (row 1 is CSV line 3);
+    ``drop=("tickets",)`` leaves tables out; ``tables=`` replaces the whole content.
+    """
+    counter = itertools.count()
+
+    def make(tables=None, *, set=None, drop=()):
+        tables = valid_tables() if tables is None else tables
+        for (table, row, column), value in (set or {}).items():
+            tables[table][row][column] = value
+        for table in drop:
+            del tables[table]
+        return write_source(tmp_path / f"source{next(counter)}", tables)
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close every matplotlib figure a test left open.
+
+    matplotlib is imported only if the test imported pyplot; ``MPLBACKEND`` (set above) keeps it
+    on the non-interactive Agg backend.
+    """
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
