@@ -23,7 +23,7 @@ from . import advocacy, aggregate as agg, marketing, pipeline, retention, satisf
 from .errors import WorkbookError
 from .periods import parse_period
 from .results import NAN, ComparisonResult, MeanResult, MetricUndefinedWarning, NPSResult, RateResult, ValueResult
-from .stats import compare_means, compare_rates
+from .stats import compare_means, compare_rates, rate_result
 
 DEFAULT_TARGETS = Path(__file__).with_name("default_targets.yml")
 
@@ -86,7 +86,7 @@ def status_for(value: float, target: Target | None) -> str:
     gap = value - target.target if target.direction == "higher" else target.target - value
     if gap >= 0:
         return "on target"
-    return "near" if -gap <= target.near else "off"
+    return "near" if -gap <= target.near + 1e-9 * max(1.0, abs(target.target)) else "off"
 
 
 class PeriodData:
@@ -343,9 +343,11 @@ def _compare(h: Headline, cur, prev, dcur: PeriodData, dprev: PeriodData) -> Com
         return satisfaction.compare_nps(cur, prev)
     if isinstance(cur, RateResult) and isinstance(prev, RateResult):
         return compare_rates(cur, prev)
-    rate_cur, rate_prev = getattr(cur, "share", None), getattr(prev, "share", None)
-    if isinstance(rate_cur, RateResult) and isinstance(rate_prev, RateResult):
-        return compare_rates(rate_cur, rate_prev)
+    if h.unit == "share" and all(hasattr(r, "numerator") and hasattr(r, "denominator") for r in (cur, prev)):
+        # shares with their own result type (e.g. CSAT): the same two-proportion test
+        if cur.denominator > 0 and prev.denominator > 0:
+            return compare_rates(rate_result(cur.numerator, cur.denominator),
+                                 rate_result(prev.numerator, prev.denominator))
     if h.sample is not None:
         return compare_means(h.sample(dcur), h.sample(dprev))
     return None
@@ -451,8 +453,12 @@ def _clean(obj):
         return [_clean(v) for v in obj]
     if isinstance(obj, np.generic):
         obj = obj.item()
-    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
-        return None
+    if isinstance(obj, float):
+        if math.isnan(obj) or math.isinf(obj):
+            return None
+        # 12 significant digits: parallel floating-point sums differ in the last bits from run
+        # to run; rounding keeps two runs over the same data byte-identical
+        return float(f"{obj:.12g}")
     return obj
 
 
