@@ -20,13 +20,14 @@ Definitions fixed for every part of the workbook
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
 from .periods import Period, parse_period
 
 __all__ = [
+    "DateWindow",
     "Scope",
     "activity_counts",
     "orders_summary",
@@ -46,6 +47,34 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class DateWindow:
+    """Any run of days ``[start, next_start)``, usable wherever a calendar period is (before/after
+    comparisons around a date)."""
+
+    start: date
+    next_start: date
+
+    @property
+    def end(self) -> date:
+        return self.next_start - timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.next_start - self.start).days
+
+    @property
+    def months(self) -> int:
+        return max(1, round(self.days / 30.4375))
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+
+    def previous(self) -> "DateWindow":
+        return DateWindow(self.start - timedelta(days=self.days), self.start)
+
+
 def _ts(d) -> datetime:
     return datetime(d.year, d.month, d.day)
 
@@ -60,7 +89,8 @@ class Scope:
 
     @classmethod
     def of(cls, source, period, segment=None) -> "Scope":
-        return cls(source, parse_period(period), segment or None)
+        window = period if isinstance(period, DateWindow) else parse_period(period)
+        return cls(source, window, segment or None)
 
     @property
     def start(self) -> datetime:

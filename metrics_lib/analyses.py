@@ -1,0 +1,158 @@
+"""Cross-family analyses: do the strategy's signals move what matters?
+
+* :func:`nps_vs_churn`: churn in a period by the NPS group customers gave in the period before.
+* :func:`before_after`: the sales and service metrics before vs after a dated change (a CRM
+  roll-out), with tests, and a difference-in-differences against a segment that did not get it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from . import aggregate as agg
+from .errors import WorkbookError
+from .periods import parse_period
+from .results import NAN
+from .stats import compare_rates, rate_result
+
+__all__ = ["NPSChurn", "nps_vs_churn", "BeforeAfter", "before_after", "BEFORE_AFTER_METRICS"]
+
+_GROUPS = ("detractor", "passive", "promoter")
+
+
+@dataclass(frozen=True)
+class NPSChurn:
+    """Churn by NPS group; ``table`` has one row per group, ``comparison`` tests detractors
+    against promoters, and ``verdict`` says it in a sentence."""
+
+    period: str
+    table: pd.DataFrame
+    detractor_minus_promoter: float
+    p_value: float
+    verdict: str
+
+
+def _nps_group(score: pd.Series) -> pd.Series:
+    return pd.cut(score, bins=[-1, 6, 8, 10], labels=list(_GROUPS)).astype("string")
+
+
+def nps_vs_churn(source, period, *, segment=None, confidence_level: float = 0.95) -> NPSChurn:
+    """Churn during ``period`` of the customers active at its start, by the NPS group of their
+    latest answer in the previous period (customers who gave none are counted as "no answer").
+
+    The churn definition is the workbook's (subscriptions when present, else the inactivity window).
+    """
+    p = parse_period(period)
+    scope = agg.Scope.of(source, p, segment)
+    flags, _ = agg._active_flags(scope, scope.start - timedelta(days=1), scope.last_day)
+    active = flags.filter(flags.at_a).select("customer_id", "at_b").execute()
+    prev = agg.Scope.of(source, p.previous(), segment)
+    s = prev.table("surveys")
+    answers = s.filter(prev.during(s.response_date) & (s.survey == "nps")).select(
+        "customer_id", "response_date", "response_id", "score").execute()
+    latest = (answers.sort_values(["customer_id", "response_date", "response_id"])
+              .drop_duplicates("customer_id", keep="last"))
+    latest["group"] = _nps_group(latest["score"].astype(float))
+    frame = active.merge(latest[["customer_id", "group"]], on="customer_id", how="left")
+    frame["group"] = frame["group"].fillna("no answer")
+    rows, rates = [], {}
+    for group in (*_GROUPS, "no answer"):
+        sub = frame[frame["group"] == group]
+        lost = int((~sub["at_b"].astype(bool)).sum())
+        r = rate_result(lost, len(sub), what=f"churn of {group}s", confidence_level=confidence_level)
+        rates[group] = r
+        rows.append({"nps group": group, "customers": len(sub), "lost": lost, "churn rate": r.value,
+                     "ci_low": r.ci.low, "ci_high": r.ci.high})
+    table = pd.DataFrame(rows).set_index("nps group")
+    comp = compare_rates(rates["detractor"], rates["promoter"])
+    diff, pval = comp.value, comp.p_value
+    if math.isnan(diff):
+        verdict = "Not enough answers to compare detractors with promoters in this period."
+    else:
+        d, pr = rates["detractor"].value, rates["promoter"].value
+        more = "more" if diff > 0 else "less"
+        sure = ("a difference beyond noise" if comp.significant
+                else "a difference within noise: this data does not show that detractors churn differently")
+        verdict = (f"Detractors churned at {100 * d:.1f}% against {100 * pr:.1f}% for promoters "
+                   f"({more} by {abs(100 * diff):.1f} points; p={pval:.3g}): {sure}.")
+    return NPSChurn(p.label, table, diff, pval, verdict)
+
+
+#: Metric ids compared by :func:`before_after`.
+BEFORE_AFTER_METRICS = ("close_rate", "win_rate", "sales_cycle_days", "csat", "nps", "first_response_hours_median")
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    change_date: date
+    window_days: int
+    table: pd.DataFrame  # one row per metric: before, after, change, p_value, significant
+    did: pd.DataFrame | None  # difference-in-differences per metric, when a comparison segment is given
+
+
+def _window_metrics(source, window, segment, ids):
+    from .scorecard import HEADLINE, PeriodData, _safe
+
+    d = PeriodData(source, window, segment)
+    return d, {mid: _safe(HEADLINE[mid].compute, d) for mid in ids}
+
+
+def before_after(source, change_date=None, *, window_days: int = 365, segment=None,
+                 comparison_segment=None, ids=BEFORE_AFTER_METRICS) -> BeforeAfter:
+    """Each metric over the ``window_days`` before ``change_date`` against the same span after it.
+
+    ``change_date`` defaults to the source's ``strategy_change_date`` (``source.yml``). With
+    ``comparison_segment`` (a segment that did not get the change) the difference-in-differences
+    (treated change minus comparison change) is reported with a normal-approximation test.
+    """
+    from .scorecard import HEADLINE, _compare
+
+    if change_date is None:
+        change_date = source.config.strategy_change_date
+        if change_date is None:
+            raise WorkbookError("before_after needs a change date: pass change_date= or set "
+                                "`strategy_change_date` in the data source's source.yml")
+    change = pd.Timestamp(change_date).date()
+    unknown = [i for i in ids if i not in HEADLINE]
+    if unknown:
+        raise WorkbookError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(HEADLINE)}")
+    before_w = agg.DateWindow(change - timedelta(days=window_days), change)
+    after_w = agg.DateWindow(change, change + timedelta(days=window_days))
+
+    def side(seg):
+        db, rb = _window_metrics(source, before_w, seg, ids)
+        da, ra = _window_metrics(source, after_w, seg, ids)
+        rows = []
+        for mid in ids:
+            comp = _compare(HEADLINE[mid], ra[mid], rb[mid], da, db)
+            rows.append({"metric": mid, "before": rb[mid].value, "after": ra[mid].value,
+                         "change": ra[mid].value - rb[mid].value,
+                         "p_value": NAN if comp is None else comp.p_value,
+                         "significant": None if comp is None or math.isnan(comp.p_value) else comp.significant,
+                         "se": _se_of_change(comp)})
+        return pd.DataFrame(rows).set_index("metric")
+
+    treated = side(segment)
+    did = None
+    if comparison_segment:
+        control = side(comparison_segment)
+        diff = treated["change"] - control["change"]
+        se = np.sqrt(treated["se"] ** 2 + control["se"] ** 2)
+        z = diff / se
+        p = pd.Series(2 * sps.norm.sf(np.abs(z)), index=diff.index)
+        did = pd.DataFrame({"treated change": treated["change"], "comparison change": control["change"],
+                            "difference in differences": diff, "p_value": p})
+    return BeforeAfter(change, window_days, treated.drop(columns=["se"]), did)
+
+
+def _se_of_change(comp) -> float:
+    """Standard error of a change recovered from its test (|change| / |z|); NaN when unknown."""
+    if comp is None or math.isnan(comp.statistic) or comp.statistic == 0:
+        return NAN
+    return abs(comp.value / comp.statistic)
