@@ -4,10 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PERIOD ?=
+JOBS   ?=
 DATA   ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help install report test test-fast golden demo-data validate metrics clean
+.PHONY: help install report test golden demo-data validate metrics clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,9 +24,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the package with its dev extras (when missing or stale)
 
-report: $(STAMP) ## render the reports for the demo data's default period into reports/
-	$(BIN)/python -m metrics_lib validate --data $(DATA)
-	$(BIN)/python -m metrics_lib metrics --data $(DATA) $(if $(PERIOD),--period $(PERIOD),)
+report: $(STAMP) ## render the report notebooks for PERIOD (default: the data's default period) into reports/
+	$(BIN)/python -m metrics_lib run --data $(DATA) $(if $(PERIOD),--period $(PERIOD),) $(if $(JOBS),--jobs $(JOBS),)
 
 test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks)
 	$(BIN)/python -m pytest -q tests

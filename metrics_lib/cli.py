@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--segment", metavar="NAME", help="only customers of this segment")
     debug_arg(p)
     p.set_defaults(func=cmd_metrics)
+    from .report import add_run_parser
+
+    add_run_parser(sub)
     return parser
 
 
