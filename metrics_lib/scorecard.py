@@ -343,7 +343,8 @@ def _compare(h: Headline, cur, prev, dcur: PeriodData, dprev: PeriodData) -> Com
         return satisfaction.compare_nps(cur, prev)
     if isinstance(cur, RateResult) and isinstance(prev, RateResult):
         return compare_rates(cur, prev)
-    if h.unit == "share" and all(hasattr(r, "numerator") and hasattr(r, "denominator") for r in (cur, prev)):
+    counted = all(hasattr(r, "numerator") and not isinstance(r, ValueResult) for r in (cur, prev))
+    if h.unit == "share" and counted:
         # shares with their own result type (e.g. CSAT): the same two-proportion test
         if cur.denominator > 0 and prev.denominator > 0:
             return compare_rates(rate_result(cur.numerator, cur.denominator),
@@ -413,7 +414,8 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None) ->
         value_ = rec["value"]
         rec.update({
             "previous": prev_rec["value"],
-            "change": None if value_ is None or prev_rec["value"] is None else value_ - prev_rec["value"],
+            "change": None if value_ is None or prev_rec["value"] is None
+            else _stable(_stable(value_) - _stable(prev_rec["value"])),
             "p_value": None if comp is None or math.isnan(comp.p_value) else comp.p_value,
             "significant": None if comp is None or math.isnan(comp.p_value) else comp.significant,
             "test": None if comp is None else comp.test,
@@ -446,6 +448,12 @@ def select_headlines(ids=None) -> list[Headline]:
     return [h for h in HEADLINE.values() if h.id in ids or h.family in ids]
 
 
+def _stable(x: float) -> float:
+    """``x`` to 12 significant digits: floating-point sums on a parallel engine differ in the last
+    bits from run to run; rounding first keeps differences and the JSON identical between runs."""
+    return float(f"{x:.12g}")
+
+
 def _clean(obj):
     if isinstance(obj, dict):
         return {k: _clean(v) for k, v in obj.items()}
@@ -456,9 +464,7 @@ def _clean(obj):
     if isinstance(obj, float):
         if math.isnan(obj) or math.isinf(obj):
             return None
-        # 12 significant digits: parallel floating-point sums differ in the last bits from run
-        # to run; rounding keeps two runs over the same data byte-identical
-        return float(f"{obj:.12g}")
+        return _stable(obj)
     return obj
 
 
