@@ -28,7 +28,7 @@ def _commands() -> list[str]:
     for block in _blocks("bash"):
         for line in block.splitlines():
             line = line.split("  #")[0].strip()
-            if line.startswith(".venv/bin/python -m metrics_lib"):
+            if line.startswith((".venv/bin/python -m metrics_lib", ".venv/bin/papermill")):
                 cmds.append(line)
     return cmds
 
@@ -57,10 +57,17 @@ def test_readme_shows_commands():
 
 @pytest.mark.parametrize("command", _commands())
 def test_readme_command_runs(command, user_exports, tmp_path):
-    args = shlex.split(command.replace("~", str(user_exports)).replace("/tmp/demo-100k", str(tmp_path / "demo")))
-    assert args[0] == ".venv/bin/python"
-    proc = subprocess.run([sys.executable, *args[1:]], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          timeout=300)
+    command = (command.replace("~", str(user_exports)).replace("/tmp/demo-100k", str(tmp_path / "demo"))
+               .replace("/tmp/retention-2025-Q1.ipynb", str(tmp_path / "out.ipynb")))
+    args = shlex.split(command)
+    if args[0] == ".venv/bin/papermill":
+        args = [sys.executable, "-m", "papermill", *args[1:]]
+    else:
+        assert args[0] == ".venv/bin/python"
+        args = [sys.executable, *args[1:]]
+    if args[3:4] == ["run"]:
+        args += ["--out", str(tmp_path / "reports")]  # keep the project's reports/ untouched
+    proc = subprocess.run(args, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
 
