@@ -27,9 +27,13 @@ install: $(STAMP) ## create .venv and install the package with its dev extras (w
 report: $(STAMP) ## render the report notebooks for PERIOD (default: the data's default period) into reports/
 	$(BIN)/python -m metrics_lib run --data $(DATA) $(if $(PERIOD),--period $(PERIOD),) $(if $(JOBS),--jobs $(JOBS),)
 
-test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks)
+test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks with nbval, browser check)
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q --doctest-modules metrics_lib
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
+
+golden: $(STAMP) ## re-execute the notebooks in place on the demo data after an intended change (commit the outputs)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=python3 notebooks/[0-9][0-9]_*.ipynb
 
 demo-data: $(STAMP) ## regenerate the committed demo data under data/demo
 	$(BIN)/python -m metrics_lib demo-data --customers 4000 --seed 7 --out data/demo
