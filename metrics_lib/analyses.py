@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,17 +19,15 @@ from scipy import stats as sps
 from . import aggregate as agg
 from .errors import WorkbookError
 from .periods import parse_period
-from .results import NAN
+from .results import NAN, MetricUndefinedWarning
 from .stats import compare_rates, rate_result
 
 __all__ = ["NPSChurn", "nps_vs_churn", "BeforeAfter", "before_after", "BEFORE_AFTER_METRICS"]
 
-_GROUPS = ("detractor", "passive", "promoter")
-
-
 @dataclass(frozen=True)
 class NPSChurn:
-    """Churn by NPS group; ``table`` has one row per group, ``comparison`` tests detractors
+    """Churn by NPS group: ``table`` has one row per group (promoter, passive, detractor,
+    no answer) with customers, churned, churn_rate and its interval; ``p_value`` tests detractors
     against promoters, and ``verdict`` says it in a sentence."""
 
     period: str
@@ -38,38 +37,41 @@ class NPSChurn:
     verdict: str
 
 
-def _nps_group(score: pd.Series) -> pd.Series:
-    return pd.cut(score, bins=[-1, 6, 8, 10], labels=list(_GROUPS)).astype("string")
+_ORDER = ("promoter", "passive", "detractor", "no answer")
 
 
 def nps_vs_churn(source, period, *, segment=None, confidence_level: float = 0.95) -> NPSChurn:
     """Churn during ``period`` of the customers active at its start, by the NPS group of their
-    latest answer in the previous period (customers who gave none are counted as "no answer").
+    latest answer before the period began (customers who never answered: "no answer").
 
-    The churn definition is the workbook's (subscriptions when present, else the inactivity window).
+    The churn definition is the workbook's (subscriptions when present, else the inactivity window);
+    answers on the same latest day are averaged.
     """
     p = parse_period(period)
     scope = agg.Scope.of(source, p, segment)
     flags, _ = agg._active_flags(scope, scope.start - timedelta(days=1), scope.last_day)
     active = flags.filter(flags.at_a).select("customer_id", "at_b").execute()
-    prev = agg.Scope.of(source, p.previous(), segment)
-    s = prev.table("surveys")
-    answers = s.filter(prev.during(s.response_date) & (s.survey == "nps")).select(
-        "customer_id", "response_date", "response_id", "score").execute()
-    latest = (answers.sort_values(["customer_id", "response_date", "response_id"])
-              .drop_duplicates("customer_id", keep="last"))
-    latest["group"] = _nps_group(latest["score"].astype(float))
-    frame = active.merge(latest[["customer_id", "group"]], on="customer_id", how="left")
-    frame["group"] = frame["group"].fillna("no answer")
-    rows, rates = [], {}
-    for group in (*_GROUPS, "no answer"):
-        sub = frame[frame["group"] == group]
-        lost = int((~sub["at_b"].astype(bool)).sum())
-        r = rate_result(lost, len(sub), what=f"churn of {group}s", confidence_level=confidence_level)
+    s = scope.table("surveys")
+    n = s.filter((s.survey == "nps") & (s.response_date < scope.start))
+    latest = n.group_by("customer_id").aggregate(last=n.response_date.max())
+    nl = n.join(latest, [n.customer_id == latest.customer_id, n.response_date == latest.last])
+    scores = nl.group_by(nl.customer_id).aggregate(score=nl.score.cast("float64").mean()).execute()
+    frame = active.merge(scores, on="customer_id", how="left")
+    frame["group"] = np.select([frame["score"] >= 9, frame["score"] >= 7, frame["score"].notna()],
+                               ["promoter", "passive", "detractor"], "no answer")
+    frame["churned"] = ~frame["at_b"].astype(bool)
+    rows, rates = {}, {}
+    for group in _ORDER:
+        part = frame[frame["group"] == group]
+        lost = int(part["churned"].sum())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MetricUndefinedWarning)
+            r = rate_result(lost, len(part), what=f"churn of {group}s", confidence_level=confidence_level)
         rates[group] = r
-        rows.append({"nps group": group, "customers": len(sub), "lost": lost, "churn rate": r.value,
-                     "ci_low": r.ci.low, "ci_high": r.ci.high})
-    table = pd.DataFrame(rows).set_index("nps group")
+        rows[group] = {"customers": len(part), "churned": lost, "churn_rate": r.value,
+                       "ci_low": r.ci.low, "ci_high": r.ci.high}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "nps_group"
     comp = compare_rates(rates["detractor"], rates["promoter"])
     diff, pval = comp.value, comp.p_value
     if math.isnan(diff):

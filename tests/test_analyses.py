@@ -11,7 +11,7 @@ from metrics_lib.source import DEMO_DATA, DataSource
 
 # Everyone is active on 2024-12-31 (a purchase within 180 days). Those whose last purchase is
 # 2024-08-01 are no longer active on 2025-03-31 (window starts 2024-10-03): C1, C3, C6 are lost.
-# NPS answers in 2024-Q4: C1 3 and C2 5 (detractors), C3 7 (passive), C4 9 and C5 10 (promoters),
+# NPS answers before 2025: C1 3 and C2 5 (detractors), C3 7 (passive), C4 9 and C5 10 (promoters),
 # C6 none; C2 answered twice, the later answer (9, promoter) counts.
 CUSTOMERS = [(f"C{i}", "2024-01-01") for i in range(1, 7)]
 LAST_ORDER = {"C1": "2024-08-01", "C2": "2024-12-15", "C3": "2024-08-01", "C4": "2024-12-15",
@@ -33,20 +33,21 @@ def small(tmp_path):
     return DataSource(tmp_path)
 
 
-def test_nps_vs_churn_by_latest_answer_of_the_previous_period(small):
+def test_nps_vs_churn_by_latest_answer_before_the_period(small):
     r = nps_vs_churn(small, "2025-Q1")
     t = r.table
-    assert t.loc["detractor", ["customers", "lost"]].tolist() == [1, 1]  # C1 (C2 turned promoter)
-    assert t.loc["passive", ["customers", "lost"]].tolist() == [1, 1]  # C3
-    assert t.loc["promoter", ["customers", "lost"]].tolist() == [3, 0]  # C2, C4, C5
-    assert t.loc["no answer", ["customers", "lost"]].tolist() == [1, 1]  # C6
+    assert list(t.index) == ["promoter", "passive", "detractor", "no answer"]
+    assert t.loc["detractor", ["customers", "churned"]].tolist() == [1, 1]  # C1 (C2 turned promoter)
+    assert t.loc["passive", ["customers", "churned"]].tolist() == [1, 1]  # C3
+    assert t.loc["promoter", ["customers", "churned"]].tolist() == [3, 0]  # C2, C4, C5
+    assert t.loc["no answer", ["customers", "churned"]].tolist() == [1, 1]  # C6
     assert r.detractor_minus_promoter == pytest.approx(1.0)
     assert "Detractors churned at 100.0% against 0.0% for promoters" in r.verdict
 
 
 def test_demo_detractors_churn_more_than_promoters():
     r = nps_vs_churn(DataSource(DEMO_DATA), "2024")
-    assert r.table.loc["detractor", "churn rate"] > r.table.loc["promoter", "churn rate"]
+    assert r.table.loc["detractor", "churn_rate"] > r.table.loc["promoter", "churn_rate"]
     assert r.p_value < 0.05
     assert "beyond noise" in r.verdict
 
