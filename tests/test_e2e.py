@@ -1,0 +1,78 @@
+"""End to end: the real notebooks rendered for one period and opened in headless Chromium.
+
+The data is the demo data with hostile text planted where the reports show names: a campaign
+called ``<script>...`` and an ``<img onerror=...>``. The pages must show it as text and run none
+of it; every page loads offline, without console errors, with every image decoded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from browser import CHROMIUM, Chromium
+from metrics_lib.report import discover_notebooks, run_reports
+from metrics_lib.source import DEMO_DATA
+
+SCRIPT = "<script>document.title='PWNED-1'</script>"
+IMG = "<img src=x onerror=\"document.title='PWNED-2'\">"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} not found; install Debian's `chromium` package to run the browser check"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set, so the check may not be skipped)")
+        pytest.skip(reason)
+    with Chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def hostile_data(tmp_path_factory):
+    data = tmp_path_factory.mktemp("hostile") / "data"
+    shutil.copytree(DEMO_DATA, data)
+    path = data / "campaigns.parquet"
+    table = pq.read_table(path)
+    df = table.to_pandas()
+    latest = df["start_date"].astype("datetime64[ns]").idxmax()
+    df.loc[latest, "name"] = f"Spring {SCRIPT} promo {IMG}"
+    pq.write_table(pa.Table.from_pandas(df, schema=table.schema, preserve_index=False), path)
+    return data
+
+
+@pytest.fixture(scope="module")
+def rendered(hostile_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("e2e") / "reports"
+    summary = run_reports(["2025-Q4"], data=hostile_data, out=out, jobs=2, progress=None)
+    return summary, out
+
+
+def test_every_notebook_renders(rendered):
+    summary, out = rendered
+    assert summary.ok, summary.text()
+    assert {r.family for r in summary.results} == set(discover_notebooks())
+    for family in discover_notebooks():
+        assert (out / "2025-Q4" / f"{family}.html").exists()
+
+
+def test_every_page_loads_offline_cleanly_and_runs_no_script_from_the_data(chromium, rendered):
+    _, out = rendered
+    pages = [out / "index.html", out / "2025-Q4" / "index.html", *sorted((out / "2025-Q4").glob("[a-z]*.html"))]
+    shown_hostile_text = False
+    for page in pages:
+        shot = out / "index.png" if page.name == "index.html" and page.parent == out else None
+        seen = chromium.open(page, screenshot=shot)
+        assert not seen.console_errors, (page.name, seen.console_errors)
+        assert not seen.external_requests, (page.name, seen.external_requests)
+        assert not seen.broken_images, (page.name, seen.broken_images)
+        assert "PWNED" not in seen.title, page.name
+        assert 'id="papermill-error-cell"' not in seen.dom, page.name
+        shown_hostile_text |= "&lt;script&gt;document.title" in seen.dom
+    assert shown_hostile_text, "the planted campaign name should appear, escaped, in a report"
+    assert (out / "index.png").stat().st_size > 10_000
