@@ -202,6 +202,39 @@ class HealthValidation:
         return pd.DataFrame(rows, columns=["", "value"]).set_index("")
 
 
+@dataclass(frozen=True)
+class CLVView:
+    """The probabilistic CLV models fitted up to the period's end (BG/NBD and Gamma-Gamma).
+
+    ``parameters``: fitted parameters with standard errors; ``calibration``: predicted vs actual
+    repeat purchases in a holdout of the last ``holdout_weeks`` (models refitted on the weeks
+    before it); ``alive``: probability-alive matrix; ``customers``: per customer, probability alive,
+    expected purchases and discounted CLV over the horizon; ``note``: why something is missing.
+    """
+
+    parameters: pd.DataFrame
+    calibration: pd.DataFrame
+    alive: pd.DataFrame
+    customers: pd.DataFrame
+    horizon_weeks: int
+    note: str = ""
+
+    def summary(self) -> pd.DataFrame:
+        """Customers, mean probability alive, expected purchases and CLV, as a small table."""
+        c = self.customers
+        if c.empty:
+            return pd.DataFrame({"value": [self.note or "no customers"]}, index=["note"])
+        rows = {
+            "customers modelled": f"{len(c):,}",
+            "mean probability alive": f"{100 * c['probability_alive'].mean():.1f}%",
+            f"expected purchase days, next {self.horizon_weeks} weeks (mean)": f"{c['expected_purchases'].mean():.2f}",
+            f"discounted CLV, next {self.horizon_weeks} weeks (mean)": f"{c['clv'].mean():,.0f}",
+            "discounted CLV of the top 10% of customers (share of all)":
+                f"{100 * c['clv'].nlargest(max(1, len(c) // 10)).sum() / c['clv'].sum():.1f}%",
+        }
+        return pd.DataFrame({"value": list(rows.values())}, index=list(rows))
+
+
 class Workbook:
     """The context of one report: period, data source, targets, segment and as-of date.
 
@@ -844,3 +877,61 @@ class Workbook:
         customers.attrs.update(profit_split=profit_split, loyalty_split=loyalty_split)
         return RelationshipGroups(customers, summary.round(4), moves.row_shares.round(4), moves.counts,
                                   moves.stayed_share, profit_split, loyalty_split, "")
+
+    # -- probabilistic CLV and before/after -------------------------------------------------
+    def clv_models(self, *, horizon_weeks: int = 52, holdout_weeks: int = 26,
+                   annual_discount_rate: float = 0.10) -> CLVView:
+        """BG/NBD + Gamma-Gamma fitted on purchase days up to the period's end (weekly summary),
+        checked against a holdout of the last ``holdout_weeks``, and each customer's discounted
+        CLV over ``horizon_weeks`` at ``annual_discount_rate``."""
+        from . import clv
+
+        empty = pd.DataFrame()
+        if missing := self._missing("orders"):
+            return CLVView(empty, empty, empty, empty, horizon_weeks, f"skipped: needs {', '.join(missing)}")
+        end = self.period.end
+        orders = self._scope().table("orders")
+        try:
+            summary = clv.summarize_transactions(orders, value_col="revenue", observation_end=end)
+            bg = _quiet(clv.BetaGeoModel().fit, summary)
+            gg = _quiet(clv.GammaGammaModel().fit, summary)
+            split = clv.calibration_holdout_split(
+                orders, value_col="revenue", calibration_end=end - timedelta(weeks=holdout_weeks),
+                observation_end=end)
+            bg_cal = _quiet(clv.BetaGeoModel().fit, split)
+        except clv.CLVInputError as exc:
+            return CLVView(empty, empty, empty, empty, horizon_weeks, f"not fitted: {exc}")
+        rows = []
+        for name, model in (("BG/NBD", bg), ("Gamma-Gamma", gg)):
+            for k, v in model.params_.items():
+                rows.append({"model": name, "parameter": k, "estimate": v,
+                             "standard error": model.standard_errors_[k]})
+        weekly = (1 + annual_discount_rate) ** (1 / 52) - 1
+        customers = pd.DataFrame({
+            "probability_alive": bg.probability_alive(),
+            "expected_purchases": bg.expected_purchases(horizon_weeks),
+            "clv": gg.customer_lifetime_value(bg, summary, horizon=horizon_weeks, discount_rate=weekly),
+        })
+        return CLVView(pd.DataFrame(rows).set_index(["model", "parameter"]),
+                       clv.calibration_holdout_table(bg_cal, split),
+                       clv.probability_alive_matrix(bg, max_frequency=20),
+                       customers, horizon_weeks)
+
+    def before_after(self, *, window_days: int = 365, comparison_segment: str = "") -> pd.DataFrame:
+        """Close rate, win rate, cycle, CSAT, NPS and first response over the ``window_days`` before
+        the data source's strategy change date against the same span after it
+        (:func:`metrics_lib.analyses.before_after`), with whether each change is beyond noise."""
+        change = self.source.config.strategy_change_date
+        cols = ["before", "after", "change", "p_value", "significant"]
+        if change is None:
+            frame = pd.DataFrame(columns=cols)
+            frame.attrs["note"] = "skipped: the data source's source.yml sets no strategy_change_date"
+            return frame
+        result = analyses.before_after(self.source, change, window_days=window_days, segment=self.segment,
+                                       comparison_segment=comparison_segment or None)
+        table = result.table.round({"before": 4, "after": 4, "change": 4, "p_value": 4})
+        table.attrs["note"] = (f"{window_days} days before {change:%d %b %Y} against the "
+                               f"{window_days} days from it")
+        if result.did is not None:
+            table.attrs["did"] = result.did
+        return table

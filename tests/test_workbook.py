@@ -289,3 +289,28 @@ def test_nps_churn_is_the_analysis_table_with_its_verdict():
     assert table["churned"].tolist() == expected["churned"].tolist()
     assert table["churn_rate"].tolist() == expected["churn_rate"].round(4).tolist()
     assert table.attrs["verdict"].startswith("Detractors churned at")
+
+
+def test_clv_models_on_the_demo_data():
+    wb = Workbook("2025-Q4", "data/demo")
+    view = wb.clv_models(horizon_weeks=52)
+    assert view.note == ""
+    assert set(view.parameters.index.get_level_values("parameter")) == {"r", "alpha", "a", "b", "p", "q", "gamma"}
+    assert len(view.customers) == wb.source.frame("customers")["customer_id"].nunique()
+    assert view.customers["probability_alive"].between(0, 1).all()
+    assert (view.customers["clv"] >= 0).all()
+    # the holdout check groups customers by calibration frequency 0..7+
+    assert list(view.calibration["label"]) == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+
+
+def test_clv_models_without_orders_is_skipped(make_source):
+    wb = Workbook("2025-Q1", str(make_source(drop=("orders",))))
+    view = wb.clv_models()
+    assert view.note == "skipped: needs orders" and view.customers.empty
+
+
+def test_before_after_uses_the_source_change_date():
+    wb = Workbook("2025-Q4", "data/demo")
+    table = wb.before_after(window_days=365)
+    assert "01 Jul 2024" in table.attrs["note"]
+    assert table.loc["nps", "change"] > 20 and bool(table.loc["nps", "significant"])
