@@ -210,12 +210,12 @@ def _check_parameters(notebooks: dict[str, Path], parameters: dict) -> None:
             )
 
 
-def _open_source(data, mapping):
+def _open_source(data, mapping, on_invalid="strict"):
     from .errors import ContractError
     from .source import DataSource
 
     try:
-        src = DataSource(data, mapping=mapping)
+        src = DataSource(data, mapping=mapping, on_invalid=on_invalid)
         src.load_all()
     except ContractError as exc:
         raise WorkbookError(
@@ -423,6 +423,8 @@ def execute_and_render(task: dict) -> dict:
         page = _error_page(task["title"], error or _describe_error(exc), nav_html)
         if error is None:
             error = f"rendering failed: {_describe_error(exc)}"
+    if task.get("banner"):
+        page = re.sub(r"(<body[^>]*>)", lambda m: m[1] + task["banner"], page, count=1)
     Path(task["html"]).write_text(page, encoding="utf-8")
     return {
         "status": "failed" if error else "ok",
@@ -653,6 +655,19 @@ def _publish(tmp: Path, final: Path) -> None:
 
 # -- the run ----------------------------------------------------------------------------------------
 
+def _quality_banner(rejected: dict) -> str:
+    """The data-quality banner shown at the top of every report when rows were set aside."""
+    if not rejected:
+        return ""
+    total = sum(len(f) for f in rejected.values())
+    parts = ", ".join(f"{len(f):,} in {_e(t)}" for t, f in rejected.items())
+    return ('<div class="dq-banner" role="alert" style="background:#fff4e5;border:1px solid #e0a040;'
+            'padding:10px 14px;margin:10px 0;font:14px system-ui,sans-serif">'
+            f"<strong>Data quality:</strong> {total:,} row{'s' if total != 1 else ''} broke the data contract "
+            f"and were set aside ({parts}); every number here excludes them. They are listed with the "
+            "reason in this period's <code>rejected/</code> folder.</div>")
+
+
 def run_reports(
     periods=None,
     *,
@@ -664,6 +679,7 @@ def run_reports(
     notebooks_dir=None,
     extra_parameters: dict | None = None,
     cell_timeout: float | None = None,
+    on_invalid: str = "strict",
     progress: Callable[[str], None] | None = print,
 ) -> RunSummary:
     """Execute and render the report notebooks for each period.
@@ -690,6 +706,11 @@ def run_reports(
         parameter of every selected notebook.
     cell_timeout : float, optional
         Seconds a single cell may run before the notebook is failed; default: no limit.
+    on_invalid : {"strict", "quarantine"}
+        ``strict`` stops before anything runs when the data breaks the contract; ``quarantine``
+        sets the offending rows aside, writes them with the reason to
+        ``<out>/<period>/rejected/<table>.csv``, counts them in the manifest and puts a
+        data-quality banner at the top of every report.
     progress : callable, optional
         Receives one line per notebook started and finished and a closing summary.
 
@@ -716,9 +737,15 @@ def run_reports(
     for reserved in ("period", "data"):
         if reserved in extra:
             raise WorkbookError(f"`{reserved}` is set by the runner; pass it as the {reserved} argument")
+    if on_invalid not in ("strict", "quarantine"):
+        raise WorkbookError(f"on_invalid ({on_invalid!r}) must be 'strict' or 'quarantine'")
+    if on_invalid != "strict":
+        extra["on_invalid"] = on_invalid
     _check_parameters(notebooks, {"period": "", "data": "", **extra})
 
-    src = _open_source(data, mapping)
+    src = _open_source(data, mapping, on_invalid)
+    rejected = {table: frame for table, frame in src.rejected.items() if len(frame)}
+    banner = _quality_banner(rejected)
     if wanted is None:
         wanted = [src.default_period()]
     if not wanted:
@@ -744,6 +771,10 @@ def run_reports(
         if tmp.exists():
             shutil.rmtree(tmp)
         (tmp / "notebooks").mkdir(parents=True)
+        if rejected:
+            (tmp / "rejected").mkdir()
+            for table, frame in rejected.items():
+                frame.to_csv(tmp / "rejected" / f"{table}.csv", index=False)
         params = {"period": label, "data": str(src.path), **extra}
         results: dict[str, NotebookResult] = {}
         for family, path in notebooks.items():
@@ -760,6 +791,7 @@ def run_reports(
                     "notebook": str(path), "executed": str(tmp / res.executed), "html": str(tmp / res.html),
                     "parameters": params, "cwd": str(notebooks_dir), "cell_timeout": cell_timeout,
                     "title": f"{family} \N{EM DASH} {label}", "period": label, "family": family,
+                    "banner": banner,
                 }
             steps.append((len(steps) + 1, label, family, task))
         plan[label] = {"period": period, "tmp": tmp, "results": results, "started": None, "t0": None,
@@ -793,6 +825,8 @@ def run_reports(
                 "parameters": {"period": label, "data": str(src.path), **extra},
                 "notebooks_dir": str(notebooks_dir), "kernel": KERNEL_NAME, "data_source": data_info,
                 "inputs": inputs, "versions": versions, "git": git,
+                "on_invalid": on_invalid,
+                "rejected": {t: {"rows": len(f), "file": f"rejected/{t}.csv"} for t, f in rejected.items()},
             })
 
     try:
@@ -898,6 +932,9 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports", metavar="DIR", help="output folder (default: reports)")
     p.add_argument("--targets", metavar="FILE", help="targets YAML passed to the notebooks")
     p.add_argument("--segment", metavar="NAME", help="only customers of this segment")
+    p.add_argument("--on-invalid", choices=("strict", "quarantine"), default="strict",
+                   help="strict (default): stop when the data breaks the contract; quarantine: set the "
+                   "offending rows aside into <out>/<period>/rejected/ and flag every report")
     p.add_argument("--notebooks", metavar="DIR", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
     return p
@@ -929,6 +966,7 @@ def cmd_run(args) -> int:
         out=args.out,
         notebooks_dir=args.notebooks,
         extra_parameters=extra,
+        on_invalid=args.on_invalid,
         progress=lambda line: print(line, flush=True),
     )
     return 0 if summary.ok else 1

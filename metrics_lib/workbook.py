@@ -245,9 +245,12 @@ class Workbook:
     """
 
     def __init__(self, period: str = "", data: str = "", targets: str = "", segment: str = "",
-                 as_of: str = "", mapping: str = "", *, restrict_paths: bool = True):
+                 as_of: str = "", mapping: str = "", on_invalid: str = "strict", *, restrict_paths: bool = True):
         data_path = _checked_path(data, "data", restrict_paths) if data else None
-        self.source = DataSource(data_path, mapping=resolve_path(mapping) if mapping else None)
+        self.source = DataSource(data_path, mapping=resolve_path(mapping) if mapping else None,
+                                 on_invalid=on_invalid)
+        if on_invalid == "quarantine":
+            self.source.load_all()
         self.period = parse_period(period) if period else self.source.default_period()
         self.targets = None
         if targets:
@@ -278,6 +281,9 @@ class Workbook:
             rows.append(("note", "the period ends after the as-of date: its numbers are incomplete"))
         for table in self.source.tables:
             rows.append((f"rows: {table}", f"{len(self.source.frame(table)):,}"))
+        for table, frame in self.source.rejected.items():
+            if len(frame):
+                rows.append((f"set aside: {table}", f"{len(frame):,} rows broke the contract (see rejected/{table}.csv)"))
         for fam, missing in self.source.missing_families().items():
             rows.append((f"skipped: {fam}", f"needs {', '.join(missing)}"))
         return pd.DataFrame(rows, columns=["", "value"]).set_index("")
