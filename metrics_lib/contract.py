@@ -23,6 +23,7 @@ __all__ = [
     "FAMILY_TABLES",
     "ContractOptions",
     "schema_for",
+    "arrow_schema",
 ]
 
 KINDS = ("id", "str", "date", "timestamp", "float", "int", "bool")
@@ -387,6 +388,15 @@ _DTYPES = {
     "int": "Int64",
     "bool": "boolean",
 }
+
+
+def arrow_schema(spec: TableSpec):
+    """The table as a pyarrow schema (dates as date32, timestamps in microseconds), in contract order."""
+    import pyarrow as pa
+
+    types = {"id": pa.string(), "str": pa.string(), "date": pa.date32(), "timestamp": pa.timestamp("us"),
+             "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
+    return pa.schema([pa.field(c.name, types[c.kind], nullable=c.nullable) for c in spec.columns])
 
 
 def pandas_dtype(kind: str):

@@ -37,6 +37,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from .contract import TABLES, arrow_schema
+
 __all__ = ["DemoEffects", "generate_demo_data", "write_demo_data"]
 
 DAY_US = 86_400_000_000
@@ -147,139 +149,8 @@ CAMPAIGN_SCHEDULE = (  # month, day, length in days, label
 CAMPAIGN_CHANNELS = ("email", "webinar", "events", "paid_social")
 CAMPAIGN_MEMBER_SHARE = 0.2
 
-SCHEMAS: dict[str, pa.Schema] = {
-    "customers": pa.schema(
-        [
-            pa.field("customer_id", pa.string(), nullable=False),
-            pa.field("signup_date", pa.date32(), nullable=False),
-            pa.field("acquisition_channel", pa.string(), nullable=False),
-            pa.field("segment", pa.string(), nullable=False),
-            pa.field("region", pa.string(), nullable=False),
-            pa.field("referred_by", pa.string()),
-        ]
-    ),
-    "orders": pa.schema(
-        [
-            pa.field("order_id", pa.string(), nullable=False),
-            pa.field("customer_id", pa.string(), nullable=False),
-            pa.field("order_date", pa.date32(), nullable=False),
-            pa.field("revenue", pa.float64(), nullable=False),
-            pa.field("cost", pa.float64(), nullable=False),
-            pa.field("order_type", pa.string(), nullable=False),
-        ]
-    ),
-    "subscriptions": pa.schema(
-        [
-            pa.field("subscription_id", pa.string(), nullable=False),
-            pa.field("customer_id", pa.string(), nullable=False),
-            pa.field("plan", pa.string(), nullable=False),
-            pa.field("start_date", pa.date32(), nullable=False),
-            pa.field("end_date", pa.date32(), nullable=False),
-            pa.field("cancelled_date", pa.date32()),
-            pa.field("mrr", pa.float64(), nullable=False),
-            pa.field("renewed_from", pa.string()),
-        ]
-    ),
-    "deals": pa.schema(
-        [
-            pa.field("deal_id", pa.string(), nullable=False),
-            pa.field("customer_id", pa.string()),
-            pa.field("owner", pa.string(), nullable=False),
-            pa.field("team", pa.string(), nullable=False),
-            pa.field("source", pa.string(), nullable=False),
-            pa.field("created_date", pa.date32(), nullable=False),
-            pa.field("closed_date", pa.date32()),
-            pa.field("outcome", pa.string(), nullable=False),
-            pa.field("amount", pa.float64(), nullable=False),
-            pa.field("deal_type", pa.string(), nullable=False),
-        ]
-    ),
-    "deal_stages": pa.schema(
-        [
-            pa.field("deal_id", pa.string(), nullable=False),
-            pa.field("stage", pa.string(), nullable=False),
-            pa.field("entered_at", pa.timestamp("us"), nullable=False),
-        ]
-    ),
-    "surveys": pa.schema(
-        [
-            pa.field("response_id", pa.string(), nullable=False),
-            pa.field("customer_id", pa.string(), nullable=False),
-            pa.field("response_date", pa.date32(), nullable=False),
-            pa.field("survey", pa.string(), nullable=False),
-            pa.field("score", pa.int64(), nullable=False),
-            pa.field("touchpoint", pa.string(), nullable=False),
-            pa.field("comment", pa.string()),
-        ]
-    ),
-    "tickets": pa.schema(
-        [
-            pa.field("ticket_id", pa.string(), nullable=False),
-            pa.field("customer_id", pa.string(), nullable=False),
-            pa.field("opened_at", pa.timestamp("us"), nullable=False),
-            pa.field("first_response_at", pa.timestamp("us"), nullable=False),
-            pa.field("resolved_at", pa.timestamp("us")),
-            pa.field("contacts_to_resolve", pa.int64()),
-            pa.field("channel", pa.string(), nullable=False),
-        ]
-    ),
-    "marketing_spend": pa.schema(
-        [
-            pa.field("month", pa.date32(), nullable=False),
-            pa.field("channel", pa.string(), nullable=False),
-            pa.field("campaign_id", pa.string()),
-            pa.field("purpose", pa.string(), nullable=False),
-            pa.field("spend", pa.float64(), nullable=False),
-        ]
-    ),
-    "campaigns": pa.schema(
-        [
-            pa.field("campaign_id", pa.string(), nullable=False),
-            pa.field("name", pa.string(), nullable=False),
-            pa.field("channel", pa.string(), nullable=False),
-            pa.field("start_date", pa.date32(), nullable=False),
-            pa.field("end_date", pa.date32(), nullable=False),
-            pa.field("cost", pa.float64(), nullable=False),
-        ]
-    ),
-    "campaign_members": pa.schema(
-        [
-            pa.field("campaign_id", pa.string(), nullable=False),
-            pa.field("customer_id", pa.string(), nullable=False),
-            pa.field("group", pa.string(), nullable=False),
-            pa.field("converted", pa.bool_(), nullable=False),
-            pa.field("revenue", pa.float64(), nullable=False),
-        ]
-    ),
-    "reviews": pa.schema(
-        [
-            pa.field("review_id", pa.string(), nullable=False),
-            pa.field("customer_id", pa.string()),
-            pa.field("review_date", pa.date32(), nullable=False),
-            pa.field("platform", pa.string(), nullable=False),
-            pa.field("rating", pa.int64(), nullable=False),
-            pa.field("text", pa.string()),
-        ]
-    ),
-    "web_engagement": pa.schema(
-        [
-            pa.field("date", pa.date32(), nullable=False),
-            pa.field("sessions", pa.int64(), nullable=False),
-            pa.field("page_views", pa.int64(), nullable=False),
-            pa.field("bounces", pa.int64(), nullable=False),
-            pa.field("total_time_on_page_s", pa.float64(), nullable=False),
-        ]
-    ),
-    "social": pa.schema(
-        [
-            pa.field("date", pa.date32(), nullable=False),
-            pa.field("platform", pa.string(), nullable=False),
-            pa.field("follows", pa.int64(), nullable=False),
-            pa.field("shares", pa.int64(), nullable=False),
-            pa.field("likes", pa.int64(), nullable=False),
-        ]
-    ),
-}
+#: The Arrow schema of each table, from the data contract (the one place tables are declared).
+SCHEMAS: dict[str, pa.Schema] = {name: arrow_schema(spec) for name, spec in TABLES.items()}
 
 
 # --------------------------------------------------------------------------------------------
