@@ -147,3 +147,17 @@ def _close_figures():
         import matplotlib.pyplot as plt
 
         plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Debian Chromium for the browser checks; skipped only when absent outside CI."""
+    from browser import CHROMIUM, Chromium
+
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} not found; install Debian's `chromium` package to run the browser check"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set, so the check may not be skipped)")
+        pytest.skip(reason)
+    with Chromium() as browser:
+        yield browser

@@ -3,27 +3,14 @@ errors, every image decoded. Skips only when Chromium is absent outside CI."""
 
 from __future__ import annotations
 
-import os
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from browser import CHROMIUM, Chromium
 from metrics_lib.report import run_reports
 
 PARAMETERS = 'period: str = "2025-01"\ndata: str = ""\ntargets: str = ""\nsegment: str = ""\nas_of: str = ""'
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} not found; install Debian's `chromium` package to run the browser check"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (CI is set, so the check may not be skipped)")
-        pytest.skip(reason)
-    with Chromium() as browser:
-        yield browser
 
 
 def _notebook(path, *sources):

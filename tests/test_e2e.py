@@ -7,30 +7,17 @@ of it; every page loads offline, without console errors, with every image decode
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from browser import CHROMIUM, Chromium
 from metrics_lib.report import discover_notebooks, run_reports
 from metrics_lib.source import DEMO_DATA
 
 SCRIPT = "<script>document.title='PWNED-1'</script>"
 IMG = "<img src=x onerror=\"document.title='PWNED-2'\">"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} not found; install Debian's `chromium` package to run the browser check"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (CI is set, so the check may not be skipped)")
-        pytest.skip(reason)
-    with Chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")
