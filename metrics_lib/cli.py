@@ -7,6 +7,7 @@ import shutil
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 from .errors import WorkbookError
@@ -21,10 +22,11 @@ def _progress(message: str) -> None:
 
 
 def _source(args):
+    from .engines import data_argument
     from .source import DataSource
 
     return DataSource(
-        Path(args.data).resolve() if args.data else None,
+        data_argument(args.data),
         mapping=args.mapping,
         on_invalid=getattr(args, "on_invalid", "strict"),
     )
@@ -54,13 +56,48 @@ def cmd_validate(args) -> int:
 
 
 def cmd_metrics(args) -> int:
+    from .periods import parse_period
     from .scorecard import headline_metrics, format_table, to_json
 
+    if args.period is not None:
+        parse_period(args.period)  # a malformed period is rejected before any data is read
     src = _source(args)
     period = args.period or src.default_period().label
     result = headline_metrics(src, period, targets=args.targets, segment=args.segment)
     print(to_json(result) if args.format == "json" else format_table(result))
+    _note_set_aside(src)
+    _note_period_outside_data(src, parse_period(period))
     return 0
+
+
+def _note_set_aside(src) -> None:
+    """With ``--on-invalid quarantine``: say which rows were left out, where, and why."""
+    for table, rejected in src.rejected.items():
+        print(f"note: {len(rejected)} row(s) of table `{table}` set aside (--on-invalid quarantine); "
+              "the metrics above are computed without them:", file=sys.stderr)
+        for problem in src._problems.get(table, []):
+            print("  " + problem.describe().replace("\n", "\n  "), file=sys.stderr)
+
+
+def _note_period_outside_data(src, period) -> None:
+    """Say so when the period lies wholly before or after every date in the tables read."""
+    import pandas as pd
+
+    from . import contract as C
+
+    dates = [df[C.TABLES[t].date_column] for t, df in src._frames.items() if C.TABLES[t].date_column]
+    dates = [d for d in dates if d.notna().any()]
+    if not dates:
+        return
+    first, last = min(d.min() for d in dates).date(), max(d.max() for d in dates).date()
+    if period.next_start <= first or period.start > last:
+        print(f"note: period {period.label} ({period.start} to {period.end}) is outside the data "
+              f"({first} to {last}), so its metrics are empty or zero; choose a period between those dates",
+              file=sys.stderr)
+
+
+def _short_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,10 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="show full tracebacks on errors")
 
     def data_args(p):
-        p.add_argument("--data", metavar="SRC", help="folder of CSV/Parquet files or a .duckdb file "
-                       "(default: the bundled demo data)")
+        p.add_argument("--data", metavar="SRC", help="folder of CSV/Parquet files, a .duckdb file or a "
+                       "postgresql://user@host:port/dbname URL (default: the bundled demo data)")
         p.add_argument("--mapping", metavar="FILE", help="YAML file renaming your columns to the contract's "
                        "(default: mapping.yml beside the data, if present)")
+        p.add_argument("--on-invalid", choices=("strict", "quarantine"), default="strict",
+                       help="strict (default) stops at a table that breaks the contract; quarantine sets the "
+                       "offending rows aside, says which, and goes on")
 
     p = sub.add_parser("demo-data", help="generate the fictional demo company's tables as Parquet",
                        description="Generate every table of the data contract for a fictional B2B company, "
@@ -121,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            if not args.debug:  # one line per warning, without the library's source line
+                warnings.showwarning = _short_warning
+            return args.func(args)
     except WorkbookError as exc:
         if args.debug:
             traceback.print_exc()

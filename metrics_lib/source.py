@@ -154,7 +154,11 @@ def _read_yaml(path: Path) -> dict:
     except FileNotFoundError:
         raise WorkbookError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:
-        raise WorkbookError(f"{path}: not valid YAML ({exc})") from None
+        raise WorkbookError(f"{path}: not valid YAML ({exc}); correct the indentation, colons and brackets "
+                            "at the line shown") from None
+    except UnicodeDecodeError as exc:
+        raise WorkbookError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); "
+                            "save the file as UTF-8") from None
     if not isinstance(raw, dict):
         raise WorkbookError(f"{path}: expected a mapping of keys to values at the top level")
     return raw
@@ -185,10 +189,13 @@ class ValidationReport:
     missing: list[str]
     problems: list[Problem]
     skipped_families: dict[str, list[str]]
+    notes: list[str] = field(default_factory=list)  # worth a look, but not a broken rule
+    add_table_hint: str = ""  # how to add a missing table
+    no_tables: Problem | None = None  # set when the source holds no table of the contract at all
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and self.no_tables is None
 
     def to_text(self) -> str:
         lines = [f"Data source: {self.source}", ""]
@@ -203,9 +210,13 @@ class ValidationReport:
             lines += ["", "Tables not found: " + ", ".join(self.missing)]
         for fam, tables in self.skipped_families.items():
             lines.append(f"  family `{fam}` will be skipped: needs {', '.join(tables)}")
+        if self.missing and self.add_table_hint:
+            lines.append(f"  to add a table: {self.add_table_hint}")
+        if self.notes:
+            lines += [""] + [f"note: {n}" for n in self.notes]
         lines.append("")
-        if self.problems:
-            lines.append(str(ContractError(self.problems)))
+        if not self.ok:
+            lines.append(str(ContractError(self.problems + ([self.no_tables] if self.no_tables else []))))
         else:
             lines.append("No problems found.")
         return "\n".join(lines)
@@ -224,13 +235,30 @@ class DataSource:
     ----------
     path : path-like, optional
         The folder or ``.duckdb`` file; relative paths resolve from the project folder.
-        Defaults to the bundled demo data.
+        Defaults to the bundled demo data. A ``postgresql://user@host:port/dbname`` URL opens a
+        PostgreSQL database instead, and :meth:`from_spark` a Spark session's tables: the
+        aggregations then run there (:mod:`metrics_lib.engines`).
     mapping : path-like, optional
         A column-mapping YAML file; ``mapping.yml`` beside the data is used when present.
     on_invalid : {"strict", "quarantine"}
         ``strict`` (default) stops at the first table that breaks the contract;
         ``quarantine`` sets the offending rows aside in :attr:`rejected` and goes on.
     """
+
+    def __new__(cls, path=None, *args, **kwargs):
+        from . import engines
+
+        if cls is DataSource and engines.is_database_url(path):
+            return super().__new__(engines.PostgresSource)
+        return super().__new__(cls)
+
+    @classmethod
+    def from_spark(cls, session, database: str | None = None, **kwargs) -> "DataSource":
+        """The tables of a Spark session's catalog (``database``: the session's current one when
+        None); the aggregations run on Spark. Needs the ``spark`` extra."""
+        from .engines import SparkSource
+
+        return SparkSource(session, database, **kwargs)
 
     def __init__(self, path=None, *, mapping=None, on_invalid: str = "strict", base: Path = PROJECT_ROOT):
         if on_invalid not in ("strict", "quarantine"):
@@ -276,9 +304,12 @@ class DataSource:
             wanted = self.mapping.for_table(table).source
             if wanted:
                 if wanted not in files:
+                    close = difflib.get_close_matches(wanted, list(files), n=1, cutoff=0.6)
                     raise WorkbookError(
                         f"{self.mapping.path}: table `{table}` is mapped to file `{wanted}`, which "
-                        f"is not in {self.path}"
+                        f"is not in {self.path}; correct `source:` in the mapping file"
+                        + (f" (the closest file is `{close[0]}`)" if close else "")
+                        + f"; files found: {', '.join(sorted(f for f in files if not f.startswith('.'))) or '(none)'}"
                     )
                 candidates = [files[wanted]]
             else:
@@ -348,11 +379,7 @@ class DataSource:
             finally:
                 con.close()
         except UnicodeDecodeError as exc:
-            raise ContractError([Problem(
-                loc.table, f"the file is not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r})",
-                "save the export as UTF-8 (in Excel: 'CSV UTF-8'); the file was not changed",
-                file=where,
-            )]) from None
+            raise ContractError([_not_utf8_problem(loc, exc)]) from None
         except pd.errors.EmptyDataError:
             raise ContractError([Problem(
                 loc.table, "the file is empty (not even a header line)",
@@ -360,11 +387,13 @@ class DataSource:
                 file=where,
             )]) from None
         except pd.errors.ParserError as exc:
-            raise ContractError([Problem(
-                loc.table, f"the CSV cannot be read: {str(exc).strip()}",
-                "every line needs as many fields as the header; quote fields that contain commas",
-                file=where,
-            )]) from None
+            text = str(exc).strip()
+            fix = "every line needs as many fields as the header; quote fields that contain commas"
+            if m := re.search(r"EOF inside string starting at row (\d+)", text):
+                # pandas counts records from 0 (the header): the line, unless a quoted field spans lines
+                text = f"a quote opened on line {int(m[1]) + 1} (or later) is never closed ({text})"
+                fix = "close the quote on that line, or remove the stray quote character"
+            raise ContractError([Problem(loc.table, f"the CSV cannot be read: {text}", fix, file=where)]) from None
         except ContractError:
             raise
         except WorkbookError:
@@ -492,7 +521,59 @@ class DataSource:
                 s.problems = self._problems.get(s.table, []) + self.foreign_key_problems(s.table)
             problems += s.problems
         missing = [t for t in C.TABLES if not self.has(t)]
-        return ValidationReport(str(self.path), summaries, missing, problems, self.missing_families())
+        problems += self._unrecognised_files(missing)
+        no_tables = None
+        if not self.locations and not problems and self.kind == "folder":
+            # not a contract problem (load_all's callers say it their way), but validate must fail
+            found = ", ".join(sorted(p.name for p in self.path.iterdir() if not p.name.startswith("."))) or "(none)"
+            no_tables = Problem(
+                "customers", "no table of the data contract was found in this folder",
+                f"name the files after the tables: customers.csv, orders.csv, ... (or .parquet), or name "
+                f"them with `source:` in a mapping file; files found: {found}",
+                file=str(self.path))
+        notes = [f"{self.locations[s.table].path}: table `{s.table}` has a header but no rows; check the "
+                 "export (the families that need it will find no data in any period)"
+                 for s in summaries if s.rows == 0]
+        for s in summaries:
+            for fk in C.TABLES[s.table].foreign_keys:
+                if s.rows and not self.has(fk.ref_table) and self._frames[s.table][fk.column].notna().any():
+                    add = f"{fk.ref_table}.csv (or .parquet)" if self.kind == "folder" else f"a table `{fk.ref_table}`"
+                    notes.append(f"{self.locations[s.table].path}: table `{s.table}`, column `{fk.column}` refers "
+                                 f"to table `{fk.ref_table}`, which is missing, so its values were not checked; "
+                                 f"add {add} to check them")
+        if self.kind == "folder":
+            hint = (f"put <table>.csv or <table>.parquet into {self.path}, or name its file with `source:` "
+                    "in a mapping file")
+        else:
+            hint = (f"create a table of that name in {self.path}, or name it with `source:` in a mapping file")
+        return ValidationReport(str(self.path), summaries, missing, problems, self.missing_families(),
+                                notes, hint, no_tables)
+
+    def _unrecognised_files(self, missing: list[str]) -> list[Problem]:
+        """Files named almost like a missing table (``Customers.CSV``, ``order.csv``, ``orders.xlsx``)."""
+        if self.kind != "folder":
+            return []
+        used = {loc.path.name for loc in self.locations.values()}
+        if self.mapping.path is not None:
+            used.add(self.mapping.path.name)
+        files = sorted(p for p in self.path.iterdir() if p.is_file() and p.name not in used
+                       and not p.name.startswith(".")
+                       and p.suffix.lower() not in (".yml", ".yaml", ".md", ".json"))
+        out = []
+        for table in missing:
+            for f in files:
+                stem = f.stem.strip().lower()
+                if stem != table and difflib.SequenceMatcher(None, stem, table).ratio() < 0.8:
+                    continue
+                if f.suffix.lower() in _FILE_FORMATS:
+                    fix = (f"rename it to {table}{f.suffix.lower()}, or name it in a mapping file "
+                           f"(under `tables: {table}:` write `source: {f.name}`)")
+                else:
+                    fix = f"save it as {table}.csv (CSV UTF-8) or {table}.parquet; {f.suffix or 'such'} files are not read"
+                out.append(Problem(
+                    table, f"this file looks like table `{table}` but is not named {table}.csv or "
+                    f"{table}.parquet, so it was not read", fix, file=str(f)))
+        return out
 
     def foreign_key_problems(self, table: str) -> list[Problem]:
         """Rows of ``table`` whose references point at no row of the referenced table."""
@@ -502,7 +583,7 @@ class DataSource:
             return []
         out = []
         loc = self.locations[table]
-        where = str(loc.path)
+        where = str(loc.path) if loc.format != "duckdb" else f"{loc.path} (table {loc.name})"
         labeler = _row_labeler(loc.format)
         for fk in spec.foreign_keys:
             if not self.has(fk.ref_table) or df[fk.column].isna().all():
@@ -514,10 +595,14 @@ class DataSource:
             orphan = df[fk.column].notna() & ~df[fk.column].isin(set(ref.dropna()))
             if orphan.any():
                 rows = orphan[orphan].index
+                fix = f"add the missing rows to `{fk.ref_table}` or remove these rows from `{table}`"
+                if spec.column(fk.column).nullable:
+                    fix = (f"add the missing rows to `{fk.ref_table}`, or leave `{fk.column}` empty in these "
+                           "rows when the reference is unknown")
                 out.append(_problem_from_rows(
                     table, where, fk.column,
                     f"references a `{fk.ref_column}` not in table `{fk.ref_table}` (orphan foreign key)",
-                    f"add the missing rows to `{fk.ref_table}` or remove these rows from `{table}`",
+                    fix,
                     df[fk.column], labeler, rows=rows,
                 ))
         return out
@@ -593,6 +678,27 @@ class DataSource:
         new = DataSource(self.path, mapping=self.mapping.path, on_invalid=self.on_invalid)
         new.config = replace(self.config, **kw)
         return new
+
+
+def _not_utf8_problem(loc: "Location", exc: UnicodeDecodeError) -> Problem:
+    """The problem for a file that is not UTF-8: the first bad byte, its line, and the fix."""
+    start, line = exc.start, None
+    try:
+        with open(loc.path, "rb") as fh:
+            data = fh.read(64 << 20)  # the reader decodes in chunks: find the offset in the file
+        data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as whole:
+        bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        start = whole.start + bom
+        line = data.count(b"\n", 0, start) + 1
+    except OSError:
+        data = b""
+    bad = data[start:start + 1] or exc.object[exc.start:exc.start + 1]
+    where = f"(byte {start}: {bad!r})" + (f" on line {line}" if line else "")
+    fix = "save the export as UTF-8 (in Excel: 'CSV UTF-8'); the file was not changed"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        fix = "the file is UTF-16 (it starts with a UTF-16 byte order mark): " + fix
+    return Problem(loc.table, f"the file is not UTF-8 text {where}", fix, file=str(loc.path))
 
 
 def _sha256(path: Path) -> str:
@@ -707,7 +813,11 @@ def _parse_dates(raw: pd.Series, col: C.ColumnSpec, date_format: str | None):
                           "export every timestamp in one time zone, all with an offset (e.g. +00:00) or all without")
         ambiguous = text.str.match(r"^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")
         if ambiguous.any():
-            return text, (_bad_rows(ambiguous.fillna(False)), "not an ISO date (day-first or month-first is ambiguous)",
+            ambiguous = ambiguous.fillna(False)
+            rule = "not an ISO date (day-first or month-first is ambiguous)"
+            if (present & ~ambiguous).any():
+                rule += "; other rows are written in another format, so the column mixes date formats"
+            return text, (_bad_rows(ambiguous), rule,
                           "write dates as YYYY-MM-DD, or set `date_format` for this table in the mapping file "
                           "(e.g. \"%d/%m/%Y\")")
         out = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=bool(has_tz.any()))
