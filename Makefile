@@ -8,7 +8,7 @@ JOBS   ?=
 DATA   ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help install report test golden demo-data validate metrics clean
+.PHONY: help install report test golden bench demo-data validate metrics clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -16,13 +16,14 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# the spark extra (pyspark, ~430 MB download) lets tests/test_engines.py compare Spark with DuckDB
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	@# rfc3987-syntax (pulled in by some jupyter-events installs) costs ~5 s on every papermill import
 	@# and nothing here needs it; see ../shared/ENGINE-NOTES.md
 	@$(BIN)/python -m pip uninstall --quiet -y rfc3987-syntax >/dev/null 2>&1 || true
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the package with its dev extras (when missing or stale)
+install: $(STAMP) ## create .venv and install the package with its dev and spark extras (when missing or stale)
 
 report: $(STAMP) ## render the report notebooks for PERIOD (default: the data's default period) into reports/
 	$(BIN)/python -m metrics_lib run --data $(DATA) $(if $(PERIOD),--period $(PERIOD),) $(if $(JOBS),--jobs $(JOBS),)
@@ -34,6 +35,10 @@ test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks with nbval
 
 golden: $(STAMP) ## re-execute the notebooks in place on the demo data after an intended change (commit the outputs)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=python3 notebooks/[0-9][0-9]_*.ipynb
+
+bench: $(STAMP) ## benchmark at 1M customers / 10M orders against pandas and lifetimes (not part of make test)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/run.py $(if $(REPEATS),--repeats $(REPEATS),)
 
 demo-data: $(STAMP) ## regenerate the committed demo data under data/demo
 	$(BIN)/python -m metrics_lib demo-data --customers 4000 --seed 7 --out data/demo

@@ -129,6 +129,14 @@ class Scope:
         return (col >= self.start) & (col < self.next_start)
 
 
+def _count_true(cond):
+    """How many rows satisfy ``cond`` (null counts as false), as an integer sum.
+
+    Not ``cond.cast("int64").sum()``: PostgreSQL cannot cast a boolean to bigint or double.
+    """
+    return cond.ifelse(1, 0).sum()
+
+
 def _scalar(expr) -> float:
     value = expr.execute()
     return 0.0 if value is None or pd.isna(value) else float(value)
@@ -165,10 +173,10 @@ def activity_counts(scope: Scope) -> dict:
     day_before = scope.start - timedelta(days=1)
     flags, basis = _active_flags(scope, day_before, scope.last_day)
     agg = flags.aggregate(
-        active_at_start=flags.at_a.cast("int64").sum(),
-        lost=(flags.at_a & ~flags.at_b).cast("int64").sum(),
-        active_at_end=flags.at_b.cast("int64").sum(),
-        retained=(flags.at_a & flags.at_b).cast("int64").sum(),
+        active_at_start=_count_true(flags.at_a),
+        lost=_count_true(flags.at_a & ~flags.at_b),
+        active_at_end=_count_true(flags.at_b),
+        retained=_count_true(flags.at_a & flags.at_b),
     ).execute().iloc[0]
     if basis == "contractual":
         s = scope.table("subscriptions")
@@ -192,15 +200,17 @@ def orders_summary(scope: Scope) -> dict:
     agg = p.aggregate(
         revenue=p.revenue.sum(),
         cost=p.cost.sum(),
-        cost_missing=p.cost.isnull().cast("int64").sum(),
+        cost_missing=_count_true(p.cost.isnull()),
         orders=p.count(),
         buyers=p.customer_id.nunique(),
         revenue_std=p.revenue.std(),
     ).execute().iloc[0]
-    days = p.group_by("customer_id").aggregate(days=p.order_date.date().nunique())
-    repeat = _scalar(days.filter(days.days >= 2).count())
-    ups = p.filter(p.order_type.isin(["upsell", "cross_sell"]))
-    upsell_buyers = _scalar(ups.customer_id.nunique())
+    per = p.group_by("customer_id").aggregate(
+        days=p.order_date.date().nunique(), upsell=p.order_type.isin(["upsell", "cross_sell"]).any()
+    )
+    buyers = per.aggregate(repeat=_count_true(per.days >= 2), upsell=_count_true(per.upsell)).execute().iloc[0]
+    repeat = 0 if pd.isna(buyers["repeat"]) else buyers["repeat"]
+    upsell_buyers = 0 if pd.isna(buyers["upsell"]) else buyers["upsell"]
     n = int(agg["orders"])
     return {
         "revenue": float(agg["revenue"] or 0.0) if n else 0.0,
@@ -234,10 +244,11 @@ def new_customers_summary(scope: Scope) -> dict:
     """New customers (signup_date in the period), how many came through a referral, and by channel."""
     c = scope.customers()
     new = c.filter(scope.during(c.signup_date))
-    n = _scalar(new.count())
-    referred = _scalar(new.filter(new.referred_by.notnull()).count())
+    counts = new.aggregate(
+        n=new.count(), referred=_count_true(new.referred_by.notnull()), referrers=new.referred_by.nunique()
+    ).execute().iloc[0]
+    n, referred, referrers = (0 if pd.isna(counts[k]) else counts[k] for k in ("n", "referred", "referrers"))
     by_channel = new.group_by("acquisition_channel").aggregate(new_customers=new.count()).execute()
-    referrers = _scalar(new.filter(new.referred_by.notnull()).referred_by.nunique())
     return {"new_customers": int(n), "referred": int(referred), "referrers": int(referrers),
             "by_channel": by_channel}
 
@@ -252,17 +263,18 @@ def survey_scores(scope: Scope, survey: str) -> pd.Series:
 def pipeline_summary(scope: Scope) -> dict:
     """Leads created and won, deals closed won / lost, and open opportunities at the period's end."""
     d = scope.table("deals")
-    created = d.filter(scope.during(d.created_date))
-    closed = d.filter(scope.during(d.closed_date))
+    created = scope.during(d.created_date)
+    closed = scope.during(d.closed_date)
     end = scope.last_day
-    open_at_end = d.filter((d.created_date <= end) & (d.closed_date.isnull() | (d.closed_date > end)))
-    return {
-        "leads": int(_scalar(created.count())),
-        "leads_won": int(_scalar(created.filter(created.outcome == "won").count())),
-        "won": int(_scalar(closed.filter(closed.outcome == "won").count())),
-        "lost": int(_scalar(closed.filter(closed.outcome == "lost").count())),
-        "open_at_end": int(_scalar(open_at_end.count())),
-    }
+    open_at_end = (d.created_date <= end) & (d.closed_date.isnull() | (d.closed_date > end))
+    counts = d.aggregate(  # one pass over the table: one query on a remote engine, not five
+        leads=_count_true(created),
+        leads_won=_count_true(created & (d.outcome == "won")),
+        won=_count_true(closed & (d.outcome == "won")),
+        lost=_count_true(closed & (d.outcome == "lost")),
+        open_at_end=_count_true(open_at_end),
+    ).execute().iloc[0]
+    return {k: int(0 if pd.isna(v) else v) for k, v in counts.items()}
 
 
 def won_deals(scope: Scope) -> pd.DataFrame:
@@ -277,21 +289,22 @@ def ticket_times(scope: Scope) -> pd.DataFrame:
     """Tickets opened in the period: hours to first response and to resolution, contacts."""
     t = scope.table("tickets")
     p = t.filter(scope.during(t.opened_at))
-    p = p.mutate(
-        first_response_hours=(p.first_response_at.epoch_seconds() - p.opened_at.epoch_seconds()).cast("float64") / 3600.0,
-        resolution_hours=(p.resolved_at.epoch_seconds() - p.opened_at.epoch_seconds()).cast("float64") / 3600.0,
-    )
-    return p.select("ticket_id", "first_response_hours", "resolution_hours", "contacts_to_resolve", "channel").execute()
+    df = p.select("ticket_id", "opened_at", "first_response_at", "resolved_at", "contacts_to_resolve",
+                  "channel").execute()
+    # the differences are taken here, on the period's rows: engines disagree on sub-second parts
+    # (Spark's epoch seconds are whole seconds, DuckDB's and PostgreSQL's are not)
+    opened = pd.to_datetime(df.pop("opened_at"))
+    for col, out in (("first_response_at", "first_response_hours"), ("resolved_at", "resolution_hours")):
+        df[out] = (pd.to_datetime(df.pop(col)) - opened).dt.total_seconds() / 3600.0
+    return df[["ticket_id", "first_response_hours", "resolution_hours", "contacts_to_resolve", "channel"]]
 
 
 def resolved_tickets(scope: Scope) -> dict:
     """Tickets resolved in the period, and those resolved in one contact."""
     t = scope.table("tickets")
     r = t.filter(scope.during(t.resolved_at))
-    return {
-        "resolved": int(_scalar(r.count())),
-        "resolved_first_contact": int(_scalar(r.filter(r.contacts_to_resolve == 1).count())),
-    }
+    counts = r.aggregate(resolved=r.count(), resolved_first_contact=_count_true(r.contacts_to_resolve == 1)).execute()
+    return {k: int(0 if pd.isna(v) else v) for k, v in counts.iloc[0].items()}
 
 
 def revenue_retention(scope: Scope) -> dict:
@@ -322,8 +335,9 @@ def renewal_counts(scope: Scope) -> dict:
     s = scope.table("subscriptions")
     due = s.filter(scope.during(s.end_date))
     successors = s.filter(s.renewed_from.notnull()).select(sid=s.renewed_from).distinct()
-    renewed = due.semi_join(successors, due.subscription_id == successors.sid)
-    return {"due": int(_scalar(due.count())), "renewed": int(_scalar(renewed.count()))}
+    flagged = due.left_join(successors, due.subscription_id == successors.sid)
+    counts = flagged.aggregate(due=flagged.count(), renewed=_count_true(flagged.sid.notnull())).execute()
+    return {k: int(0 if pd.isna(v) else v) for k, v in counts.iloc[0].items()}
 
 
 def spend_summary(scope: Scope) -> dict:
@@ -352,7 +366,7 @@ def campaign_summary(scope: Scope) -> pd.DataFrame:
     m = scope.table("campaign_members")
     camp = c.filter(scope.during(c.start_date))
     g = m.group_by(["campaign_id", "group"]).aggregate(
-        members=m.count(), converted=m.converted.cast("int64").sum(), revenue=m.revenue.sum()
+        members=m.count(), converted=_count_true(m.converted), revenue=m.revenue.sum()
     )
     df = camp.select("campaign_id", "name", "channel", "start_date", "cost").left_join(g, "campaign_id").execute()
     df = df.drop(columns=[c for c in df.columns if c.endswith("_right")])
@@ -403,8 +417,8 @@ def health_components(scope: Scope, *, support_window_days: int = 90) -> pd.Data
         recent = t.filter((t.opened_at > end - timedelta(days=support_window_days)) & (t.opened_at < scope.next_start))
         load = recent.group_by("customer_id").aggregate(
             tickets=recent.count().cast("float64"),
-            first=(recent.contacts_to_resolve == 1).cast("float64").sum(),
-            resolved=recent.contacts_to_resolve.notnull().cast("float64").sum(),
+            first=_count_true(recent.contacts_to_resolve == 1).cast("float64"),
+            resolved=_count_true(recent.contacts_to_resolve.notnull()).cast("float64"),
         ).execute()
         frame = frame.merge(load, on="customer_id", how="left")
         tickets = frame.pop("tickets").fillna(0)

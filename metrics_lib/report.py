@@ -951,6 +951,8 @@ def _periods_from_args(args) -> list[str] | None:
 
 def cmd_run(args) -> int:
     """The ``run`` command: 0 when every notebook ran, 1 when any failed."""
+    from .engines import data_argument
+
     periods = _periods_from_args(args)
     extra = {}
     if args.targets:
@@ -959,7 +961,7 @@ def cmd_run(args) -> int:
         extra["segment"] = args.segment
     summary = run_reports(
         periods,
-        data=Path(args.data).expanduser().resolve() if args.data else None,
+        data=data_argument(args.data),
         mapping=args.mapping,
         families=args.families,
         jobs=args.jobs,

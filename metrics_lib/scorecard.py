@@ -67,6 +67,18 @@ def read_targets(path) -> dict[str, Target]:
     return out
 
 
+def default_targets_path(source) -> Path:
+    """``targets.yml`` beside a folder source (``<name>.targets.yml`` beside a DuckDB file) when it
+    exists, else the package's defaults (also for databases, which have no folder)."""
+    if source.kind == "folder":
+        beside = source.path / "targets.yml"
+    elif source.kind == "duckdb":
+        beside = source.path.with_suffix(".targets.yml")
+    else:
+        return DEFAULT_TARGETS
+    return beside if beside.exists() else DEFAULT_TARGETS
+
+
 def status_for(value: float, target: Target | None) -> str:
     """``on target``, ``near`` (within the tolerance), ``off``, ``no target`` or ``undefined``.
 
@@ -138,8 +150,22 @@ class PeriodData:
             return NAN
         return retention.convert_churn_rate(r.value, days_measured=self.scope.period.days, days_target=365).value
 
+    @cached_property
+    def health_components(self) -> pd.DataFrame:
+        # once per period: the health metric and its t-test both use it
+        return agg.health_components(self.scope)
+
+    @cached_property
+    def mrr(self) -> dict:
+        return agg.revenue_retention(self.scope)
+
     def scores(self, survey: str) -> pd.Series:
-        return agg.survey_scores(self.scope, survey)
+        # each query once per period: a remote engine answers each in a fraction of a second, not
+        # in microseconds
+        cache = self.__dict__.setdefault("_scores", {})
+        if survey not in cache:
+            cache[survey] = agg.survey_scores(self.scope, survey)
+        return cache[survey]
 
 
 @dataclass(frozen=True)
@@ -295,7 +321,7 @@ def _renewals(d: PeriodData) -> dict:
 
 
 def _mrr(d: PeriodData) -> dict:
-    return agg.revenue_retention(d.scope)
+    return d.mrr
 
 
 def _nrr(d):
@@ -326,7 +352,7 @@ def _campaign_roi(d):
 def _health_scores(d: PeriodData) -> pd.Series:
     from . import health
 
-    comps = agg.health_components(d.scope)
+    comps = d.health_components
     if comps.empty:
         return pd.Series(dtype=float)
     return health.health_score(comps.drop(columns=["customer_id"]))
@@ -391,8 +417,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None) ->
     """
     p = parse_period(period)
     if targets is None:
-        default = source.path / "targets.yml" if source.kind == "folder" else source.path.with_suffix(".targets.yml")
-        targets = default if default.exists() else DEFAULT_TARGETS
+        targets = default_targets_path(source)
     tmap = read_targets(targets) if targets else {}
     cur, prev = PeriodData(source, p, segment), PeriodData(source, p.previous(), segment)
     metrics = {}

@@ -273,7 +273,7 @@ class Workbook:
         rows = [
             ("period", f"{self.period.label} ({self.period.start:%d %b %Y} to {self.period.end:%d %b %Y})"),
             ("compared with", self.period.previous().label),
-            ("data source", self.source.config.name or self.source.path.name),
+            ("data source", self.source.config.name or getattr(self.source.path, "name", str(self.source.path))),
             ("as of", f"{self.as_of:%d %b %Y}" if self.as_of else "n/a"),
             ("segment", self.segment or "all customers"),
         ]
@@ -362,9 +362,7 @@ class Workbook:
     def _target_map(self) -> dict:
         targets = self.targets
         if targets is None:
-            src = self.source
-            default = src.path / "targets.yml" if src.kind == "folder" else src.path.with_suffix(".targets.yml")
-            targets = default if default.exists() else scorecard.DEFAULT_TARGETS
+            targets = scorecard.default_targets_path(self.source)
         return scorecard.read_targets(targets)
 
     def _missing(self, *tables) -> list[str]:
@@ -760,7 +758,7 @@ class Workbook:
         m = self._scope().table("campaign_members")
         camp = c.filter((c.start_date >= start) & (c.start_date < end))
         g = m.group_by(["campaign_id", "group"]).aggregate(
-            members=m.count(), converted=m.converted.cast("int64").sum(), revenue=m.revenue.sum())
+            members=m.count(), converted=agg._count_true(m.converted), revenue=m.revenue.sum())
         per = camp.select("campaign_id", "name", "channel", "start_date", "cost").inner_join(g, "campaign_id").execute()
         margin = 1.0
         if self.source.has("orders"):
@@ -851,7 +849,7 @@ class Workbook:
         o = scope.table("orders")
         w = o.filter((o.order_date >= start) & (o.order_date < scope.next_start))
         sums = w.group_by("customer_id").aggregate(revenue=w.revenue.sum(), cost=w.cost.sum(),
-                                                   cost_missing=w.cost.isnull().cast("int64").sum())
+                                                   cost_missing=agg._count_true(w.cost.isnull()))
         c = scope.customers().select("customer_id", "signup_date")
         j = active.inner_join(c, "customer_id").left_join(sums, "customer_id")
         frame = j.select("customer_id", "signup_date", "revenue", "cost", "cost_missing").execute()

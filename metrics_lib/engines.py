@@ -1,0 +1,297 @@
+"""Data sources whose tables live in a database engine: PostgreSQL and Spark.
+
+A folder or a DuckDB file is read into pandas, validated and registered in an in-process DuckDB
+connection (:class:`metrics_lib.source.DataSource`). When the data is too big for that, or already
+sits in a warehouse, the tables stay where they are:
+
+* ``DataSource("postgresql://user@host:5432/dbname")`` opens a PostgreSQL database (a schema other
+  than the search path's: ``postgresql://user@host/dbname/schema``);
+* ``DataSource.from_spark(session, database=None)`` uses the tables of a Spark session's catalog.
+
+Validation works as for files: each table is pulled into pandas once, renamed through the column
+mapping, parsed and checked against the contract (so the messages are the same). The aggregations
+of :mod:`metrics_lib.aggregate` then run in the engine, on the real tables, through Ibis: each
+table is renamed to the contract's column names and cast to the contract's types in the query,
+and only the small results come back. The metric code does not know which engine it runs on.
+
+Settings that ``source.yml`` gives a folder are passed as ``config=`` (a path to such a file or a
+:class:`~metrics_lib.source.SourceConfig`); targets are given to the scorecard explicitly, or the
+defaults apply.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pandas as pd
+
+from . import contract as C
+from .errors import ContractError, Problem, WorkbookError
+from .source import PROJECT_ROOT, DataSource, Location, SourceConfig, resolve_path, _fmt_date
+
+__all__ = ["EngineSource", "PostgresSource", "SparkSource", "is_database_url"]
+
+_URL = re.compile(r"^(postgres|postgresql)(\+[a-z0-9]+)?://", re.IGNORECASE)
+
+# contract kind -> Ibis type of the column as the aggregations see it (what DuckDB gets from the
+# validated pandas frames)
+_IBIS_TYPES = {"id": "string", "str": "string", "date": "timestamp", "timestamp": "timestamp",
+               "float": "float64", "int": "int64", "bool": "boolean"}
+
+
+def is_database_url(path) -> bool:
+    """Whether ``path`` names a database server rather than a file (``postgresql://...``)."""
+    return isinstance(path, str) and bool(_URL.match(path.strip()))
+
+
+def data_argument(data):
+    """A command line's ``--data``: a database URL untouched, a path resolved from the cwd, or None."""
+    if not data:
+        return None
+    return data if is_database_url(data) else Path(data).expanduser().resolve()
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and reports."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ""
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+def _cast(col, dtype, kind: str, date_format: str | None):
+    """One column of an engine table as the contract's type, in portable Ibis."""
+    target = _IBIS_TYPES[kind]
+    if kind in ("id", "str"):
+        if dtype.is_floating() and kind == "id":
+            col = col.cast("int64")  # ids stored as floats (1.0): as integers, as the parser does
+        return col if dtype.is_string() else col.cast("string")
+    if kind in ("date", "timestamp"):
+        if dtype.is_string():
+            col = col.strip()
+            col = col.as_timestamp(date_format) if date_format else col.cast("timestamp")
+        elif dtype.is_timestamp() and dtype.timezone is not None:
+            col = col.cast("timestamp")  # the engine session is in UTC: UTC wall time, as the parser
+        if kind == "date":
+            # whole days; a date column is read as midnight, as the parser does
+            return col.cast("date").cast("timestamp") if not dtype.is_date() else col.cast("timestamp")
+        return col if dtype.is_timestamp() and dtype.timezone is None else col.cast("timestamp")
+    if kind == "bool":
+        if dtype.is_boolean():
+            return col
+        if dtype.is_numeric():
+            return col != 0
+        return col.strip().lower().cast("boolean")
+    return col.cast(target)
+
+
+class EngineSource(DataSource):
+    """A data source whose tables live in an engine (base of :class:`PostgresSource` and
+    :class:`SparkSource`); see the module's documentation."""
+
+    kind = "engine"
+
+    def _setup(self, path: str, *, mapping, on_invalid: str, config, name: str) -> None:
+        if on_invalid not in ("strict", "quarantine"):
+            raise WorkbookError(f"on_invalid ({on_invalid!r}) must be 'strict' or 'quarantine'")
+        self.path = path
+        self.on_invalid = on_invalid
+        from .source import ColumnMapping
+
+        self.mapping = ColumnMapping.read(resolve_path(mapping, base=Path.cwd())) if mapping else ColumnMapping()
+        self._config_arg = config
+        if isinstance(config, SourceConfig):
+            self.config = config
+        elif config is not None:
+            self.config = SourceConfig.read(resolve_path(config, base=Path.cwd()))
+        else:
+            self.config = SourceConfig(name=name)
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._problems: dict[str, list[Problem]] = {}
+        self.rejected: dict[str, pd.DataFrame] = {}
+        self._con = None
+        self._tables: dict = {}
+        self.locations = self._locate()
+
+    # -- what a backend provides ------------------------------------------------------------
+    def _connect(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _list_tables(self) -> set[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _raw_table(self, name: str):
+        """The engine's table ``name`` as an Ibis expression, untouched."""
+        return self.con.table(name)
+
+    # -- DataSource hooks -------------------------------------------------------------------
+    @property
+    def con(self):
+        """The Ibis connection to the engine where the aggregations run."""
+        if self._con is None:
+            self._con = self._connect()
+        return self._con
+
+    def _locate(self) -> dict[str, Location]:
+        names = self._list_tables()
+        found = {}
+        for table in C.TABLES:
+            name = self.mapping.for_table(table).source or table
+            if name in names:
+                found[table] = Location(table, self.kind, f"{self.path} (table {name})", name)
+        return found
+
+    def _read_raw(self, loc: Location) -> pd.DataFrame:
+        try:
+            return self._raw_table(loc.name).to_pandas()
+        except Exception as exc:  # the engine's own errors: say which table and what it said
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ContractError([Problem(
+                loc.table, f"the table cannot be read from {self.kind} ({first})",
+                "check that the table exists and that this user may read it", file=str(loc.path),
+            )]) from None
+
+    def table(self, name: str):
+        """The table in the engine, renamed and cast to the contract, as an Ibis expression.
+
+        The table is validated first (pulled to pandas once); in quarantine mode a table with
+        rejected rows cannot be used, since the rows would still be in the engine's table.
+        """
+        if name not in self._tables:
+            self.frame(name)
+            if len(self.rejected.get(name, ())):
+                raise WorkbookError(
+                    f"{self.path}: table `{name}` has {len(self.rejected[name])} row(s) that break the "
+                    "contract; on a database the aggregations read the table itself, so correct or "
+                    "remove those rows there (see `validate`)"
+                )
+            self._tables[name] = self._contract_table(name)
+        return self._tables[name]
+
+    def _contract_table(self, table: str):
+        import ibis
+
+        loc = self.locations[table]
+        spec = C.TABLES[table]
+        tm = self.mapping.for_table(table)
+        raw = self._raw_table(loc.name)
+        schema = raw.schema()
+        theirs = {ours: their for their, ours in tm.columns.items()}
+        renamed = set(tm.columns)
+        by_name = {str(c).strip(): c for c in raw.columns if c not in renamed}
+        columns = {}
+        for col in spec.columns:
+            src = theirs.get(col.name) or by_name.get(col.name)
+            if src is None:
+                columns[col.name] = ibis.null().cast(_IBIS_TYPES[col.kind])
+            else:
+                columns[col.name] = _cast(raw[src], schema[src], col.kind, tm.date_format)
+        return raw.select(**columns)
+
+    def fingerprints(self) -> list[dict]:
+        """Table, location, rows and latest date of every input table (no file size or hash)."""
+        out = []
+        for table, loc in self.locations.items():
+            df = self._frames.get(table)
+            spec = C.TABLES[table]
+            latest = None
+            if df is not None and spec.date_column and df[spec.date_column].notna().any():
+                latest = _fmt_date(df[spec.date_column].max())
+            out.append({"table": table, "path": str(loc.path), "size": None, "sha256": None,
+                        "rows": None if df is None else int(len(df)), "latest_date": latest})
+        return out
+
+    def describe(self) -> str:
+        return f"{self.path} ({self.kind}, {len(self.locations)} tables)"
+
+
+class PostgresSource(EngineSource):
+    """Tables in a PostgreSQL database: ``DataSource("postgresql://user@host:port/dbname")``.
+
+    Give the password through ``PGPASSWORD`` or ``~/.pgpass`` rather than in the URL: the URL is
+    shown in reports (with any password hidden) and passed to the report notebooks.
+    """
+
+    kind = "postgres"
+
+    def __init__(self, path, *, mapping=None, on_invalid: str = "strict", base: Path = PROJECT_ROOT,
+                 config=None):
+        url = str(path).strip()
+        self.url = url
+        database = urlsplit(url).path.lstrip("/").split("/")[0]
+        self._setup(redact(url), mapping=mapping, on_invalid=on_invalid, config=config,
+                    name=f"PostgreSQL database {database}" if database else "PostgreSQL database")
+
+    def _connect(self):
+        import ibis
+
+        parts = urlsplit(self.url)
+        url = urlunsplit(("postgres",) + tuple(parts)[1:])  # ibis knows the scheme as `postgres`
+        try:
+            return ibis.connect(url)
+        except ModuleNotFoundError as exc:
+            raise WorkbookError(f"PostgreSQL needs the `{exc.name}` package: pip install 'psycopg[binary]'") from None
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise WorkbookError(f"{self.path}: cannot connect to PostgreSQL ({first})") from None
+
+    def _list_tables(self) -> set[str]:
+        return set(self.con.list_tables())
+
+    def with_options(self, **kw) -> "PostgresSource":
+        from dataclasses import replace
+
+        new = PostgresSource(self.url, mapping=self.mapping.path, on_invalid=self.on_invalid,
+                             config=self.config)
+        new.config = replace(self.config, **kw)
+        return new
+
+
+class SparkSource(EngineSource):
+    """Tables of a Spark session's catalog: ``DataSource.from_spark(session, database=None)``.
+
+    Connecting sets the session's time zone to UTC (``spark.sql.session.timeZone``), as Ibis does,
+    so that timestamps mean the same on every engine.
+    """
+
+    kind = "spark"
+
+    def __init__(self, session, database: str | None = None, *, mapping=None, on_invalid: str = "strict",
+                 config=None):
+        self.session = session
+        self.database = database
+        app = session.sparkContext.appName if hasattr(session, "sparkContext") else "spark"
+        self._setup(f"spark://{app}/{database or 'default'}", mapping=mapping, on_invalid=on_invalid,
+                    config=config, name=f"Spark {database or 'session'} tables")
+
+    def _connect(self):
+        try:
+            import ibis
+
+            return ibis.pyspark.connect(self.session)
+        except ModuleNotFoundError as exc:
+            raise WorkbookError(
+                f"Spark needs the `{exc.name}` package: pip install 'metrics-lib[spark]'"
+            ) from None
+
+    def _list_tables(self) -> set[str]:
+        return {t.name for t in self.session.catalog.listTables(self.database)}
+
+    def _raw_table(self, name: str):
+        if self.database:
+            return self.con.table(name, database=self.database)
+        return self.con.table(name)
+
+    def with_options(self, **kw) -> "SparkSource":
+        from dataclasses import replace
+
+        new = SparkSource(self.session, self.database, mapping=self.mapping.path, on_invalid=self.on_invalid,
+                          config=self.config)
+        new.config = replace(self.config, **kw)
+        return new
