@@ -1,0 +1,111 @@
+"""Benchmark: wall time and peak memory of the workbook's heavy steps, side by side with peers.
+
+Usage (``make bench`` runs the default)::
+
+    python bench/run.py [--customers 1000000] [--repeats 3] [--tasks summary_ours,summary_pandas]
+
+The data set is generated once with the demo generator and cached under ``bench/data/``.
+Each task runs ``--repeats`` times, each time in a fresh process; the table shows medians and the
+ratios against the peers, and everything is written to ``bench/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# the per-period report tasks use the small committed demo data: rendering cost does not
+# grow with the data, and 8 periods x 9 notebooks at 10M orders would take an hour here
+SMALL_DATA_TASKS = {"reports_1_period", "reports_8_periods_jobs1", "reports_8_periods_jobs2"}
+DEFAULT_TASKS = ["summary_ours", "summary_pandas", "summary_lifetimes", "metrics_quarter", "clv_fit",
+                 "reports_1_period", "reports_8_periods_jobs1", "reports_8_periods_jobs2"]
+
+
+def ensure_data(customers: int) -> Path:
+    out = HERE / "data" / f"demo-{customers}"
+    if (out / "orders.parquet").exists():
+        return out
+    print(f"generating {customers:,} customers into {out} (cached for later runs)", flush=True)
+    subprocess.run([sys.executable, "-m", "metrics_lib", "demo-data", "--customers", str(customers),
+                    "--seed", "1", "--out", str(out)], check=True, cwd=ROOT)
+    return out
+
+
+def measure(task: str, data: Path) -> dict:
+    """Run one task in a child process; its wall time and peak resident memory."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(HERE / "tasks.py"), task, str(data)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    out, err = proc.stdout.read(), proc.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        return {"ok": False, "error": (err.strip().splitlines() or ["failed"])[-1]}
+    return {"ok": True, "seconds": wall, "peak_mb": usage.ru_maxrss / 1024, "rows": out.strip(),
+            "note": err.strip()[-200:]}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tasks", default=",".join(DEFAULT_TASKS))
+    parser.add_argument("--out", default=str(HERE / "results.json"))
+    args = parser.parse_args(argv)
+    big = ensure_data(args.customers)
+    small = ROOT / "data" / "demo"
+    results = {}
+    for task in args.tasks.split(","):
+        data = small if task in SMALL_DATA_TASKS else big
+        runs = []
+        for i in range(args.repeats):
+            print(f"[{task}] run {i + 1}/{args.repeats} on {data.name} ...", end=" ", flush=True)
+            r = measure(task, data)
+            print(f"{r['seconds']:.1f} s, {r['peak_mb']:.0f} MB" if r["ok"] else f"failed: {r['error']}", flush=True)
+            runs.append(r)
+            if not r["ok"]:
+                break
+        ok = [r for r in runs if r["ok"]]
+        results[task] = {
+            "data": str(data), "runs": runs,
+            "median_s": statistics.median(r["seconds"] for r in ok) if ok else None,
+            "median_peak_mb": statistics.median(r["peak_mb"] for r in ok) if ok else None,
+        }
+
+    def ratio(a, b):
+        x, y = results.get(a, {}).get("median_s"), results.get(b, {}).get("median_s")
+        return None if not x or not y else y / x
+
+    ratios = {
+        "summary: lifetimes / ours": ratio("summary_ours", "summary_lifetimes"),
+        "summary: pandas / ours": ratio("summary_ours", "summary_pandas"),
+        "8 periods throughput: jobs 2 / jobs 1": ratio("reports_8_periods_jobs2", "reports_8_periods_jobs1"),
+    }
+    print()
+    print(f"{'task':<26} {'median s':>9} {'peak MB':>9}")
+    for task, r in results.items():
+        s = "failed" if r["median_s"] is None else f"{r['median_s']:.2f}"
+        m = "" if r["median_peak_mb"] is None else f"{r['median_peak_mb']:.0f}"
+        print(f"{task:<26} {s:>9} {m:>9}")
+    print()
+    for name, v in ratios.items():
+        print(f"{name:<40} {'n/a' if v is None else f'{v:.2f}x'}")
+    Path(args.out).write_text(json.dumps({
+        "customers": args.customers, "repeats": args.repeats, "machine": {
+            "cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "results": results, "ratios": ratios}, indent=2))
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""One benchmark task per call: ``python bench/tasks.py TASK DATA_DIR``.
+
+Each task runs in its own process so that ``bench/run.py`` can read its wall time and peak
+memory (the child's maximum resident set size) without one task's memory counting for another.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+OBSERVATION_END = date(2025, 12, 31)
+
+
+def summary_ours(data: Path) -> int:
+    import ibis
+
+    from metrics_lib.clv import summarize_transactions
+
+    con = ibis.duckdb.connect()
+    orders = con.read_parquet(str(data / "orders.parquet"))
+    out = summarize_transactions(orders, customer_col="customer_id", date_col="order_date", value_col="revenue",
+                                 observation_end=OBSERVATION_END, time_unit="W")
+    return len(out)
+
+
+def summary_pandas(data: Path) -> int:
+    import pandas as pd
+
+    o = pd.read_parquet(data / "orders.parquet", columns=["customer_id", "order_date", "revenue"])
+    o["order_date"] = pd.to_datetime(o["order_date"])
+    days = o.groupby(["customer_id", "order_date"], sort=False)["revenue"].sum().reset_index()
+    g = days.groupby("customer_id", sort=False)
+    first, last, n = g["order_date"].min(), g["order_date"].max(), g["order_date"].size()
+    total, first_value = g["revenue"].sum(), g["revenue"].first()
+    end = pd.Timestamp(OBSERVATION_END)
+    out = pd.DataFrame({
+        "frequency": n - 1,
+        "recency": (last - first).dt.days / 7.0,
+        "T": (end - first).dt.days / 7.0,
+    })
+    # first purchase day excluded from the monetary value (days sorted by date within customer)
+    days = days.sort_values(["customer_id", "order_date"])
+    first_value = days.groupby("customer_id", sort=False)["revenue"].first()
+    repeat = (total - first_value.reindex(total.index)) / out["frequency"].where(out["frequency"] > 0)
+    out["monetary_value"] = repeat.fillna(0.0)
+    return len(out)
+
+
+def summary_lifetimes(data: Path) -> int:
+    import pandas as pd
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    o = pd.read_parquet(data / "orders.parquet", columns=["customer_id", "order_date", "revenue"])
+    out = summary_data_from_transaction_data(o, "customer_id", "order_date", monetary_value_col="revenue",
+                                             observation_period_end=str(OBSERVATION_END), freq="W")
+    return len(out)
+
+
+def metrics_quarter(data: Path) -> int:
+    from metrics_lib.scorecard import headline_metrics
+    from metrics_lib.source import DataSource
+
+    out = headline_metrics(DataSource(data), "2025-Q3")
+    return len(out["metrics"])
+
+
+def clv_fit(data: Path) -> int:
+    import ibis
+
+    from metrics_lib.clv import BetaGeoModel, GammaGammaModel, summarize_transactions
+
+    con = ibis.duckdb.connect()
+    orders = con.read_parquet(str(data / "orders.parquet"))
+    summary = summarize_transactions(orders, customer_col="customer_id", date_col="order_date", value_col="revenue",
+                                     observation_end=OBSERVATION_END, time_unit="W")
+    t0 = time.perf_counter()
+    BetaGeoModel().fit(summary)
+    GammaGammaModel().fit(summary)
+    print(f"fit only: {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    return len(summary)
+
+
+def reports_one_period(data: Path, jobs: int = 1) -> int:
+    import tempfile
+
+    from metrics_lib.report import run_reports
+
+    with tempfile.TemporaryDirectory() as out:
+        s = run_reports(["2025-Q4"], data=data, out=out, jobs=jobs, progress=lambda *_: None)
+    return len(s.results)
+
+
+def reports_eight_periods(data: Path, jobs: int = 1) -> int:
+    import tempfile
+
+    from metrics_lib.periods import period_range
+    from metrics_lib.report import run_reports
+
+    periods = [p.label for p in period_range("2024-01", "2024-08")]
+    with tempfile.TemporaryDirectory() as out:
+        s = run_reports(periods, data=data, out=out, jobs=jobs, progress=lambda *_: None)
+    return len(s.results)
+
+
+TASKS = {
+    "summary_ours": summary_ours,
+    "summary_pandas": summary_pandas,
+    "summary_lifetimes": summary_lifetimes,
+    "metrics_quarter": metrics_quarter,
+    "clv_fit": clv_fit,
+    "reports_1_period": reports_one_period,
+    "reports_8_periods_jobs1": lambda d: reports_eight_periods(d, 1),
+    "reports_8_periods_jobs2": lambda d: reports_eight_periods(d, 2),
+}
+
+
+if __name__ == "__main__":
+    task, data = sys.argv[1], Path(sys.argv[2])
+    rows = TASKS[task](data)
+    print(rows)
