@@ -2,7 +2,8 @@
 
 The data is the demo data with hostile text planted where the reports show names: a campaign
 called ``<script>...`` and an ``<img onerror=...>``. The pages must show it as text and run none
-of it; every page loads offline, without console errors, with every image decoded.
+of it; every page loads offline, without console errors, with every image decoded. Every survey
+comment and review carries a name, a phone number and an e-mail address: none may reach a report.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from metrics_lib.source import DEMO_DATA
 
 SCRIPT = "<script>document.title='PWNED-1'</script>"
 IMG = "<img src=x onerror=\"document.title='PWNED-2'\">"
+EMAIL = "jane.roe@example.com"
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,13 @@ def hostile_data(tmp_path_factory):
     latest = df["start_date"].astype("datetime64[ns]").idxmax()
     df.loc[latest, "name"] = f"Spring {SCRIPT} promo {IMG}"
     pq.write_table(pa.Table.from_pandas(df, schema=table.schema, preserve_index=False), path)
+    # personal data in free text: it must not reach any report
+    for name, column in (("surveys", "comment"), ("reviews", "text")):
+        path = data / f"{name}.parquet"
+        table = pq.read_table(path)
+        df = table.to_pandas()
+        df[column] = f"call Jane Roe on 555-0100 or write to {EMAIL}"
+        pq.write_table(pa.Table.from_pandas(df, schema=table.schema, preserve_index=False), path)
     return data
 
 
@@ -61,5 +70,6 @@ def test_every_page_loads_offline_cleanly_and_runs_no_script_from_the_data(chrom
         assert "PWNED" not in seen.title, page.name
         assert 'id="papermill-error-cell"' not in seen.dom, page.name
         shown_hostile_text |= "&lt;script&gt;document.title" in seen.dom
+        assert EMAIL not in seen.dom and "Jane Roe" not in seen.dom, page.name
     assert shown_hostile_text, "the planted campaign name should appear, escaped, in a report"
     assert (out / "index.png").stat().st_size > 10_000
