@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._counts import check_whole_count
-from ._inputs import check_columns, check_number
+from ._inputs import check_columns, check_number, check_whole_count
 from .results import (
     NAN,
     NO_CI,

@@ -13,7 +13,7 @@ from typing import Any
 
 from scipy import stats as sps
 
-from ._counts import check_alpha, check_scale, check_scores, check_whole_count, z_critical
+from ._inputs import check_alpha, check_scale, check_scores, check_whole_count, z_critical
 from .results import (
     NAN,
     ComparisonResult,

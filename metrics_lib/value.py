@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._counts import check_whole_count
-from ._inputs import check_number
+from ._inputs import check_number, check_whole_count
 from .results import NAN, NO_CI, ValueResult, check_confidence_level, check_count, undefined
 from .stats import mean_result
 
