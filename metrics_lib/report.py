@@ -935,6 +935,8 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--on-invalid", choices=("strict", "quarantine"), default="strict",
                    help="strict (default): stop when the data breaks the contract; quarantine: set the "
                    "offending rows aside into <out>/<period>/rejected/ and flag every report")
+    p.add_argument("--show-pii", action="store_true",
+                   help="include free text that may hold personal data (survey comments) in the reports")
     p.add_argument("--notebooks", metavar="DIR", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
     return p
@@ -959,6 +961,8 @@ def cmd_run(args) -> int:
         extra["targets"] = str(Path(args.targets).expanduser().resolve())
     if args.segment:
         extra["segment"] = args.segment
+    if args.show_pii:
+        extra["show_pii"] = True
     summary = run_reports(
         periods,
         data=data_argument(args.data),

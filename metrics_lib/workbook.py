@@ -27,6 +27,7 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+import ibis
 import pandas as pd
 
 from . import advocacy, analyses, health, marketing, pipeline, retention, satisfaction, scorecard, service, value
@@ -245,7 +246,9 @@ class Workbook:
     """
 
     def __init__(self, period: str = "", data: str = "", targets: str = "", segment: str = "",
-                 as_of: str = "", mapping: str = "", on_invalid: str = "strict", *, restrict_paths: bool = True):
+                 as_of: str = "", mapping: str = "", on_invalid: str = "strict", show_pii: bool = False, *,
+                 restrict_paths: bool = True):
+        self.show_pii = bool(show_pii)
         data_path = _checked_path(data, "data", restrict_paths) if data else None
         self.source = DataSource(data_path, mapping=resolve_path(mapping) if mapping else None,
                                  on_invalid=on_invalid)
@@ -448,6 +451,35 @@ class Workbook:
 
     _BREAKDOWNS = {"touchpoint": "touchpoint", "segment": "segment", "channel": "acquisition_channel"}
 
+    def comments(self, survey: str = "nps", *, group: str = "detractor", n: int = 10) -> pd.DataFrame:
+        """The latest ``n`` survey comments of the period from one NPS group (``detractor``,
+        ``passive``, ``promoter``; ``all`` for every answer), with customer id, date and score.
+
+        Free text may hold names, e-mail addresses and phone numbers, so it is shown only when the
+        report was asked for it (``show_pii=True``, ``run --show-pii``); otherwise the table is
+        empty and ``attrs["note"]`` says why.
+        """
+        cols = ["customer_id", "response_date", "score", "touchpoint", "comment"]
+        if missing := self._missing("surveys"):
+            return _skipped_frame(cols, missing)
+        if not self.show_pii:
+            frame = pd.DataFrame(columns=cols)
+            frame.attrs["note"] = ("comments hidden: free text may hold personal data; run the report "
+                                   "with --show-pii (show_pii=True) to include them")
+            return frame
+        bounds = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10), "all": (0, 10)}
+        if group not in bounds:
+            raise WorkbookError(f"group {group!r} must be one of {', '.join(bounds)}")
+        low, high = bounds[group] if survey == "nps" else (None, None)
+        scope = self._scope()
+        s = scope.table("surveys")
+        q = s.filter(scope.during(s.response_date) & (s.survey == survey) & s.comment.notnull())
+        if low is not None:
+            q = q.filter(q.score.between(low, high))
+        frame = q.order_by([ibis.desc("response_date"), "response_id"]).limit(n).select(*cols).execute()
+        frame["response_date"] = pd.to_datetime(frame["response_date"]).dt.strftime("%Y-%m-%d")
+        return frame.set_index("customer_id")
+
     def breakdown(self, survey: str, by: str = "touchpoint") -> pd.DataFrame:
         """CSAT, NPS or CES of the period per touchpoint, customer segment or acquisition channel.
 
@@ -556,7 +588,6 @@ class Workbook:
             empty = pd.DataFrame()
             return CohortView(empty, pd.Series(dtype="int64", name="customers"), "",
                               "no customer signed up in the window")
-        import ibis
 
         window = timedelta(days=scope.inactivity_days - 1)
         ends = ibis.memtable(pd.DataFrame({"month_end": month_ends,
@@ -728,7 +759,6 @@ class Workbook:
         cols = ["referrals", "segment"]
         if missing := self._missing("customers"):
             return _skipped_frame(cols, missing, "referred_by")
-        import ibis
 
         start, end = self._window(12)
         c = self._scope().customers()

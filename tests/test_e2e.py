@@ -73,3 +73,11 @@ def test_every_page_loads_offline_cleanly_and_runs_no_script_from_the_data(chrom
         assert EMAIL not in seen.dom and "Jane Roe" not in seen.dom, page.name
     assert shown_hostile_text, "the planted campaign name should appear, escaped, in a report"
     assert (out / "index.png").stat().st_size > 10_000
+
+
+def test_show_pii_puts_the_comments_in_the_satisfaction_report(hostile_data, tmp_path):
+    summary = run_reports(["2025-Q4"], data=hostile_data, out=tmp_path, families="satisfaction",
+                          extra_parameters={"show_pii": True}, progress=None)
+    assert summary.ok, summary.text()
+    page = (tmp_path / "2025-Q4" / "satisfaction.html").read_text()
+    assert "call Jane Roe on 555-0100" in page  # pandas shortens the long comment in the table

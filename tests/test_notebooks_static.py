@@ -21,7 +21,7 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 FAMILIES = ["scorecard", "satisfaction", "retention", "value", "pipeline", "service", "advocacy", "marketing",
             "health"]
-PARAMETERS = ["period", "data", "targets", "segment", "as_of", "on_invalid"]
+PARAMETERS = ["period", "data", "targets", "segment", "as_of", "on_invalid", "show_pii"]
 FORBIDDEN = re.compile(r"\bdef\b|\bclass\b|\bopen\(|to_csv|savefig|to_parquet|to_excel|write_text|%%?writefile")
 
 
@@ -69,9 +69,10 @@ def test_exactly_one_parameters_cell_of_commented_literals(nb):
     for stmt in tree.body:
         assert isinstance(stmt, ast.AnnAssign), f"not an annotated assignment: {ast.unparse(stmt)}"
         assert isinstance(stmt.target, ast.Name)
-        assert isinstance(stmt.annotation, ast.Name) and stmt.annotation.id == "str"
-        assert isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str), \
-            f"{stmt.target.id} must be a literal"
+        assert isinstance(stmt.annotation, ast.Name) and stmt.annotation.id in ("str", "bool")
+        kind = {"str": str, "bool": bool}[stmt.annotation.id]
+        assert isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, kind), \
+            f"{stmt.target.id} must be a literal of its annotated type"
         names.append(stmt.target.id)
     assert names == PARAMETERS
     comments = {tok.start[0] for tok in tokenize.generate_tokens(io.StringIO(source).readline)
@@ -83,7 +84,7 @@ def test_exactly_one_parameters_cell_of_commented_literals(nb):
 def test_the_cell_after_the_parameters_builds_the_workbook_from_them(nb):
     cells = code_cells(nb)
     setup = cells[1].source
-    assert "wb = Workbook(period, data, targets, segment, as_of, on_invalid=on_invalid)" in setup
+    assert "wb = Workbook(period, data, targets, segment, as_of, on_invalid=on_invalid, show_pii=show_pii)" in setup
     assert setup.rstrip().endswith("wb.summary()")
 
 

@@ -314,3 +314,15 @@ def test_before_after_uses_the_source_change_date():
     table = wb.before_after(window_days=365)
     assert "01 Jul 2024" in table.attrs["note"]
     assert table.loc["nps", "change"] > 20 and bool(table.loc["nps", "significant"])
+
+
+def test_comments_are_hidden_unless_personal_data_is_asked_for(make_source):
+    folder = make_source()
+    hidden = Workbook("2025-Q1", str(folder)).comments("nps", group="all")
+    assert hidden.empty and "--show-pii" in hidden.attrs["note"]
+    shown = Workbook("2025-Q1", str(folder), show_pii=True).comments("nps", group="all")
+    surveys = pd.read_csv(folder / "surveys.csv")
+    expected = surveys[(surveys["survey"] == "nps") & surveys["comment"].notna()
+                       & surveys["response_date"].between("2025-01-01", "2025-03-31")]
+    assert len(expected) > 0
+    assert sorted(shown["comment"]) == sorted(expected["comment"])
