@@ -39,10 +39,12 @@ def check_number(name: str, value: Any, *, low: float | None = None, high: float
 
 
 def check_values(name: str, values: Any, *, low: float | None = None,
-                 high: float | None = None) -> np.ndarray:
-    """1-d float array of ``values`` with NaN (missing) entries dropped.
+                 high: float | None = None, missing: str = "drop") -> np.ndarray:
+    """1-d float array of ``values``; NaN (missing) entries dropped, or rejected with
+    ``missing="reject"`` where rows must stay aligned with another argument.
 
-    Raises ValueError when an entry is not numeric, infinite, or outside ``[low, high]``.
+    Raises ValueError when an entry is not numeric, infinite, missing (when rejected), or outside
+    ``[low, high]``.
     """
     if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
         raise ValueError(f"`{name}` ({values!r}) must be a sequence of numbers (list, array or Series)")
@@ -55,6 +57,9 @@ def check_values(name: str, values: Any, *, low: float | None = None,
         raise ValueError(f"`{name}` must contain numbers only") from None
     if np.isinf(arr).any():
         raise ValueError(f"`{name}` contains an infinite value; only finite numbers (or NaN for missing) are allowed")
+    if missing == "reject" and np.isnan(arr).any():
+        raise ValueError(f"`{name}` has a missing value at position {int(np.flatnonzero(np.isnan(arr))[0])}; "
+                         "every row needs a number")
     arr = arr[~np.isnan(arr)]
     if low is not None and arr.size and arr.min() < low:
         raise ValueError(f"`{name}` contains {arr.min():g}; values must be >= {low:g}")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._inputs import check_number, check_whole_count
+from ._inputs import check_number, check_values, check_whole_count
 from .results import NAN, NO_CI, ValueResult, check_confidence_level, check_count, undefined
 from .stats import mean_result
 
@@ -513,28 +513,12 @@ def _revenue_cost(revenue: Any, cost: Any) -> tuple[float, float, int | None]:
     """Totals of revenue and cost, given as two scalars or two equally long arrays."""
     if np.ndim(revenue) == 0 and np.ndim(cost) == 0 and not isinstance(revenue, (pd.Series, pd.Index)):
         return check_count("revenue", revenue), check_count("cost", cost), None
-    rev = _amount_array("revenue", revenue)
-    cst = _amount_array("cost", cost)
+    rev = check_values("revenue", revenue, low=0, missing="reject")
+    cst = check_values("cost", cost, low=0, missing="reject")
     if rev.size != cst.size:
         raise ValueError(f"`revenue` ({rev.size} values) and `cost` ({cst.size} values) must have the "
                          "same length: one amount of each per row")
     return float(rev.sum()), float(cst.sum()), int(rev.size)
-
-
-def _amount_array(name: str, values: Any) -> np.ndarray:
-    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
-        raise ValueError(f"`{name}` ({values!r}) must be a number or a sequence of amounts, like the other argument")
-    try:
-        if isinstance(values, (pd.Series, pd.Index)):
-            arr = values.to_numpy(dtype="float64", na_value=np.nan)
-        else:
-            arr = np.asarray(values, dtype="float64").ravel()
-    except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must contain numbers only") from None
-    bad = arr[~np.isfinite(arr) | (arr < 0)]
-    if bad.size:
-        raise ValueError(f"`{name}` contains {float(bad[0])!r}; amounts must be finite numbers >= 0")
-    return arr
 
 
 def _amount(name: str, value: Any, **limits) -> tuple[float, str | None]:

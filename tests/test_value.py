@@ -223,9 +223,9 @@ def test_gross_profit_of_nothing_is_zero():
 
 @pytest.mark.parametrize("args, match", [
     (([100, 200], [50]), r"`revenue` \(2 values\) and `cost` \(1 values\) must have the same length"),
-    (([100, -5], [50, 5]), r"`revenue` contains -5.0; amounts must be finite numbers >= 0"),
-    (([100, 5], [50, NAN]), r"`cost` contains nan"),
-    (([100, 5], 50), r"`cost` \(50\) must be a number or a sequence"),
+    (([100, -5], [50, 5]), r"`revenue` contains -5; values must be >= 0"),
+    (([100, 5], [50, NAN]), r"`cost` has a missing value at position 1; every row needs a number"),
+    (([100, 5], 50), r"`cost` \(50\) must be a sequence of numbers"),
 ])
 def test_gross_profit_rejects(args, match):
     with pytest.raises(ValueError, match=match):
