@@ -241,6 +241,7 @@ def _engine_table(transactions):
         return transactions, lambda expr: expr.execute()
     if isinstance(transactions, pd.DataFrame):
         con = ibis.duckdb.connect()
+        con.raw_sql("SET enable_progress_bar = false")
         return ibis.memtable(transactions), con.execute
     raise CLVInputError(
         f"`transactions` must be a pandas DataFrame or an Ibis table, not {type(transactions).__name__}"

@@ -622,6 +622,7 @@ class DataSource:
             import ibis
 
             self._con = ibis.duckdb.connect()
+            self._con.raw_sql("SET enable_progress_bar = false")  # no progress bars in logs and reports
         return self._con
 
     def table(self, name: str):
