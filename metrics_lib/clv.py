@@ -50,6 +50,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from .errors import MAX_EXAMPLES, WorkbookError
+from .source import disable_progress_bar
 from .results import ConfidenceInterval
 
 __all__ = [
@@ -241,7 +242,7 @@ def _engine_table(transactions):
         return transactions, lambda expr: expr.execute()
     if isinstance(transactions, pd.DataFrame):
         con = ibis.duckdb.connect()
-        con.raw_sql("SET enable_progress_bar = false")
+        disable_progress_bar(con)
         return ibis.memtable(transactions), con.execute
     raise CLVInputError(
         f"`transactions` must be a pandas DataFrame or an Ibis table, not {type(transactions).__name__}"

@@ -622,7 +622,7 @@ class DataSource:
             import ibis
 
             self._con = ibis.duckdb.connect()
-            self._con.raw_sql("SET enable_progress_bar = false")  # no progress bars in logs and reports
+            disable_progress_bar(self._con)
         return self._con
 
     def table(self, name: str):
@@ -700,6 +700,17 @@ def _not_utf8_problem(loc: "Location", exc: UnicodeDecodeError) -> Problem:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         fix = "the file is UTF-16 (it starts with a UTF-16 byte order mark): " + fix
     return Problem(loc.table, f"the file is not UTF-8 text {where}", fix, file=str(loc.path))
+
+
+def disable_progress_bar(con) -> None:
+    """No DuckDB progress bars in CLI output and logs. Inside a Jupyter kernel DuckDB refuses the
+    setting (it wants ipywidgets there) and draws no bar anyway, so a refusal is fine."""
+    import duckdb
+
+    try:
+        con.raw_sql("SET enable_progress_bar = false")
+    except duckdb.Error:
+        pass
 
 
 def _sha256(path: Path) -> str:

@@ -178,6 +178,7 @@ class HealthValidation:
     churned: int
     note: str = ""
     reason: str = ""
+    components: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def reading(self) -> str:
@@ -867,11 +868,28 @@ class Workbook:
         table["mean_score"] = [frame.loc[frame["band"] == b, "score"].mean() for b in table.index]
         a = _quiet(health.auc, frame["score"], frame["churned"].astype(float))
         return HealthValidation(table.round({"mean_score": 2}), a.value, (a.ci.low, a.ci.high), len(frame),
-                                int(frame["churned"].sum()), "", a.reason or "")
+                                int(frame["churned"].sum()), "", a.reason or "",
+                                self._component_signal(outcomes))
 
-    def _group_customers(self, p: Period) -> pd.DataFrame:
+    def _component_signal(self, outcomes: pd.Series) -> pd.DataFrame:
+        """AUC of each health component alone (end of the previous period) for staying this period:
+        which components carry the signal (0.5 = none)."""
+        comps = agg.health_components(self._scope(self.period.previous())).set_index("customer_id")
+        joined = comps.join(outcomes, how="inner")
+        rows = {}
+        for name in comps.columns:
+            r = _quiet(health.auc, joined[name], joined["churned"].astype(float))
+            rows[name] = {"weight": health.DEFAULT_HEALTH_WEIGHTS.get(name, float("nan")), "auc": r.value,
+                          "ci_low": r.ci.low, "ci_high": r.ci.high}
+        out = pd.DataFrame.from_dict(rows, orient="index").round(3)
+        out.index.name = "component"
+        return out.sort_values("auc", ascending=False)
+
+    def _group_customers(self, p: Period, loyalty: str = "tenure") -> pd.DataFrame:
         """Customers active at the end of ``p`` with revenue, gross profit (last 12 months up to
-        the end of ``p``), tenure in months and relationship group."""
+        the end of ``p``), loyalty and relationship group. Loyalty is tenure in months, or with
+        ``loyalty="probability_alive"`` the BG/NBD probability that the customer is still buying,
+        fitted on the purchase history up to the end of ``p``."""
         scope = self._scope(p)
         flags, _ = agg._active_flags(scope, scope.last_day, scope.last_day)
         active = flags.filter(flags.at_b).select("customer_id")
@@ -889,19 +907,29 @@ class Workbook:
         profit = (revenue - cost).where(frame["cost_missing"].fillna(0) == 0)
         tenure = (pd.Timestamp(scope.last_day) - pd.to_datetime(frame["signup_date"])).dt.days / (365.25 / 12)
         out = pd.DataFrame({"revenue": revenue, "profit": profit, "tenure_months": tenure.round(1)})
-        out["group"] = health.assign_relationship_group(out["profit"], out["tenure_months"])
+        if loyalty == "probability_alive":
+            from . import clv
+
+            summary = clv.summarize_transactions(o, value_col="revenue", observation_end=p.end)
+            model = _quiet(clv.BetaGeoModel().fit, summary)
+            out["probability_alive"] = model.probability_alive().reindex(out.index)
+        elif loyalty != "tenure":
+            raise WorkbookError(f"loyalty ({loyalty!r}) must be 'tenure' or 'probability_alive'")
+        measure = "tenure_months" if loyalty == "tenure" else "probability_alive"
+        out["group"] = health.assign_relationship_group(out["profit"], out[measure])
         return out
 
-    def relationship_groups(self) -> RelationshipGroups:
+    def relationship_groups(self, *, loyalty: str = "tenure") -> RelationshipGroups:
         """Strangers, butterflies, barnacles and true friends among the customers active at the
-        period's end: gross profit over the last 12 months x loyalty (tenure in months), split at
+        period's end: gross profit over the last 12 months x loyalty (tenure in months, or the
+        BG/NBD probability of still buying with ``loyalty="probability_alive"``), split at
         the medians; what each group holds, what to do with it, and how customers moved between
         groups since the previous period."""
         if missing := self._missing("customers", "orders"):
             e = _skipped_frame([], missing)
             return RelationshipGroups(e, e, e, e, float("nan"), float("nan"), float("nan"), e.attrs["note"])
-        cur = self._group_customers(self.period)
-        prev = self._group_customers(self.period.previous())
+        cur = self._group_customers(self.period, loyalty)
+        prev = self._group_customers(self.period.previous(), loyalty)
         summary = health.relationship_group_summary(cur, group="group", revenue="revenue", profit="profit")
         summary["action"] = [health.RELATIONSHIP_ACTIONS[g] for g in summary.index]
         moves = health.group_transition_matrix(prev["group"].astype(object), cur["group"].astype(object))

@@ -326,3 +326,22 @@ def test_comments_are_hidden_unless_personal_data_is_asked_for(make_source):
                        & surveys["response_date"].between("2025-01-01", "2025-03-31")]
     assert len(expected) > 0
     assert sorted(shown["comment"]) == sorted(expected["comment"])
+
+
+def test_health_components_signal_on_the_demo_data():
+    """The demo plants churn by NPS group, so the NPS component must carry the most signal."""
+    hv = Workbook("2025-Q4", "data/demo").health_validation()
+    comps = hv.components
+    assert set(comps.index) == {"recency", "nps", "support_load", "resolution"}
+    assert comps.index[0] == "nps" and comps.loc["nps", "ci_low"] > 0.5
+    assert comps["auc"].between(0, 1).all()
+
+
+def test_relationship_groups_with_loyalty_from_probability_alive():
+    wb = Workbook("2025-Q4", "data/demo")
+    groups = wb.relationship_groups(loyalty="probability_alive")
+    assert set(groups.summary.index) == {"stranger", "butterfly", "barnacle", "true friend"}
+    assert groups.customers["probability_alive"].between(0, 1).all()
+    assert int(groups.summary["customers"].sum()) == len(groups.customers)
+    with pytest.raises(WorkbookError, match="loyalty \\('age'\\) must be 'tenure' or 'probability_alive'"):
+        wb.relationship_groups(loyalty="age")
