@@ -261,7 +261,10 @@ def survey_scores(scope: Scope, survey: str) -> pd.Series:
 
 
 def pipeline_summary(scope: Scope) -> dict:
-    """Leads created and won, deals closed won / lost, and open opportunities at the period's end."""
+    """Leads created and won, deals closed won / lost, and open opportunities at the period's end.
+
+    ``leads_won`` counts the deals created in the period that are won by the end of the data (the
+    cohort of the close rate), so a recent period's close rate is low while its deals are open."""
     d = scope.table("deals")
     created = scope.during(d.created_date)
     closed = scope.during(d.closed_date)
