@@ -199,9 +199,10 @@ def _clv(d: PeriodData):
     """Margin CLV: average order value x purchases per customer per year (the period's purchases
     per buyer scaled by 365 / its days) x lifespan in years (1 / annual churn) x gross margin."""
     o = d.orders
+    if o["orders"] == 0:
+        return ValueResult(NAN, unit="currency", reason="no orders in the period, so no order value or frequency")
     margin = _gross_margin(d)
-    missing = _undefined_input("currency", annual_churn_rate=d.annual_churn, gross_margin=margin.value,
-                               average_order_value=NAN if o["orders"] == 0 else 1.0)
+    missing = _undefined_input("currency", annual_churn_rate=d.annual_churn, gross_margin=margin.value)
     if missing:
         return missing
     if d.annual_churn == 0:
@@ -382,9 +383,6 @@ def _compare(h: Headline, cur, prev, dcur: PeriodData, dprev: PeriodData) -> Com
 
 def _record(h: Headline, result) -> dict:
     raw = result.to_dict() if hasattr(result, "to_dict") else {"value": result}
-    share = getattr(result, "share", None)
-    if isinstance(share, RateResult) and not isinstance(result, RateResult):
-        raw.update({k: v for k, v in share.to_dict().items() if k in ("numerator", "denominator", "ci_low", "ci_high")})
     out = {
         "value": raw.get("value"),
         "numerator": raw.get("numerator"),
