@@ -143,9 +143,16 @@ def _scalar(expr) -> float:
 
 
 def _active_flags(scope: Scope, day_a: datetime, day_b: datetime):
-    """Per customer: active on day_a, active on day_b (contractual when subscriptions exist)."""
+    """Per customer: active on day_a, active on day_b (contractual when subscriptions exist).
+
+    Only customers who could be active on one of the days get a row (the rest are active on
+    neither): the table is filtered to the span the two days can see before it is grouped, so
+    the engine groups a quarter's rows rather than the whole history.
+    """
+    first_day, last_day = min(day_a, day_b), max(day_a, day_b)
     if scope.has("subscriptions"):
         s = scope.table("subscriptions")
+        s = s.filter((s.start_date <= last_day) & (s.end_date > first_day))
 
         def active_on(d):
             return (s.start_date <= d) & (s.end_date > d) & (s.cancelled_date.isnull() | (s.cancelled_date > d))
@@ -155,6 +162,7 @@ def _active_flags(scope: Scope, day_a: datetime, day_b: datetime):
         ), "contractual"
     o = scope.table("orders")
     w = timedelta(days=scope.inactivity_days - 1)
+    o = o.filter((o.order_date >= first_day - w) & (o.order_date <= last_day))
 
     def active_on(d):
         return (o.order_date >= d - w) & (o.order_date <= d)
@@ -400,7 +408,9 @@ def health_components(scope: Scope, *, support_window_days: int = 90) -> pd.Data
     flags, _ = _active_flags(scope, end, end)
     active = flags.filter(flags.at_b).select("customer_id")
     o = scope.table("orders")
-    last = o.filter(o.order_date <= end).group_by("customer_id").aggregate(last_order=o.order_date.max())
+    # an order inactivity_days or more before the end scores 0, as no order does: skip them
+    o = o.filter((o.order_date <= end) & (o.order_date > end - timedelta(days=scope.inactivity_days)))
+    last = o.group_by("customer_id").aggregate(last_order=o.order_date.max())
     frame = active.left_join(last, "customer_id").select("customer_id", "last_order").execute()
     if frame.empty:
         return pd.DataFrame(columns=["customer_id", "recency", "nps", "support_load", "resolution"])

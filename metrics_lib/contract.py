@@ -9,7 +9,7 @@ types (CSV files hold only text) happens before validation, in :mod:`metrics_lib
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import pandas as pd
 import pandera.pandas as pa
@@ -57,12 +57,18 @@ class ForeignKey:
 
 @dataclass(frozen=True)
 class RowRule:
-    """A rule over several columns of one row; ``test`` returns True for rows that pass."""
+    """A rule over several columns of one row.
+
+    ``test`` takes a parsed pandas frame and returns True for the rows that pass; ``engine_test``
+    says the same of an Ibis table (so that clean data can be checked where it lies, see
+    :mod:`metrics_lib.checks`). The two must agree; ``tests/test_checks.py`` holds them to it.
+    """
 
     name: str
     columns: tuple[str, ...]
     test: Callable[[pd.DataFrame, "ContractOptions"], pd.Series]
     fix: str
+    engine_test: Callable[[Any, "ContractOptions"], Any]
 
 
 @dataclass(frozen=True)
@@ -103,12 +109,16 @@ def _later_or_equal(later: str, earlier: str, fix: str | None = None) -> RowRule
     def test(df: pd.DataFrame, _opts: ContractOptions) -> pd.Series:
         return df[later].isna() | df[earlier].isna() | (df[later] >= df[earlier])
 
+    def engine_test(t, _opts: ContractOptions):
+        return t[later].isnull() | t[earlier].isnull() | (t[later] >= t[earlier])
+
     return RowRule(
         f"{later} >= {earlier}",
         (earlier, later),
         test,
         fix or f"`{later}` must not be before `{earlier}`: check that the two columns are not swapped "
         "or mis-parsed (day-first dates)",
+        engine_test,
     )
 
 
@@ -121,17 +131,38 @@ def _survey_score_in_scale(df: pd.DataFrame, opts: ContractOptions) -> pd.Series
     return ok
 
 
+def _survey_score_in_scale_engine(t, opts: ContractOptions):
+    ok = None
+    for survey in ("nps", "csat", "ces"):
+        low, high = opts.scale(survey)
+        part = (t["survey"] != survey) | t["score"].between(low, high)
+        ok = part if ok is None else ok & part
+    return ok
+
+
 def _closed_iff_not_open(df: pd.DataFrame, _opts: ContractOptions) -> pd.Series:
     is_open = df["outcome"] == "open"
     return is_open == df["closed_date"].isna()
+
+
+def _closed_iff_not_open_engine(t, _opts: ContractOptions):
+    return (t["outcome"] == "open") == t["closed_date"].isnull()
 
 
 def _resolved_has_contacts(df: pd.DataFrame, _opts: ContractOptions) -> pd.Series:
     return df["resolved_at"].isna() | df["contacts_to_resolve"].notna()
 
 
+def _resolved_has_contacts_engine(t, _opts: ContractOptions):
+    return t["resolved_at"].isnull() | t["contacts_to_resolve"].notnull()
+
+
 def _bounces_within_sessions(df: pd.DataFrame, _opts: ContractOptions) -> pd.Series:
     return df["bounces"] <= df["sessions"]
+
+
+def _bounces_within_sessions_engine(t, _opts: ContractOptions):
+    return t["bounces"] <= t["sessions"]
 
 
 def _col(name, kind, **kw) -> ColumnSpec:
@@ -217,7 +248,8 @@ TABLES: dict[str, TableSpec] = {
                 _later_or_equal("closed_date", "created_date"),
                 RowRule("closed_date is set exactly when outcome is won or lost",
                         ("outcome", "closed_date"), _closed_iff_not_open,
-                        "give won and lost deals a closed_date and leave it empty for open deals"),
+                        "give won and lost deals a closed_date and leave it empty for open deals",
+                        _closed_iff_not_open_engine),
             ),
             date_column="created_date",
         ),
@@ -251,7 +283,8 @@ TABLES: dict[str, TableSpec] = {
                 RowRule("score within the survey's scale (NPS 0-10, CSAT and CES as configured)",
                         ("survey", "score"), _survey_score_in_scale,
                         "NPS answers are 0-10, CSAT 1-5 and CES 1-7 unless source.yml sets "
-                        "`csat_scale` / `ces_scale`; correct the scores or the configured scale"),
+                        "`csat_scale` / `ces_scale`; correct the scores or the configured scale",
+                        _survey_score_in_scale_engine),
             ),
             date_column="response_date",
         ),
@@ -273,7 +306,8 @@ TABLES: dict[str, TableSpec] = {
                 _later_or_equal("first_response_at", "opened_at"),
                 _later_or_equal("resolved_at", "opened_at"),
                 RowRule("resolved tickets give contacts_to_resolve", ("resolved_at", "contacts_to_resolve"),
-                        _resolved_has_contacts, "fill contacts_to_resolve (1 or more) for resolved tickets"),
+                        _resolved_has_contacts, "fill contacts_to_resolve (1 or more) for resolved tickets",
+                        _resolved_has_contacts_engine),
             ),
             date_column="opened_at",
         ),
@@ -346,7 +380,8 @@ TABLES: dict[str, TableSpec] = {
             ),
             key=("date",),
             rules=(RowRule("bounces <= sessions", ("sessions", "bounces"), _bounces_within_sessions,
-                           "a bounce is a single-page session, so bounces cannot exceed sessions"),),
+                           "a bounce is a single-page session, so bounces cannot exceed sessions",
+                           _bounces_within_sessions_engine),),
             date_column="date",
         ),
         TableSpec(

@@ -1,18 +1,20 @@
 """Data sources whose tables live in a database engine: PostgreSQL and Spark.
 
-A folder or a DuckDB file is read into pandas, validated and registered in an in-process DuckDB
-connection (:class:`metrics_lib.source.DataSource`). When the data is too big for that, or already
+A folder or a DuckDB file is queried by an in-process DuckDB connection
+(:class:`metrics_lib.source.DataSource`). When the data is too big for one machine, or already
 sits in a warehouse, the tables stay where they are:
 
 * ``DataSource("postgresql://user@host:5432/dbname")`` opens a PostgreSQL database (a schema other
   than the search path's: ``postgresql://user@host/dbname/schema``);
 * ``DataSource.from_spark(session, database=None)`` uses the tables of a Spark session's catalog.
 
-Validation works as for files: each table is pulled into pandas once, renamed through the column
-mapping, parsed and checked against the contract (so the messages are the same). The aggregations
-of :mod:`metrics_lib.aggregate` then run in the engine, on the real tables, through Ibis: each
-table is renamed to the contract's column names and cast to the contract's types in the query,
-and only the small results come back. The metric code does not know which engine it runs on.
+Validation works as for Parquet files: the engine counts, per table, the rows that break the
+contract (:mod:`metrics_lib.checks`); a clean table stays where it is, and only a table with text
+to parse or a broken rule is pulled into pandas, parsed and checked there, so the messages are the
+same as for files. The aggregations of :mod:`metrics_lib.aggregate` then run in the engine, on the
+real tables, through Ibis: each table is renamed to the contract's column names and cast to the
+contract's types in the query, and only the small results come back. The metric code does not know
+which engine it runs on.
 
 Settings that ``source.yml`` gives a folder are passed as ``config=`` (a path to such a file or a
 :class:`~metrics_lib.source.SourceConfig`); targets are given to the scorecard explicitly, or the
@@ -29,17 +31,12 @@ import pandas as pd
 
 from . import contract as C
 from .errors import ContractError, Problem, WorkbookError
+from .checks import contract_expr
 from .source import PROJECT_ROOT, DataSource, Location, SourceConfig, resolve_path, _fmt_date
 
 __all__ = ["EngineSource", "PostgresSource", "SparkSource", "is_database_url"]
 
 _URL = re.compile(r"^(postgres|postgresql)(\+[a-z0-9]+)?://", re.IGNORECASE)
-
-# contract kind -> Ibis type of the column as the aggregations see it (what DuckDB gets from the
-# validated pandas frames)
-_IBIS_TYPES = {"id": "string", "str": "string", "date": "timestamp", "timestamp": "timestamp",
-               "float": "float64", "int": "int64", "bool": "boolean"}
-
 
 def is_database_url(path) -> bool:
     """Whether ``path`` names a database server rather than a file (``postgresql://...``)."""
@@ -63,32 +60,6 @@ def redact(url: str) -> str:
         host = f"{host}:{parts.port}"
     user = f"{parts.username}:***@" if parts.username else ""
     return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
-
-
-def _cast(col, dtype, kind: str, date_format: str | None):
-    """One column of an engine table as the contract's type, in portable Ibis."""
-    target = _IBIS_TYPES[kind]
-    if kind in ("id", "str"):
-        if dtype.is_floating() and kind == "id":
-            col = col.cast("int64")  # ids stored as floats (1.0): as integers, as the parser does
-        return col if dtype.is_string() else col.cast("string")
-    if kind in ("date", "timestamp"):
-        if dtype.is_string():
-            col = col.strip()
-            col = col.as_timestamp(date_format) if date_format else col.cast("timestamp")
-        elif dtype.is_timestamp() and dtype.timezone is not None:
-            col = col.cast("timestamp")  # the engine session is in UTC: UTC wall time, as the parser
-        if kind == "date":
-            # whole days; a date column is read as midnight, as the parser does
-            return col.cast("date").cast("timestamp") if not dtype.is_date() else col.cast("timestamp")
-        return col if dtype.is_timestamp() and dtype.timezone is None else col.cast("timestamp")
-    if kind == "bool":
-        if dtype.is_boolean():
-            return col
-        if dtype.is_numeric():
-            return col != 0
-        return col.strip().lower().cast("boolean")
-    return col.cast(target)
 
 
 class EngineSource(DataSource):
@@ -117,6 +88,7 @@ class EngineSource(DataSource):
         self.rejected: dict[str, pd.DataFrame] = {}
         self._con = None
         self._tables: dict = {}
+        self.engine_checks: dict = {}
         self.locations = self._locate()
 
     # -- what a backend provides ------------------------------------------------------------
@@ -157,54 +129,40 @@ class EngineSource(DataSource):
                 "check that the table exists and that this user may read it", file=str(loc.path),
             )]) from None
 
+    def _raw_engine_table(self, loc: Location):
+        return self._raw_table(loc.name)
+
     def table(self, name: str):
         """The table in the engine, renamed and cast to the contract, as an Ibis expression.
 
-        The table is validated first (pulled to pandas once); in quarantine mode a table with
-        rejected rows cannot be used, since the rows would still be in the engine's table.
+        The engine checks the table against the contract first (:mod:`metrics_lib.checks`); a
+        clean table is never pulled out of it. A table with text to parse or a broken rule is
+        pulled into pandas once and validated there, so the messages name the rows; in quarantine
+        mode a table with rejected rows cannot be used, since the rows would still be in the
+        engine's table.
         """
         if name not in self._tables:
-            self.frame(name)
-            if len(self.rejected.get(name, ())):
-                raise WorkbookError(
-                    f"{self.path}: table `{name}` has {len(self.rejected[name])} row(s) that break the "
-                    "contract; on a database the aggregations read the table itself, so correct or "
-                    "remove those rows there (see `validate`)"
-                )
-            self._tables[name] = self._contract_table(name)
+            expr = self._checked_in_engine(name)
+            if expr is None:
+                self.frame(name)
+                if len(self.rejected.get(name, ())):
+                    raise WorkbookError(
+                        f"{self.path}: table `{name}` has {len(self.rejected[name])} row(s) that break the "
+                        "contract; on a database the aggregations read the table itself, so correct or "
+                        "remove those rows there (see `validate`)"
+                    )
+                expr = contract_expr(self._raw_table(self.locations[name].name), name, self.mapping)
+            self._tables[name] = expr
         return self._tables[name]
-
-    def _contract_table(self, table: str):
-        import ibis
-
-        loc = self.locations[table]
-        spec = C.TABLES[table]
-        tm = self.mapping.for_table(table)
-        raw = self._raw_table(loc.name)
-        schema = raw.schema()
-        theirs = {ours: their for their, ours in tm.columns.items()}
-        renamed = set(tm.columns)
-        by_name = {str(c).strip(): c for c in raw.columns if c not in renamed}
-        columns = {}
-        for col in spec.columns:
-            src = theirs.get(col.name) or by_name.get(col.name)
-            if src is None:
-                columns[col.name] = ibis.null().cast(_IBIS_TYPES[col.kind])
-            else:
-                columns[col.name] = _cast(raw[src], schema[src], col.kind, tm.date_format)
-        return raw.select(**columns)
 
     def fingerprints(self) -> list[dict]:
         """Table, location, rows and latest date of every input table (no file size or hash)."""
         out = []
         for table, loc in self.locations.items():
-            df = self._frames.get(table)
-            spec = C.TABLES[table]
-            latest = None
-            if df is not None and spec.date_column and df[spec.date_column].notna().any():
-                latest = _fmt_date(df[spec.date_column].max())
+            rows = self.rows(table)
+            span = self.date_span(table) if rows is not None else None
             out.append({"table": table, "path": str(loc.path), "size": None, "sha256": None,
-                        "rows": None if df is None else int(len(df)), "latest_date": latest})
+                        "rows": rows, "latest_date": None if span is None else _fmt_date(span[1])})
         return out
 
     def describe(self) -> str:

@@ -287,7 +287,9 @@ class DataSource:
         self._problems: dict[str, list[Problem]] = {}
         self.rejected: dict[str, pd.DataFrame] = {}
         self._con = None
+        self._attached = False
         self._tables: dict = {}
+        self.engine_checks: dict = {}
 
     # -- discovery -------------------------------------------------------------------------
     def _locate(self) -> dict[str, Location]:
@@ -626,12 +628,81 @@ class DataSource:
         return self._con
 
     def table(self, name: str):
-        """The validated table as an Ibis expression on the engine."""
+        """The validated table as an Ibis expression on the engine.
+
+        A Parquet file or DuckDB table with typed columns is checked against the contract by the
+        engine and, when clean, used in place (:mod:`metrics_lib.checks`); anything else is read,
+        parsed and validated in pandas (:meth:`frame`) and copied into the engine.
+        """
         if name not in self._tables:
-            con = self.con
-            con.create_table(name, self.frame(name), overwrite=True)
-            self._tables[name] = con.table(name)
+            expr = self._checked_in_engine(name)
+            if expr is None:
+                con = self.con
+                con.create_table(name, self.frame(name), overwrite=True)
+                expr = con.table(name)
+            self._tables[name] = expr
         return self._tables[name]
+
+    def _raw_engine_table(self, loc: Location):
+        """The stored table as an Ibis expression on :attr:`con`, untouched (None for CSV)."""
+        if loc.format == "parquet":
+            return self.con.read_parquet(str(loc.path), table_name=f"source_{loc.table}")
+        if loc.format == "duckdb":
+            if not self._attached:
+                self.con.attach(str(self.path), name="source_db", read_only=True)
+                self._attached = True
+            return self.con.table(loc.name, database="source_db")
+        return None
+
+    def _checked_in_engine(self, name: str):
+        """The table checked and shaped in the engine, or None when it must go through pandas
+        (text columns to parse, a broken rule, a table already read into pandas). The outcome
+        for each table is kept in :attr:`engine_checks` (an :class:`~metrics_lib.checks.EngineCheck`
+        or the reason it was not used)."""
+        from . import checks
+
+        if name in self._frames or name not in self.locations or name in self.engine_checks:
+            return None
+        loc = self.locations[name]
+        try:
+            raw = self._raw_engine_table(loc)
+            if raw is None:
+                return None
+            reason = checks.native_type_problem(raw, name, self.mapping)
+            if reason is not None:
+                self.engine_checks[name] = reason
+                return None
+            expr = checks.contract_expr(raw, name, self.mapping)
+            present = {c for c in C.TABLES[name].column_names if c in checks._source_columns(raw, name, self.mapping)}
+            found = checks.check_in_engine(expr, name, self.config.options, present)
+        except Exception as exc:  # unreadable or odd: the pandas reader says what is wrong
+            self.engine_checks[name] = f"not checked in the engine ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+            return None
+        self.engine_checks[name] = found
+        return expr if found.clean else None
+
+    def rows(self, table: str) -> int | None:
+        """Rows of a table read so far (in pandas or in the engine); None before it is read."""
+        if table in self._frames:
+            return len(self._frames[table])
+        found = self.engine_checks.get(table)
+        return found.rows if hasattr(found, "rows") else None
+
+    def date_span(self, table: str) -> tuple[date, date] | None:
+        """First and last date of the table's date column (None when it has no dated rows);
+        reads the table if it was not read yet."""
+        col = C.TABLES[table].date_column
+        if col is None:
+            return None
+        if table not in self._frames:
+            self.table(table)
+        found = self.engine_checks.get(table)
+        if table not in self._frames and hasattr(found, "first_date"):
+            return None if found.first_date is None else (found.first_date, found.last_date)
+        values = self._frames[table][col]
+        if not values.notna().any():
+            return None
+        return values.min().date(), values.max().date()
 
     # -- facts about the data ----------------------------------------------------------------
     def last_date(self) -> date | None:
@@ -639,9 +710,9 @@ class DataSource:
         order = ["orders"] + [t for t in self.locations if t != "orders"]
         for t in order:
             if self.has(t) and C.TABLES[t].date_column:
-                col = self.frame(t)[C.TABLES[t].date_column]
-                if col.notna().any():
-                    return col.max().date()
+                span = self.date_span(t)
+                if span is not None:
+                    return span[1]
         return None
 
     def latest_complete_period(self, kind: str = "quarter") -> Period:
@@ -660,15 +731,12 @@ class DataSource:
         """Path, size, sha256, rows and latest date of every input table."""
         out = []
         for table, loc in self.locations.items():
-            df = self._frames.get(table)
-            spec = C.TABLES[table]
-            latest = None
-            if df is not None and spec.date_column and df[spec.date_column].notna().any():
-                latest = _fmt_date(df[spec.date_column].max())
+            rows = self.rows(table)
+            span = self.date_span(table) if rows is not None else None
             out.append({
                 "table": table, "path": str(loc.path), "size": loc.path.stat().st_size,
-                "sha256": _sha256(loc.path), "rows": None if df is None else int(len(df)),
-                "latest_date": latest,
+                "sha256": _sha256(loc.path), "rows": rows,
+                "latest_date": None if span is None else _fmt_date(span[1]),
             })
         return out
 
