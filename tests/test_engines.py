@@ -211,6 +211,9 @@ def test_a_postgresql_url_opens_a_database_source(postgres_source, postgres_url)
     schema = expr.schema()
     assert schema["order_date"].is_timestamp() and schema["revenue"].is_float64()
     assert postgres_source.table("surveys").schema()["score"].is_int64()
+    # checked against the contract in PostgreSQL: the clean tables were never pulled out of it
+    for table in ("orders", "surveys"):
+        assert postgres_source.engine_checks[table].clean and table not in postgres_source._frames
 
 
 @pytest.mark.parametrize("period", PERIODS)
@@ -321,6 +324,7 @@ def test_a_spark_session_is_a_data_source(spark_source):
     assert isinstance(spark_source, SparkSource) and spark_source.kind == "spark"
     assert spark_source.tables == DataSource(DEMO_DATA).tables
     assert spark_source.table("orders")._find_backend().name == "pyspark"
+    assert spark_source.engine_checks["orders"].clean and "orders" not in spark_source._frames
 
 
 @pytest.mark.parametrize("period", PERIODS)

@@ -1,0 +1,223 @@
+"""The contract checked in the engine (metrics_lib/checks.py).
+
+What users rely on: a clean typed table is used in place and gives the same numbers as the
+careful pandas path; a table that breaks any rule is never used in place, so it gets the same
+error (and quarantine) as a CSV file; row rules mean the same in pandas and in the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from metrics_lib import contract as C
+from metrics_lib.checks import EngineCheck
+from metrics_lib.errors import ContractError
+from metrics_lib.scorecard import headline_metrics, to_json
+from metrics_lib.source import DEMO_DATA, DataSource
+
+
+def _write_parquet(folder, frames: dict[str, pd.DataFrame]):
+    """Validated frames as typed Parquet files (dates as date32), as an export would hold them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for table, df in frames.items():
+        schema = C.arrow_schema(C.TABLES[table])
+        arrays = []
+        for field in schema:
+            values = df[field.name]
+            if pa.types.is_date32(field.type):
+                values = values.dt.date
+            cells = [None if pd.isna(v) else v for v in values.astype(object)]
+            arrays.append(pa.array(cells, type=field.type))
+        nullable = pa.schema([f.with_nullable(True) for f in schema])
+        pq.write_table(pa.Table.from_arrays(arrays, schema=nullable), folder / f"{table}.parquet")
+    return folder
+
+
+@pytest.fixture
+def typed_frames(make_source):
+    """The small valid source of conftest, read and validated from CSV: {table: frame}."""
+    src = DataSource(make_source())
+    return {t: src.frame(t).copy() for t in src.tables}
+
+
+def test_clean_parquet_is_checked_in_the_engine_and_never_read_into_pandas():
+    src = DataSource(DEMO_DATA)
+    headline_metrics(src, "2025-Q4")
+    assert src._frames == {}, "a clean Parquet table was read into pandas"
+    checked = {t: c for t, c in src.engine_checks.items() if isinstance(c, EngineCheck)}
+    assert checked and all(c.clean for c in checked.values())
+    # the engine's counts are the table's: rows and date span as pandas sees them
+    orders = pd.read_parquet(DEMO_DATA / "orders.parquet")
+    assert checked["orders"].rows == len(orders)
+    assert checked["orders"].first_date == orders["order_date"].min()
+    assert checked["orders"].last_date == orders["order_date"].max()
+
+
+def test_in_place_and_through_pandas_give_identical_metrics():
+    in_place = DataSource(DEMO_DATA)
+    careful = DataSource(DEMO_DATA)
+    careful.load_all()  # every table read and validated in pandas first: the copy path
+    for period in ("2025-Q3", "2024-11"):
+        assert to_json(headline_metrics(in_place, period)) == to_json(headline_metrics(careful, period))
+    assert in_place._frames == {} and set(careful._frames) == set(careful.tables)
+
+
+def test_a_duckdb_file_is_checked_in_place(tmp_path, typed_frames):
+    import duckdb
+
+    path = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for table, df in typed_frames.items():
+            con.register("frame", df)
+            con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM frame')
+            con.unregister("frame")
+    src = DataSource(path)
+    careful = DataSource(path)
+    careful.load_all()
+    assert to_json(headline_metrics(src, "2025-Q1")) == to_json(headline_metrics(careful, "2025-Q1"))
+    assert isinstance(src.engine_checks["orders"], EngineCheck) and src._frames == {}
+
+
+def _set_cell(parquet, row, column, value):
+    """Change one stored cell (NaN stays NaN: pandas would read it as empty, the engine not)."""
+    t = pq.read_table(parquet)
+    i = t.schema.get_field_index(column)
+    cells = t[column].to_pylist()
+    cells[row] = value
+    pq.write_table(t.set_column(i, t.schema.field(i), pa.array(cells, t.schema.field(i).type, from_pandas=False)),
+                   parquet)
+
+
+# (table, row, column, new value, the engine checks that count it, the pandas path's message)
+BROKEN = [
+    ("orders", 1, "revenue", -5.0, "revenue: below minimum", "value below the minimum 0"),
+    ("orders", 1, "revenue", float("nan"), "revenue: NaN|revenue: empty", "empty values are not allowed"),
+    ("orders", 1, "order_id", "O1", "order_id: duplicates", "duplicate values in a unique key"),
+    ("orders", 2, "order_type", "gift", "order_type: not allowed", "value not allowed"),
+    ("orders", 0, "customer_id", None, "customer_id: empty", "empty values are not allowed"),
+    ("deals", 0, "closed_date", dt.date(2024, 1, 1), "rule 0: closed_date >= created_date",
+     "rule broken: closed_date >= created_date"),
+    ("surveys", 0, "score", 11, "rule 0: score within the survey's scale", "rule broken: score within"),
+    ("campaign_members", 1, "customer_id", None, "customer_id: empty", "empty values are not allowed"),
+]
+
+
+@pytest.mark.parametrize("table, row, column, value, check, message", BROKEN,
+                         ids=[f"{b[0]}.{b[2]}={b[3]}" for b in BROKEN])
+def test_a_broken_rule_sends_the_table_to_pandas_with_the_usual_message(
+        tmp_path, typed_frames, table, row, column, value, check, message):
+    folder = _write_parquet(tmp_path / "broken", typed_frames)
+    _set_cell(folder / f"{table}.parquet", row, column, value)
+    src = DataSource(folder)
+    with pytest.raises(ContractError, match=message.replace("(", r"\(")):
+        src.table(table)
+    found = src.engine_checks[table]
+    broken = {k: v for k, v in found.violations.items() if v}
+    assert broken == {k: 1 for k in found.violations if k.startswith(tuple(check.split("|")))}
+    assert len(broken) == len(check.split("|"))
+    assert not found.clean
+
+
+def test_a_duplicated_composite_key_is_counted_once_per_extra_row(tmp_path, typed_frames):
+    members = typed_frames["campaign_members"]
+    typed_frames["campaign_members"] = pd.concat([members, members.iloc[[0, 0]]], ignore_index=True)
+    src = DataSource(_write_parquet(tmp_path / "dup", typed_frames))
+    with pytest.raises(ContractError, match="duplicate key"):
+        src.table("campaign_members")
+    assert src.engine_checks["campaign_members"].violations["key (campaign_id, customer_id): duplicates"] == 2
+
+
+def test_quarantine_still_sets_rows_aside_for_a_parquet_table(tmp_path, typed_frames):
+    folder = _write_parquet(tmp_path / "q", typed_frames)
+    _set_cell(folder / "orders.parquet", 1, "revenue", -5.0)
+    src = DataSource(folder, on_invalid="quarantine")
+    orders = src.table("orders").execute()
+    assert len(orders) == len(typed_frames["orders"]) - 1
+    assert list(src.rejected["orders"]["source_row"]) == [2]
+
+
+def test_dates_stored_as_text_are_parsed_in_pandas(tmp_path, typed_frames):
+    folder = _write_parquet(tmp_path / "text", typed_frames)
+    orders = pq.read_table(folder / "orders.parquet")
+    i = orders.schema.get_field_index("order_date")
+    pq.write_table(orders.set_column(i, "order_date", orders["order_date"].cast(pa.string())),
+                   folder / "orders.parquet")
+    src = DataSource(folder)
+    assert src.table("orders").schema()["order_date"].is_timestamp()
+    assert "stored as string" in src.engine_checks["orders"]
+    assert "orders" in src._frames
+
+
+def test_an_unreadable_parquet_file_gets_the_readers_message(tmp_path, typed_frames):
+    folder = _write_parquet(tmp_path / "bad", typed_frames)
+    (folder / "orders.parquet").write_bytes(b"PAR1 not really parquet")
+    src = DataSource(folder)
+    with pytest.raises(ContractError, match="cannot be read as parquet"):
+        src.table("orders")
+    assert src.engine_checks["orders"].startswith("not checked in the engine")
+
+
+# -- row rules: the pandas and the engine form agree ------------------------------------------
+
+def _rule_cases():
+    t0 = pd.Timestamp("2025-03-01")
+    return {
+        "subscriptions": pd.DataFrame({
+            "start_date": [t0, t0, t0, pd.NaT, t0],
+            "end_date": [t0, t0 - pd.Timedelta(days=1), pd.NaT, t0, t0 + pd.Timedelta(days=3)],
+            "cancelled_date": [pd.NaT, t0, t0 - pd.Timedelta(days=2), t0, t0 + pd.Timedelta(days=1)],
+        }),
+        "deals": pd.DataFrame({
+            "created_date": [t0] * 5,
+            "closed_date": [pd.NaT, t0, t0 - pd.Timedelta(days=1), pd.NaT, t0 + pd.Timedelta(days=9)],
+            "outcome": ["open", "open", "won", "lost", "won"],
+        }),
+        "surveys": pd.DataFrame({
+            "survey": ["nps", "nps", "csat", "csat", "ces", "ces", "nps"],
+            "score": pd.array([0, 11, 5, 6, 7, 0, 10], dtype="Int64"),
+        }),
+        "tickets": pd.DataFrame({
+            "opened_at": [t0] * 4,
+            "first_response_at": [pd.NaT, t0 - pd.Timedelta(hours=1), t0, t0 + pd.Timedelta(hours=2)],
+            "resolved_at": [pd.NaT, t0, t0 + pd.Timedelta(hours=5), t0 - pd.Timedelta(hours=1)],
+            "contacts_to_resolve": pd.array([None, 1, None, 2], dtype="Int64"),
+        }),
+        "web_engagement": pd.DataFrame({
+            "sessions": pd.array([10, 5, 0], dtype="Int64"), "bounces": pd.array([3, 6, 0], dtype="Int64"),
+        }),
+        "campaigns": pd.DataFrame({"start_date": [t0, t0], "end_date": [t0, t0 - pd.Timedelta(days=1)]}),
+    }
+
+
+@pytest.mark.parametrize("table", sorted(_rule_cases()))
+@pytest.mark.parametrize("options", [C.ContractOptions(), C.ContractOptions(csat_scale=(0, 10), ces_scale=(1, 5))],
+                         ids=["default scales", "other scales"])
+def test_row_rules_mean_the_same_in_pandas_and_in_the_engine(table, options):
+    df = _rule_cases()[table]
+    con = ibis.duckdb.connect()
+    t = con.create_table("t", df)
+    for rule in C.TABLES[table].rules:
+        in_pandas = rule.test(df, options).fillna(False).astype(bool).tolist()
+        in_engine = t.select(ok=rule.engine_test(t, options).fill_null(False)).execute()["ok"].tolist()
+        assert in_engine == in_pandas, rule.name
+        assert not all(in_pandas) and any(in_pandas), f"the cases should pass and fail {rule.name!r}"
+
+
+def test_dates_and_timestamps_keep_their_meaning(tmp_path, typed_frames):
+    """A timestamp in a date column is read as its day; a date in a timestamp column as midnight."""
+    folder = _write_parquet(tmp_path / "ts", typed_frames)
+    orders = pq.read_table(folder / "orders.parquet")
+    i = orders.schema.get_field_index("order_date")
+    stamps = pa.array([dt.datetime(2025, 1, 6, 15, 30), dt.datetime(2025, 2, 10, 0, 0),
+                       dt.datetime(2025, 1, 21, 23, 59), dt.datetime(2025, 3, 15, 8, 0)], pa.timestamp("us"))
+    pq.write_table(orders.set_column(i, "order_date", stamps), folder / "orders.parquet")
+    src = DataSource(folder)
+    got = src.table("orders").execute()["order_date"].tolist()
+    assert isinstance(src.engine_checks["orders"], EngineCheck)
+    assert got == [pd.Timestamp(d) for d in ("2025-01-06", "2025-02-10", "2025-01-21", "2025-03-15")]
