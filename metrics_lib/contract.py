@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import pandas as pd
-import pandera.pandas as pa
 
 __all__ = [
     "ColumnSpec",
@@ -439,8 +438,10 @@ def pandas_dtype(kind: str):
     return _DTYPES[kind]
 
 
-def schema_for(spec: TableSpec, options: ContractOptions | None = None) -> pa.DataFrameSchema:
+def schema_for(spec: TableSpec, options: ContractOptions | None = None):
     """A pandera schema checking one table's values once its columns are parsed to their types."""
+    import pandera.pandas as pa  # only the pandas path needs it (a clean typed table never does)
+
     opts = options or ContractOptions()
     columns = {}
     for col in spec.columns:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pandera.pandas as pa
 import yaml
 
 from . import contract as C
@@ -914,6 +913,8 @@ def _parse_dates(raw: pd.Series, col: C.ColumnSpec, date_format: str | None):
 
 
 def _pandera_problems(table, where, spec: C.TableSpec, df: pd.DataFrame, options, labeler) -> list[Problem]:
+    import pandera.pandas as pa
+
     schema = C.schema_for(spec, options)
     try:
         schema.validate(df, lazy=True)
