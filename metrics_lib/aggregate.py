@@ -406,36 +406,39 @@ def health_components(scope: Scope, *, support_window_days: int = 90) -> pd.Data
     """
     end = scope.last_day
     flags, _ = _active_flags(scope, end, end)
-    active = flags.filter(flags.at_b).select("customer_id")
+    joined = flags.filter(flags.at_b).select("customer_id")
     o = scope.table("orders")
     # an order inactivity_days or more before the end scores 0, as no order does: skip them
     o = o.filter((o.order_date <= end) & (o.order_date > end - timedelta(days=scope.inactivity_days)))
-    last = o.group_by("customer_id").aggregate(last_order=o.order_date.max())
-    frame = active.left_join(last, "customer_id").select("customer_id", "last_order").execute()
-    if frame.empty:
-        return pd.DataFrame(columns=["customer_id", "recency", "nps", "support_load", "resolution"])
-    days = (pd.Timestamp(end) - pd.to_datetime(frame["last_order"])).dt.days
-    frame["recency"] = (1 - days / scope.inactivity_days).clip(lower=0, upper=1).fillna(0.0)
-    frame = frame.drop(columns=["last_order"])
+    parts = [o.group_by("customer_id").aggregate(last_order=o.order_date.max())]
     if scope.has("surveys"):
         s = scope.table("surveys")
         n = s.filter((s.survey == "nps") & (s.response_date <= end))
         latest = n.group_by("customer_id").aggregate(last=n.response_date.max())
         nl = n.join(latest, [n.customer_id == latest.customer_id, n.response_date == latest.last])
-        scores = nl.group_by(nl.customer_id).aggregate(score=nl.score.cast("float64").mean()).execute()
-        frame = frame.merge(scores, on="customer_id", how="left")
-        frame["nps"] = (frame.pop("score") / 10.0).fillna(0.5)
+        parts.append(nl.group_by(nl.customer_id).aggregate(score=nl.score.cast("float64").mean()))
     if scope.has("tickets"):
         t = scope.table("tickets")
         recent = t.filter((t.opened_at > end - timedelta(days=support_window_days)) & (t.opened_at < scope.next_start))
-        load = recent.group_by("customer_id").aggregate(
+        parts.append(recent.group_by("customer_id").aggregate(
             tickets=recent.count().cast("float64"),
             first=_count_true(recent.contacts_to_resolve == 1).cast("float64"),
             resolved=_count_true(recent.contacts_to_resolve.notnull()).cast("float64"),
-        ).execute()
-        frame = frame.merge(load, on="customer_id", how="left")
-        tickets = frame.pop("tickets").fillna(0)
-        first, resolved = frame.pop("first").fillna(0), frame.pop("resolved").fillna(0)
-        frame["support_load"] = (1 - tickets / 5.0).clip(lower=0)
-        frame["resolution"] = (first / resolved.where(resolved > 0)).fillna(1.0)
-    return frame
+        ))
+    for part in parts:  # one query: the engine joins, pandas gets one row per active customer
+        joined = joined.left_join(part, "customer_id").drop("customer_id_right")
+    frame = joined.execute()
+    if frame.empty:
+        return pd.DataFrame(columns=["customer_id", "recency", "nps", "support_load", "resolution"])
+    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    days = (pd.Timestamp(end) - pd.to_datetime(frame.pop("last_order"))).dt.days
+    out = frame[["customer_id"]].copy()
+    out["recency"] = (1 - days / scope.inactivity_days).clip(lower=0, upper=1).fillna(0.0)
+    if scope.has("surveys"):
+        out["nps"] = (frame["score"] / 10.0).fillna(0.5)
+    if scope.has("tickets"):
+        tickets = frame["tickets"].fillna(0)
+        first, resolved = frame["first"].fillna(0), frame["resolved"].fillna(0)
+        out["support_load"] = (1 - tickets / 5.0).clip(lower=0)
+        out["resolution"] = (first / resolved.where(resolved > 0)).fillna(1.0)
+    return out
