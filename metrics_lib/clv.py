@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special  # optimize and stats are imported where used: the summary needs neither
 
 from .errors import MAX_EXAMPLES, WorkbookError
 from .source import disable_progress_bar
@@ -470,6 +470,8 @@ class _MLModel:
 
     def _optimise(self, start, data, n) -> None:
         bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
+        from scipy import optimize
+
         res = optimize.minimize(self._objective, np.asarray(start, dtype=float), args=(data, n),
                                 jac=True, method="L-BFGS-B", bounds=bounds,
                                 options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9})
@@ -510,6 +512,8 @@ class _MLModel:
             cov = np.full((k, k), np.nan)
         theta = np.exp(lp)
         se_log = np.sqrt(np.diag(cov))
+        from scipy import stats
+
         z = stats.norm.ppf(0.5 + level / 2)
         self.covariance_log_ = cov
         self.standard_errors_ = {name: float(t * s) for name, t, s in zip(self._names, theta, se_log)}
