@@ -12,17 +12,27 @@ pandas, parsed and validated there, and the messages name the rows (:meth:`DataS
 
 So the engine only ever says "clean" or "look closer"; what is wrong, and which rows, is always
 worked out by one piece of code.
+
+A clean result for a file (Parquet, or a table of a DuckDB file) is remembered in a small cache
+(:func:`cache_dir`), keyed by the file's path, size, modification time and inode, the column
+mapping, the survey scales and this package's contract code: the next run on the same files, a
+report notebook or another period, skips the checks. Any change to the file or the contract
+makes a new key. Set ``METRICS_LIB_CACHE_DIR=off`` to turn the cache off.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from . import contract as C
 
 __all__ = ["IBIS_TYPES", "EngineCheck", "cast_to_contract", "contract_expr", "native_type_problem",
-           "check_in_engine"]
+           "check_in_engine", "cache_dir", "cache_key", "cached_check", "remember_check"]
 
 #: Contract kind -> the Ibis type a column has in the aggregations (what DuckDB gets from the
 #: validated pandas frames: dates are midnight timestamps).
@@ -142,6 +152,7 @@ class EngineCheck:
     violations: dict[str, int] = field(default_factory=dict)
     first_date: date | None = None
     last_date: date | None = None
+    cached: bool = False  # True when taken from the cache of an earlier run
 
     @property
     def clean(self) -> bool:
@@ -206,3 +217,69 @@ def _as_date(value) -> date | None:
     if value is None:
         return None
     return value.date() if isinstance(value, datetime) else value
+
+
+# -- remembering clean files -----------------------------------------------------------------
+
+def cache_dir() -> Path | None:
+    """Where clean checks are remembered: ``$METRICS_LIB_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/metrics_lib``, else ``~/.cache/metrics_lib``; None when the variable is
+    ``off`` (or empty)."""
+    explicit = os.environ.get("METRICS_LIB_CACHE_DIR")
+    if explicit is not None:
+        return None if explicit.strip().lower() in ("", "off", "0", "no", "false") else Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "metrics_lib"
+
+
+def _contract_digest() -> str:
+    h = hashlib.sha256()
+    for path in (Path(C.__file__), Path(__file__)):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def cache_key(files: list[Path], table: str, source_name: str, mapping, options) -> str:
+    """The key of one table's check: the files' identity (path, size, mtime, inode), the table's
+    name in them, its column mapping, the survey scales and the contract code."""
+    stats = []
+    for f in files:
+        st = f.stat()
+        stats.append([str(f.resolve()), st.st_size, st.st_mtime_ns, st.st_ino])
+    text = json.dumps([stats, table, source_name, repr(mapping.for_table(table)), repr(options),
+                       _contract_digest()])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cached_check(key: str) -> EngineCheck | None:
+    """The clean check remembered under ``key`` (None when there is none or it cannot be read)."""
+    where = cache_dir()
+    if where is None:
+        return None
+    try:
+        data = json.loads((where / "checks" / f"{key}.json").read_text())
+        return EngineCheck(
+            rows=int(data["rows"]), violations={k: int(v) for k, v in data["violations"].items()},
+            first_date=date.fromisoformat(data["first_date"]) if data["first_date"] else None,
+            last_date=date.fromisoformat(data["last_date"]) if data["last_date"] else None, cached=True)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember_check(key: str, check: EngineCheck) -> None:
+    """Keep a clean check for later runs; a cache that cannot be written is simply not used."""
+    where = cache_dir()
+    if where is None or not check.clean:
+        return
+    data = asdict(check)
+    data.pop("cached")
+    data["first_date"] = check.first_date.isoformat() if check.first_date else None
+    data["last_date"] = check.last_date.isoformat() if check.last_date else None
+    try:
+        folder = where / "checks"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, folder / f"{key}.json")
+    except OSError:
+        pass

@@ -132,6 +132,9 @@ class EngineSource(DataSource):
     def _raw_engine_table(self, loc: Location):
         return self._raw_table(loc.name)
 
+    def _check_cache_key(self, loc: Location) -> None:
+        return None  # a database table has no file identity to key a remembered check on
+
     def table(self, name: str):
         """The table in the engine, renamed and cast to the contract, as an Ibis expression.
 

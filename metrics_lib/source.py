@@ -672,13 +672,28 @@ class DataSource:
                 self.engine_checks[name] = reason
                 return None
             expr = checks.contract_expr(raw, name, self.mapping)
-            present = {c for c in C.TABLES[name].column_names if c in checks._source_columns(raw, name, self.mapping)}
-            found = checks.check_in_engine(expr, name, self.config.options, present)
+            key = self._check_cache_key(loc)
+            found = checks.cached_check(key) if key else None
+            if found is None:
+                present = set(checks._source_columns(raw, name, self.mapping))
+                found = checks.check_in_engine(expr, name, self.config.options, present)
+                if key:
+                    checks.remember_check(key, found)
         except Exception as exc:  # unreadable or odd: the pandas reader says what is wrong
             self.engine_checks[name] = f"not checked in the engine ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
             return None
         self.engine_checks[name] = found
         return expr if found.clean else None
+
+    def _check_cache_key(self, loc: Location) -> str | None:
+        """The cache key of a file's check (a DuckDB file counts with its write-ahead log)."""
+        from . import checks
+
+        files = [Path(loc.path)]
+        if loc.format == "duckdb":
+            wal = Path(f"{loc.path}.wal")
+            files += [wal] if wal.exists() else []
+        return checks.cache_key(files, loc.table, loc.name, self.mapping, self.config.options)
 
     def rows(self, table: str) -> int | None:
         """Rows of a table read so far (in pandas or in the engine); None before it is read."""

@@ -161,3 +161,9 @@ def chromium():
         pytest.skip(reason)
     with Chromium() as browser:
         yield browser
+
+
+@pytest.fixture(autouse=True)
+def _check_cache(tmp_path_factory, monkeypatch):
+    """Each test remembers clean checks in its own cache folder, never the user's."""
+    monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(tmp_path_factory.mktemp("check-cache")))

@@ -221,3 +221,49 @@ def test_dates_and_timestamps_keep_their_meaning(tmp_path, typed_frames):
     got = src.table("orders").execute()["order_date"].tolist()
     assert isinstance(src.engine_checks["orders"], EngineCheck)
     assert got == [pd.Timestamp(d) for d in ("2025-01-06", "2025-02-10", "2025-01-21", "2025-03-15")]
+
+
+# -- remembering clean checks ---------------------------------------------------------------
+
+def test_a_clean_check_is_remembered_for_the_next_run_on_the_same_files(tmp_path, typed_frames, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(cache))
+    folder = _write_parquet(tmp_path / "data", typed_frames)
+    first = DataSource(folder)
+    expected = to_json(headline_metrics(first, "2025-Q1"))
+    assert not first.engine_checks["orders"].cached
+    assert len(list((cache / "checks").glob("*.json"))) == len(first.engine_checks)
+    again = DataSource(folder)
+    assert to_json(headline_metrics(again, "2025-Q1")) == expected
+    orders = again.engine_checks["orders"]
+    assert orders.cached and orders.clean and orders.rows == len(typed_frames["orders"])
+    assert orders.last_date == first.engine_checks["orders"].last_date
+
+
+def test_a_changed_file_is_checked_again(tmp_path, typed_frames, monkeypatch):
+    monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(tmp_path / "cache"))
+    folder = _write_parquet(tmp_path / "data", typed_frames)
+    DataSource(folder).table("orders")
+    _set_cell(folder / "orders.parquet", 1, "revenue", -5.0)  # same size on disk, new content
+    src = DataSource(folder)
+    with pytest.raises(ContractError, match="value below the minimum 0"):
+        src.table("orders")
+    assert not src.engine_checks["orders"].cached
+    assert src.engine_checks["orders"].violations["revenue: below minimum"] == 1
+
+
+def test_a_broken_table_is_never_remembered_and_the_cache_can_be_turned_off(tmp_path, typed_frames, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(cache))
+    folder = _write_parquet(tmp_path / "data", typed_frames)
+    _set_cell(folder / "orders.parquet", 1, "revenue", -5.0)
+    with pytest.raises(ContractError):
+        DataSource(folder).table("orders")
+    assert not (cache / "checks").exists() or not list((cache / "checks").glob("*.json"))
+    monkeypatch.setenv("METRICS_LIB_CACHE_DIR", "off")
+    clean = _write_parquet(tmp_path / "clean", typed_frames)
+    DataSource(clean).table("customers")
+    src = DataSource(clean)
+    src.table("customers")
+    assert not src.engine_checks["customers"].cached
+    assert not (cache / "checks").exists() or not list((cache / "checks").glob("*.json"))
