@@ -210,13 +210,27 @@ def _check_parameters(notebooks: dict[str, Path], parameters: dict) -> None:
             )
 
 
+def _refuse_password_in_url(data) -> None:
+    """A database URL reaches every notebook as a parameter, so it may not carry a password."""
+    from urllib.parse import urlsplit
+
+    from .engines import is_database_url, redact
+
+    if is_database_url(data) and urlsplit(data.strip()).password is not None:
+        raise WorkbookError(
+            f"cannot run the reports: the URL {redact(data.strip())} holds a password, which would be "
+            "written into every executed notebook; drop it from the URL and give it in PGPASSWORD "
+            "or ~/.pgpass"
+        )
+
+
 def _open_source(data, mapping, on_invalid="strict"):
     from .errors import ContractError
     from .source import DataSource
 
     try:
         src = DataSource(data, mapping=mapping, on_invalid=on_invalid)
-        src.load_all()
+        src.check_all()
     except ContractError as exc:
         raise WorkbookError(
             f"cannot run the reports: the data source breaks the contract, so no notebook was run "
@@ -690,7 +704,9 @@ def run_reports(
         ``2025-03``, ``2025-Q1`` or ``2025`` labels; default: the data source's default period.
     data : path-like, optional
         The data source (folder or ``.duckdb``); relative paths resolve from the project folder,
-        as in :class:`~metrics_lib.source.DataSource`. Default: the demo data.
+        as in :class:`~metrics_lib.source.DataSource`. A ``postgresql://`` URL (without a
+        password: use ``PGPASSWORD`` or ``~/.pgpass``) runs the notebooks on PostgreSQL.
+        Default: the demo data.
     mapping : path-like, optional
         Column-mapping YAML for the data source.
     families : str or list of str, optional
@@ -742,6 +758,7 @@ def run_reports(
     if on_invalid != "strict":
         extra["on_invalid"] = on_invalid
     _check_parameters(notebooks, {"period": "", "data": "", **extra})
+    _refuse_password_in_url(data)
 
     src = _open_source(data, mapping, on_invalid)
     rejected = {table: frame for table, frame in src.rejected.items() if len(frame)}

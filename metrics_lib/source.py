@@ -608,6 +608,39 @@ class DataSource:
                 ))
         return out
 
+    def check_all(self) -> None:
+        """Every table checked against the contract, foreign keys included, without reading
+        clean typed tables into pandas.
+
+        Each table goes through :meth:`table` (checked in the engine when it can be, else parsed
+        and validated in pandas) and each foreign key is an anti-join in the engine. Only when
+        something is wrong are the tables read into pandas (:meth:`load_all`), so that every
+        problem is listed with its rows; like :meth:`load_all`, that raises
+        :class:`ContractError` in strict mode.
+        """
+        try:
+            for table in self.locations:
+                self.table(table)
+        except ContractError:
+            self.load_all()
+            return
+        missing = [t for t in C.TABLES if not self.has(t)]
+        if self._unrecognised_files(missing) or self._has_orphans():
+            self.load_all()
+
+    def _has_orphans(self) -> bool:
+        """Whether some reference points at no row of the table it names (counted in the engine)."""
+        for table in self.locations:
+            for fk in C.TABLES[table].foreign_keys:
+                if not self.has(fk.ref_table):
+                    continue
+                t, ref = self.table(table), self.table(fk.ref_table).view()
+                col = t[fk.column]
+                orphans = t.filter(col.notnull()).anti_join(ref, col == ref[fk.ref_column]).count()
+                if int(orphans.to_pyarrow().as_py()):
+                    return True
+        return False
+
     def load_all(self) -> dict[str, pd.DataFrame]:
         """Every table present, validated with foreign keys; raises ContractError listing all problems."""
         report = self.validate()

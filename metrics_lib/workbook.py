@@ -35,6 +35,7 @@ from . import aggregate as agg
 from .errors import WorkbookError
 from .periods import Period, parse_period
 from .results import MetricUndefinedWarning
+from .engines import is_database_url
 from .source import PROJECT_ROOT, DataSource, resolve_path
 from .stats import rate_result
 
@@ -243,25 +244,29 @@ class Workbook:
     Parameters are the notebook's; empty strings mean "the default". Relative paths resolve
     from the project folder, so a notebook runs the same from any working directory, and may
     not climb out of it (``restrict_paths=False`` lifts that for analysts calling the library
-    directly); absolute paths are taken as given.
+    directly); absolute paths are taken as given. ``data`` may also be a ``postgresql://`` URL.
     """
 
     def __init__(self, period: str = "", data: str = "", targets: str = "", segment: str = "",
                  as_of: str = "", mapping: str = "", on_invalid: str = "strict", show_pii: bool = False, *,
                  restrict_paths: bool = True):
         self.show_pii = bool(show_pii)
-        data_path = _checked_path(data, "data", restrict_paths) if data else None
+        if is_database_url(data):
+            data_path = data.strip()
+        else:
+            data_path = _checked_path(data, "data", restrict_paths) if data else None
         self.source = DataSource(data_path, mapping=resolve_path(mapping) if mapping else None,
                                  on_invalid=on_invalid)
         if on_invalid == "quarantine":
-            self.source.load_all()
+            self.source.check_all()
         self.period = parse_period(period) if period else self.source.default_period()
         self.targets = None
         if targets:
             self.targets = _checked_path(targets, "targets", restrict_paths)
         self.segment = segment or None
         if self.segment and self.source.has("customers"):
-            known = set(self.source.frame("customers")["segment"].dropna().unique())
+            c = self.source.table("customers")
+            known = set(c.select("segment").distinct().execute()["segment"].dropna())
             if self.segment not in known:
                 raise WorkbookError(f"segment {self.segment!r} is not in the data; segments: {', '.join(sorted(known))}")
         last = self.source.last_date()
@@ -284,7 +289,8 @@ class Workbook:
         if self.incomplete:
             rows.append(("note", "the period ends after the as-of date: its numbers are incomplete"))
         for table in self.source.tables:
-            rows.append((f"rows: {table}", f"{len(self.source.frame(table)):,}"))
+            self.source.table(table)  # checked (in the engine when it can be), counted on the way
+            rows.append((f"rows: {table}", f"{self.source.rows(table):,}"))
         for table, frame in self.source.rejected.items():
             if len(frame):
                 rows.append((f"set aside: {table}", f"{len(frame):,} rows broke the contract (see rejected/{table}.csv)"))

@@ -267,3 +267,22 @@ def test_a_broken_table_is_never_remembered_and_the_cache_can_be_turned_off(tmp_
     src.table("customers")
     assert not src.engine_checks["customers"].cached
     assert not (cache / "checks").exists() or not list((cache / "checks").glob("*.json"))
+
+
+# -- the whole source at once (what `run` and the notebooks do) --------------------------------
+
+def test_check_all_reads_nothing_into_pandas_when_the_data_is_clean():
+    src = DataSource(DEMO_DATA)
+    src.check_all()
+    assert src._frames == {}
+    assert set(src.engine_checks) == set(src.tables)
+    assert all(c.clean for c in src.engine_checks.values())
+
+
+def test_check_all_finds_an_orphan_reference_and_lists_it_with_its_row(tmp_path, typed_frames):
+    folder = _write_parquet(tmp_path / "orphan", typed_frames)
+    _set_cell(folder / "orders.parquet", 2, "customer_id", "C99")
+    src = DataSource(folder)
+    with pytest.raises(ContractError, match=r"orphan foreign key") as err:
+        src.check_all()
+    assert "'C99'" in str(err.value) and "row 3" in str(err.value)

@@ -11,6 +11,7 @@ skip and say why, except under CI (the ``CI`` environment variable set), where t
 from __future__ import annotations
 
 import glob
+import json
 import math
 import os
 import pwd
@@ -264,6 +265,19 @@ def test_a_mapped_postgresql_table_is_renamed_and_cast_in_the_query(postgres_url
     assert got["costs"] == 0  # `cost` is optional and absent: all null
 
 
+def test_the_report_notebooks_run_on_postgresql(postgres_url, tmp_path):
+    from metrics_lib.report import run_reports
+
+    summary = run_reports(["2025-Q4"], data=postgres_url, families="scorecard", out=tmp_path, progress=None)
+    assert summary.ok, summary.text()
+    manifest = json.loads((tmp_path / "2025-Q4" / "manifest.json").read_text())
+    assert manifest["parameters"]["data"] == postgres_url and manifest["data_source"]["kind"] == "postgres"
+    orders = next(f for f in manifest["inputs"] if f["table"] == "orders")
+    assert orders["rows"] == len(DataSource(DEMO_DATA).table("orders").execute())
+    page = (tmp_path / "2025-Q4" / "scorecard.html").read_text()
+    assert "Scorecard" in page and "Traceback" not in page
+
+
 def test_quarantined_rows_in_a_database_stop_the_aggregation(postgres_url):
     import psycopg
 
@@ -348,3 +362,11 @@ def test_database_urls_are_told_from_paths():
 def test_an_unreachable_server_is_a_clear_error():
     with pytest.raises(WorkbookError, match="cannot connect to PostgreSQL"):
         DataSource(f"postgresql://nobody:pw@127.0.0.1:{_free_port()}/nothing")
+
+
+def test_the_reports_refuse_a_url_with_a_password(tmp_path):
+    from metrics_lib.report import run_reports
+
+    with pytest.raises(WorkbookError, match=r"postgresql://me:\*\*\*@db.example.com/crm holds a password.*PGPASSWORD"):
+        run_reports(["2025-Q4"], data="postgresql://me:secret@db.example.com/crm", out=tmp_path, progress=None)
+    assert not any(tmp_path.iterdir())
