@@ -23,7 +23,7 @@ from . import advocacy, aggregate as agg, marketing, pipeline, retention, satisf
 from .errors import WorkbookError
 from .periods import parse_period
 from .results import NAN, ComparisonResult, MeanResult, MetricUndefinedWarning, NPSResult, RateResult, ValueResult
-from .stats import compare_means, compare_rates, rate_result
+from .stats import compare_means, compare_means_from_moments, compare_rates, rate_result
 
 DEFAULT_TARGETS = Path(__file__).with_name("default_targets.yml")
 
@@ -178,6 +178,7 @@ class Headline:
     compute: Callable[[PeriodData], object]
     sample: Callable[[PeriodData], object] | None = None  # per-unit values for a t-test of the change
     label: str = ""
+    moments: Callable[[PeriodData], tuple[float, float, int]] | None = None  # (mean, std, n) for the same test
 
 
 def _gross_margin(d: PeriodData):
@@ -249,8 +250,15 @@ def _active_denominator(d: PeriodData) -> int:
     return max(d.activity["active_at_start"] + d.new["new_customers"], d.orders["buyers"])
 
 
-def _h(id, family, unit, direction, needs, compute, sample=None, label=""):
-    return Headline(id, family, unit, direction, tuple(needs), compute, sample, label or id.replace("_", " "))
+def _h(id, family, unit, direction, needs, compute, sample=None, label="", moments=None):
+    return Headline(id, family, unit, direction, tuple(needs), compute, sample, label or id.replace("_", " "),
+                    moments)
+
+
+def _order_value_moments(d: PeriodData) -> tuple[float, float, int]:
+    """Mean, sample standard deviation and number of the period's order values."""
+    o = d.orders
+    return (o["revenue"] / o["orders"] if o["orders"] else NAN), o["revenue_std"], o["orders"]
 
 
 HEADLINE: dict[str, Headline] = {h.id: h for h in [
@@ -263,7 +271,9 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
     _h("orders", "value", "count", "higher", ["orders"],
        lambda d: ValueResult(float(d.orders["orders"]), n=d.orders["orders"], unit="count")),
     _h("average_order_value", "value", "currency", "higher", ["orders"],
-       lambda d: value.average_order_value(d.orders["revenue"], d.orders["orders"])),
+       lambda d: value.average_order_value(d.orders["revenue"], d.orders["orders"],
+                                           order_value_std=d.orders["revenue_std"]),
+       moments=_order_value_moments),
     _h("active_customers", "retention", "count", "higher", ["customers", "orders"],
        lambda d: ValueResult(float(d.activity["active_at_end"]), unit="count")),
     _h("new_customers", "retention", "count", "higher", ["customers"],
@@ -378,6 +388,8 @@ def _compare(h: Headline, cur, prev, dcur: PeriodData, dprev: PeriodData) -> Com
                                  rate_result(prev.numerator, prev.denominator))
     if h.sample is not None:
         return compare_means(h.sample(dcur), h.sample(dprev))
+    if h.moments is not None:
+        return compare_means_from_moments(*h.moments(dcur), *h.moments(dprev))
     return None
 
 

@@ -22,9 +22,11 @@ from .results import (
 __all__ = [
     "as_float_array",
     "compare_means",
+    "compare_means_from_moments",
     "compare_rates",
     "mean_result",
     "rate_result",
+    "t_interval",
     "wilson_interval",
 ]
 
@@ -113,12 +115,28 @@ def mean_result(values, *, unit: str = "", what: str = "mean", confidence_level:
         return MeanResult(mean, 1, ConfidenceInterval(NAN, NAN, level, "t"), median, NAN, unit,
                           reason=None)
     std = float(arr.std(ddof=1))
+    return MeanResult(mean, n, t_interval(mean, std, n, confidence_level=level), median, std, unit)
+
+
+def t_interval(mean: float, std: float, n: int, *, confidence_level: float = 0.95) -> ConfidenceInterval:
+    """Student-t interval of a mean from its moments: ``mean ± t(n-1) · std / sqrt(n)``.
+
+    ``std`` is the sample standard deviation (``n - 1`` in the denominator); fewer than two
+    values (or a NaN ``std``) give NaN bounds, no spread gives the mean itself.
+
+    Examples
+    --------
+    >>> ci = t_interval(100.0, 18.2574, 4)
+    >>> round(ci.low, 2), round(ci.high, 2)
+    (70.95, 129.05)
+    """
+    level = check_confidence_level(confidence_level)
+    if n < 2 or math.isnan(std):
+        return ConfidenceInterval(NAN, NAN, level, "t")
     if std == 0:
-        ci = ConfidenceInterval(mean, mean, level, "t")
-    else:
-        low, high = sps.t.interval(level, n - 1, loc=mean, scale=std / math.sqrt(n))
-        ci = ConfidenceInterval(float(low), float(high), level, "t")
-    return MeanResult(mean, n, ci, median, std, unit)
+        return ConfidenceInterval(mean, mean, level, "t")
+    low, high = sps.t.interval(level, n - 1, loc=mean, scale=std / math.sqrt(n))
+    return ConfidenceInterval(float(low), float(high), level, "t")
 
 
 def compare_rates(current: RateResult, previous: RateResult, *, alpha: float = 0.05) -> ComparisonResult:
@@ -164,3 +182,26 @@ def compare_means(current, previous, *, alpha: float = 0.05) -> ComparisonResult
     res = sps.ttest_ind(a, b, equal_var=False)
     return ComparisonResult(cur - prev, cur, prev, float(res.pvalue), float(res.statistic), alpha, "Welch t")
 
+
+
+def compare_means_from_moments(mean_current: float, std_current: float, n_current: int,
+                               mean_previous: float, std_previous: float, n_previous: int, *,
+                               alpha: float = 0.05) -> ComparisonResult:
+    """Welch's t-test from each period's mean, sample standard deviation and size (what an
+    engine returns without shipping the values); the same result as :func:`compare_means`.
+
+    Examples
+    --------
+    >>> c = compare_means_from_moments(2.5, 1.2909944, 4, 2.5, 1.2909944, 4)
+    >>> c.value, round(c.p_value, 3)
+    (0.0, 1.0)
+    """
+    cur, prev = float(mean_current), float(mean_previous)
+    if n_current < 2 or n_previous < 2:
+        return ComparisonResult(cur - prev, cur, prev, alpha=alpha, test="Welch t",
+                                reason="comparison needs at least 2 values in each period")
+    if std_current == 0 and std_previous == 0:
+        p = 1.0 if cur == prev else 0.0
+        return ComparisonResult(cur - prev, cur, prev, p, NAN, alpha, "Welch t")
+    res = sps.ttest_ind_from_stats(cur, std_current, n_current, prev, std_previous, n_previous, equal_var=False)
+    return ComparisonResult(cur - prev, cur, prev, float(res.pvalue), float(res.statistic), alpha, "Welch t")

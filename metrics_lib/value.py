@@ -17,7 +17,7 @@ import pandas as pd
 
 from ._inputs import check_number, check_values, check_whole_count
 from .results import NAN, NO_CI, ValueResult, check_confidence_level, check_count, undefined
-from .stats import mean_result
+from .stats import mean_result, t_interval
 
 __all__ = [
     "FORMULAS",
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-def average_order_value(revenue, orders, *, order_values=None,
+def average_order_value(revenue, orders, *, order_values=None, order_value_std=None,
                         confidence_level: float = 0.95) -> ValueResult:
     r"""Revenue per order.
 
@@ -48,6 +48,10 @@ def average_order_value(revenue, orders, *, order_values=None,
     order_values : list, numpy array or pandas Series of float, optional
         The revenue of each order. When given, it must hold ``orders`` values summing to
         ``revenue``, and the result gets a Student-t interval from their spread.
+    order_value_std : float, optional
+        Instead of ``order_values``: their sample standard deviation (``n - 1`` in the
+        denominator), as an engine returns it beside the sum and the count. Gives the same
+        interval, :math:`\bar x \pm t_{n-1} \, s / \sqrt{n}`; with one order it is NaN.
     confidence_level : float, default 0.95
         Level of the t interval.
 
@@ -81,6 +85,14 @@ def average_order_value(revenue, orders, *, order_values=None,
     n_orders = check_whole_count("orders", orders)
     level = check_confidence_level(confidence_level)
     ci = NO_CI
+    if order_values is not None and order_value_std is not None:
+        raise ValueError("give `order_values` or `order_value_std`, not both")
+    if order_value_std is not None:
+        std = float(order_value_std)
+        if n_orders > 1 and not (math.isfinite(std) and std >= 0):
+            raise ValueError(f"`order_value_std` ({order_value_std!r}) must be a finite number >= 0")
+        if n_orders:
+            ci = t_interval(rev / n_orders, std if n_orders > 1 else NAN, n_orders, confidence_level=level)
     if order_values is not None:
         values = _order_values(order_values)
         if values.size != n_orders or not math.isclose(values.sum(), rev, rel_tol=1e-9, abs_tol=1e-6):

@@ -121,3 +121,23 @@ def test_segment_filter_reduces_the_population():
     mid = headline_metrics(src, "2025-Q1", ids=["orders", "new_customers"], segment="Mid-Market")["metrics"]
     for metric in ("orders", "new_customers"):
         assert smb[metric]["value"] + ent[metric]["value"] + mid[metric]["value"] == all_[metric]["value"]
+
+
+def test_average_order_value_has_a_t_interval_and_a_welch_test_on_the_order_values():
+    """Worked out independently from the orders themselves: the quarter's mean order value with
+    its Student-t interval, and Welch's t-test against the previous quarter."""
+    import pandas as pd
+    from scipy import stats as sps
+
+    orders = pd.read_parquet(DEMO_DATA / "orders.parquet")
+    day = pd.to_datetime(orders["order_date"])
+    q4 = orders.loc[(day >= "2025-10-01") & (day < "2026-01-01"), "revenue"]
+    q3 = orders.loc[(day >= "2025-07-01") & (day < "2025-10-01"), "revenue"]
+    rec = headline_metrics(DataSource(DEMO_DATA), "2025-Q4", ids=["average_order_value"])["metrics"]["average_order_value"]
+    half = sps.t.ppf(0.975, len(q4) - 1) * q4.std(ddof=1) / len(q4) ** 0.5
+    assert rec["value"] == pytest.approx(q4.mean(), rel=1e-9) and rec["n"] == len(q4)
+    assert rec["ci_low"] == pytest.approx(q4.mean() - half, rel=1e-9)
+    assert rec["ci_high"] == pytest.approx(q4.mean() + half, rel=1e-9)
+    welch = sps.ttest_ind(q4, q3, equal_var=False)
+    assert rec["test"] == "Welch t" and rec["p_value"] == pytest.approx(welch.pvalue, rel=1e-6)
+    assert rec["significant"] == (welch.pvalue < 0.05)

@@ -47,6 +47,29 @@ def test_average_order_value_t_interval_by_hand():
     assert (round(r.ci.low, 2), round(r.ci.high, 2)) == (70.95, 129.05)
 
 
+def test_average_order_value_interval_from_the_standard_deviation_alone():
+    """What an engine returns (sum, count, sample standard deviation) gives the same t interval
+    as the order values themselves."""
+    std = math.sqrt((20 ** 2 + 20 ** 2 + 10 ** 2 + 10 ** 2) / 3)
+    r = average_order_value(400, 4, order_value_std=std)
+    assert (round(r.ci.low, 2), round(r.ci.high, 2)) == (70.95, 129.05)
+    assert r.ci == average_order_value(400, 4, order_values=[80, 120, 90, 110]).ci
+    same = average_order_value(300, 3, order_value_std=0.0)
+    assert (same.ci.low, same.ci.high) == (100.0, 100.0)
+    one = average_order_value(50, 1, order_value_std=NAN)  # one order: no spread to measure
+    assert one.value == 50.0 and math.isnan(one.ci.low) and math.isnan(one.ci.high)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"order_value_std": -1.0}, r"`order_value_std` \(-1.0\) must be a finite number >= 0"),
+    ({"order_value_std": NAN}, r"`order_value_std` \(nan\) must be a finite number >= 0"),
+    ({"order_value_std": 5.0, "order_values": [80, 120, 90, 110]}, r"give `order_values` or `order_value_std`, not both"),
+])
+def test_average_order_value_rejects_a_bad_standard_deviation(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        average_order_value(400, 4, **kwargs)
+
+
 def test_average_order_value_accepts_series_and_array():
     a = average_order_value(400, 4, order_values=np.array([80.0, 120, 90, 110]))
     b = average_order_value(400, 4, order_values=pd.Series([110, 90, 120, 80], index=[9, 8, 7, 6]))
