@@ -1,9 +1,13 @@
 """Data sources: a folder of CSV / Parquet files or a DuckDB database file, checked against the
 contract and handed to the engine.
 
-A source is opened with :class:`DataSource`. Tables are read lazily, renamed through the optional
-column mapping (``mapping.yml``), parsed into the contract's types, validated, and then registered
-in an in-process DuckDB connection where the Ibis aggregations run. Input files are only ever read.
+A source is opened with :class:`DataSource`. Tables are read lazily and renamed through the
+optional column mapping (``mapping.yml``). A Parquet file or DuckDB table with typed columns is
+checked against the contract by DuckDB itself and, when clean, queried in place
+(:mod:`metrics_lib.checks`); a CSV file, a column stored as text, or a table that breaks a rule is
+read into pandas, parsed into the contract's types, validated with row-level messages, and then
+registered in the in-process DuckDB connection where the Ibis aggregations run. Input files are
+only ever read.
 """
 
 from __future__ import annotations
