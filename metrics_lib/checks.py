@@ -32,7 +32,7 @@ from pathlib import Path
 from . import contract as C
 
 __all__ = ["IBIS_TYPES", "EngineCheck", "cast_to_contract", "contract_expr", "native_type_problem",
-           "check_in_engine", "cache_dir", "cache_key", "cached_check", "remember_check"]
+           "check_in_engine", "source_columns", "cache_dir", "cache_key", "cached_check", "remember_check"]
 
 #: Contract kind -> the Ibis type a column has in the aggregations (what DuckDB gets from the
 #: validated pandas frames: dates are midnight timestamps).
@@ -69,7 +69,7 @@ def cast_to_contract(col, dtype, kind: str, date_format: str | None):
     return col.cast(target)
 
 
-def _source_columns(raw, table: str, mapping) -> dict[str, str]:
+def source_columns(raw, table: str, mapping) -> dict[str, str]:
     """Contract column -> the raw table's column holding it (after the mapping's renames)."""
     tm = mapping.for_table(table)
     theirs = {ours: their for their, ours in tm.columns.items()}
@@ -91,7 +91,7 @@ def contract_expr(raw, table: str, mapping):
     spec = C.TABLES[table]
     tm = mapping.for_table(table)
     schema = raw.schema()
-    sources = _source_columns(raw, table, mapping)
+    sources = source_columns(raw, table, mapping)
     columns = {}
     for col in spec.columns:
         src = sources.get(col.name)
@@ -120,7 +120,7 @@ def native_type_problem(raw, table: str, mapping) -> str | None:
         return f"the mapping renames onto existing column(s): {', '.join(clash)}"
     if len({str(c).strip() for c in raw.columns}) != len(raw.columns):
         return "column names repeat once blanks are trimmed"
-    sources = _source_columns(raw, table, mapping)
+    sources = source_columns(raw, table, mapping)
     schema = raw.schema()
     for col in spec.columns:
         src = sources.get(col.name)

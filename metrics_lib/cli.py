@@ -81,15 +81,12 @@ def _note_set_aside(src) -> None:
 
 def _note_period_outside_data(src, period) -> None:
     """Say so when the period lies wholly before or after every date in the tables read."""
-    import pandas as pd
-
-    from . import contract as C
-
-    dates = [df[C.TABLES[t].date_column] for t, df in src._frames.items() if C.TABLES[t].date_column]
-    dates = [d for d in dates if d.notna().any()]
-    if not dates:
+    # the tables the metrics read (in pandas or in the engine), not the others
+    spans = [src.date_span(t) for t in src.tables if src.rows(t) is not None]
+    spans = [s for s in spans if s is not None]
+    if not spans:
         return
-    first, last = min(d.min() for d in dates).date(), max(d.max() for d in dates).date()
+    first, last = min(s[0] for s in spans), max(s[1] for s in spans)
     if period.next_start <= first or period.start > last:
         print(f"note: period {period.label} ({period.start} to {period.end}) is outside the data "
               f"({first} to {last}), so its metrics are empty or zero; choose a period between those dates",

@@ -712,7 +712,7 @@ class DataSource:
             key = self._check_cache_key(loc)
             found = checks.cached_check(key) if key else None
             if found is None:
-                present = set(checks._source_columns(raw, name, self.mapping))
+                present = set(checks.source_columns(raw, name, self.mapping))
                 found = checks.check_in_engine(expr, name, self.config.options, present)
                 if key:
                     checks.remember_check(key, found)

@@ -286,3 +286,13 @@ def test_check_all_finds_an_orphan_reference_and_lists_it_with_its_row(tmp_path,
     with pytest.raises(ContractError, match=r"orphan foreign key") as err:
         src.check_all()
     assert "'C99'" in str(err.value) and "row 3" in str(err.value)
+
+
+def test_a_period_outside_parquet_data_gets_the_note(tmp_path, typed_frames, capsys):
+    from metrics_lib.cli import main as cli_main
+
+    folder = _write_parquet(tmp_path / "data", typed_frames)
+    assert cli_main(["metrics", "--data", str(folder), "--period", "1999-Q1", "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    first = min(df[C.TABLES[t].date_column].min() for t, df in typed_frames.items() if C.TABLES[t].date_column)
+    assert f"is outside the data ({first:%Y-%m-%d} to 2025-" in err
