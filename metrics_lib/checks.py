@@ -4,8 +4,8 @@ A Parquet file, a DuckDB table, a PostgreSQL or a Spark table already has typed 
 a table :class:`~metrics_lib.source.DataSource` first asks the engine, in a couple of aggregate
 queries, whether the table keeps every rule of the contract (:func:`check_in_engine`): no empty
 values where they are not allowed, values in range and among the allowed ones, unique keys, the
-row rules, and nothing that the pandas reader would treat differently (NaN floats, dates outside
-what pandas can hold). When every count is zero the table is used in place, renamed and cast to
+row rules, and none of the values we know the pandas reader to treat differently (NaN floats,
+dates outside what pandas can hold, integer ids too long for a float). When every count is zero the table is used in place, renamed and cast to
 the contract's types in the query (:func:`contract_expr`). When any count is not zero, or a column
 is stored as text that needs parsing, the table goes the careful way instead: it is read into
 pandas, parsed and validated there, and the messages name the rows (:meth:`DataSource.frame`).
@@ -15,9 +15,11 @@ worked out by one piece of code.
 
 A clean result for a file (Parquet, or a table of a DuckDB file) is remembered in a small cache
 (:func:`cache_dir`), keyed by the file's path, size, modification time and inode, the column
-mapping, the survey scales and this package's contract code: the next run on the same files, a
-report notebook or another period, skips the checks. Any change to the file or the contract
-makes a new key. Set ``METRICS_LIB_CACHE_DIR=off`` to turn the cache off.
+mapping, the survey scales, this package's contract and reader code and the engine versions:
+the next run on the same files, a report notebook or another period, skips the checks. A file
+rewritten since (new size, modification time or inode) is checked again; a view in a DuckDB file
+is never remembered, since the data behind it is elsewhere. Set ``METRICS_LIB_CACHE_DIR=off`` to
+turn the cache off.
 """
 
 from __future__ import annotations
@@ -114,8 +116,8 @@ def native_type_problem(raw, table: str, mapping) -> str | None:
     absent = [theirs for theirs in tm.columns if theirs not in raw.columns]
     if absent:
         return f"the mapping names column(s) the table lacks: {', '.join(absent)}"
-    clash = [ours for theirs, ours in tm.columns.items() if ours in raw.columns and ours != theirs
-             and ours not in tm.columns]
+    unmapped = {str(c).strip() for c in raw.columns if c not in tm.columns}
+    clash = [ours for theirs, ours in tm.columns.items() if ours in unmapped and ours != theirs]
     if clash:
         return f"the mapping renames onto existing column(s): {', '.join(clash)}"
     if len({str(c).strip() for c in raw.columns}) != len(raw.columns):
@@ -163,11 +165,17 @@ def _count_true(cond):
     return cond.ifelse(1, 0).sum()
 
 
-def check_in_engine(expr, table: str, options: C.ContractOptions, present: set[str]) -> EngineCheck:
+# pandas reads an integer column with empty cells as floats, exact only up to 2**53 (16 digits)
+_EXACT_DIGITS = 15
+
+
+def check_in_engine(expr, table: str, options: C.ContractOptions, present: set[str],
+                    integer_ids: frozenset[str] = frozenset()) -> EngineCheck:
     """Count, in the engine, the rows of the contract-shaped ``expr`` that break each check.
 
     ``present`` names the contract columns the source table has (absent optional ones are null
-    and need no check). One aggregate query covers nulls, ranges, allowed values, NaN and row
+    and need no check); ``integer_ids`` the id columns stored as integers, whose ids of more than
+    15 digits the pandas reader would round, so those go the careful way. One aggregate query covers nulls, ranges, allowed values, NaN and row
     rules, and single-column keys; a key of several columns takes one more query.
     """
     import ibis
@@ -197,6 +205,9 @@ def check_in_engine(expr, table: str, options: C.ContractOptions, present: set[s
                 (v < ibis.timestamp(_PANDAS_FIRST)) | (v > ibis.timestamp(_PANDAS_LAST)))
         if col.unique:
             aggs[f"{name}: duplicates"] = v.count() - v.nunique()
+        if name in integer_ids:
+            aggs[f"{name}: integer id of more than {_EXACT_DIGITS} digits"] = _count_true(
+                v.length() > _EXACT_DIGITS)  # a minus sign counts too: cautious
     for i, rule in enumerate(spec.rules):
         if all(c in present for c in rule.columns):
             aggs[f"rule {i}: {rule.name}"] = _count_true(~rule.engine_test(expr, options).fill_null(False))
@@ -233,9 +244,17 @@ def cache_dir() -> Path | None:
 
 
 def _contract_digest() -> str:
+    """The code and engine that decide "clean": the contract, these checks, the pandas reader
+    they stand in for, and the Ibis and DuckDB versions."""
+    import duckdb
+    import ibis
+
+    from . import source
+
     h = hashlib.sha256()
-    for path in (Path(C.__file__), Path(__file__)):
+    for path in (Path(C.__file__), Path(__file__), Path(source.__file__)):
         h.update(path.read_bytes())
+    h.update(f"ibis {ibis.__version__} duckdb {duckdb.__version__}".encode())
     return h.hexdigest()
 
 

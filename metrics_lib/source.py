@@ -461,6 +461,15 @@ class DataSource:
                 return raw, problems
             raw = raw.rename(columns=tm.columns)
         raw.columns = [str(c).strip() for c in raw.columns]
+        twice = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
+        if twice:
+            problems.append(Problem(
+                table, ", ".join(f"column `{c}` appears twice" for c in twice)
+                + " (after the mapping's renames and trimming blanks from the names)",
+                "keep one column of each name: drop or rename the other, or map only one column to it",
+                file=where, column=twice[0],
+            ))
+            return raw, problems
         for name in spec.required_columns:
             if name not in raw.columns:
                 # a column the contract already names (`survey` for `score`) is not a candidate
@@ -712,8 +721,11 @@ class DataSource:
             key = self._check_cache_key(loc)
             found = checks.cached_check(key) if key else None
             if found is None:
-                present = set(checks.source_columns(raw, name, self.mapping))
-                found = checks.check_in_engine(expr, name, self.config.options, present)
+                sources = checks.source_columns(raw, name, self.mapping)
+                schema = raw.schema()
+                integer_ids = frozenset(c.name for c in C.TABLES[name].columns
+                                        if c.kind == "id" and c.name in sources and schema[sources[c.name]].is_integer())
+                found = checks.check_in_engine(expr, name, self.config.options, set(sources), integer_ids)
                 if key:
                     checks.remember_check(key, found)
         except Exception as exc:  # unreadable or odd: the pandas reader says what is wrong
@@ -728,6 +740,11 @@ class DataSource:
 
         files = [Path(loc.path)]
         if loc.format == "duckdb":
+            kind = self.con.raw_sql(
+                "SELECT table_type FROM information_schema.tables WHERE table_catalog = 'source_db' "
+                "AND table_name = ?", parameters=[loc.name]).fetchall()
+            if not kind or kind[0][0] != "BASE TABLE":
+                return None  # a view: its data lies elsewhere, so the file says nothing of it
             wal = Path(f"{loc.path}.wal")
             files += [wal] if wal.exists() else []
         return checks.cache_key(files, loc.table, loc.name, self.mapping, self.config.options)

@@ -296,3 +296,59 @@ def test_a_period_outside_parquet_data_gets_the_note(tmp_path, typed_frames, cap
     err = capsys.readouterr().err
     first = min(df[C.TABLES[t].date_column].min() for t, df in typed_frames.items() if C.TABLES[t].date_column)
     assert f"is outside the data ({first:%Y-%m-%d} to 2025-" in err
+
+
+def test_integer_ids_too_long_for_a_float_go_the_careful_way(tmp_path, typed_frames):
+    """pandas reads an integer column with empty cells as floats; the engine may not accept ids
+    that the pandas path would round."""
+    folder = _write_parquet(tmp_path / "ints", typed_frames)
+    deals = pq.read_table(folder / "deals.parquet")
+    i = deals.schema.get_field_index("customer_id")
+    n = deals.num_rows
+
+    def with_ids(ids):
+        pq.write_table(deals.set_column(i, pa.field("customer_id", pa.int64()), pa.array(ids, pa.int64())),
+                       folder / "deals.parquet")
+
+    with_ids([7] + [None] * (n - 1))
+    src = DataSource(folder)
+    assert src.table("deals").execute()["customer_id"].iloc[0] == "7"
+    assert isinstance(src.engine_checks["deals"], EngineCheck) and src.engine_checks["deals"].clean
+    with_ids([2 ** 60 + 1] + [None] * (n - 1))
+    src = DataSource(folder)
+    src.table("deals")
+    assert src.engine_checks["deals"].violations["customer_id: integer id of more than 15 digits"] == 1
+    assert "deals" in src._frames
+
+
+def test_a_view_in_a_duckdb_file_is_checked_every_time(tmp_path, typed_frames, monkeypatch):
+    import duckdb
+
+    monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for table, df in typed_frames.items():
+            con.register("frame", df)
+            con.execute(f'CREATE TABLE "{table}_t" AS SELECT * FROM frame')
+            con.execute(f'CREATE VIEW "{table}" AS SELECT * FROM "{table}_t"' if table == "orders"
+                        else f'ALTER TABLE "{table}_t" RENAME TO "{table}"')
+            con.unregister("frame")
+    for _ in range(2):
+        src = DataSource(path)
+        src.table("orders")
+        src.table("customers")
+        assert not src.engine_checks["orders"].cached  # a view: never remembered
+    assert src.engine_checks["customers"].cached  # a base table of the file: remembered
+
+
+def test_a_mapping_onto_a_column_that_exists_once_trimmed_goes_the_careful_way(tmp_path, typed_frames):
+    folder = _write_parquet(tmp_path / "clash", typed_frames)
+    orders = pq.read_table(folder / "orders.parquet")
+    orders = orders.append_column(" order_ref", orders["order_id"])
+    pq.write_table(orders.rename_columns([c if c != "order_id" else " order_id" for c in orders.column_names]),
+                   folder / "orders.parquet")
+    (folder / "mapping.yml").write_text("tables:\n  orders:\n    columns:\n      ' order_ref': order_id\n")
+    src = DataSource(folder)
+    with pytest.raises(ContractError, match=r"column `order_id` appears twice"):
+        src.table("orders")
+    assert "renames onto existing" in src.engine_checks["orders"]
