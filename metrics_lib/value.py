@@ -51,7 +51,8 @@ def average_order_value(revenue, orders, *, order_values=None, order_value_std=N
     order_value_std : float, optional
         Instead of ``order_values``: their sample standard deviation (``n - 1`` in the
         denominator), as an engine returns it beside the sum and the count. Gives the same
-        interval, :math:`\bar x \pm t_{n-1} \, s / \sqrt{n}`; with one order it is NaN.
+        interval, :math:`\bar x \pm t_{n-1} \, s / \sqrt{n}`; with one order, or a NaN
+        standard deviation (an engine's answer for infinite values), its bounds are NaN.
     confidence_level : float, default 0.95
         Level of the t interval.
 
@@ -89,8 +90,8 @@ def average_order_value(revenue, orders, *, order_values=None, order_value_std=N
         raise ValueError("give `order_values` or `order_value_std`, not both")
     if order_value_std is not None:
         std = float(order_value_std)
-        if n_orders > 1 and not (math.isfinite(std) and std >= 0):
-            raise ValueError(f"`order_value_std` ({order_value_std!r}) must be a finite number >= 0")
+        if std < 0 or math.isinf(std):
+            raise ValueError(f"`order_value_std` ({order_value_std!r}) must be a finite number >= 0 (or NaN)")
         if n_orders:
             ci = t_interval(rev / n_orders, std if n_orders > 1 else NAN, n_orders, confidence_level=level)
     if order_values is not None:

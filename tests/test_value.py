@@ -58,11 +58,13 @@ def test_average_order_value_interval_from_the_standard_deviation_alone():
     assert (same.ci.low, same.ci.high) == (100.0, 100.0)
     one = average_order_value(50, 1, order_value_std=NAN)  # one order: no spread to measure
     assert one.value == 50.0 and math.isnan(one.ci.low) and math.isnan(one.ci.high)
+    unknown = average_order_value(400, 4, order_value_std=NAN)  # what an engine says of inf values
+    assert unknown.value == 100.0 and math.isnan(unknown.ci.low)
 
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"order_value_std": -1.0}, r"`order_value_std` \(-1.0\) must be a finite number >= 0"),
-    ({"order_value_std": NAN}, r"`order_value_std` \(nan\) must be a finite number >= 0"),
+    ({"order_value_std": math.inf}, r"`order_value_std` \(inf\) must be a finite number >= 0"),
     ({"order_value_std": 5.0, "order_values": [80, 120, 90, 110]}, r"give `order_values` or `order_value_std`, not both"),
 ])
 def test_average_order_value_rejects_a_bad_standard_deviation(kwargs, match):
