@@ -32,6 +32,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from . import contract as C
+from .aggregate import _count_true
 
 __all__ = ["IBIS_TYPES", "EngineCheck", "cast_to_contract", "contract_expr", "native_type_problem",
            "check_in_engine", "source_columns", "cache_dir", "cache_key", "cached_check", "remember_check"]
@@ -159,10 +160,6 @@ class EngineCheck:
     @property
     def clean(self) -> bool:
         return not any(self.violations.values())
-
-
-def _count_true(cond):
-    return cond.ifelse(1, 0).sum()
 
 
 # pandas reads an integer column with empty cells as floats, exact only up to 2**53 (16 digits)

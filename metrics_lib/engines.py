@@ -32,7 +32,7 @@ import pandas as pd
 from . import contract as C
 from .errors import ContractError, Problem, WorkbookError
 from .checks import contract_expr
-from .source import PROJECT_ROOT, DataSource, Location, SourceConfig, resolve_path, _fmt_date
+from .source import PROJECT_ROOT, DataSource, Location, SourceConfig, resolve_path
 
 __all__ = ["EngineSource", "PostgresSource", "SparkSource", "is_database_url"]
 
@@ -157,16 +157,6 @@ class EngineSource(DataSource):
                 expr = contract_expr(self._raw_table(self.locations[name].name), name, self.mapping)
             self._tables[name] = expr
         return self._tables[name]
-
-    def fingerprints(self) -> list[dict]:
-        """Table, location, rows and latest date of every input table (no file size or hash)."""
-        out = []
-        for table, loc in self.locations.items():
-            rows = self.rows(table)
-            span = self.date_span(table) if rows is not None else None
-            out.append({"table": table, "path": str(loc.path), "size": None, "sha256": None,
-                        "rows": rows, "latest_date": None if span is None else _fmt_date(span[1])})
-        return out
 
     def describe(self) -> str:
         return f"{self.path} ({self.kind}, {len(self.locations)} tables)"

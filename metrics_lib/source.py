@@ -796,14 +796,16 @@ class DataSource:
         return self.latest_complete_period("quarter")
 
     def fingerprints(self) -> list[dict]:
-        """Path, size, sha256, rows and latest date of every input table."""
+        """Path, size, sha256, rows and latest date of every input table (no size or hash for a
+        table in a database)."""
         out = []
         for table, loc in self.locations.items():
             rows = self.rows(table)
             span = self.date_span(table) if rows is not None else None
+            is_file = isinstance(loc.path, Path)
             out.append({
-                "table": table, "path": str(loc.path), "size": loc.path.stat().st_size,
-                "sha256": _sha256(loc.path), "rows": rows,
+                "table": table, "path": str(loc.path), "size": loc.path.stat().st_size if is_file else None,
+                "sha256": _sha256(loc.path) if is_file else None, "rows": rows,
                 "latest_date": None if span is None else _fmt_date(span[1]),
             })
         return out

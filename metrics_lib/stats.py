@@ -170,18 +170,11 @@ def compare_means(current, previous, *, alpha: float = 0.05) -> ComparisonResult
     >>> c.value, round(c.p_value, 3)
     (0.0, 1.0)
     """
-    a, b = as_float_array(current), as_float_array(previous)
-    cur = float(a.mean()) if a.size else NAN
-    prev = float(b.mean()) if b.size else NAN
-    if a.size < 2 or b.size < 2:
-        return ComparisonResult(cur - prev, cur, prev, alpha=alpha, test="Welch t",
-                                reason="comparison needs at least 2 values in each period")
-    if a.std() == 0 and b.std() == 0:
-        p = 1.0 if cur == prev else 0.0
-        return ComparisonResult(cur - prev, cur, prev, p, NAN, alpha, "Welch t")
-    res = sps.ttest_ind(a, b, equal_var=False)
-    return ComparisonResult(cur - prev, cur, prev, float(res.pvalue), float(res.statistic), alpha, "Welch t")
+    def moments(x: np.ndarray) -> tuple[float, float, int]:
+        return (float(x.mean()) if x.size else NAN), (float(x.std(ddof=1)) if x.size > 1 else NAN), int(x.size)
 
+    a, b = as_float_array(current), as_float_array(previous)
+    return compare_means_from_moments(*moments(a), *moments(b), alpha=alpha)
 
 
 def compare_means_from_moments(mean_current: float, std_current: float, n_current: int,

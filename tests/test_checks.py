@@ -68,15 +68,24 @@ def test_in_place_and_through_pandas_give_identical_metrics():
     assert in_place._frames == {} and set(careful._frames) == set(careful.tables)
 
 
-def test_a_duckdb_file_is_checked_in_place(tmp_path, typed_frames):
+def _write_duckdb(path, frames: dict[str, pd.DataFrame], views=()):
+    """The frames as tables of a DuckDB file; the tables named in ``views`` as views over a
+    table ``<name>_t`` instead."""
     import duckdb
 
-    path = tmp_path / "crm.duckdb"
     with duckdb.connect(str(path)) as con:
-        for table, df in typed_frames.items():
+        for table, df in frames.items():
             con.register("frame", df)
-            con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM frame')
+            stored = f"{table}_t" if table in views else table
+            con.execute(f'CREATE TABLE "{stored}" AS SELECT * FROM frame')
+            if table in views:
+                con.execute(f'CREATE VIEW "{table}" AS SELECT * FROM "{stored}"')
             con.unregister("frame")
+    return path
+
+
+def test_a_duckdb_file_is_checked_in_place(tmp_path, typed_frames):
+    path = _write_duckdb(tmp_path / "crm.duckdb", typed_frames)
     src = DataSource(path)
     careful = DataSource(path)
     careful.load_all()
@@ -322,17 +331,8 @@ def test_integer_ids_too_long_for_a_float_go_the_careful_way(tmp_path, typed_fra
 
 
 def test_a_view_in_a_duckdb_file_is_checked_every_time(tmp_path, typed_frames, monkeypatch):
-    import duckdb
-
     monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(tmp_path / "cache"))
-    path = tmp_path / "crm.duckdb"
-    with duckdb.connect(str(path)) as con:
-        for table, df in typed_frames.items():
-            con.register("frame", df)
-            con.execute(f'CREATE TABLE "{table}_t" AS SELECT * FROM frame')
-            con.execute(f'CREATE VIEW "{table}" AS SELECT * FROM "{table}_t"' if table == "orders"
-                        else f'ALTER TABLE "{table}_t" RENAME TO "{table}"')
-            con.unregister("frame")
+    path = _write_duckdb(tmp_path / "crm.duckdb", typed_frames, views=("orders",))
     for _ in range(2):
         src = DataSource(path)
         src.table("orders")

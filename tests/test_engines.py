@@ -274,6 +274,7 @@ def test_the_report_notebooks_run_on_postgresql(postgres_url, tmp_path):
     assert manifest["parameters"]["data"] == postgres_url and manifest["data_source"]["kind"] == "postgres"
     orders = next(f for f in manifest["inputs"] if f["table"] == "orders")
     assert orders["rows"] == len(DataSource(DEMO_DATA).table("orders").execute())
+    assert orders["size"] is None and orders["sha256"] is None  # a database table is not a file
     page = (tmp_path / "2025-Q4" / "scorecard.html").read_text()
     assert "Scorecard" in page and "Traceback" not in page
 
