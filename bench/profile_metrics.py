@@ -38,9 +38,9 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     import ibis.backends.duckdb as duckdb_backend
 
-    from metrics_lib import checks
-    from metrics_lib.scorecard import headline_metrics
-    from metrics_lib.source import DataSource
+    from metrics_lib.data import checks
+    from metrics_lib.data.source import DataSource
+    from metrics_lib.metrics.scorecard import headline_metrics
 
     imported = time.perf_counter() - t0
     spent: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])

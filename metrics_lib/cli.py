@@ -10,9 +10,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from .errors import WorkbookError
-
-DEFAULT_TARGETS = Path(__file__).with_name("default_targets.yml")
+from metrics_lib.core.errors import WorkbookError
 
 __all__ = ["main", "build_parser"]
 
@@ -22,8 +20,8 @@ def _progress(message: str) -> None:
 
 
 def _source(args):
-    from .engines import data_argument
-    from .source import DataSource
+    from metrics_lib.data.engines import data_argument
+    from metrics_lib.data.source import DataSource
 
     return DataSource(
         data_argument(args.data),
@@ -33,7 +31,7 @@ def _source(args):
 
 
 def cmd_demo_data(args) -> int:
-    from .demo import write_demo_data
+    from metrics_lib.demo import write_demo_data
 
     out = Path(args.out)
     t0 = time.perf_counter()
@@ -41,6 +39,8 @@ def cmd_demo_data(args) -> int:
     rows = write_demo_data(out, customers=args.customers, seed=args.seed, progress=_progress)
     targets = out / "targets.yml"
     if not targets.exists():
+        from metrics_lib.metrics.scorecard import DEFAULT_TARGETS
+
         shutil.copyfile(DEFAULT_TARGETS, targets)
     for table, n in rows.items():
         print(f"{table:<18} {n:>12,} rows")
@@ -56,8 +56,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_metrics(args) -> int:
-    from .periods import parse_period
-    from .scorecard import headline_metrics, format_table, to_json
+    from metrics_lib.core.periods import parse_period
+    from metrics_lib.metrics.scorecard import format_table, headline_metrics, to_json
 
     if args.period is not None:
         parse_period(args.period)  # a malformed period is rejected before any data is read
@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--segment", metavar="NAME", help="only customers of this segment")
     debug_arg(p)
     p.set_defaults(func=cmd_metrics)
-    from .report import add_run_parser
+    from metrics_lib.reporting.report import add_run_parser
 
     add_run_parser(sub)
     return parser

@@ -150,8 +150,8 @@ def test_bad_input_gets_its_message(name, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name, error", [
-    ("metrics_stop_on_broken_source", "metrics_lib.errors.ContractError"),
-    ("period_shell_injection", "metrics_lib.periods.PeriodError"),
+    ("metrics_stop_on_broken_source", "metrics_lib.core.errors.ContractError"),
+    ("period_shell_injection", "metrics_lib.core.periods.PeriodError"),
 ])
 def test_the_real_command_line_shows_a_traceback_only_with_debug(name, error):
     case = read_case(name)

@@ -56,7 +56,7 @@ def test_an_error_is_one_readable_line_and_the_traceback_needs_debug(make_source
         r = run(*args)
         assert r.returncode == 2
         assert r.stderr.startswith("Traceback (most recent call last):"), args
-        assert "metrics_lib.errors.WorkbookError" in r.stderr
+        assert "metrics_lib.core.errors.WorkbookError" in r.stderr
         assert "error: " in r.stderr
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from metrics_lib.source import DEMO_DATA, PROJECT_ROOT, DataSource
+from metrics_lib.data.source import DEMO_DATA, PROJECT_ROOT, DataSource
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 

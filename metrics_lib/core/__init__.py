@@ -1,0 +1,1 @@
+"""Foundations every layer uses: errors, result types, input validation, statistics, periods."""

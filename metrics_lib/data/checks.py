@@ -1,0 +1,301 @@
+"""The data contract checked where the data lies: clean typed tables never pass through pandas.
+
+A Parquet file, a DuckDB table, a PostgreSQL or a Spark table already has typed columns. For such
+a table :class:`~metrics_lib.data.source.DataSource` first asks the engine, in a couple of aggregate
+queries, whether the table keeps every rule of the contract (:func:`check_in_engine`): no empty
+values where they are not allowed, values in range and among the allowed ones, unique keys, the
+row rules, and none of the values we know the pandas reader to treat differently (NaN floats,
+dates outside what pandas can hold, integer ids too long for a float). When every count is zero the table is used in place, renamed and cast to
+the contract's types in the query (:func:`contract_expr`). When any count is not zero, or a column
+is stored as text that needs parsing, the table goes the careful way instead: it is read into
+pandas, parsed and validated there, and the messages name the rows (:meth:`DataSource.frame`).
+
+So the engine only ever says "clean" or "look closer"; what is wrong, and which rows, is always
+worked out by one piece of code.
+
+A clean result for a file (Parquet, or a table of a DuckDB file) is remembered in a small cache
+(:func:`cache_dir`), keyed by the file's path, size, modification time and inode, the column
+mapping, the survey scales, this package's contract and reader code and the engine versions:
+the next run on the same files, a report notebook or another period, skips the checks. A file
+rewritten since (new size, modification time or inode) is checked again; a view in a DuckDB file
+is never remembered, since the data behind it is elsewhere. Set ``METRICS_LIB_CACHE_DIR=off`` to
+turn the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from metrics_lib.core.engine import count_true
+from metrics_lib.data import contract as C
+
+__all__ = ["IBIS_TYPES", "EngineCheck", "cast_to_contract", "contract_expr", "native_type_problem",
+           "check_in_engine", "source_columns", "cache_dir", "cache_key", "cached_check", "remember_check"]
+
+#: Contract kind -> the Ibis type a column has in the aggregations (what DuckDB gets from the
+#: validated pandas frames: dates are midnight timestamps).
+IBIS_TYPES = {"id": "string", "str": "string", "date": "timestamp", "timestamp": "timestamp",
+              "float": "float64", "int": "int64", "bool": "boolean"}
+
+# pandas holds datetime64[ns] only in this range; outside it the careful path decides
+_PANDAS_FIRST, _PANDAS_LAST = datetime(1677, 9, 22), datetime(2262, 4, 11)
+
+
+def cast_to_contract(col, dtype, kind: str, date_format: str | None):
+    """One column of an engine table as the contract's type, in portable Ibis."""
+    target = IBIS_TYPES[kind]
+    if kind in ("id", "str"):
+        if dtype.is_floating() and kind == "id":
+            col = col.cast("int64")  # ids stored as floats (1.0): as integers, as the parser does
+        return col if dtype.is_string() else col.cast("string")
+    if kind in ("date", "timestamp"):
+        if dtype.is_string():
+            col = col.strip()
+            col = col.as_timestamp(date_format) if date_format else col.cast("timestamp")
+        elif dtype.is_timestamp() and dtype.timezone is not None:
+            col = col.cast("timestamp")  # the engine session is in UTC: UTC wall time, as the parser
+        if kind == "date":
+            # whole days; a date column is read as midnight, as the parser does
+            return col.cast("date").cast("timestamp") if not dtype.is_date() else col.cast("timestamp")
+        return col if dtype.is_timestamp() and dtype.timezone is None else col.cast("timestamp")
+    if kind == "bool":
+        if dtype.is_boolean():
+            return col
+        if dtype.is_numeric():
+            return col != 0
+        return col.strip().lower().cast("boolean")
+    return col.cast(target)
+
+
+def source_columns(raw, table: str, mapping) -> dict[str, str]:
+    """Contract column -> the raw table's column holding it (after the mapping's renames)."""
+    tm = mapping.for_table(table)
+    theirs = {ours: their for their, ours in tm.columns.items()}
+    renamed = set(tm.columns)
+    by_name = {str(c).strip(): c for c in raw.columns if c not in renamed}
+    out = {}
+    for col in C.TABLES[table].columns:
+        src = theirs.get(col.name) or by_name.get(col.name)
+        if src is not None:
+            out[col.name] = src
+    return out
+
+
+def contract_expr(raw, table: str, mapping):
+    """The raw engine table renamed to the contract's columns and cast to its types; optional
+    columns the table lacks are added as nulls."""
+    import ibis
+
+    spec = C.TABLES[table]
+    tm = mapping.for_table(table)
+    schema = raw.schema()
+    sources = source_columns(raw, table, mapping)
+    columns = {}
+    for col in spec.columns:
+        src = sources.get(col.name)
+        if src is None:
+            columns[col.name] = ibis.null().cast(IBIS_TYPES[col.kind])
+        else:
+            columns[col.name] = cast_to_contract(raw[src], schema[src], col.kind, tm.date_format)
+    return raw.select(**columns)
+
+
+def native_type_problem(raw, table: str, mapping) -> str | None:
+    """Why the raw table cannot be checked in the engine (None when it can).
+
+    It can when the mapping fits it, every required column is there and every column's stored
+    type holds the contract's kind without parsing: text ids and labels (or integer ids), dates
+    or timestamps, integers for whole numbers, numbers for floats, booleans.
+    """
+    spec = C.TABLES[table]
+    tm = mapping.for_table(table)
+    absent = [theirs for theirs in tm.columns if theirs not in raw.columns]
+    if absent:
+        return f"the mapping names column(s) the table lacks: {', '.join(absent)}"
+    unmapped = {str(c).strip() for c in raw.columns if c not in tm.columns}
+    clash = [ours for theirs, ours in tm.columns.items() if ours in unmapped and ours != theirs]
+    if clash:
+        return f"the mapping renames onto existing column(s): {', '.join(clash)}"
+    if len({str(c).strip() for c in raw.columns}) != len(raw.columns):
+        return "column names repeat once blanks are trimmed"
+    sources = source_columns(raw, table, mapping)
+    schema = raw.schema()
+    for col in spec.columns:
+        src = sources.get(col.name)
+        if src is None:
+            if col.required:
+                return f"required column `{col.name}` is missing"
+            continue
+        dtype = schema[src]
+        ok = {
+            "id": dtype.is_string() or dtype.is_integer(),
+            "str": dtype.is_string(),
+            "date": dtype.is_date() or (dtype.is_timestamp() and dtype.timezone is None),
+            "timestamp": dtype.is_timestamp() and dtype.timezone is None or dtype.is_date(),
+            "float": dtype.is_floating() or dtype.is_integer() or dtype.is_decimal(),
+            "int": dtype.is_integer(),
+            "bool": dtype.is_boolean(),
+        }[col.kind]
+        if not ok:
+            return f"column `{col.name}` is stored as {dtype}, which needs parsing as {col.kind}"
+    return None
+
+
+@dataclass
+class EngineCheck:
+    """What the engine found: rows, the count of rows breaking each check, and the span of the
+    table's date column."""
+
+    rows: int
+    violations: dict[str, int] = field(default_factory=dict)
+    first_date: date | None = None
+    last_date: date | None = None
+    cached: bool = False  # True when taken from the cache of an earlier run
+
+    @property
+    def clean(self) -> bool:
+        return not any(self.violations.values())
+
+
+# pandas reads an integer column with empty cells as floats, exact only up to 2**53 (16 digits)
+_EXACT_DIGITS = 15
+
+
+def check_in_engine(expr, table: str, options: C.ContractOptions, present: set[str],
+                    integer_ids: frozenset[str] = frozenset()) -> EngineCheck:
+    """Count, in the engine, the rows of the contract-shaped ``expr`` that break each check.
+
+    ``present`` names the contract columns the source table has (absent optional ones are null
+    and need no check); ``integer_ids`` the id columns stored as integers, whose ids of more than
+    15 digits the pandas reader would round, so those go the careful way. One aggregate query covers nulls, ranges, allowed values, NaN and row
+    rules, and single-column keys; a key of several columns takes one more query.
+    """
+    import ibis
+
+    spec = C.TABLES[table]
+    aggs = {"__rows": expr.count()}
+    for col in spec.columns:
+        if col.name not in present:
+            continue
+        v = expr[col.name]
+        name = col.name
+        missing = v.isnull()
+        if col.kind == "float":
+            nan = v.isnan().fill_null(False)
+            aggs[f"{name}: NaN"] = count_true(nan)  # pandas reads NaN as empty: let it decide
+            missing = missing | nan
+        if not col.nullable:
+            aggs[f"{name}: empty"] = count_true(missing)
+        if col.allowed is not None:
+            aggs[f"{name}: not allowed"] = count_true(v.notnull() & ~v.isin(list(col.allowed)))
+        if col.min is not None:
+            aggs[f"{name}: below minimum"] = count_true(v < col.min)
+        if col.max is not None:
+            aggs[f"{name}: above maximum"] = count_true(v > col.max)
+        if col.kind in ("date", "timestamp"):
+            aggs[f"{name}: outside pandas' dates"] = count_true(
+                (v < ibis.timestamp(_PANDAS_FIRST)) | (v > ibis.timestamp(_PANDAS_LAST)))
+        if col.unique:
+            aggs[f"{name}: duplicates"] = v.count() - v.nunique()
+        if name in integer_ids:
+            aggs[f"{name}: integer id of more than {_EXACT_DIGITS} digits"] = count_true(
+                v.length() > _EXACT_DIGITS)  # a minus sign counts too: cautious
+    for i, rule in enumerate(spec.rules):
+        if all(c in present for c in rule.columns):
+            aggs[f"rule {i}: {rule.name}"] = count_true(~rule.engine_test(expr, options).fill_null(False))
+    if spec.date_column:
+        aggs["__first"] = expr[spec.date_column].min()
+        aggs["__last"] = expr[spec.date_column].max()
+    row = expr.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    rows = int(row.pop("__rows"))
+    first, last = row.pop("__first", None), row.pop("__last", None)
+    violations = {k: int(v or 0) for k, v in row.items()}
+    if len(spec.key) > 1:
+        distinct = expr.select(*spec.key).distinct().count().to_pyarrow().as_py()
+        violations[f"key ({', '.join(spec.key)}): duplicates"] = rows - int(distinct)
+    return EngineCheck(rows, violations, _as_date(first), _as_date(last))
+
+
+def _as_date(value) -> date | None:
+    if value is None:
+        return None
+    return value.date() if isinstance(value, datetime) else value
+
+
+# -- remembering clean files -----------------------------------------------------------------
+
+def cache_dir() -> Path | None:
+    """Where clean checks are remembered: ``$METRICS_LIB_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/metrics_lib``, else ``~/.cache/metrics_lib``; None when the variable is
+    ``off`` (or empty)."""
+    explicit = os.environ.get("METRICS_LIB_CACHE_DIR")
+    if explicit is not None:
+        return None if explicit.strip().lower() in ("", "off", "0", "no", "false") else Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "metrics_lib"
+
+
+def _contract_digest() -> str:
+    """The code and engine that decide "clean": the contract, these checks, the pandas reader
+    they stand in for, and the Ibis and DuckDB versions."""
+    import duckdb
+    import ibis
+
+    from metrics_lib.data import source
+
+    h = hashlib.sha256()
+    for path in (Path(C.__file__), Path(__file__), Path(source.__file__)):
+        h.update(path.read_bytes())
+    h.update(f"ibis {ibis.__version__} duckdb {duckdb.__version__}".encode())
+    return h.hexdigest()
+
+
+def cache_key(files: list[Path], table: str, source_name: str, mapping, options) -> str:
+    """The key of one table's check: the files' identity (path, size, mtime, inode), the table's
+    name in them, its column mapping, the survey scales and the contract code."""
+    stats = []
+    for f in files:
+        st = f.stat()
+        stats.append([str(f.resolve()), st.st_size, st.st_mtime_ns, st.st_ino])
+    text = json.dumps([stats, table, source_name, repr(mapping.for_table(table)), repr(options),
+                       _contract_digest()])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cached_check(key: str) -> EngineCheck | None:
+    """The clean check remembered under ``key`` (None when there is none or it cannot be read)."""
+    where = cache_dir()
+    if where is None:
+        return None
+    try:
+        data = json.loads((where / "checks" / f"{key}.json").read_text())
+        return EngineCheck(
+            rows=int(data["rows"]), violations={k: int(v) for k, v in data["violations"].items()},
+            first_date=date.fromisoformat(data["first_date"]) if data["first_date"] else None,
+            last_date=date.fromisoformat(data["last_date"]) if data["last_date"] else None, cached=True)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember_check(key: str, check: EngineCheck) -> None:
+    """Keep a clean check for later runs; a cache that cannot be written is simply not used."""
+    where = cache_dir()
+    if where is None or not check.clean:
+        return
+    data = asdict(check)
+    data.pop("cached")
+    data["first_date"] = check.first_date.isoformat() if check.first_date else None
+    data["last_date"] = check.last_date.isoformat() if check.last_date else None
+    try:
+        folder = where / "checks"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, folder / f"{key}.json")
+    except OSError:
+        pass

@@ -1,0 +1,438 @@
+"""The period-level aggregation layer: Ibis expressions that turn the contract's tables into the
+counts, sums and small samples that the formula functions take.
+
+Everything here runs on the engine (DuckDB by default) and returns plain Python numbers or small
+pandas frames, so the same definitions run unchanged on another Ibis backend. Ratios are never
+computed here from two integer columns (PostgreSQL would divide them as integers): formulas do
+that in Python.
+
+Definitions fixed for every part of the workbook
+------------------------------------------------
+* A period is ``start <= t < next_start`` (:class:`metrics_lib.core.periods.Period`).
+* Active (non-contractual) on day D: a purchase on a day in ``[D - (inactivity_days - 1), D]``.
+* Active (contractual) on day D: a subscription with ``start_date <= D < end_date`` that was not
+  cancelled on or before D. When the source has subscriptions they define activity and churn,
+  otherwise orders do.
+* Active at the start of a period = active on the day before it; lost = active at the start and
+  not active on the period's last day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from metrics_lib.core.engine import count_true
+from metrics_lib.core.periods import Period, parse_period
+
+__all__ = [
+    "DateWindow",
+    "Scope",
+    "activity_counts",
+    "orders_summary",
+    "new_customers_summary",
+    "survey_scores",
+    "pipeline_summary",
+    "won_deals",
+    "ticket_times",
+    "revenue_retention",
+    "renewal_counts",
+    "spend_summary",
+    "web_summary",
+    "campaign_summary",
+    "monthly_revenue",
+    "health_components",
+    "resolved_tickets",
+]
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """Any run of days ``[start, next_start)``, usable wherever a calendar period is (before/after
+    comparisons around a date)."""
+
+    start: date
+    next_start: date
+
+    @property
+    def end(self) -> date:
+        return self.next_start - timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.next_start - self.start).days
+
+    @property
+    def months(self) -> int:
+        return max(1, round(self.days / 30.4375))
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+
+    def previous(self) -> "DateWindow":
+        return DateWindow(self.start - timedelta(days=self.days), self.start)
+
+
+def _ts(d) -> datetime:
+    return datetime(d.year, d.month, d.day)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an aggregation looks at: a data source, a period and an optional segment."""
+
+    source: object
+    period: Period
+    segment: str | None = None
+
+    @classmethod
+    def of(cls, source, period, segment=None) -> "Scope":
+        window = period if isinstance(period, DateWindow) else parse_period(period)
+        return cls(source, window, segment or None)
+
+    @property
+    def start(self) -> datetime:
+        return _ts(self.period.start)
+
+    @property
+    def next_start(self) -> datetime:
+        return _ts(self.period.next_start)
+
+    @property
+    def last_day(self) -> datetime:
+        return _ts(self.period.end)
+
+    @property
+    def inactivity_days(self) -> int:
+        return int(getattr(self.source.config, "inactivity_days", 180))
+
+    def has(self, table: str) -> bool:
+        return self.source.has(table)
+
+    def table(self, name: str):
+        """The table, restricted to the segment's customers when a segment is set."""
+        t = self.source.table(name)
+        if self.segment and "customer_id" in t.columns and name != "customers":
+            customers = self.customers()
+            t = t.semi_join(customers.select("customer_id"), "customer_id")
+        return t
+
+    def customers(self):
+        c = self.source.table("customers")
+        if self.segment:
+            c = c.filter(c.segment == self.segment)
+        return c
+
+    def during(self, col):
+        return (col >= self.start) & (col < self.next_start)
+
+
+
+def _scalar(expr) -> float:
+    value = expr.execute()
+    return 0.0 if value is None or pd.isna(value) else float(value)
+
+
+def _active_flags(scope: Scope, day_a: datetime, day_b: datetime):
+    """Per customer: active on day_a, active on day_b (contractual when subscriptions exist).
+
+    Only customers who could be active on one of the days get a row (the rest are active on
+    neither): the table is filtered to the span the two days can see before it is grouped, so
+    the engine groups a quarter's rows rather than the whole history.
+    """
+    first_day, last_day = min(day_a, day_b), max(day_a, day_b)
+    if scope.has("subscriptions"):
+        s = scope.table("subscriptions")
+        s = s.filter((s.start_date <= last_day) & (s.end_date > first_day))
+
+        def active_on(d):
+            return (s.start_date <= d) & (s.end_date > d) & (s.cancelled_date.isnull() | (s.cancelled_date > d))
+
+        return s.group_by("customer_id").aggregate(
+            at_a=active_on(day_a).any(), at_b=active_on(day_b).any()
+        ), "contractual"
+    o = scope.table("orders")
+    w = timedelta(days=scope.inactivity_days - 1)
+    o = o.filter((o.order_date >= first_day - w) & (o.order_date <= last_day))
+
+    def active_on(d):
+        return (o.order_date >= d - w) & (o.order_date <= d)
+
+    return o.group_by("customer_id").aggregate(
+        at_a=active_on(day_a).any(), at_b=active_on(day_b).any()
+    ), "non-contractual"
+
+
+def activity_counts(scope: Scope) -> dict:
+    """Customers active at the start, lost in the period, active at its end, and joiners lost.
+
+    ``joined_and_left``: customers not active at the start whose first activity falls in the
+    period and who are not active on its last day (reported apart, never in the churn rate).
+    """
+    day_before = scope.start - timedelta(days=1)
+    flags, basis = _active_flags(scope, day_before, scope.last_day)
+    agg = flags.aggregate(
+        active_at_start=count_true(flags.at_a),
+        lost=count_true(flags.at_a & ~flags.at_b),
+        active_at_end=count_true(flags.at_b),
+        retained=count_true(flags.at_a & flags.at_b),
+    ).execute().iloc[0]
+    if basis == "contractual":
+        s = scope.table("subscriptions")
+        first = s.group_by("customer_id").aggregate(first=s.start_date.min())
+    else:
+        o = scope.table("orders")
+        first = o.group_by("customer_id").aggregate(first=o.order_date.min())
+    joined = first.filter(scope.during(first.first)).select("customer_id")
+    j = joined.left_join(flags, "customer_id")
+    joined_and_left = _scalar(j.filter(~j.at_b.fill_null(False)).count())
+    out = {k: int(0 if pd.isna(v) else v) for k, v in agg.items()}
+    out["joined_and_left"] = int(joined_and_left)
+    out["basis"] = basis
+    return out
+
+
+def orders_summary(scope: Scope) -> dict:
+    """Revenue, cost, orders and buyers of the period; order value moments for the AOV interval."""
+    o = scope.table("orders")
+    p = o.filter(scope.during(o.order_date))
+    agg = p.aggregate(
+        revenue=p.revenue.sum(),
+        cost=p.cost.sum(),
+        cost_missing=count_true(p.cost.isnull()),
+        orders=p.count(),
+        buyers=p.customer_id.nunique(),
+        revenue_std=p.revenue.std(),
+    ).execute().iloc[0]
+    per = p.group_by("customer_id").aggregate(
+        days=p.order_date.date().nunique(), upsell=p.order_type.isin(["upsell", "cross_sell"]).any()
+    )
+    buyers = per.aggregate(repeat=count_true(per.days >= 2), upsell=count_true(per.upsell)).execute().iloc[0]
+    repeat = 0 if pd.isna(buyers["repeat"]) else buyers["repeat"]
+    upsell_buyers = 0 if pd.isna(buyers["upsell"]) else buyers["upsell"]
+    n = int(agg["orders"])
+    return {
+        "revenue": float(agg["revenue"] or 0.0) if n else 0.0,
+        "cost": float(agg["cost"]) if n and agg["cost_missing"] == 0 and not pd.isna(agg["cost"]) else float("nan"),
+        "orders": n,
+        "buyers": int(agg["buyers"] or 0),
+        "repeat_buyers": int(repeat),
+        "upsell_buyers": int(upsell_buyers),
+        "revenue_std": float(agg["revenue_std"]) if n > 1 and not pd.isna(agg["revenue_std"]) else float("nan"),
+    }
+
+
+def monthly_revenue(scope: Scope, months: int = 12) -> pd.DataFrame:
+    """Revenue, gross profit, orders and buyers per month for the ``months`` ending with the period."""
+    o = scope.table("orders")
+    end = scope.next_start
+    first = _ts(scope.period.shift(0).start)
+    start = datetime(first.year, first.month, 1)
+    total = start.year * 12 + start.month - 1 - (months - scope.period.months)
+    start = datetime(total // 12, total % 12 + 1, 1)
+    p = o.filter((o.order_date >= start) & (o.order_date < end))
+    m = p.mutate(month=p.order_date.truncate("M"))
+    df = m.group_by("month").aggregate(
+        revenue=m.revenue.sum(), cost=m.cost.sum(), orders=m.count(), buyers=m.customer_id.nunique()
+    ).order_by("month").execute()
+    df["gross_profit"] = df["revenue"] - df["cost"]
+    return df
+
+
+def new_customers_summary(scope: Scope) -> dict:
+    """New customers (signup_date in the period), how many came through a referral, and by channel."""
+    c = scope.customers()
+    new = c.filter(scope.during(c.signup_date))
+    counts = new.aggregate(
+        n=new.count(), referred=count_true(new.referred_by.notnull()), referrers=new.referred_by.nunique()
+    ).execute().iloc[0]
+    n, referred, referrers = (0 if pd.isna(counts[k]) else counts[k] for k in ("n", "referred", "referrers"))
+    by_channel = new.group_by("acquisition_channel").aggregate(new_customers=new.count()).execute()
+    return {"new_customers": int(n), "referred": int(referred), "referrers": int(referrers),
+            "by_channel": by_channel}
+
+
+def survey_scores(scope: Scope, survey: str) -> pd.Series:
+    """The scores of one survey (``nps``, ``csat`` or ``ces``) answered in the period."""
+    s = scope.table("surveys")
+    p = s.filter(scope.during(s.response_date) & (s.survey == survey))
+    return p.select("score").execute()["score"].astype(float)
+
+
+def pipeline_summary(scope: Scope) -> dict:
+    """Leads created and won, deals closed won / lost, and open opportunities at the period's end.
+
+    ``leads_won`` counts the deals created in the period that are won by the end of the data (the
+    cohort of the close rate), so a recent period's close rate is low while its deals are open."""
+    d = scope.table("deals")
+    created = scope.during(d.created_date)
+    closed = scope.during(d.closed_date)
+    end = scope.last_day
+    open_at_end = (d.created_date <= end) & (d.closed_date.isnull() | (d.closed_date > end))
+    counts = d.aggregate(  # one pass over the table: one query on a remote engine, not five
+        leads=count_true(created),
+        leads_won=count_true(created & (d.outcome == "won")),
+        won=count_true(closed & (d.outcome == "won")),
+        lost=count_true(closed & (d.outcome == "lost")),
+        open_at_end=count_true(open_at_end),
+    ).execute().iloc[0]
+    return {k: int(0 if pd.isna(v) else v) for k, v in counts.items()}
+
+
+def won_deals(scope: Scope) -> pd.DataFrame:
+    """Deals won in the period with amount and cycle days (created to closed)."""
+    d = scope.table("deals")
+    w = d.filter(scope.during(d.closed_date) & (d.outcome == "won"))
+    w = w.mutate(cycle_days=w.closed_date.date().delta(w.created_date.date(), unit="day").cast("float64"))
+    return w.select("deal_id", "amount", "cycle_days", "owner", "team").execute()
+
+
+def ticket_times(scope: Scope) -> pd.DataFrame:
+    """Tickets opened in the period: hours to first response and to resolution, contacts."""
+    t = scope.table("tickets")
+    p = t.filter(scope.during(t.opened_at))
+    df = p.select("ticket_id", "opened_at", "first_response_at", "resolved_at", "contacts_to_resolve",
+                  "channel").execute()
+    # the differences are taken here, on the period's rows: engines disagree on sub-second parts
+    # (Spark's epoch seconds are whole seconds, DuckDB's and PostgreSQL's are not)
+    opened = pd.to_datetime(df.pop("opened_at"))
+    for col, out in (("first_response_at", "first_response_hours"), ("resolved_at", "resolution_hours")):
+        df[out] = (pd.to_datetime(df.pop(col)) - opened).dt.total_seconds() / 3600.0
+    return df[["ticket_id", "first_response_hours", "resolution_hours", "contacts_to_resolve", "channel"]]
+
+
+def resolved_tickets(scope: Scope) -> dict:
+    """Tickets resolved in the period, and those resolved in one contact."""
+    t = scope.table("tickets")
+    r = t.filter(scope.during(t.resolved_at))
+    counts = r.aggregate(resolved=r.count(), resolved_first_contact=count_true(r.contacts_to_resolve == 1)).execute()
+    return {k: int(0 if pd.isna(v) else v) for k, v in counts.iloc[0].items()}
+
+
+def revenue_retention(scope: Scope) -> dict:
+    """MRR movements of the customers active at the start: start MRR, expansion, contraction, churned."""
+    s = scope.table("subscriptions")
+    day_before = scope.start - timedelta(days=1)
+    end = scope.last_day
+
+    def mrr_on(d):
+        active = (s.start_date <= d) & (s.end_date > d) & (s.cancelled_date.isnull() | (s.cancelled_date > d))
+        return active.ifelse(s.mrr, 0.0)
+
+    per = s.group_by("customer_id").aggregate(m0=mrr_on(day_before).sum(), m1=mrr_on(end).sum())
+    per = per.filter(per.m0 > 0)
+    delta = per.m1 - per.m0
+    agg = per.aggregate(
+        start_mrr=per.m0.sum(),
+        churned=(per.m1 == 0).ifelse(per.m0, 0.0).sum(),
+        expansion=((per.m1 > 0) & (delta > 0)).ifelse(delta, 0.0).sum(),
+        contraction=((per.m1 > 0) & (delta < 0)).ifelse(-delta, 0.0).sum(),
+        customers=per.count(),
+    ).execute().iloc[0]
+    return {k: float(0.0 if pd.isna(v) else v) for k, v in agg.items()}
+
+
+def renewal_counts(scope: Scope) -> dict:
+    """Subscription terms ending in the period, and those renewed (a later term names them)."""
+    s = scope.table("subscriptions")
+    due = s.filter(scope.during(s.end_date))
+    successors = s.filter(s.renewed_from.notnull()).select(sid=s.renewed_from).distinct()
+    flagged = due.left_join(successors, due.subscription_id == successors.sid)
+    counts = flagged.aggregate(due=flagged.count(), renewed=count_true(flagged.sid.notnull())).execute()
+    return {k: int(0 if pd.isna(v) else v) for k, v in counts.iloc[0].items()}
+
+
+def spend_summary(scope: Scope) -> dict:
+    """Acquisition and retention spend of the period's months."""
+    m = scope.source.table("marketing_spend")
+    p = m.filter(scope.during(m.month))
+    df = p.group_by("purpose").aggregate(spend=p.spend.sum()).execute()
+    by = dict(zip(df["purpose"], df["spend"]))
+    return {"acquisition": float(by.get("acquisition", 0.0)), "retention": float(by.get("retention", 0.0))}
+
+
+def web_summary(scope: Scope) -> dict:
+    """Sessions, page views, bounces and time on page summed over the period."""
+    w = scope.source.table("web_engagement")
+    p = w.filter(scope.during(w.date))
+    agg = p.aggregate(
+        sessions=p.sessions.sum(), page_views=p.page_views.sum(), bounces=p.bounces.sum(),
+        total_time_on_page_s=p.total_time_on_page_s.sum(), days=p.count(),
+    ).execute().iloc[0]
+    return {k: float(0.0 if pd.isna(v) else v) for k, v in agg.items()}
+
+
+def campaign_summary(scope: Scope) -> pd.DataFrame:
+    """Per campaign starting in the period: cost, and members / conversions / revenue per group."""
+    c = scope.source.table("campaigns")
+    m = scope.table("campaign_members")
+    camp = c.filter(scope.during(c.start_date))
+    g = m.group_by(["campaign_id", "group"]).aggregate(
+        members=m.count(), converted=count_true(m.converted), revenue=m.revenue.sum()
+    )
+    df = camp.select("campaign_id", "name", "channel", "start_date", "cost").left_join(g, "campaign_id").execute()
+    df = df.drop(columns=[c for c in df.columns if c.endswith("_right")])
+    if df.empty:
+        return pd.DataFrame(columns=["campaign_id", "name", "channel", "start_date", "cost",
+                                     "treatment_members", "treatment_converted", "treatment_revenue",
+                                     "control_members", "control_converted", "control_revenue"])
+    wide = df.pivot_table(index=["campaign_id", "name", "channel", "start_date", "cost"], columns="group",
+                          values=["members", "converted", "revenue"], aggfunc="sum", fill_value=0)
+    wide.columns = [f"{grp}_{val}" for val, grp in wide.columns]
+    wide = wide.reset_index()
+    for grp in ("treatment", "control"):
+        for val in ("members", "converted", "revenue"):
+            if f"{grp}_{val}" not in wide.columns:
+                wide[f"{grp}_{val}"] = 0
+    return wide
+
+
+def health_components(scope: Scope, *, support_window_days: int = 90) -> pd.DataFrame:
+    """Per customer active at the period's end, the health components scaled to [0, 1] (1 = healthy).
+
+    * ``recency``: 1 - days since the last order / inactivity_days (clipped at 0);
+    * ``nps``: the latest NPS answer up to the period's end / 10 (0.5, neutral, when never asked);
+    * ``support_load``: 1 - tickets opened in the last ``support_window_days`` / 5 (clipped at 0);
+    * ``resolution``: share of those tickets resolved in one contact (1 when there were none).
+    """
+    end = scope.last_day
+    flags, _ = _active_flags(scope, end, end)
+    joined = flags.filter(flags.at_b).select("customer_id")
+    o = scope.table("orders")
+    # an order inactivity_days or more before the end scores 0, as no order does: skip them
+    o = o.filter((o.order_date <= end) & (o.order_date > end - timedelta(days=scope.inactivity_days)))
+    parts = [o.group_by("customer_id").aggregate(last_order=o.order_date.max())]
+    if scope.has("surveys"):
+        s = scope.table("surveys")
+        n = s.filter((s.survey == "nps") & (s.response_date <= end))
+        latest = n.group_by("customer_id").aggregate(last=n.response_date.max())
+        nl = n.join(latest, [n.customer_id == latest.customer_id, n.response_date == latest.last])
+        parts.append(nl.group_by(nl.customer_id).aggregate(score=nl.score.cast("float64").mean()))
+    if scope.has("tickets"):
+        t = scope.table("tickets")
+        recent = t.filter((t.opened_at > end - timedelta(days=support_window_days)) & (t.opened_at < scope.next_start))
+        parts.append(recent.group_by("customer_id").aggregate(
+            tickets=recent.count().cast("float64"),
+            first=count_true(recent.contacts_to_resolve == 1).cast("float64"),
+            resolved=count_true(recent.contacts_to_resolve.notnull()).cast("float64"),
+        ))
+    for part in parts:  # one query: the engine joins, pandas gets one row per active customer
+        joined = joined.left_join(part, "customer_id").drop("customer_id_right")
+    frame = joined.execute()
+    if frame.empty:
+        return pd.DataFrame(columns=["customer_id", "recency", "nps", "support_load", "resolution"])
+    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    days = (pd.Timestamp(end) - pd.to_datetime(frame.pop("last_order"))).dt.days
+    out = frame[["customer_id"]].copy()
+    out["recency"] = (1 - days / scope.inactivity_days).clip(lower=0, upper=1).fillna(0.0)
+    if scope.has("surveys"):
+        out["nps"] = (frame["score"] / 10.0).fillna(0.5)
+    if scope.has("tickets"):
+        tickets = frame["tickets"].fillna(0)
+        first, resolved = frame["first"].fillna(0), frame["resolved"].fillna(0)
+        out["support_load"] = (1 - tickets / 5.0).clip(lower=0)
+        out["resolution"] = (first / resolved.where(resolved > 0)).fillna(1.0)
+    return out

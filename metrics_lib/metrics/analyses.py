@@ -1,0 +1,160 @@
+"""Cross-family analyses: do the strategy's signals move what matters?
+
+* :func:`nps_vs_churn`: churn in a period by the NPS group customers gave in the period before.
+* :func:`before_after`: the sales and service metrics before vs after a dated change (a CRM
+  roll-out), with tests, and a difference-in-differences against a segment that did not get it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from metrics_lib.core.errors import WorkbookError
+from metrics_lib.core.periods import parse_period
+from metrics_lib.core.results import NAN, MetricUndefinedWarning
+from metrics_lib.core.stats import compare_rates, rate_result
+from metrics_lib.metrics import aggregate as agg
+
+__all__ = ["NPSChurn", "nps_vs_churn", "BeforeAfter", "before_after", "BEFORE_AFTER_METRICS"]
+
+@dataclass(frozen=True)
+class NPSChurn:
+    """Churn by NPS group: ``table`` has one row per group (promoter, passive, detractor,
+    no answer) with customers, churned, churn_rate and its interval; ``p_value`` tests detractors
+    against promoters, and ``verdict`` says it in a sentence."""
+
+    period: str
+    table: pd.DataFrame
+    detractor_minus_promoter: float
+    p_value: float
+    verdict: str
+
+
+_ORDER = ("promoter", "passive", "detractor", "no answer")
+
+
+def nps_vs_churn(source, period, *, segment=None, confidence_level: float = 0.95) -> NPSChurn:
+    """Churn during ``period`` of the customers active at its start, by the NPS group of their
+    latest answer before the period began (customers who never answered: "no answer").
+
+    The churn definition is the workbook's (subscriptions when present, else the inactivity window);
+    answers on the same latest day are averaged.
+    """
+    p = parse_period(period)
+    scope = agg.Scope.of(source, p, segment)
+    flags, _ = agg._active_flags(scope, scope.start - timedelta(days=1), scope.last_day)
+    active = flags.filter(flags.at_a).select("customer_id", "at_b").execute()
+    s = scope.table("surveys")
+    n = s.filter((s.survey == "nps") & (s.response_date < scope.start))
+    latest = n.group_by("customer_id").aggregate(last=n.response_date.max())
+    nl = n.join(latest, [n.customer_id == latest.customer_id, n.response_date == latest.last])
+    scores = nl.group_by(nl.customer_id).aggregate(score=nl.score.cast("float64").mean()).execute()
+    frame = active.merge(scores, on="customer_id", how="left")
+    frame["group"] = np.select([frame["score"] >= 9, frame["score"] >= 7, frame["score"].notna()],
+                               ["promoter", "passive", "detractor"], "no answer")
+    frame["churned"] = ~frame["at_b"].astype(bool)
+    rows, rates = {}, {}
+    for group in _ORDER:
+        part = frame[frame["group"] == group]
+        lost = int(part["churned"].sum())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MetricUndefinedWarning)
+            r = rate_result(lost, len(part), what=f"churn of {group}s", confidence_level=confidence_level)
+        rates[group] = r
+        rows[group] = {"customers": len(part), "churned": lost, "churn_rate": r.value,
+                       "ci_low": r.ci.low, "ci_high": r.ci.high}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "nps_group"
+    comp = compare_rates(rates["detractor"], rates["promoter"])
+    diff, pval = comp.value, comp.p_value
+    if math.isnan(diff):
+        verdict = "Not enough answers to compare detractors with promoters in this period."
+    else:
+        d, pr = rates["detractor"].value, rates["promoter"].value
+        more = "more" if diff > 0 else "less"
+        sure = ("a difference beyond noise" if comp.significant
+                else "a difference within noise: this data does not show that detractors churn differently")
+        verdict = (f"Detractors churned at {100 * d:.1f}% against {100 * pr:.1f}% for promoters "
+                   f"({more} by {abs(100 * diff):.1f} points; p={pval:.3g}): {sure}.")
+    return NPSChurn(p.label, table, diff, pval, verdict)
+
+
+#: Metric ids compared by :func:`before_after`.
+BEFORE_AFTER_METRICS = ("close_rate", "win_rate", "sales_cycle_days", "csat", "nps", "first_response_hours_median")
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    change_date: date
+    window_days: int
+    table: pd.DataFrame  # one row per metric: before, after, change, p_value, significant
+    did: pd.DataFrame | None  # difference-in-differences per metric, when a comparison segment is given
+
+
+def _window_metrics(source, window, segment, ids):
+    from metrics_lib.metrics.scorecard import HEADLINE, PeriodData, _safe
+
+    d = PeriodData(source, window, segment)
+    return d, {mid: _safe(HEADLINE[mid].compute, d) for mid in ids}
+
+
+def before_after(source, change_date=None, *, window_days: int = 365, segment=None,
+                 comparison_segment=None, ids=BEFORE_AFTER_METRICS) -> BeforeAfter:
+    """Each metric over the ``window_days`` before ``change_date`` against the same span after it.
+
+    ``change_date`` defaults to the source's ``strategy_change_date`` (``source.yml``). With
+    ``comparison_segment`` (a segment that did not get the change) the difference-in-differences
+    (treated change minus comparison change) is reported with a normal-approximation test.
+    """
+    from metrics_lib.metrics.scorecard import HEADLINE, _compare
+
+    if change_date is None:
+        change_date = source.config.strategy_change_date
+        if change_date is None:
+            raise WorkbookError("before_after needs a change date: pass change_date= or set "
+                                "`strategy_change_date` in the data source's source.yml")
+    change = pd.Timestamp(change_date).date()
+    unknown = [i for i in ids if i not in HEADLINE]
+    if unknown:
+        raise WorkbookError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(HEADLINE)}")
+    before_w = agg.DateWindow(change - timedelta(days=window_days), change)
+    after_w = agg.DateWindow(change, change + timedelta(days=window_days))
+
+    def side(seg):
+        db, rb = _window_metrics(source, before_w, seg, ids)
+        da, ra = _window_metrics(source, after_w, seg, ids)
+        rows = []
+        for mid in ids:
+            comp = _compare(HEADLINE[mid], ra[mid], rb[mid], da, db)
+            rows.append({"metric": mid, "before": rb[mid].value, "after": ra[mid].value,
+                         "change": ra[mid].value - rb[mid].value,
+                         "p_value": NAN if comp is None else comp.p_value,
+                         "significant": None if comp is None or math.isnan(comp.p_value) else comp.significant,
+                         "se": _se_of_change(comp)})
+        return pd.DataFrame(rows).set_index("metric")
+
+    treated = side(segment)
+    did = None
+    if comparison_segment:
+        control = side(comparison_segment)
+        diff = treated["change"] - control["change"]
+        se = np.sqrt(treated["se"] ** 2 + control["se"] ** 2)
+        z = diff / se
+        p = pd.Series(2 * sps.norm.sf(np.abs(z)), index=diff.index)
+        did = pd.DataFrame({"treated change": treated["change"], "comparison change": control["change"],
+                            "difference in differences": diff, "p_value": p})
+    return BeforeAfter(change, window_days, treated.drop(columns=["se"]), did)
+
+
+def _se_of_change(comp) -> float:
+    """Standard error of a change recovered from its test (|change| / |z|); NaN when unknown."""
+    if comp is None or math.isnan(comp.statistic) or comp.statistic == 0:
+        return NAN
+    return abs(comp.value / comp.statistic)

@@ -1,0 +1,1 @@
+"""What people read: formatting, the notebooks' Workbook, plots and the report runner."""

@@ -1,0 +1,270 @@
+"""Hand-worked checks of the health score, its bands, AUC and the relationship groups."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from metrics_lib.core.results import MetricUndefinedWarning
+from metrics_lib.formulas.health import (
+    DEFAULT_HEALTH_WEIGHTS,
+    RELATIONSHIP_ACTIONS,
+    RELATIONSHIP_GROUPS,
+    assign_relationship_group,
+    auc,
+    group_transition_matrix,
+    health_band,
+    health_score,
+    relationship_group_summary,
+)
+
+Z_975 = 1.959963984540054
+
+
+# --- health score ---------------------------------------------------------------------------
+
+def test_default_weights_sum_to_one():
+    assert sum(DEFAULT_HEALTH_WEIGHTS.values()) == pytest.approx(1.0)
+    assert set(DEFAULT_HEALTH_WEIGHTS) == {"recency", "nps", "support_load", "resolution", "renewal"}
+
+
+def test_health_score_hand_example():
+    frame = pd.DataFrame({
+        "recency": [1.0, 0.0, 0.0, 1.0],
+        "nps": [1.0, 0.0, 0.5, 1.0],
+        "support_load": [1.0, 0.0, 0.5, 1.0],
+        "resolution": [1.0, 0.0, 0.5, 1.0],
+        "renewal": [1.0, 0.0, 1.0, 0.0],
+    }, index=pd.Index(["best", "worst", "mixed", "lapsed"], name="customer_id"))
+    s = health_score(frame)
+    assert s.name == "health_score"
+    assert list(s.index) == ["best", "worst", "mixed", "lapsed"]
+    assert s["best"] == 10.0 and s["worst"] == 1.0
+    # mixed: 0.25*0 + 0.2*0.5 + 0.15*0.5 + 0.15*0.5 + 0.25*1 = 0.5 -> 1 + 4.5
+    assert s["mixed"] == pytest.approx(5.5)
+    # lapsed: 1 - 0.25 (renewal 0) = 0.75 -> 1 + 6.75
+    assert s["lapsed"] == pytest.approx(7.75)
+
+
+def test_health_score_renormalises_over_present_components():
+    frame = pd.DataFrame({"recency": [1.0, np.nan], "nps": [np.nan, np.nan], "renewal": [0.0, 1.0]})
+    s = health_score(frame)
+    # Row 0: (0.25 * 1 + 0.25 * 0) / 0.5 = 0.5 -> 5.5; row 1: only renewal -> 10.
+    assert s.iloc[0] == pytest.approx(5.5)
+    assert s.iloc[1] == 10.0
+
+
+def test_health_score_row_without_components_is_nan():
+    s = health_score(pd.DataFrame({"recency": [np.nan, 0.5]}))
+    assert math.isnan(s.iloc[0]) and s.iloc[1] == 5.5
+
+
+def test_health_score_custom_weights():
+    frame = pd.DataFrame({"usage": [1.0], "nps": [0.0]})
+    s = health_score(frame, weights={"usage": 3, "nps": 1})
+    assert s.iloc[0] == pytest.approx(1 + 9 * 0.75)
+
+
+def test_health_score_errors():
+    with pytest.raises(ValueError, match=r"unknown column\(s\) \['customer_id'\]"):
+        health_score(pd.DataFrame({"customer_id": [1], "nps": [0.5]}))
+    with pytest.raises(ValueError, match=r"`weights` names unknown component\(s\) \['nsp'\]"):
+        health_score(pd.DataFrame({"nps": [0.5]}), weights={"nsp": 1.0})
+    with pytest.raises(ValueError, match=r"have no entry in `weights`"):
+        health_score(pd.DataFrame({"nps": [0.5], "recency": [1.0]}), weights={"nps": 1.0})
+    with pytest.raises(ValueError, match=r"`weights\['nps'\]` \(-1\) must be >= 0"):
+        health_score(pd.DataFrame({"nps": [0.5]}), weights={"nps": -1})
+    with pytest.raises(ValueError, match="are all 0"):
+        health_score(pd.DataFrame({"nps": [0.5]}), weights={"nps": 0})
+    with pytest.raises(ValueError, match=r"`components\['nps'\]` contains 8; components must be scaled to \[0, 1\]"):
+        health_score(pd.DataFrame({"nps": [8.0]}))
+    with pytest.raises(ValueError, match="must be a pandas DataFrame"):
+        health_score([0.5, 0.5])
+
+
+@given(st.lists(st.tuples(*[st.one_of(st.none(), st.floats(0, 1)) for _ in range(5)]),
+                min_size=1, max_size=20),
+       st.lists(st.floats(0, 10), min_size=5, max_size=5).filter(lambda w: sum(w) > 0))
+def test_health_score_always_within_1_and_10(rows, weights):
+    names = list(DEFAULT_HEALTH_WEIGHTS)
+    frame = pd.DataFrame([[np.nan if v is None else v for v in r] for r in rows], columns=names)
+    for w in (None, dict(zip(names, weights))):
+        s = health_score(frame, weights=w).dropna()
+        assert ((s >= 1 - 1e-12) & (s <= 10 + 1e-12)).all()
+
+
+# --- bands ----------------------------------------------------------------------------------
+
+def test_health_band_boundaries():
+    assert health_band(3.999) == "at risk"
+    assert health_band(4.0) == "neutral"
+    assert health_band(6.999) == "neutral"
+    assert health_band(7.0) == "healthy"
+    assert health_band(10) == "healthy"
+    assert health_band(float("nan")) is None
+
+
+def test_health_band_series_keeps_index_and_order():
+    scores = pd.Series([8.0, 2.0, np.nan, 5.0], index=["a", "b", "c", "d"])
+    bands = health_band(scores)
+    assert list(bands.index) == ["a", "b", "c", "d"]
+    assert bands.cat.ordered and list(bands.cat.categories) == ["at risk", "neutral", "healthy"]
+    assert bands.tolist()[:2] == ["healthy", "at risk"] and pd.isna(bands["c"])
+
+
+def test_health_band_custom_cuts_and_errors():
+    assert health_band(6.0, healthy_from=6.0) == "healthy"
+    with pytest.raises(ValueError, match="`score` contains 11"):
+        health_band(11)
+    with pytest.raises(ValueError, match="cannot exceed `healthy_from`"):
+        health_band(5, at_risk_below=8, healthy_from=7)
+
+
+# --- AUC ------------------------------------------------------------------------------------
+
+def test_auc_hand_case_with_tie():
+    # Stayers score 2 and 3, churners 1 and 2. Pairs (stayer, churner):
+    # (2,1)=1, (2,2)=1/2, (3,1)=1, (3,2)=1 -> 3.5 / 4.
+    r = auc([1, 2, 2, 3], [1, 1, 0, 0])
+    assert r.value == 0.875
+    assert (r.numerator, r.denominator, r.n) == (3.5, 4.0, 4)
+    assert r.components == {"stayed": 2.0, "churned": 2.0}
+    a = 0.875
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    se = math.sqrt((a * (1 - a) + (2 - 1) * (q1 - a * a) + (2 - 1) * (q2 - a * a)) / 4)
+    assert r.ci.low == pytest.approx(a - Z_975 * se)
+    assert r.ci.high == 1.0  # clipped
+
+
+def test_auc_extremes_and_no_signal():
+    assert auc([5, 6, 1, 2], [0, 0, 1, 1]).value == 1.0
+    assert auc([1, 2, 5, 6], [0, 0, 1, 1]).value == 0.0
+    assert auc([3, 3, 3, 3], [0, 1, 0, 1]).value == 0.5
+
+
+def test_auc_accepts_booleans_and_drops_missing():
+    r = auc([5, np.nan, 1, 4], [False, True, True, np.nan])
+    assert r.value == 1.0 and r.n == 2
+
+
+def test_auc_one_class_is_undefined():
+    with pytest.warns(MetricUndefinedWarning, match="needs customers who stayed and who churned"):
+        r = auc([1, 2, 3], [0, 0, 0])
+    assert math.isnan(r.value) and "0 churned" in r.reason
+
+
+def test_auc_errors():
+    with pytest.raises(ValueError, match=r"`scores` \(3 values\) and `outcomes` \(2 values\)"):
+        auc([1, 2, 3], [0, 1])
+    with pytest.raises(ValueError, match="`outcomes` contains 2"):
+        auc([1, 2], [0, 2])
+    with pytest.raises(ValueError, match="`scores` contains an infinite value"):
+        auc([1, np.inf], [0, 1])
+
+
+@given(st.lists(st.tuples(st.integers(1, 10), st.booleans()), min_size=2, max_size=40))
+def test_auc_in_unit_interval_and_flips(rows):
+    scores = [float(s) for s, _ in rows]
+    churned = [c for _, c in rows]
+    r = auc(scores, churned)
+    if all(churned) or not any(churned):
+        assert math.isnan(r.value)
+        return
+    assert 0.0 <= r.value <= 1.0
+    assert 0.0 <= r.ci.low <= r.value <= r.ci.high <= 1.0
+    assert auc([-s for s in scores], churned).value == pytest.approx(1 - r.value)
+    assert auc(scores, [not c for c in churned]).value == pytest.approx(1 - r.value)
+
+
+# --- relationship groups --------------------------------------------------------------------
+
+def test_assign_relationship_group_ties_at_median_are_low():
+    # profit median 20: only 30 is high. loyalty median 5: only 9 is high.
+    profit = pd.Series([10, 20, 20, 30], index=["c1", "c2", "c3", "c4"])
+    loyalty = pd.Series([5, 1, 9, 5], index=["c1", "c2", "c3", "c4"])
+    g = assign_relationship_group(profit, loyalty)
+    assert g.to_dict() == {"c1": "stranger", "c2": "stranger", "c3": "barnacle", "c4": "butterfly"}
+    assert list(g.cat.categories) == list(RELATIONSHIP_GROUPS)
+    assert g.name == "relationship_group"
+
+
+def test_assign_relationship_group_explicit_splits_and_missing():
+    g = assign_relationship_group([10, 50, np.nan, 80], [1, 2, 9, 7], profit_split=40, loyalty_split=5)
+    assert g.iloc[0] == "stranger" and g.iloc[1] == "butterfly" and g.iloc[3] == "true friend"
+    assert pd.isna(g.iloc[2])
+
+
+def test_assign_relationship_group_errors():
+    with pytest.raises(ValueError, match=r"`profit` \(2 values\) and `loyalty` \(3 values\)"):
+        assign_relationship_group([1, 2], [1, 2, 3])
+    with pytest.raises(ValueError, match="different indexes"):
+        assign_relationship_group(pd.Series([1], index=["a"]), pd.Series([1], index=["b"]))
+    with pytest.raises(ValueError, match="`profit_split`"):
+        assign_relationship_group([1, 2], [1, 2], profit_split=float("inf"))
+
+
+def test_relationship_actions_cover_every_group():
+    assert set(RELATIONSHIP_ACTIONS) == set(RELATIONSHIP_GROUPS)
+    assert all(isinstance(v, str) and v for v in RELATIONSHIP_ACTIONS.values())
+
+
+def test_relationship_group_summary_hand_example():
+    frame = pd.DataFrame({
+        "group": ["stranger", "true friend", "true friend", "barnacle", None],
+        "revenue": [100.0, 500.0, 300.0, 100.0, 999.0],
+        "profit": [10.0, 200.0, 150.0, 40.0, 999.0],
+    })
+    s = relationship_group_summary(frame)
+    assert list(s.index) == ["stranger", "butterfly", "barnacle", "true friend"]
+    assert s["customers"].tolist() == [1, 0, 1, 2]
+    assert s["customer_share"].tolist() == [0.25, 0.0, 0.25, 0.5]
+    assert s["revenue_share"].tolist() == [0.1, 0.0, 0.1, 0.8]
+    assert s["profit"].tolist() == [10.0, 0.0, 40.0, 350.0]
+    assert s["profit_share"].tolist() == [0.025, 0.0, 0.1, 0.875]
+
+
+def test_relationship_group_summary_loss_making_total_has_no_profit_share():
+    frame = pd.DataFrame({"group": ["stranger"], "revenue": [10.0], "profit": [-5.0]})
+    assert math.isnan(relationship_group_summary(frame)["profit_share"].iloc[0])
+
+
+def test_relationship_group_summary_errors():
+    with pytest.raises(ValueError, match=r"unknown group\(s\) \['friend'\]"):
+        relationship_group_summary(pd.DataFrame({"group": ["friend"], "revenue": [1.0], "profit": [1.0]}))
+    with pytest.raises(ValueError, match="missing column"):
+        relationship_group_summary(pd.DataFrame({"group": ["stranger"], "revenue": [1.0]}))
+
+
+def test_group_transition_matrix_hand_case():
+    prev = pd.Series(["stranger", "barnacle", "barnacle", "true friend", "butterfly"],
+                     index=["a", "b", "c", "d", "e"])
+    cur = pd.Series(["true friend", "barnacle", "butterfly", "true friend", "stranger"],
+                    index=["d", "b", "c", "a", "f"])
+    t = group_transition_matrix(prev, cur)
+    assert t.n == 4 and t.only_previous == 1 and t.only_current == 1
+    assert t.counts.loc["stranger", "true friend"] == 1
+    assert t.counts.loc["barnacle", "barnacle"] == 1
+    assert t.counts.loc["barnacle", "butterfly"] == 1
+    assert t.counts.loc["true friend", "true friend"] == 1
+    assert t.counts.to_numpy().sum() == 4
+    assert t.row_shares.loc["barnacle"].tolist() == [0.0, 0.5, 0.5, 0.0]
+    assert t.row_shares.loc["butterfly"].isna().all()
+    assert t.stayed_share == 0.5
+    assert list(t.counts.index) == list(RELATIONSHIP_GROUPS)
+
+
+def test_group_transition_matrix_positional_and_errors():
+    t = group_transition_matrix(["stranger", "stranger"], ["stranger", "butterfly"])
+    assert t.counts.loc["stranger"].tolist() == [1, 1, 0, 0]
+    with pytest.raises(ValueError, match="must have the same length"):
+        group_transition_matrix(["stranger"], ["stranger", "barnacle"])
+    with pytest.raises(ValueError, match=r"`current` has unknown group\(s\) \['loyalist'\]"):
+        group_transition_matrix(["stranger"], ["loyalist"])
+    with pytest.raises(ValueError, match="lists customer 'a' more than once"):
+        group_transition_matrix(pd.Series(["stranger", "barnacle"], index=["a", "a"]),
+                                pd.Series(["stranger"], index=["a"]))

@@ -1,0 +1,99 @@
+"""Hand-worked checks of the customer service formulas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from metrics_lib.core.results import MetricUndefinedWarning, RateResult
+from metrics_lib.formulas.service import TimeSummary, first_contact_resolution, response_time_summary
+
+
+def test_first_contact_resolution():
+    r = first_contact_resolution(72, 90)
+    assert r.value == 0.8
+    assert (r.numerator, r.denominator) == (72, 90)
+
+
+def test_first_contact_resolution_no_resolved_tickets():
+    with pytest.warns(MetricUndefinedWarning, match="first contact resolution is undefined"):
+        r = first_contact_resolution(0, 0)
+    assert math.isnan(r.value)
+
+
+def test_first_contact_resolution_rejects_numerator_above_denominator():
+    with pytest.raises(ValueError, match=r"`resolved_in_one_contact` \(5\) cannot exceed `resolved` \(4\)"):
+        first_contact_resolution(5, 4)
+
+
+def test_response_time_summary_hand_example():
+    # Sorted: 0.5 1 1.5 2 3 4 5 6 8 10. p90 at position 0.9 * 9 = 8.1: 8 + 0.1 * (10 - 8).
+    s = response_time_summary([10, 0.5, 3, 1, 8, 1.5, 6, 2, 5, 4])
+    assert isinstance(s, TimeSummary)
+    assert s.n == 10
+    assert s.median == 3.5 and s.value == 3.5
+    assert s.mean == pytest.approx(4.1)
+    assert s.p90 == pytest.approx(8.2)
+    assert isinstance(s.within_target, RateResult)
+    assert (s.within_target.numerator, s.within_target.denominator) == (4, 10)
+    assert (s.ci.low, s.ci.high) == (1.0, 8.0)  # order statistics 2 and 9
+    assert s.quantity == "first response time" and s.target_hours == 2.0
+
+
+def test_target_is_inclusive():
+    s = response_time_summary([1.0, 2.0, 3.0], target_hours=2.0)
+    assert s.within_target.value == pytest.approx(2 / 3)
+
+
+def test_same_function_serves_resolution_time():
+    s = response_time_summary([20.0, 30.0, 50.0], target_hours=24, quantity="resolution time")
+    assert s.quantity == "resolution time"
+    assert s.median == 30.0
+    assert s.within_target.value == pytest.approx(1 / 3)
+
+
+def test_missing_times_are_left_out():
+    s = response_time_summary([1.0, np.nan, 3.0])
+    assert s.n == 2 and s.mean == 2.0
+
+
+def test_no_times_gives_nan_and_reason_naming_quantity():
+    with pytest.warns(MetricUndefinedWarning, match="resolution time summary is undefined"):
+        s = response_time_summary([], quantity="resolution time")
+    assert math.isnan(s.value) and math.isnan(s.p90) and math.isnan(s.mean)
+    assert math.isnan(s.within_target.value)
+    assert s.reason == "resolution time summary is undefined: no times"
+
+
+def test_single_time():
+    s = response_time_summary([1.5])
+    assert (s.median, s.mean, s.p90) == (1.5, 1.5, 1.5)
+    assert s.within_target.value == 1.0
+
+
+def test_response_time_summary_errors():
+    with pytest.raises(ValueError, match="`hours` contains -1"):
+        response_time_summary([1.0, -1.0])
+    with pytest.raises(ValueError, match=r"`target_hours` \(0\) must be > 0"):
+        response_time_summary([1.0], target_hours=0)
+    with pytest.raises(ValueError, match="`quantity`"):
+        response_time_summary([1.0], quantity="")
+
+
+def test_to_dict_is_plain():
+    d = response_time_summary([1.0, 3.0]).to_dict()
+    assert d["median"] == 2.0
+    assert d["within_target"]["value"] == 0.5
+
+
+@given(st.lists(st.floats(0, 1e4, allow_nan=False), min_size=1, max_size=60),
+       st.floats(0.01, 100))
+def test_summary_laws(hours, target):
+    s = response_time_summary(hours, target_hours=target)
+    assert 0.0 <= s.within_target.value <= 1.0
+    assert min(hours) <= s.median <= s.p90 <= max(hours)
+    assert min(hours) - 1e-9 <= s.mean <= max(hours) + 1e-9

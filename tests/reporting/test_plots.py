@@ -1,0 +1,200 @@
+"""The plot functions: each draws the expected artists on the axes it is given and returns them.
+
+Inputs are small hand-made tables shaped like the Workbook's, so every count below can be checked
+by eye. Figures are closed after each test by the autouse fixture in conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+
+from metrics_lib.formulas.health import assign_relationship_group  # noqa: E402
+from metrics_lib.reporting import plots  # noqa: E402
+
+
+def texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def trend_frame(target=2.0) -> pd.DataFrame:
+    return pd.DataFrame({
+        "period": ["2025-Q2", "2025-Q3", "2025-Q4"],
+        "metric": "first_response_hours_median",
+        "label": "first response hours median",
+        "value": [3.0, 2.5, 1.5],
+        "ci_low": [2.8, 2.3, 1.4],
+        "ci_high": [3.2, 2.7, 1.6],
+        "n": [100, 110, 120],
+        "unit": "hours",
+        "direction": "lower",
+        "target": target,
+        "current": [False, False, True],
+    })
+
+
+def test_theme_is_applied_on_import():
+    assert tuple(plt.rcParams["figure.figsize"]) == (9.0, 4.5)
+    assert plt.rcParams["font.size"] == 11
+
+
+def test_importing_plots_leaves_pandas_options_alone():
+    code = ("import pandas as pd\n"
+            "before = pd.describe_option('', _print_desc=False)\n"
+            "import metrics_lib.reporting.plots\n"
+            "print(before == pd.describe_option('', _print_desc=False))")
+    root = Path(plots.__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(root)}, cwd=root)
+    assert out.stdout.strip() == "True"
+
+
+def test_trend_draws_line_band_current_marker_and_target():
+    fig, ax = plt.subplots()
+    out = plots.plot_trend(trend_frame(), "first_response_hours_median", ax=ax)
+    assert out is ax
+    value_line = [ln for ln in ax.lines if ln.get_label() == "first response hours median"][0]
+    assert list(value_line.get_ydata()) == [3.0, 2.5, 1.5]
+    target = [ln for ln in ax.lines if ln.get_label().startswith("target")]
+    assert len(target) == 1 and list(target[0].get_ydata()) == [2.0, 2.0]
+    current = [c for c in ax.collections if c.get_label() == "current period"]
+    assert len(current) == 1 and current[0].get_offsets().tolist() == [[2.0, 1.5]]
+    assert any(c.get_label() == "95% CI" for c in ax.collections)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2025-Q2", "2025-Q3", "2025-Q4"]
+    assert ax.get_title(loc="left") == "First response hours median by period"
+    assert ax.get_xlabel() == "period"
+
+
+def test_trend_without_target_has_no_target_line():
+    ax = plots.plot_trend(trend_frame(target=None), "first_response_hours_median")
+    assert isinstance(ax, Axes)
+    assert not [ln for ln in ax.lines if ln.get_label().startswith("target")]
+
+
+def test_trend_of_a_metric_not_in_the_table_says_so():
+    ax = plots.plot_trend(trend_frame(), "nps")
+    assert texts(ax) == ["no trend of nps for this period"]
+
+
+def test_nps_mix_stacks_three_bars_per_period_with_the_score_on_top():
+    frame = pd.DataFrame({
+        "n": [10, 20], "promoter_share": [0.5, 0.4], "passive_share": [0.2, 0.4],
+        "detractor_share": [0.3, 0.2], "nps": [20.0, 20.0], "current": [False, True],
+    }, index=pd.Index(["2025-Q3", "2025-Q4"], name="period"))
+    ax = plots.plot_nps_mix(frame)
+    assert len(ax.patches) == 6
+    heights = sorted(round(p.get_height(), 6) for p in ax.patches)
+    assert heights == [20.0, 20.0, 30.0, 40.0, 40.0, 50.0]
+    assert texts(ax) == ["+20", "+20"]
+    assert ax.get_ylabel() == "share of answers"
+
+
+def test_cohort_heatmap_annotates_percent_and_cohort_sizes():
+    matrix = pd.DataFrame([[1.0, 0.5, 0.25], [1.0, 0.0, np.nan]], index=["2025-01", "2025-02"], columns=[0, 1, 2])
+    sizes = pd.Series({"2025-01": 4, "2025-02": 2})
+    ax = plots.plot_cohort_retention(matrix, sizes=sizes)
+    shown = [t for t in texts(ax) if t]
+    assert shown == ["100", "50", "25", "100", "0"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["2025-01 (n=4)", "2025-02 (n=2)"]
+    assert ax.get_xlabel() == "months since signup"
+
+
+def test_funnel_draws_one_bar_per_stage_with_conversion():
+    funnel = pd.DataFrame({"deals": [100, 50, 20], "entered": [100, 50, 20], "conversion": [np.nan, 0.5, 0.4],
+                           "share_of_first": [1.0, 0.5, 0.2]}, index=pd.Index(["lead", "proposal", "won"], name="stage"))
+    ax = plots.plot_funnel(funnel)
+    assert [p.get_width() for p in ax.patches] == [100, 50, 20]
+    assert texts(ax) == ["100", "50  (50% of the stage before)", "20  (40% of the stage before)"]
+
+
+def test_time_in_stage_highlights_the_bottleneck():
+    table = pd.DataFrame({"deals": [5, 4, 3], "mean_days": [3.0, 9.0, 2.0], "median_days": [2.0, 6.0, 2.0],
+                          "open_deals": [0, 1, 0], "bottleneck": [False, True, False]},
+                         index=pd.Index(["lead", "proposal", "negotiation"], name="stage"))
+    ax = plots.plot_time_in_stage(table)
+    colours = [to_hex(p.get_facecolor()) for p in ax.patches]
+    assert colours == [plots.PALETTE["main"], plots.PALETTE["bad"], plots.PALETTE["main"]]
+    assert ax.get_title(loc="left") == "Days in each stage (bottleneck: proposal)"
+    assert "9.0 d  bottleneck" in texts(ax)
+
+
+def test_response_times_mark_the_target_and_the_share_within_it():
+    ax = plots.plot_response_times(pd.Series([0.5, 1.0, 1.5, 3.0, 4.0]), target_hours=2.0)
+    target = [ln for ln in ax.lines if ln.get_label() == "target 2 h"]
+    assert len(target) == 1 and list(target[0].get_xdata()) == [2.0, 2.0]
+    assert ax.get_title(loc="left").startswith("First response time: 60.0% within 2 h")
+    assert ax.get_xscale() == "log"
+    assert sum(p.get_height() for p in ax.patches) == 5
+
+
+def test_relationship_quadrant_draws_splits_and_group_names():
+    frame = pd.DataFrame({"customer_id": list("abcd"), "profit": [10.0, 5000.0, 20.0, 8000.0],
+                          "tenure_months": [1.0, 2.0, 30.0, 40.0]})
+    frame["group"] = assign_relationship_group(frame["profit"], frame["tenure_months"])
+    frame.attrs.update(profit_split=15.0, loyalty_split=2.0)
+    ax = plots.plot_relationship_quadrant(frame)
+    assert {"strangers", "butterflies", "barnacles", "true friends"} <= set(texts(ax))
+    horizontal = [ln for ln in ax.lines if list(ln.get_ydata()) == [15.0, 15.0]]
+    vertical = [ln for ln in ax.lines if list(ln.get_xdata()) == [2.0, 2.0]]
+    assert len(horizontal) == 1 and len(vertical) == 1
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 4
+
+
+def test_health_bands_draw_churn_with_intervals_per_band():
+    bands = pd.DataFrame({"customers": [0, 50, 200], "churned": [0, 5, 4], "churn_rate": [np.nan, 0.1, 0.02],
+                          "ci_low": [np.nan, 0.04, 0.008], "ci_high": [np.nan, 0.21, 0.05]},
+                         index=pd.Index(["at risk", "neutral", "healthy"], name="band"))
+    ax = plots.plot_health_bands(bands)
+    assert [round(p.get_height(), 6) for p in ax.patches] == [0.0, 10.0, 2.0]
+    assert texts(ax) == ["no customers", "10.0%\nn=50", "2.0%\nn=200"]
+    assert ax.get_ylabel() == "churn rate (95% CI)"
+
+
+def test_lift_draws_one_interval_per_campaign_and_the_zero_line():
+    frame = pd.DataFrame({"lift": [0.05, -0.01], "ci_low": [0.01, -0.04], "ci_high": [0.09, 0.02],
+                          "p_value": [0.01, 0.6], "significant": [True, False]},
+                         index=pd.Index(["spring", "autumn"], name="campaign"))
+    ax = plots.plot_lift(frame)
+    assert len(ax.containers) == 2
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["spring", "autumn"]
+    zero = [ln for ln in ax.lines if list(ln.get_xdata()) == [0, 0]]
+    assert len(zero) == 1
+    assert texts(ax)[0].strip() == "+5.0 pp (p=0.01)"
+
+
+def test_revenue_highlights_the_period_months():
+    frame = pd.DataFrame({"revenue": [100.0, 120.0, 130.0], "gross_profit": [40.0, 50.0, 55.0],
+                          "in_period": [False, True, True]}, index=pd.Index(["2025-10", "2025-11", "2025-12"]))
+    ax = plots.plot_revenue(frame)
+    colours = [to_hex(p.get_facecolor()) for p in ax.patches]
+    assert colours == [plots.PALETTE["main"], plots.PALETTE["current"], plots.PALETTE["current"]]
+
+
+@pytest.mark.parametrize("draw", [plots.plot_nps_mix, plots.plot_cohort_retention, plots.plot_funnel,
+                                  plots.plot_time_in_stage, plots.plot_relationship_quadrant,
+                                  plots.plot_health_bands, plots.plot_lift, plots.plot_revenue])
+def test_an_empty_table_draws_its_note_instead_of_failing(draw):
+    empty = pd.DataFrame(columns=["x"])
+    empty.attrs["note"] = "skipped: needs deal_stages"
+    ax = draw(empty)
+    assert texts(ax) == ["skipped: needs deal_stages"]
+
+
+def test_plots_draw_on_the_current_axes_when_none_is_given():
+    fig, (left, right) = plt.subplots(1, 2)
+    plt.sca(left)
+    assert plots.plot_trend(trend_frame(), "first_response_hours_median") is left
+    assert plots.plot_response_times([1.0, 3.0], ax=right) is right
