@@ -1,0 +1,239 @@
+"""Generating the demo data set: the tables in memory, or Parquet files and ``source.yml`` on disk.
+
+:func:`generate_demo_data` returns every table as a pandas frame; :func:`write_demo_data`
+writes each table to ``<table>.parquet`` as soon as it is complete (Arrow schemas from the data
+contract) plus a ``source.yml`` recording the generator settings. Both run the same simulation,
+step by step, from one ``numpy.random.default_rng(seed)``: the order of the steps below fixes
+the order of the random draws, hence the data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from metrics_lib.demo.columns import SCHEMAS
+from metrics_lib.demo.customers import (
+    assign_referrers,
+    customers_table,
+    draw_customers,
+    simulate_lifetimes,
+    subscriptions_table,
+)
+from metrics_lib.demo.effects import DemoEffects
+from metrics_lib.demo.marketing import (
+    campaign_members_table,
+    campaigns_table,
+    daily_activity,
+    draw_campaigns,
+    marketing_spend_table,
+    reviews_table,
+    social_table,
+    web_table,
+)
+from metrics_lib.demo.orders import draw_orders, orders_table
+from metrics_lib.demo.pipeline import deal_stages_table, deals_table, draw_deals
+from metrics_lib.demo.sampling import Calendar
+from metrics_lib.demo.support import draw_surveys, draw_tickets, surveys_table, tickets_table
+
+
+def generate_demo_data(
+    customers: int = 4000,
+    *,
+    seed: int = 7,
+    effects: DemoEffects | None = None,
+    start: str = "2022-01-01",
+    end: str = "2025-12-31",
+) -> dict[str, pd.DataFrame]:
+    """Generate every table of the data contract for the fictional company.
+
+    Parameters
+    ----------
+    customers : int, default 4000
+        Number of customers signing up between ``start`` and ``end``. Per customer there come
+        about 10 orders, 5.5 deals, 21 deal stages, 4.5 survey answers and 4.3 tickets.
+    seed : int, default 7
+        Seed of the one random generator; the same seed gives identical tables.
+    effects : DemoEffects, optional
+        The planted effects; ``DemoEffects()`` when omitted.
+    start, end : str
+        First and last day of the data (ISO dates, inclusive).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        One frame per table, keyed by table name, columns in the data-contract order. Dates are
+        ``datetime64[ms]`` at midnight, ``*_at`` columns ``datetime64[us]``, ids and labels
+        ``str`` with real missing values, ``contacts_to_resolve`` nullable ``Int64``.
+
+    Raises
+    ------
+    ValueError
+        If ``customers`` is not a positive integer or ``end`` is not after ``start``.
+
+    See Also
+    --------
+    DemoEffects : what the data should show.
+    write_demo_data : the same tables written to Parquet.
+
+    Examples
+    --------
+    >>> data = generate_demo_data(200, seed=3)
+    >>> list(data["orders"].columns)
+    ['order_id', 'customer_id', 'order_date', 'revenue', 'cost', 'order_type']
+    >>> bool((data["orders"]["revenue"] >= 0).all())
+    True
+    """
+    tables = dict(_iter_tables(customers, seed=seed, effects=effects, start=start, end=end))
+    return {name: _to_pandas(tables[name]) for name in SCHEMAS}
+
+
+def write_demo_data(
+    out_dir: str | os.PathLike[str],
+    *,
+    customers: int = 4000,
+    seed: int = 7,
+    effects: DemoEffects | None = None,
+    progress: Callable[[str], object] | None = None,
+) -> dict[str, int]:
+    """Generate the demo tables and write them as Parquet files plus a ``source.yml``.
+
+    Each table goes to ``<out_dir>/<table>.parquet`` with an explicit Arrow schema (dates as
+    ``date32``, ``*_at`` columns as ``timestamp[us]``), written as soon as it is complete so
+    large runs stay within memory. ``source.yml`` names the source, the strategy change date, the
+    default period (``"2025-Q4"``) and every generator setting, so the data can be rebuilt.
+
+    Parameters
+    ----------
+    out_dir : path
+        Folder for the files; created if missing. Existing files of the same names are replaced.
+    customers, seed, effects
+        As for :func:`generate_demo_data`.
+    progress : callable, optional
+        Called with a short message at each step (for a command line to print).
+
+    Returns
+    -------
+    dict of str to int
+        Rows written per table, in data-contract order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     rows = write_demo_data(folder, customers=100, seed=2)
+    >>> rows["customers"]
+    100
+    """
+    effects = effects if effects is not None else DemoEffects()
+    say = progress if progress is not None else (lambda message: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, int] = {}
+    for name, table in _iter_tables(customers, seed=seed, effects=effects, progress=say):
+        say(f"writing {name}.parquet ({table.num_rows:,} rows)")
+        pq.write_table(table, out / f"{name}.parquet")
+        rows[name] = table.num_rows
+        del table
+    source = _source_description(customers, seed, effects)
+    (out / "source.yml").write_text(yaml.safe_dump(source, sort_keys=False), encoding="utf-8")
+    say(f"wrote {len(rows)} tables and source.yml to {out}")
+    return {name: rows[name] for name in SCHEMAS}
+
+
+def _source_description(customers: int, seed: int, effects: DemoEffects) -> dict[str, object]:
+    return {
+        "name": "demo",
+        "description": (
+            "Fictional B2B software company selling annual subscriptions billed quarterly, "
+            "add-ons and services, 2022-01-01 to 2025-12-31. A CRM roll-out and a "
+            f"customer-success programme start on {effects.strategy_change_date}; generated by "
+            "metrics_lib.demo with the settings below."
+        ),
+        "strategy_change_date": str(effects.strategy_change_date),
+        "default_period": "2025-Q4",
+        "generator": {"customers": int(customers), "seed": int(seed), **effects.to_dict()},
+    }
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas(date_as_object=False)
+    for field in table.schema:
+        if pa.types.is_integer(field.type) and field.nullable:
+            frame[field.name] = frame[field.name].astype("Int64")
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# The simulation, step by step
+# --------------------------------------------------------------------------------------------
+
+
+def _iter_tables(
+    customers: int,
+    *,
+    seed: int,
+    effects: DemoEffects | None,
+    start: str = "2022-01-01",
+    end: str = "2025-12-31",
+    progress: Callable[[str], object] | None = None,
+) -> Iterator[tuple[str, pa.Table]]:
+    """Yield ``(name, arrow table)`` as each table is finished (shared state stays in arrays)."""
+    if isinstance(customers, bool) or not isinstance(customers, (int, np.integer)) or customers < 1:
+        raise ValueError(f"`customers` ({customers!r}) must be a positive integer")
+    fx = effects if effects is not None else DemoEffects()
+    say = progress if progress is not None else (lambda message: None)
+    cal = Calendar.build(start, end, fx.strategy_change_date)
+    rng = np.random.default_rng(seed)
+
+    say(f"drawing {customers:,} customers")
+    cust = draw_customers(rng, int(customers), cal, fx)
+    say("simulating subscriptions and churn month by month")
+    subs = simulate_lifetimes(rng, cal, fx, cust)
+    assign_referrers(rng, cust, fx)
+    yield "customers", customers_table(cust)
+    yield "subscriptions", subscriptions_table(cust, subs)
+
+    say("drawing campaigns")
+    camp = draw_campaigns(rng, cal, fx, cust)
+    yield "campaigns", campaigns_table(camp)
+    yield "campaign_members", campaign_members_table(camp, cust)
+
+    say("drawing orders")
+    orders = draw_orders(rng, cal, fx, cust, subs, camp)
+    yield "marketing_spend", marketing_spend_table(rng, cal, fx, cust, subs, camp)
+    del camp
+
+    say("drawing the sales pipeline")
+    deals = draw_deals(rng, cal, fx, cust, subs, orders)
+    renewed = subs.previous >= 0
+    renewals = (subs.customer[renewed], subs.start[renewed])
+    del subs
+    yield "orders", orders_table(orders, cust)
+    del orders
+    yield "deals", deals_table(deals, cust)
+    say("drawing deal stages")
+    yield "deal_stages", deal_stages_table(rng, cal, deals)
+    del deals
+
+    say("drawing support tickets")
+    tickets = draw_tickets(rng, cal, fx, cust)
+    say("drawing surveys")
+    surveys = draw_surveys(rng, cal, fx, cust, tickets, renewals)
+    yield "tickets", tickets_table(tickets, cust)
+    del tickets
+    yield "surveys", surveys_table(surveys, cust)
+    del surveys
+
+    say("drawing reviews, web and social engagement")
+    yield "reviews", reviews_table(rng, cal, fx, cust)
+    activity = daily_activity(cal, cust)
+    yield "web_engagement", web_table(rng, cal, fx, activity, cust.n)
+    yield "social", social_table(rng, cal, activity, cust.n)
