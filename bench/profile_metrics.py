@@ -90,7 +90,7 @@ def explain_summary(data: Path) -> int:
 
     import ibis
 
-    from metrics_lib.clv import TIME_UNITS, _summary_expr
+    from metrics_lib.clv.summary import TIME_UNITS, _summary_expr
 
     con = ibis.duckdb.connect()
     orders = con.read_parquet(str(data / "orders.parquet"))
