@@ -2,14 +2,16 @@
 
 Each table is a :class:`TableSpec`; :func:`schema_for` turns it into a pandera schema that checks
 nullability, allowed values, ranges, unique keys and row rules (date order, conditional ranges).
-Foreign keys span tables and are checked by :func:`foreign_key_problems`. Parsing text into
-types (CSV files hold only text) happens before validation, in :mod:`metrics_lib.data.source`.
+Foreign keys span tables and are checked by
+:meth:`~metrics_lib.data.sources.DataSource.foreign_key_problems`. Parsing text into
+types (CSV files hold only text) happens before validation, in :mod:`metrics_lib.data.parsing`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -60,14 +62,14 @@ class RowRule:
 
     ``test`` takes a parsed pandas frame and returns True for the rows that pass; ``engine_test``
     says the same of an Ibis table (so that clean data can be checked where it lies, see
-    :mod:`metrics_lib.data.checks`). The two must agree; ``tests/test_checks.py`` holds them to it.
+    :mod:`metrics_lib.data.engine_checks`). The two must agree; ``tests/data/test_checks.py`` holds them to it.
     """
 
     name: str
     columns: tuple[str, ...]
-    test: Callable[[pd.DataFrame, "ContractOptions"], pd.Series]
+    test: Callable[[pd.DataFrame, ContractOptions], pd.Series]
     fix: str
-    engine_test: Callable[[Any, "ContractOptions"], Any]
+    engine_test: Callable[[Any, ContractOptions], Any]
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ def _later_or_equal(later: str, earlier: str, fix: str | None = None) -> RowRule
         f"{later} >= {earlier}",
         (earlier, later),
         test,
-        fix or f"`{later}` must not be before `{earlier}`: check that the two columns are not swapped "
+        fix
+        or f"`{later}` must not be before `{earlier}`: check that the two columns are not swapped "
         "or mis-parsed (day-first dates)",
         engine_test,
     )
@@ -180,8 +183,13 @@ TABLES: dict[str, TableSpec] = {
                 _col("acquisition_channel", "str", required=False, nullable=True),
                 _col("segment", "str", required=False, nullable=True),
                 _col("region", "str", required=False, nullable=True),
-                _col("referred_by", "id", required=False, nullable=True,
-                     description="customer_id of the referring customer"),
+                _col(
+                    "referred_by",
+                    "id",
+                    required=False,
+                    nullable=True,
+                    description="customer_id of the referring customer",
+                ),
             ),
             key=("customer_id",),
             foreign_keys=(ForeignKey("referred_by", "customers", "customer_id"),),
@@ -196,8 +204,13 @@ TABLES: dict[str, TableSpec] = {
                 _col("order_date", "date"),
                 _col("revenue", "float", min=0),
                 _col("cost", "float", required=False, nullable=True, min=0),
-                _col("order_type", "str", required=False, nullable=True,
-                     allowed=("new", "repeat", "upsell", "cross_sell")),
+                _col(
+                    "order_type",
+                    "str",
+                    required=False,
+                    nullable=True,
+                    allowed=("new", "repeat", "upsell", "cross_sell"),
+                ),
             ),
             key=("order_id",),
             foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
@@ -221,8 +234,10 @@ TABLES: dict[str, TableSpec] = {
                 ForeignKey("customer_id", "customers", "customer_id"),
                 ForeignKey("renewed_from", "subscriptions", "subscription_id"),
             ),
-            rules=(_later_or_equal("end_date", "start_date"),
-                   _later_or_equal("cancelled_date", "start_date")),
+            rules=(
+                _later_or_equal("end_date", "start_date"),
+                _later_or_equal("cancelled_date", "start_date"),
+            ),
             date_column="start_date",
         ),
         TableSpec(
@@ -238,17 +253,25 @@ TABLES: dict[str, TableSpec] = {
                 _col("closed_date", "date", nullable=True),
                 _col("outcome", "str", allowed=("won", "lost", "open")),
                 _col("amount", "float", min=0, nullable=True),
-                _col("deal_type", "str", required=False, nullable=True,
-                     allowed=("new_business", "upsell", "cross_sell", "renewal")),
+                _col(
+                    "deal_type",
+                    "str",
+                    required=False,
+                    nullable=True,
+                    allowed=("new_business", "upsell", "cross_sell", "renewal"),
+                ),
             ),
             key=("deal_id",),
             foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
             rules=(
                 _later_or_equal("closed_date", "created_date"),
-                RowRule("closed_date is set exactly when outcome is won or lost",
-                        ("outcome", "closed_date"), _closed_iff_not_open,
-                        "give won and lost deals a closed_date and leave it empty for open deals",
-                        _closed_iff_not_open_engine),
+                RowRule(
+                    "closed_date is set exactly when outcome is won or lost",
+                    ("outcome", "closed_date"),
+                    _closed_iff_not_open,
+                    "give won and lost deals a closed_date and leave it empty for open deals",
+                    _closed_iff_not_open_engine,
+                ),
             ),
             date_column="created_date",
         ),
@@ -279,11 +302,14 @@ TABLES: dict[str, TableSpec] = {
             key=("response_id",),
             foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
             rules=(
-                RowRule("score within the survey's scale (NPS 0-10, CSAT and CES as configured)",
-                        ("survey", "score"), _survey_score_in_scale,
-                        "NPS answers are 0-10, CSAT 1-5 and CES 1-7 unless source.yml sets "
-                        "`csat_scale` / `ces_scale`; correct the scores or the configured scale",
-                        _survey_score_in_scale_engine),
+                RowRule(
+                    "score within the survey's scale (NPS 0-10, CSAT and CES as configured)",
+                    ("survey", "score"),
+                    _survey_score_in_scale,
+                    "NPS answers are 0-10, CSAT 1-5 and CES 1-7 unless source.yml sets "
+                    "`csat_scale` / `ces_scale`; correct the scores or the configured scale",
+                    _survey_score_in_scale_engine,
+                ),
             ),
             date_column="response_date",
         ),
@@ -304,9 +330,13 @@ TABLES: dict[str, TableSpec] = {
             rules=(
                 _later_or_equal("first_response_at", "opened_at"),
                 _later_or_equal("resolved_at", "opened_at"),
-                RowRule("resolved tickets give contacts_to_resolve", ("resolved_at", "contacts_to_resolve"),
-                        _resolved_has_contacts, "fill contacts_to_resolve (1 or more) for resolved tickets",
-                        _resolved_has_contacts_engine),
+                RowRule(
+                    "resolved tickets give contacts_to_resolve",
+                    ("resolved_at", "contacts_to_resolve"),
+                    _resolved_has_contacts,
+                    "fill contacts_to_resolve (1 or more) for resolved tickets",
+                    _resolved_has_contacts_engine,
+                ),
             ),
             date_column="opened_at",
         ),
@@ -349,8 +379,10 @@ TABLES: dict[str, TableSpec] = {
                 _col("revenue", "float", min=0, required=False, nullable=True),
             ),
             key=("campaign_id", "customer_id"),
-            foreign_keys=(ForeignKey("campaign_id", "campaigns", "campaign_id"),
-                          ForeignKey("customer_id", "customers", "customer_id")),
+            foreign_keys=(
+                ForeignKey("campaign_id", "campaigns", "campaign_id"),
+                ForeignKey("customer_id", "customers", "customer_id"),
+            ),
         ),
         TableSpec(
             "reviews",
@@ -378,9 +410,15 @@ TABLES: dict[str, TableSpec] = {
                 _col("total_time_on_page_s", "float", min=0),
             ),
             key=("date",),
-            rules=(RowRule("bounces <= sessions", ("sessions", "bounces"), _bounces_within_sessions,
-                           "a bounce is a single-page session, so bounces cannot exceed sessions",
-                           _bounces_within_sessions_engine),),
+            rules=(
+                RowRule(
+                    "bounces <= sessions",
+                    ("sessions", "bounces"),
+                    _bounces_within_sessions,
+                    "a bounce is a single-page session, so bounces cannot exceed sessions",
+                    _bounces_within_sessions_engine,
+                ),
+            ),
             date_column="date",
         ),
         TableSpec(
@@ -428,8 +466,15 @@ def arrow_schema(spec: TableSpec):
     """The table as a pyarrow schema (dates as date32, timestamps in microseconds), in contract order."""
     import pyarrow as pa
 
-    types = {"id": pa.string(), "str": pa.string(), "date": pa.date32(), "timestamp": pa.timestamp("us"),
-             "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
+    types = {
+        "id": pa.string(),
+        "str": pa.string(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us"),
+        "float": pa.float64(),
+        "int": pa.int64(),
+        "bool": pa.bool_(),
+    }
     return pa.schema([pa.field(c.name, types[c.kind], nullable=c.nullable) for c in spec.columns])
 
 
@@ -453,7 +498,11 @@ def schema_for(spec: TableSpec, options: ContractOptions | None = None):
         if col.max is not None:
             checks.append(pa.Check.le(col.max))
         columns[col.name] = pa.Column(
-            None, checks=checks, nullable=col.nullable, unique=col.unique, required=False,
+            None,
+            checks=checks,
+            nullable=col.nullable,
+            unique=col.unique,
+            required=False,
         )
     rules = [
         pa.Check(lambda df, rule=rule: rule.test(df, opts), name=rule.name, element_wise=False)
@@ -461,4 +510,3 @@ def schema_for(spec: TableSpec, options: ContractOptions | None = None):
     ]
     unique = list(spec.key) if len(spec.key) > 1 else None
     return pa.DataFrameSchema(columns, checks=rules, unique=unique, name=spec.name, strict=False)
-

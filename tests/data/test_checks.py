@@ -1,4 +1,4 @@
-"""The contract checked in the engine (metrics_lib/checks.py).
+"""The contract checked in the engine (metrics_lib/data/engine_checks.py, check_cache.py).
 
 What users rely on: a clean typed table is used in place and gives the same numbers as the
 careful pandas path; a table that breaks any rule is never used in place, so it gets the same
@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from metrics_lib.core.errors import ContractError
+from metrics_lib.data import DEMO_DATA, open_source
 from metrics_lib.data import contract as C
-from metrics_lib.data.checks import EngineCheck
-from metrics_lib.data.source import DEMO_DATA, DataSource
+from metrics_lib.data.engine_checks import EngineCheck
 from metrics_lib.metrics.scorecard import headline_metrics, to_json
 
 
@@ -42,12 +42,12 @@ def _write_parquet(folder, frames: dict[str, pd.DataFrame]):
 @pytest.fixture
 def typed_frames(make_source):
     """The small valid source of conftest, read and validated from CSV: {table: frame}."""
-    src = DataSource(make_source())
+    src = open_source(make_source())
     return {t: src.frame(t).copy() for t in src.tables}
 
 
 def test_clean_parquet_is_checked_in_the_engine_and_never_read_into_pandas():
-    src = DataSource(DEMO_DATA)
+    src = open_source(DEMO_DATA)
     headline_metrics(src, "2025-Q4")
     assert src._frames == {}, "a clean Parquet table was read into pandas"
     checked = {t: c for t, c in src.engine_checks.items() if isinstance(c, EngineCheck)}
@@ -60,8 +60,8 @@ def test_clean_parquet_is_checked_in_the_engine_and_never_read_into_pandas():
 
 
 def test_in_place_and_through_pandas_give_identical_metrics():
-    in_place = DataSource(DEMO_DATA)
-    careful = DataSource(DEMO_DATA)
+    in_place = open_source(DEMO_DATA)
+    careful = open_source(DEMO_DATA)
     careful.load_all()  # every table read and validated in pandas first: the copy path
     for period in ("2025-Q3", "2024-11"):
         assert to_json(headline_metrics(in_place, period)) == to_json(headline_metrics(careful, period))
@@ -86,8 +86,8 @@ def _write_duckdb(path, frames: dict[str, pd.DataFrame], views=()):
 
 def test_a_duckdb_file_is_checked_in_place(tmp_path, typed_frames):
     path = _write_duckdb(tmp_path / "crm.duckdb", typed_frames)
-    src = DataSource(path)
-    careful = DataSource(path)
+    src = open_source(path)
+    careful = open_source(path)
     careful.load_all()
     assert to_json(headline_metrics(src, "2025-Q1")) == to_json(headline_metrics(careful, "2025-Q1"))
     assert isinstance(src.engine_checks["orders"], EngineCheck) and src._frames == {}
@@ -123,7 +123,7 @@ def test_a_broken_rule_sends_the_table_to_pandas_with_the_usual_message(
         tmp_path, typed_frames, table, row, column, value, check, message):
     folder = _write_parquet(tmp_path / "broken", typed_frames)
     _set_cell(folder / f"{table}.parquet", row, column, value)
-    src = DataSource(folder)
+    src = open_source(folder)
     with pytest.raises(ContractError, match=message.replace("(", r"\(")):
         src.table(table)
     found = src.engine_checks[table]
@@ -136,7 +136,7 @@ def test_a_broken_rule_sends_the_table_to_pandas_with_the_usual_message(
 def test_a_duplicated_composite_key_is_counted_once_per_extra_row(tmp_path, typed_frames):
     members = typed_frames["campaign_members"]
     typed_frames["campaign_members"] = pd.concat([members, members.iloc[[0, 0]]], ignore_index=True)
-    src = DataSource(_write_parquet(tmp_path / "dup", typed_frames))
+    src = open_source(_write_parquet(tmp_path / "dup", typed_frames))
     with pytest.raises(ContractError, match="duplicate key"):
         src.table("campaign_members")
     assert src.engine_checks["campaign_members"].violations["key (campaign_id, customer_id): duplicates"] == 2
@@ -145,7 +145,7 @@ def test_a_duplicated_composite_key_is_counted_once_per_extra_row(tmp_path, type
 def test_quarantine_still_sets_rows_aside_for_a_parquet_table(tmp_path, typed_frames):
     folder = _write_parquet(tmp_path / "q", typed_frames)
     _set_cell(folder / "orders.parquet", 1, "revenue", -5.0)
-    src = DataSource(folder, on_invalid="quarantine")
+    src = open_source(folder, on_invalid="quarantine")
     orders = src.table("orders").execute()
     assert len(orders) == len(typed_frames["orders"]) - 1
     assert list(src.rejected["orders"]["source_row"]) == [2]
@@ -157,7 +157,7 @@ def test_dates_stored_as_text_are_parsed_in_pandas(tmp_path, typed_frames):
     i = orders.schema.get_field_index("order_date")
     pq.write_table(orders.set_column(i, "order_date", orders["order_date"].cast(pa.string())),
                    folder / "orders.parquet")
-    src = DataSource(folder)
+    src = open_source(folder)
     assert src.table("orders").schema()["order_date"].is_timestamp()
     assert "stored as string" in src.engine_checks["orders"]
     assert "orders" in src._frames
@@ -166,7 +166,7 @@ def test_dates_stored_as_text_are_parsed_in_pandas(tmp_path, typed_frames):
 def test_an_unreadable_parquet_file_gets_the_readers_message(tmp_path, typed_frames):
     folder = _write_parquet(tmp_path / "bad", typed_frames)
     (folder / "orders.parquet").write_bytes(b"PAR1 not really parquet")
-    src = DataSource(folder)
+    src = open_source(folder)
     with pytest.raises(ContractError, match="cannot be read as parquet"):
         src.table("orders")
     assert src.engine_checks["orders"].startswith("not checked in the engine")
@@ -226,7 +226,7 @@ def test_dates_and_timestamps_keep_their_meaning(tmp_path, typed_frames):
     stamps = pa.array([dt.datetime(2025, 1, 6, 15, 30), dt.datetime(2025, 2, 10, 0, 0),
                        dt.datetime(2025, 1, 21, 23, 59), dt.datetime(2025, 3, 15, 8, 0)], pa.timestamp("us"))
     pq.write_table(orders.set_column(i, "order_date", stamps), folder / "orders.parquet")
-    src = DataSource(folder)
+    src = open_source(folder)
     got = src.table("orders").execute()["order_date"].tolist()
     assert isinstance(src.engine_checks["orders"], EngineCheck)
     assert got == [pd.Timestamp(d) for d in ("2025-01-06", "2025-02-10", "2025-01-21", "2025-03-15")]
@@ -238,11 +238,11 @@ def test_a_clean_check_is_remembered_for_the_next_run_on_the_same_files(tmp_path
     cache = tmp_path / "cache"
     monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(cache))
     folder = _write_parquet(tmp_path / "data", typed_frames)
-    first = DataSource(folder)
+    first = open_source(folder)
     expected = to_json(headline_metrics(first, "2025-Q1"))
     assert not first.engine_checks["orders"].cached
     assert len(list((cache / "checks").glob("*.json"))) == len(first.engine_checks)
-    again = DataSource(folder)
+    again = open_source(folder)
     assert to_json(headline_metrics(again, "2025-Q1")) == expected
     orders = again.engine_checks["orders"]
     assert orders.cached and orders.clean and orders.rows == len(typed_frames["orders"])
@@ -252,9 +252,9 @@ def test_a_clean_check_is_remembered_for_the_next_run_on_the_same_files(tmp_path
 def test_a_changed_file_is_checked_again(tmp_path, typed_frames, monkeypatch):
     monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(tmp_path / "cache"))
     folder = _write_parquet(tmp_path / "data", typed_frames)
-    DataSource(folder).table("orders")
+    open_source(folder).table("orders")
     _set_cell(folder / "orders.parquet", 1, "revenue", -5.0)  # same size on disk, new content
-    src = DataSource(folder)
+    src = open_source(folder)
     with pytest.raises(ContractError, match="value below the minimum 0"):
         src.table("orders")
     assert not src.engine_checks["orders"].cached
@@ -267,12 +267,12 @@ def test_a_broken_table_is_never_remembered_and_the_cache_can_be_turned_off(tmp_
     folder = _write_parquet(tmp_path / "data", typed_frames)
     _set_cell(folder / "orders.parquet", 1, "revenue", -5.0)
     with pytest.raises(ContractError):
-        DataSource(folder).table("orders")
+        open_source(folder).table("orders")
     assert not (cache / "checks").exists() or not list((cache / "checks").glob("*.json"))
     monkeypatch.setenv("METRICS_LIB_CACHE_DIR", "off")
     clean = _write_parquet(tmp_path / "clean", typed_frames)
-    DataSource(clean).table("customers")
-    src = DataSource(clean)
+    open_source(clean).table("customers")
+    src = open_source(clean)
     src.table("customers")
     assert not src.engine_checks["customers"].cached
     assert not (cache / "checks").exists() or not list((cache / "checks").glob("*.json"))
@@ -281,7 +281,7 @@ def test_a_broken_table_is_never_remembered_and_the_cache_can_be_turned_off(tmp_
 # -- the whole source at once (what `run` and the notebooks do) --------------------------------
 
 def test_check_all_reads_nothing_into_pandas_when_the_data_is_clean():
-    src = DataSource(DEMO_DATA)
+    src = open_source(DEMO_DATA)
     src.check_all()
     assert src._frames == {}
     assert set(src.engine_checks) == set(src.tables)
@@ -291,7 +291,7 @@ def test_check_all_reads_nothing_into_pandas_when_the_data_is_clean():
 def test_check_all_finds_an_orphan_reference_and_lists_it_with_its_row(tmp_path, typed_frames):
     folder = _write_parquet(tmp_path / "orphan", typed_frames)
     _set_cell(folder / "orders.parquet", 2, "customer_id", "C99")
-    src = DataSource(folder)
+    src = open_source(folder)
     with pytest.raises(ContractError, match=r"orphan foreign key") as err:
         src.check_all()
     assert "'C99'" in str(err.value) and "row 3" in str(err.value)
@@ -320,11 +320,11 @@ def test_integer_ids_too_long_for_a_float_go_the_careful_way(tmp_path, typed_fra
                        folder / "deals.parquet")
 
     with_ids([7] + [None] * (n - 1))
-    src = DataSource(folder)
+    src = open_source(folder)
     assert src.table("deals").execute()["customer_id"].iloc[0] == "7"
     assert isinstance(src.engine_checks["deals"], EngineCheck) and src.engine_checks["deals"].clean
     with_ids([2 ** 60 + 1] + [None] * (n - 1))
-    src = DataSource(folder)
+    src = open_source(folder)
     src.table("deals")
     assert src.engine_checks["deals"].violations["customer_id: integer id of more than 15 digits"] == 1
     assert "deals" in src._frames
@@ -334,7 +334,7 @@ def test_a_view_in_a_duckdb_file_is_checked_every_time(tmp_path, typed_frames, m
     monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(tmp_path / "cache"))
     path = _write_duckdb(tmp_path / "crm.duckdb", typed_frames, views=("orders",))
     for _ in range(2):
-        src = DataSource(path)
+        src = open_source(path)
         src.table("orders")
         src.table("customers")
         assert not src.engine_checks["orders"].cached  # a view: never remembered
@@ -348,7 +348,7 @@ def test_a_mapping_onto_a_column_that_exists_once_trimmed_goes_the_careful_way(t
     pq.write_table(orders.rename_columns([c if c != "order_id" else " order_id" for c in orders.column_names]),
                    folder / "orders.parquet")
     (folder / "mapping.yml").write_text("tables:\n  orders:\n    columns:\n      ' order_ref': order_id\n")
-    src = DataSource(folder)
+    src = open_source(folder)
     with pytest.raises(ContractError, match=r"column `order_id` appears twice"):
         src.table("orders")
     assert "renames onto existing" in src.engine_checks["orders"]

@@ -16,13 +16,13 @@ from conftest import valid_tables, write_csv, write_source
 
 from metrics_lib.core.errors import ContractError, WorkbookError
 from metrics_lib.data import contract as C
-from metrics_lib.data.source import DataSource
+from metrics_lib.data import open_source
 
 
 def contract_error(folder, **kw) -> ContractError:
     """Load every table of the source at ``folder``; it must raise a ContractError."""
     with pytest.raises(ContractError, match=r"The data breaks the contract \(\d+ problems?\)") as info:
-        DataSource(folder, **kw).load_all()
+        open_source(folder, **kw).load_all()
     return info.value
 
 
@@ -164,7 +164,7 @@ def test_timestamps_with_offsets_are_converted_to_utc(make_source):
     folder = make_source(set={("tickets", 0, "opened_at"): "2025-02-02T09:00:00+02:00",
                               ("tickets", 1, "opened_at"): "2025-02-05T14:00:00Z",
                               ("tickets", 2, "opened_at"): "2025-03-10T11:15:00+00:00"})
-    opened = DataSource(folder).frame("tickets")["opened_at"]
+    opened = open_source(folder).frame("tickets")["opened_at"]
     assert list(opened) == [pd.Timestamp("2025-02-02 07:00"), pd.Timestamp("2025-02-05 14:00"),
                             pd.Timestamp("2025-03-10 11:15")]
 
@@ -173,11 +173,11 @@ def test_survey_scale_comes_from_source_yml(make_source):
     folder = make_source(set={("surveys", 2, "score"): "7"})
     contract_error(folder)
     (folder / "source.yml").write_text("csat_scale: [1, 7]\n", encoding="utf-8")
-    assert DataSource(folder).frame("surveys")["score"].tolist() == [9, 6, 7, 2]
+    assert open_source(folder).frame("surveys")["score"].tolist() == [9, 6, 7, 2]
 
 
 def test_missing_table_is_fine_and_its_families_are_skipped(make_source):
-    src = DataSource(make_source(drop=("tickets",)))
+    src = open_source(make_source(drop=("tickets",)))
     report = src.validate()
     assert report.ok
     assert "tickets" in report.missing
@@ -194,7 +194,7 @@ def test_a_missing_referenced_table_skips_the_foreign_key_check(make_source):
     tables["orders"][1]["customer_id"] = "C99"
     del tables["customers"]
     folder = make_source(tables)
-    src = DataSource(folder)
+    src = open_source(folder)
     assert src.frame("orders")["customer_id"].tolist() == ["C1", "C99", "C2", "C3"]
     assert src.validate().skipped_families["retention"] == ["customers"]
 
@@ -230,14 +230,14 @@ def test_extra_columns_are_accepted_and_missing_optional_ones_added_empty(make_s
     for row in tables["orders"]:
         row["sales_rep"] = "zoe"
         del row["cost"]
-    orders = DataSource(make_source(tables)).frame("orders")
+    orders = open_source(make_source(tables)).frame("orders")
     assert list(orders.columns) == C.TABLES["orders"].column_names
     assert orders["cost"].isna().all()
     assert orders["revenue"].tolist() == [120.0, 80.5, 200.0, 950.25]
 
 
 def test_parsed_types_follow_the_contract(make_source):
-    src = DataSource(make_source())
+    src = open_source(make_source())
     for table, frame in src.load_all().items():
         spec = C.TABLES[table]
         assert {c: str(t) for c, t in frame.dtypes.items()} == {
@@ -290,7 +290,7 @@ def test_empty_file(make_source):
 def test_header_only_file_is_valid_with_no_rows(make_source):
     folder = make_source()
     (folder / "orders.csv").write_text("order_id,customer_id,order_date,revenue\n", encoding="utf-8")
-    src = DataSource(folder)
+    src = open_source(folder)
     orders = src.frame("orders")
     assert len(orders) == 0
     assert list(orders.columns) == C.TABLES["orders"].column_names
@@ -314,7 +314,7 @@ def test_byte_order_mark_is_accepted(make_source):
     folder = make_source()
     path = folder / "customers.csv"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-    customers = DataSource(folder).frame("customers")
+    customers = open_source(folder).frame("customers")
     assert customers["customer_id"].tolist() == ["C1", "C2", "C3", "C4"]
 
 
@@ -341,7 +341,7 @@ def test_a_table_in_two_files_is_an_error(make_source):
     folder = make_source()
     pd.DataFrame({"order_id": ["O1"]}).to_parquet(folder / "orders.parquet")
     with pytest.raises(WorkbookError, match=r"table `orders` is in more than one file \(orders.csv, orders.parquet\)"):
-        DataSource(folder)
+        open_source(folder)
 
 
 def _typed(folder, table: str) -> pd.DataFrame:
@@ -355,7 +355,7 @@ def _typed(folder, table: str) -> pd.DataFrame:
 
 def test_parquet_and_duckdb_sources_load_the_same_data_as_csv(make_source, tmp_path):
     csv_folder = make_source()
-    expected = DataSource(csv_folder).load_all()
+    expected = open_source(csv_folder).load_all()
 
     pq_folder = tmp_path / "parquet"
     pq_folder.mkdir()
@@ -368,7 +368,7 @@ def test_parquet_and_duckdb_sources_load_the_same_data_as_csv(make_source, tmp_p
         con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?)", [str(csv_folder / f"{table}.csv")])
     con.close()
 
-    for src in (DataSource(pq_folder), DataSource(db)):
+    for src in (open_source(pq_folder), open_source(db)):
         got = src.load_all()
         assert set(got) == set(expected)
         for table, frame in expected.items():
@@ -405,20 +405,20 @@ def test_input_files_are_never_written(make_source, tmp_path):
         con.execute("CREATE TABLE orders AS SELECT * FROM read_csv(?)", [str(good / "orders.csv")])
     before = {f: _hashes(f) for f in (good, bad, db.parent)}
 
-    src = DataSource(good)
+    src = open_source(good)
     src.load_all()
     src.fingerprints()
-    DataSource(bad).validate()
-    DataSource(bad, on_invalid="quarantine").load_all()
+    open_source(bad).validate()
+    open_source(bad, on_invalid="quarantine").load_all()
     contract_error(bad)
-    DataSource(db).load_all()
+    open_source(db).load_all()
 
     assert {f: _hashes(f) for f in (good, bad, db.parent)} == before
 
 
 def test_fingerprints_record_each_input_file(make_source):
     folder = make_source()
-    src = DataSource(folder)
+    src = open_source(folder)
     src.load_all()
     prints = {f["table"]: f for f in src.fingerprints()}
     orders = prints["orders"]
@@ -430,7 +430,7 @@ def test_quarantine_sets_bad_rows_aside_and_keeps_the_good_ones(make_source):
     folder = make_source(set={("orders", 1, "revenue"): "abc",
                               ("orders", 2, "revenue"): "-4",
                               ("orders", 3, "order_type"): "refund"})
-    src = DataSource(folder, on_invalid="quarantine")
+    src = open_source(folder, on_invalid="quarantine")
     tables = src.load_all()
     good, rejected = tables["orders"], src.rejected["orders"]
     assert len(good) + len(rejected) == len(valid_tables()["orders"])
@@ -454,26 +454,26 @@ def test_quarantine_still_stops_on_a_problem_without_rows(make_source):
     for row in tables["orders"]:
         del row["revenue"]
     with pytest.raises(ContractError, match="required column `revenue` is missing"):
-        DataSource(make_source(tables), on_invalid="quarantine").frame("orders")
+        open_source(make_source(tables), on_invalid="quarantine").frame("orders")
 
 
 def test_on_invalid_must_be_known(make_source):
     with pytest.raises(WorkbookError, match=r"on_invalid \('drop'\) must be 'strict' or 'quarantine'"):
-        DataSource(make_source(), on_invalid="drop")
+        open_source(make_source(), on_invalid="drop")
 
 
 def test_source_not_found(tmp_path):
     with pytest.raises(WorkbookError, match="data source not found"):
-        DataSource(tmp_path / "nowhere")
+        open_source(tmp_path / "nowhere")
 
 
 def test_a_file_source_must_be_duckdb(make_source):
     with pytest.raises(WorkbookError, match=r"must be a DuckDB database \(.duckdb\); for CSV or Parquet"):
-        DataSource(make_source() / "orders.csv")
+        open_source(make_source() / "orders.csv")
 
 
 def test_validate_counts_rows_and_date_ranges(make_source):
-    report = DataSource(make_source()).validate()
+    report = open_source(make_source()).validate()
     summary = {t.table: (t.rows, str(t.first_date.date()) if t.first_date is not None else None)
                for t in report.tables}
     assert summary["orders"] == (4, "2025-01-06")

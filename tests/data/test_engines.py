@@ -28,9 +28,8 @@ import pytest
 
 from metrics_lib.cli import main as cli_main
 from metrics_lib.core.errors import WorkbookError
+from metrics_lib.data import DEMO_DATA, PostgresSource, SparkSource, is_database_url, open_source, redact
 from metrics_lib.data import contract as C
-from metrics_lib.data.engines import PostgresSource, SparkSource, is_database_url, redact
-from metrics_lib.data.source import DEMO_DATA, DataSource
 from metrics_lib.metrics.scorecard import headline_metrics
 
 PERIODS = ("2025-Q3", "2025-Q4")
@@ -50,7 +49,7 @@ def _absent(reason: str):
 
 @pytest.fixture(scope="session")
 def duckdb_metrics() -> dict:
-    src = DataSource(DEMO_DATA)
+    src = open_source(DEMO_DATA)
     return {p: headline_metrics(src, p, targets=TARGETS) for p in PERIODS}
 
 
@@ -119,7 +118,7 @@ def _load_demo_into_postgres(dsn: str) -> None:
     import psycopg
     from psycopg import sql
 
-    src = DataSource(DEMO_DATA)
+    src = open_source(DEMO_DATA)
     with psycopg.connect(dsn, autocommit=True) as conn:
         for table in src.tables:
             df = src.frame(table)
@@ -197,12 +196,13 @@ def postgres_url():
 
 @pytest.fixture(scope="session")
 def postgres_source(postgres_url) -> PostgresSource:
-    return DataSource(postgres_url, config=CONFIG)
+    return PostgresSource(postgres_url, config=CONFIG)
 
 
 def test_a_postgresql_url_opens_a_database_source(postgres_source, postgres_url):
     assert isinstance(postgres_source, PostgresSource) and postgres_source.kind == "postgres"
-    assert postgres_source.tables == DataSource(DEMO_DATA).tables
+    assert isinstance(open_source(postgres_url), PostgresSource)
+    assert postgres_source.tables == open_source(DEMO_DATA).tables
     assert str(postgres_source.path) == postgres_url
     # the aggregations run in PostgreSQL itself, on its tables, not on a copy in DuckDB
     expr = postgres_source.table("orders")
@@ -252,7 +252,7 @@ def test_a_mapped_postgresql_table_is_renamed_and_cast_in_the_query(postgres_url
         "tables:\n  orders:\n    source: sales_export\n    date_format: \"%d/%m/%Y\"\n    columns:\n"
         "      Order Number: order_id\n      Account: customer_id\n      Date: order_date\n"
         "      Amount: revenue\n      Kind: order_type\n", encoding="utf-8")
-    src = DataSource(postgres_url, mapping=mapping)
+    src = open_source(postgres_url, mapping=mapping)
     frame = src.frame("orders")
     t = src.table("orders")
     assert t._find_backend().name == "postgres"
@@ -266,14 +266,14 @@ def test_a_mapped_postgresql_table_is_renamed_and_cast_in_the_query(postgres_url
 
 
 def test_the_report_notebooks_run_on_postgresql(postgres_url, tmp_path):
-    from metrics_lib.reporting.report import run_reports
+    from metrics_lib.reporting.runner import run_reports
 
     summary = run_reports(["2025-Q4"], data=postgres_url, families="scorecard", out=tmp_path, progress=None)
     assert summary.ok, summary.text()
     manifest = json.loads((tmp_path / "2025-Q4" / "manifest.json").read_text())
     assert manifest["parameters"]["data"] == postgres_url and manifest["data_source"]["kind"] == "postgres"
     orders = next(f for f in manifest["inputs"] if f["table"] == "orders")
-    assert orders["rows"] == len(DataSource(DEMO_DATA).table("orders").execute())
+    assert orders["rows"] == len(open_source(DEMO_DATA).table("orders").execute())
     assert orders["size"] is None and orders["sha256"] is None  # a database table is not a file
     page = (tmp_path / "2025-Q4" / "scorecard.html").read_text()
     assert "Scorecard" in page and "Traceback" not in page
@@ -287,9 +287,9 @@ def test_quarantined_rows_in_a_database_stop_the_aggregation(postgres_url):
         conn.execute("CREATE TABLE IF NOT EXISTS broken.orders AS SELECT * FROM public.orders")
         conn.execute("UPDATE broken.orders SET revenue = -1 WHERE order_id IN "
                      "(SELECT order_id FROM broken.orders ORDER BY order_id LIMIT 2)")
-    src = DataSource(postgres_url + "/broken", on_invalid="quarantine")  # the schema `broken`
+    src = open_source(postgres_url + "/broken", on_invalid="quarantine")  # the schema `broken`
     assert src.tables == ["orders"]
-    assert len(src.frame("orders")) == len(DataSource(DEMO_DATA).frame("orders")) - 2
+    assert len(src.frame("orders")) == len(open_source(DEMO_DATA).frame("orders")) - 2
     with pytest.raises(WorkbookError, match="2 row"):
         src.table("orders")
 
@@ -332,12 +332,13 @@ def spark():
 
 @pytest.fixture(scope="session")
 def spark_source(spark) -> SparkSource:
-    return DataSource.from_spark(spark, config=CONFIG)
+    return SparkSource(spark, config=CONFIG)
 
 
 def test_a_spark_session_is_a_data_source(spark_source):
     assert isinstance(spark_source, SparkSource) and spark_source.kind == "spark"
-    assert spark_source.tables == DataSource(DEMO_DATA).tables
+    assert isinstance(open_source(spark_source.session), SparkSource)
+    assert spark_source.tables == open_source(DEMO_DATA).tables
     assert spark_source.table("orders")._find_backend().name == "pyspark"
     assert spark_source.engine_checks["orders"].clean and "orders" not in spark_source._frames
 
@@ -362,11 +363,11 @@ def test_database_urls_are_told_from_paths():
 
 def test_an_unreachable_server_is_a_clear_error():
     with pytest.raises(WorkbookError, match="cannot connect to PostgreSQL"):
-        DataSource(f"postgresql://nobody:pw@127.0.0.1:{_free_port()}/nothing")
+        open_source(f"postgresql://nobody:pw@127.0.0.1:{_free_port()}/nothing")
 
 
 def test_the_reports_refuse_a_url_with_a_password(tmp_path):
-    from metrics_lib.reporting.report import run_reports
+    from metrics_lib.reporting.runner import run_reports
 
     with pytest.raises(WorkbookError, match=r"postgresql://me:\*\*\*@db.example.com/crm holds a password.*PGPASSWORD"):
         run_reports(["2025-Q4"], data="postgresql://me:secret@db.example.com/crm", out=tmp_path, progress=None)

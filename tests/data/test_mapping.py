@@ -8,7 +8,7 @@ import pytest
 from conftest import valid_tables, write_csv
 
 from metrics_lib.core.errors import ContractError, WorkbookError
-from metrics_lib.data.source import ColumnMapping, DataSource
+from metrics_lib.data import ColumnMapping, open_source
 
 # orders as a CRM exports them: its own column names, day-first dates
 CRM_ORDERS = [
@@ -46,7 +46,7 @@ def write_mapping(path, text: str):
 
 def test_mapping_renames_columns_and_picks_the_file(crm_source, tmp_path):
     mapping = write_mapping(tmp_path / "crm.yml", MAPPING)
-    src = DataSource(crm_source, mapping=mapping)
+    src = open_source(crm_source, mapping=mapping)
     assert src.locations["orders"].name == "sales_export.csv"
     orders = src.frame("orders")
     assert orders["order_id"].tolist() == ["O1", "O2", "O3"]
@@ -60,13 +60,13 @@ def test_mapping_renames_columns_and_picks_the_file(crm_source, tmp_path):
 
 def test_mapping_yml_beside_the_data_is_used(crm_source):
     write_mapping(crm_source / "mapping.yml", MAPPING)
-    src = DataSource(crm_source)
+    src = open_source(crm_source)
     assert src.mapping.path == crm_source / "mapping.yml"
     assert len(src.frame("orders")) == 3
 
 
 def test_without_the_mapping_the_export_is_not_found(crm_source):
-    src = DataSource(crm_source)
+    src = open_source(crm_source)
     assert not src.has("orders")
     assert src.validate().skipped_families["value"] == ["orders"]
 
@@ -75,14 +75,14 @@ def test_date_format_parses_day_first_dates(crm_source, tmp_path):
     # 03/04/2025 is the 3rd of April when the mapping says day first
     rows = [dict(CRM_ORDERS[0], **{"Order Date": "03/04/2025"})]
     write_csv(crm_source / "sales_export.csv", rows)
-    src = DataSource(crm_source, mapping=write_mapping(tmp_path / "m.yml", MAPPING))
+    src = open_source(crm_source, mapping=write_mapping(tmp_path / "m.yml", MAPPING))
     assert src.frame("orders")["order_date"].tolist() == [pd.Timestamp("2025-04-03")]
 
 
 def test_a_date_not_in_the_date_format_is_reported(crm_source, tmp_path):
     rows = [CRM_ORDERS[0], dict(CRM_ORDERS[1], **{"Order Date": "2025-02-10"})]
     write_csv(crm_source / "sales_export.csv", rows)
-    src = DataSource(crm_source, mapping=write_mapping(tmp_path / "m.yml", MAPPING))
+    src = open_source(crm_source, mapping=write_mapping(tmp_path / "m.yml", MAPPING))
     with pytest.raises(ContractError, match=r"column `order_date`: not a date \(1 row\)\n    line 3: '2025-02-10'\n"
                                             r"  fix: dates must follow the mapping's date_format '%d/%m/%Y'"):
         src.frame("orders")
@@ -121,12 +121,12 @@ def test_malformed_mapping_file(tmp_path, text, message):
 
 def test_mapping_file_not_found(make_source, tmp_path):
     with pytest.raises(WorkbookError, match=r"nope\.yml: file not found"):
-        DataSource(make_source(), mapping=tmp_path / "nope.yml")
+        open_source(make_source(), mapping=tmp_path / "nope.yml")
 
 
 def test_mapping_a_column_the_file_lacks_lists_the_columns_found(crm_source, tmp_path):
     text = MAPPING.replace("Amount: revenue", "Revenue (EUR): revenue")
-    src = DataSource(crm_source, mapping=write_mapping(tmp_path / "m.yml", text))
+    src = open_source(crm_source, mapping=write_mapping(tmp_path / "m.yml", text))
     with pytest.raises(ContractError, match=r"the mapping names column\(s\) `Revenue \(EUR\)` that the file lacks") as info:
         src.frame("orders")
     message = str(info.value)
@@ -142,13 +142,13 @@ def test_mapping_onto_a_column_the_file_already_has(make_source, tmp_path):
     folder = make_source(tables)
     path = write_mapping(tmp_path / "m.yml", "tables:\n  orders:\n    columns:\n      Total: revenue\n")
     with pytest.raises(ContractError, match=r"renames a column to `revenue`, which the file already has"):
-        DataSource(folder, mapping=path).frame("orders")
+        open_source(folder, mapping=path).frame("orders")
 
 
 def test_source_naming_a_file_that_is_not_there(make_source, tmp_path):
     path = write_mapping(tmp_path / "m.yml", "tables:\n  orders:\n    source: export.csv\n")
     with pytest.raises(WorkbookError, match=r"table `orders` is mapped to file `export.csv`, which is not in"):
-        DataSource(make_source(), mapping=path)
+        open_source(make_source(), mapping=path)
 
 
 def test_source_picks_a_duckdb_table(make_source, tmp_path):
@@ -157,6 +157,6 @@ def test_source_picks_a_duckdb_table(make_source, tmp_path):
     with duckdb.connect(str(db)) as con:
         con.execute("CREATE TABLE sales AS SELECT * FROM read_csv(?)", [str(folder / "orders.csv")])
     write_mapping(tmp_path / "crm.mapping.yml", "tables:\n  orders:\n    source: sales\n")
-    src = DataSource(db)
+    src = open_source(db)
     assert src.tables == ["orders"]
     assert src.frame("orders")["order_id"].tolist() == ["O1", "O2", "O3", "O4"]

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from metrics_lib.core.errors import WorkbookError
-from metrics_lib.data.source import DEMO_DATA
-from metrics_lib.reporting.report import run_reports
+from metrics_lib.data import DEMO_DATA
+from metrics_lib.reporting.runner import run_reports
 
 
 @pytest.fixture(scope="module")

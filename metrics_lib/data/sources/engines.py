@@ -1,24 +1,26 @@
 """Data sources whose tables live in a database engine: PostgreSQL and Spark.
 
 A folder or a DuckDB file is queried by an in-process DuckDB connection
-(:class:`metrics_lib.data.source.DataSource`). When the data is too big for one machine, or already
-sits in a warehouse, the tables stay where they are:
+(:class:`~metrics_lib.data.sources.files.FileSource`). When the data is too big for one machine, or
+already sits in a warehouse, the tables stay where they are:
 
-* ``DataSource("postgresql://user@host:5432/dbname")`` opens a PostgreSQL database (a schema other
-  than the search path's: ``postgresql://user@host/dbname/schema``);
-* ``DataSource.from_spark(session, database=None)`` uses the tables of a Spark session's catalog.
+* ``open_source("postgresql://user@host:5432/dbname")`` opens a PostgreSQL database (a schema
+  other than the search path's: ``postgresql://user@host/dbname/schema``);
+* ``open_source(session, database=None)`` uses the tables of a Spark session's catalog.
 
 Validation works as for Parquet files: the engine counts, per table, the rows that break the
-contract (:mod:`metrics_lib.data.checks`); a clean table stays where it is, and only a table with text
-to parse or a broken rule is pulled into pandas, parsed and checked there, so the messages are the
-same as for files. The aggregations of :mod:`metrics_lib.metrics.aggregate` then run in the engine, on the
-real tables, through Ibis: each table is renamed to the contract's column names and cast to the
-contract's types in the query, and only the small results come back. The metric code does not know
-which engine it runs on.
+contract (:mod:`metrics_lib.data.engine_checks`); a clean table stays where it is, and only a table
+with text to parse or a broken rule is pulled into pandas, parsed and checked there, so the
+messages are the same as for files. The aggregations of :mod:`metrics_lib.metrics.aggregate` then
+run in the engine, on the real tables, through Ibis: each table is renamed to the contract's
+column names and cast to the contract's types in the query, and only the small results come
+back. The metric code does not know which engine it runs on.
 
-Settings that ``source.yml`` gives a folder are passed as ``config=`` (a path to such a file or a
-:class:`~metrics_lib.data.source.SourceConfig`); targets are given to the scorecard explicitly, or the
-defaults apply.
+Settings that ``source.yml`` gives a folder are passed to :class:`PostgresSource` or
+:class:`SparkSource` as ``config=`` (a path to such a file or a
+:class:`~metrics_lib.data.config.SourceConfig`); targets are given to the scorecard explicitly,
+or the defaults apply. The helpers :func:`is_database_url`, :func:`data_argument` and
+:func:`redact` tell a URL from a path and keep passwords out of messages.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ import pandas as pd
 
 from metrics_lib.core.errors import ContractError, Problem, WorkbookError
 from metrics_lib.data import contract as C
-from metrics_lib.data.checks import contract_expr
-from metrics_lib.data.source import PROJECT_ROOT, DataSource, Location, SourceConfig, resolve_path
+from metrics_lib.data.config import Location, SourceConfig
+from metrics_lib.data.engine_checks import contract_expr
+from metrics_lib.data.sources.base import DataSource
 
-__all__ = ["EngineSource", "PostgresSource", "SparkSource", "is_database_url"]
+__all__ = ["EngineSource", "PostgresSource", "SparkSource", "is_database_url", "data_argument", "redact"]
 
 _URL = re.compile(r"^(postgres|postgresql)(\+[a-z0-9]+)?://", re.IGNORECASE)
+
 
 def is_database_url(path) -> bool:
     """Whether ``path`` names a database server rather than a file (``postgresql://...``)."""
@@ -67,29 +71,7 @@ class EngineSource(DataSource):
     :class:`SparkSource`); see the module's documentation."""
 
     kind = "engine"
-
-    def _setup(self, path: str, *, mapping, on_invalid: str, config, name: str) -> None:
-        if on_invalid not in ("strict", "quarantine"):
-            raise WorkbookError(f"on_invalid ({on_invalid!r}) must be 'strict' or 'quarantine'")
-        self.path = path
-        self.on_invalid = on_invalid
-        from metrics_lib.data.source import ColumnMapping
-
-        self.mapping = ColumnMapping.read(resolve_path(mapping, base=Path.cwd())) if mapping else ColumnMapping()
-        self._config_arg = config
-        if isinstance(config, SourceConfig):
-            self.config = config
-        elif config is not None:
-            self.config = SourceConfig.read(resolve_path(config, base=Path.cwd()))
-        else:
-            self.config = SourceConfig(name=name)
-        self._frames: dict[str, pd.DataFrame] = {}
-        self._problems: dict[str, list[Problem]] = {}
-        self.rejected: dict[str, pd.DataFrame] = {}
-        self._con = None
-        self._tables: dict = {}
-        self.engine_checks: dict = {}
-        self.locations = self._locate()
+    _default_name = "engine tables"  # the source's name when no ``config`` names it
 
     # -- what a backend provides ------------------------------------------------------------
     def _connect(self):  # pragma: no cover - abstract
@@ -103,6 +85,9 @@ class EngineSource(DataSource):
         return self.con.table(name)
 
     # -- DataSource hooks -------------------------------------------------------------------
+    def _default_config(self) -> SourceConfig:
+        return SourceConfig(name=self._default_name)
+
     @property
     def con(self):
         """The Ibis connection to the engine where the aggregations run."""
@@ -124,21 +109,24 @@ class EngineSource(DataSource):
             return self._raw_table(loc.name).to_pandas()
         except Exception as exc:  # the engine's own errors: say which table and what it said
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ContractError([Problem(
-                loc.table, f"the table cannot be read from {self.kind} ({first})",
-                "check that the table exists and that this user may read it", file=str(loc.path),
-            )]) from None
+            raise ContractError(
+                [
+                    Problem(
+                        loc.table,
+                        f"the table cannot be read from {self.kind} ({first})",
+                        "check that the table exists and that this user may read it",
+                        file=str(loc.path),
+                    )
+                ]
+            ) from None
 
     def _raw_engine_table(self, loc: Location):
         return self._raw_table(loc.name)
 
-    def _check_cache_key(self, loc: Location) -> None:
-        return None  # a database table has no file identity to key a remembered check on
-
     def table(self, name: str):
         """The table in the engine, renamed and cast to the contract, as an Ibis expression.
 
-        The engine checks the table against the contract first (:mod:`metrics_lib.data.checks`); a
+        The engine checks the table against the contract first (:mod:`metrics_lib.data.engine_checks`); a
         clean table is never pulled out of it. A table with text to parse or a broken rule is
         pulled into pandas once and validated there, so the messages name the rows; in quarantine
         mode a table with rejected rows cannot be used, since the rows would still be in the
@@ -158,26 +146,22 @@ class EngineSource(DataSource):
             self._tables[name] = expr
         return self._tables[name]
 
-    def describe(self) -> str:
-        return f"{self.path} ({self.kind}, {len(self.locations)} tables)"
-
 
 class PostgresSource(EngineSource):
-    """Tables in a PostgreSQL database: ``DataSource("postgresql://user@host:port/dbname")``.
+    """Tables in a PostgreSQL database: ``open_source("postgresql://user@host:port/dbname")``.
 
     Give the password through ``PGPASSWORD`` or ``~/.pgpass`` rather than in the URL: the URL is
     shown in reports (with any password hidden) and passed to the report notebooks.
     """
 
     kind = "postgres"
+    _reopen_with = ("url",)
 
-    def __init__(self, path, *, mapping=None, on_invalid: str = "strict", base: Path = PROJECT_ROOT,
-                 config=None):
-        url = str(path).strip()
-        self.url = url
-        database = urlsplit(url).path.lstrip("/").split("/")[0]
-        self._setup(redact(url), mapping=mapping, on_invalid=on_invalid, config=config,
-                    name=f"PostgreSQL database {database}" if database else "PostgreSQL database")
+    def __init__(self, url, *, mapping=None, on_invalid: str = "strict", config=None):
+        self.url = str(url).strip()
+        database = urlsplit(self.url).path.lstrip("/").split("/")[0]
+        self._default_name = f"PostgreSQL database {database}" if database else "PostgreSQL database"
+        super().__init__(redact(self.url), mapping=mapping, on_invalid=on_invalid, config=config)
 
     def _connect(self):
         import ibis
@@ -187,7 +171,9 @@ class PostgresSource(EngineSource):
         try:
             return ibis.connect(url)
         except ModuleNotFoundError as exc:
-            raise WorkbookError(f"PostgreSQL needs the `{exc.name}` package: pip install 'psycopg[binary]'") from None
+            raise WorkbookError(
+                f"PostgreSQL needs the `{exc.name}` package: pip install 'psycopg[binary]'"
+            ) from None
         except Exception as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise WorkbookError(f"{self.path}: cannot connect to PostgreSQL ({first})") from None
@@ -195,31 +181,27 @@ class PostgresSource(EngineSource):
     def _list_tables(self) -> set[str]:
         return set(self.con.list_tables())
 
-    def with_options(self, **kw) -> "PostgresSource":
-        from dataclasses import replace
-
-        new = PostgresSource(self.url, mapping=self.mapping.path, on_invalid=self.on_invalid,
-                             config=self.config)
-        new.config = replace(self.config, **kw)
-        return new
-
 
 class SparkSource(EngineSource):
-    """Tables of a Spark session's catalog: ``DataSource.from_spark(session, database=None)``.
+    """Tables of a Spark session's catalog: ``open_source(session, database=None)``.
 
     Connecting sets the session's time zone to UTC (``spark.sql.session.timeZone``), as Ibis does,
     so that timestamps mean the same on every engine.
     """
 
     kind = "spark"
+    _reopen_with = ("session", "database")
 
-    def __init__(self, session, database: str | None = None, *, mapping=None, on_invalid: str = "strict",
-                 config=None):
+    def __init__(
+        self, session, database: str | None = None, *, mapping=None, on_invalid: str = "strict", config=None
+    ):
         self.session = session
         self.database = database
         app = session.sparkContext.appName if hasattr(session, "sparkContext") else "spark"
-        self._setup(f"spark://{app}/{database or 'default'}", mapping=mapping, on_invalid=on_invalid,
-                    config=config, name=f"Spark {database or 'session'} tables")
+        self._default_name = f"Spark {database or 'session'} tables"
+        super().__init__(
+            f"spark://{app}/{database or 'default'}", mapping=mapping, on_invalid=on_invalid, config=config
+        )
 
     def _connect(self):
         try:
@@ -238,11 +220,3 @@ class SparkSource(EngineSource):
         if self.database:
             return self.con.table(name, database=self.database)
         return self.con.table(name)
-
-    def with_options(self, **kw) -> "SparkSource":
-        from dataclasses import replace
-
-        new = SparkSource(self.session, self.database, mapping=self.mapping.path, on_invalid=self.on_invalid,
-                          config=self.config)
-        new.config = replace(self.config, **kw)
-        return new

@@ -1,7 +1,7 @@
 """The data contract checked where the data lies: clean typed tables never pass through pandas.
 
 A Parquet file, a DuckDB table, a PostgreSQL or a Spark table already has typed columns. For such
-a table :class:`~metrics_lib.data.source.DataSource` first asks the engine, in a couple of aggregate
+a table :class:`~metrics_lib.data.sources.DataSource` first asks the engine, in a couple of aggregate
 queries, whether the table keeps every rule of the contract (:func:`check_in_engine`): no empty
 values where they are not allowed, values in range and among the allowed ones, unique keys, the
 row rules, and none of the values we know the pandas reader to treat differently (NaN floats,
@@ -11,36 +11,39 @@ is stored as text that needs parsing, the table goes the careful way instead: it
 pandas, parsed and validated there, and the messages name the rows (:meth:`DataSource.frame`).
 
 So the engine only ever says "clean" or "look closer"; what is wrong, and which rows, is always
-worked out by one piece of code.
-
-A clean result for a file (Parquet, or a table of a DuckDB file) is remembered in a small cache
-(:func:`cache_dir`), keyed by the file's path, size, modification time and inode, the column
-mapping, the survey scales, this package's contract and reader code and the engine versions:
-the next run on the same files, a report notebook or another period, skips the checks. A file
-rewritten since (new size, modification time or inode) is checked again; a view in a DuckDB file
-is never remembered, since the data behind it is elsewhere. Set ``METRICS_LIB_CACHE_DIR=off`` to
-turn the cache off.
+worked out by one piece of code. A clean result for a file is remembered between runs
+(:mod:`metrics_lib.data.check_cache`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 from metrics_lib.core.engine import count_true
 from metrics_lib.data import contract as C
 
-__all__ = ["IBIS_TYPES", "EngineCheck", "cast_to_contract", "contract_expr", "native_type_problem",
-           "check_in_engine", "source_columns", "cache_dir", "cache_key", "cached_check", "remember_check"]
+__all__ = [
+    "IBIS_TYPES",
+    "EngineCheck",
+    "cast_to_contract",
+    "contract_expr",
+    "native_type_problem",
+    "check_in_engine",
+    "source_columns",
+]
 
 #: Contract kind -> the Ibis type a column has in the aggregations (what DuckDB gets from the
 #: validated pandas frames: dates are midnight timestamps).
-IBIS_TYPES = {"id": "string", "str": "string", "date": "timestamp", "timestamp": "timestamp",
-              "float": "float64", "int": "int64", "bool": "boolean"}
+IBIS_TYPES = {
+    "id": "string",
+    "str": "string",
+    "date": "timestamp",
+    "timestamp": "timestamp",
+    "float": "float64",
+    "int": "int64",
+    "bool": "boolean",
+}
 
 # pandas holds datetime64[ns] only in this range; outside it the careful path decides
 _PANDAS_FIRST, _PANDAS_LAST = datetime(1677, 9, 22), datetime(2262, 4, 11)
@@ -166,8 +169,9 @@ class EngineCheck:
 _EXACT_DIGITS = 15
 
 
-def check_in_engine(expr, table: str, options: C.ContractOptions, present: set[str],
-                    integer_ids: frozenset[str] = frozenset()) -> EngineCheck:
+def check_in_engine(
+    expr, table: str, options: C.ContractOptions, present: set[str], integer_ids: frozenset[str] = frozenset()
+) -> EngineCheck:
     """Count, in the engine, the rows of the contract-shaped ``expr`` that break each check.
 
     ``present`` names the contract columns the source table has (absent optional ones are null
@@ -199,12 +203,14 @@ def check_in_engine(expr, table: str, options: C.ContractOptions, present: set[s
             aggs[f"{name}: above maximum"] = count_true(v > col.max)
         if col.kind in ("date", "timestamp"):
             aggs[f"{name}: outside pandas' dates"] = count_true(
-                (v < ibis.timestamp(_PANDAS_FIRST)) | (v > ibis.timestamp(_PANDAS_LAST)))
+                (v < ibis.timestamp(_PANDAS_FIRST)) | (v > ibis.timestamp(_PANDAS_LAST))
+            )
         if col.unique:
             aggs[f"{name}: duplicates"] = v.count() - v.nunique()
         if name in integer_ids:
             aggs[f"{name}: integer id of more than {_EXACT_DIGITS} digits"] = count_true(
-                v.length() > _EXACT_DIGITS)  # a minus sign counts too: cautious
+                v.length() > _EXACT_DIGITS
+            )  # a minus sign counts too: cautious
     for i, rule in enumerate(spec.rules):
         if all(c in present for c in rule.columns):
             aggs[f"rule {i}: {rule.name}"] = count_true(~rule.engine_test(expr, options).fill_null(False))
@@ -225,77 +231,3 @@ def _as_date(value) -> date | None:
     if value is None:
         return None
     return value.date() if isinstance(value, datetime) else value
-
-
-# -- remembering clean files -----------------------------------------------------------------
-
-def cache_dir() -> Path | None:
-    """Where clean checks are remembered: ``$METRICS_LIB_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/metrics_lib``, else ``~/.cache/metrics_lib``; None when the variable is
-    ``off`` (or empty)."""
-    explicit = os.environ.get("METRICS_LIB_CACHE_DIR")
-    if explicit is not None:
-        return None if explicit.strip().lower() in ("", "off", "0", "no", "false") else Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "metrics_lib"
-
-
-def _contract_digest() -> str:
-    """The code and engine that decide "clean": the contract, these checks, the pandas reader
-    they stand in for, and the Ibis and DuckDB versions."""
-    import duckdb
-    import ibis
-
-    from metrics_lib.data import source
-
-    h = hashlib.sha256()
-    for path in (Path(C.__file__), Path(__file__), Path(source.__file__)):
-        h.update(path.read_bytes())
-    h.update(f"ibis {ibis.__version__} duckdb {duckdb.__version__}".encode())
-    return h.hexdigest()
-
-
-def cache_key(files: list[Path], table: str, source_name: str, mapping, options) -> str:
-    """The key of one table's check: the files' identity (path, size, mtime, inode), the table's
-    name in them, its column mapping, the survey scales and the contract code."""
-    stats = []
-    for f in files:
-        st = f.stat()
-        stats.append([str(f.resolve()), st.st_size, st.st_mtime_ns, st.st_ino])
-    text = json.dumps([stats, table, source_name, repr(mapping.for_table(table)), repr(options),
-                       _contract_digest()])
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def cached_check(key: str) -> EngineCheck | None:
-    """The clean check remembered under ``key`` (None when there is none or it cannot be read)."""
-    where = cache_dir()
-    if where is None:
-        return None
-    try:
-        data = json.loads((where / "checks" / f"{key}.json").read_text())
-        return EngineCheck(
-            rows=int(data["rows"]), violations={k: int(v) for k, v in data["violations"].items()},
-            first_date=date.fromisoformat(data["first_date"]) if data["first_date"] else None,
-            last_date=date.fromisoformat(data["last_date"]) if data["last_date"] else None, cached=True)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def remember_check(key: str, check: EngineCheck) -> None:
-    """Keep a clean check for later runs; a cache that cannot be written is simply not used."""
-    where = cache_dir()
-    if where is None or not check.clean:
-        return
-    data = asdict(check)
-    data.pop("cached")
-    data["first_date"] = check.first_date.isoformat() if check.first_date else None
-    data["last_date"] = check.last_date.isoformat() if check.last_date else None
-    try:
-        folder = where / "checks"
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, folder / f"{key}.json")
-    except OSError:
-        pass

@@ -1,0 +1,572 @@
+"""What every kind of data source shares: :class:`DataSource`.
+
+A source is opened by :func:`metrics_lib.data.sources.open_source`, which picks the kind: a folder
+of files or a DuckDB file (:mod:`.files`), a PostgreSQL database or a Spark session's tables
+(:mod:`.engines`). Whatever the kind, a table is found through the optional column mapping,
+checked against the contract in the engine when it has typed columns
+(:mod:`metrics_lib.data.engine_checks`, remembered by :mod:`metrics_lib.data.check_cache`), and
+otherwise read into pandas, parsed (:mod:`metrics_lib.data.parsing`), validated with row-level
+messages (:mod:`metrics_lib.data.validation`), quarantined when asked, and checked for foreign
+keys. This module holds that shared logic, the facts about the data (date spans, periods,
+fingerprints) and the one set-up every kind goes through; a kind only says how to find, read and
+connect to its tables.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from abc import ABC, abstractmethod
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from metrics_lib.core.errors import ContractError, Problem, WorkbookError
+from metrics_lib.core.periods import Period, latest_complete, parse_period
+from metrics_lib.data import check_cache, engine_checks
+from metrics_lib.data import contract as C
+from metrics_lib.data.config import ColumnMapping, Location, SourceConfig, resolve_path
+from metrics_lib.data.parsing import parse_column, problem_from_rows, row_labeler
+from metrics_lib.data.validation import TableSummary, ValidationReport, fmt_date, pandera_problems
+
+__all__ = ["DataSource"]
+
+
+class DataSource(ABC):
+    """A data source checked against the contract; open one with
+    :func:`~metrics_lib.data.sources.open_source`.
+
+    Parameters
+    ----------
+    path
+        Where the data is, as the kind understands it (see :meth:`_resolve`); :attr:`path` is
+        what messages and reports call the source.
+    mapping : path-like, optional
+        A column-mapping YAML file (relative paths resolve from the current folder); a kind may
+        find one beside the data when none is given.
+    on_invalid : {"strict", "quarantine"}
+        ``strict`` (default) stops at the first table that breaks the contract;
+        ``quarantine`` sets the offending rows aside in :attr:`rejected` and goes on.
+    config : SourceConfig or path-like, optional
+        The settings ``source.yml`` holds, or the path of such a file; by default the kind's own
+        (``source.yml`` beside a folder or DuckDB file).
+    """
+
+    kind: str
+    #: The attributes that open the same data again (see :meth:`with_options`).
+    _reopen_with: tuple[str, ...] = ("path",)
+
+    def __init__(self, path, *, mapping=None, on_invalid: str = "strict", config=None):
+        if on_invalid not in ("strict", "quarantine"):
+            raise WorkbookError(f"on_invalid ({on_invalid!r}) must be 'strict' or 'quarantine'")
+        self.on_invalid = on_invalid
+        self.path = self._resolve(path)
+        if mapping is None:
+            mapping = self._default_mapping()
+        self.mapping = (
+            ColumnMapping.read(resolve_path(mapping, base=Path.cwd())) if mapping else ColumnMapping()
+        )
+        if isinstance(config, SourceConfig):
+            self.config = config
+        elif config is not None:
+            self.config = SourceConfig.read(resolve_path(config, base=Path.cwd()))
+        else:
+            self.config = self._default_config()
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._problems: dict[str, list[Problem]] = {}
+        self.rejected: dict[str, pd.DataFrame] = {}
+        self._con = None
+        self._tables: dict = {}
+        self.engine_checks: dict = {}
+        self.locations = self._locate()
+
+    # -- what a kind provides ----------------------------------------------------------------
+    def _resolve(self, path):
+        """The source's :attr:`path` from the argument (checked, when the kind can check it)."""
+        return path
+
+    def _default_mapping(self):
+        """The mapping file used when none is given (None: no mapping)."""
+        return None
+
+    def _default_config(self) -> SourceConfig:
+        """The settings used when no ``config`` is given."""
+        return SourceConfig()
+
+    @abstractmethod
+    def _locate(self) -> dict[str, Location]:
+        """Where each table of the contract that the source holds is."""
+
+    @abstractmethod
+    def _read_raw(self, loc: Location) -> pd.DataFrame:
+        """The stored table as a pandas frame, untouched."""
+
+    @property
+    @abstractmethod
+    def con(self):
+        """The Ibis connection where the aggregations run."""
+
+    def _raw_engine_table(self, loc: Location):
+        """The stored table as an Ibis expression on :attr:`con`, untouched (None when the table
+        cannot be checked in the engine)."""
+        return None
+
+    def _check_cache_key(self, loc: Location) -> str | None:
+        """The key a clean check of the table is remembered under (None: not remembered, as for a
+        table in a database, which has no file identity to key it on)."""
+        return None
+
+    def _unrecognised_files(self, missing: list[str]) -> list[Problem]:
+        """Files named almost like a missing table (none but in a folder)."""
+        return []
+
+    # -- tables ------------------------------------------------------------------------------
+    def has(self, table: str) -> bool:
+        return table in self.locations
+
+    @property
+    def tables(self) -> list[str]:
+        return list(self.locations)
+
+    def missing_families(self) -> dict[str, list[str]]:
+        """Families whose tables are absent, with the tables they lack."""
+        return {
+            fam: [t for t in need if not self.has(t)]
+            for fam, need in C.FAMILY_TABLES.items()
+            if any(not self.has(t) for t in need)
+        }
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def frame(self, table: str) -> pd.DataFrame:
+        """The table as a validated pandas DataFrame with the contract's columns and types.
+
+        Raises :class:`ContractError` (strict mode) when the table breaks the contract.
+        """
+        if table not in C.TABLES:
+            raise WorkbookError(
+                f"`{table}` is not a table of the data contract; known: {', '.join(C.TABLES)}"
+            )
+        if table in self._frames:
+            return self._frames[table]
+        if not self.has(table):
+            raise WorkbookError(
+                f"{self.path}: table `{table}` not found (looked for {table}.csv or {table}.parquet"
+                f"{' or a DuckDB table' if self.kind == 'duckdb' else ''}); the families that need it are skipped"
+            )
+        df, problems = self._load(table)
+        if problems:
+            fatal = [p for p in problems if not p.rows]
+            if self.on_invalid == "strict" or fatal:
+                self._problems[table] = problems
+                raise ContractError(problems)
+            df = self._quarantine(table, df, problems)
+        self._frames[table] = df
+        return df
+
+    def _load(self, table: str) -> tuple[pd.DataFrame, list[Problem]]:
+        loc = self.locations[table]
+        spec = C.TABLES[table]
+        where = str(loc.path) if loc.format != "duckdb" else f"{loc.path} (table {loc.name})"
+        raw = self._read_raw(loc)
+        tm = self.mapping.for_table(table)
+        problems: list[Problem] = []
+        if tm.columns:
+            absent = [theirs for theirs in tm.columns if theirs not in raw.columns]
+            if absent:
+                problems.append(
+                    Problem(
+                        table,
+                        f"the mapping names column(s) {', '.join(f'`{a}`' for a in absent)} that the file lacks",
+                        f"columns found: {', '.join(map(str, raw.columns))}; correct {self.mapping.path}",
+                        file=where,
+                    )
+                )
+                return raw, problems
+            clash = [
+                ours
+                for theirs, ours in tm.columns.items()
+                if ours in raw.columns and ours != theirs and ours not in tm.columns
+            ]
+            if clash:
+                problems.append(
+                    Problem(
+                        table,
+                        f"the mapping renames a column to {', '.join(f'`{c}`' for c in clash)}, which the file already has",
+                        "map only one column to each contract column",
+                        file=where,
+                    )
+                )
+                return raw, problems
+            raw = raw.rename(columns=tm.columns)
+        raw.columns = [str(c).strip() for c in raw.columns]
+        twice = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
+        if twice:
+            problems.append(
+                Problem(
+                    table,
+                    ", ".join(f"column `{c}` appears twice" for c in twice)
+                    + " (after the mapping's renames and trimming blanks from the names)",
+                    "keep one column of each name: drop or rename the other, or map only one column to it",
+                    file=where,
+                    column=twice[0],
+                )
+            )
+            return raw, problems
+        for name in spec.required_columns:
+            if name not in raw.columns:
+                # a column the contract already names (`survey` for `score`) is not a candidate
+                others = [c for c in raw.columns if c not in spec.column_names]
+                close = difflib.get_close_matches(name, others, n=1, cutoff=0.5)
+                hint = (
+                    f"the closest column is `{close[0]}`: rename it or map it "
+                    if close
+                    else "add it or map one "
+                )
+                problems.append(
+                    Problem(
+                        table,
+                        f"required column `{name}` is missing",
+                        f"{hint}in a mapping file (`{close[0] if close else 'Their Name'}: {name}`); "
+                        f"columns found: {', '.join(map(str, raw.columns)) or '(none)'}",
+                        file=where,
+                        column=name,
+                    )
+                )
+        if problems:
+            return raw, problems
+        df = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+        labeler = row_labeler(loc.format)
+        for col in spec.columns:
+            if col.name in raw.columns:
+                values, bad = parse_column(raw[col.name].reset_index(drop=True), col, tm.date_format)
+                if bad is not None:
+                    rows, rule, fix = bad
+                    problems.append(
+                        problem_from_rows(
+                            table,
+                            where,
+                            col.name,
+                            rule,
+                            fix,
+                            raw[col.name].reset_index(drop=True),
+                            labeler,
+                            rows=rows,
+                        )
+                    )
+                df[col.name] = values
+            else:
+                df[col.name] = pd.Series(
+                    pd.NA if col.kind in ("id", "str", "int", "bool") else None,
+                    index=df.index,
+                    dtype=C.pandas_dtype(col.kind),
+                )
+        unparsed = sorted({r for p in problems for r in p.rows})
+        problems += pandera_problems(
+            table, where, spec, df.drop(index=unparsed), self.config.options, labeler
+        )
+        return df, problems
+
+    def _quarantine(self, table: str, df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+        reasons: dict[int, list[str]] = {}
+        for p in problems:
+            for r in p.rows:
+                reasons.setdefault(r, []).append(f"{p.column + ': ' if p.column else ''}{p.rule}")
+        bad = sorted(reasons)
+        rejected = df.loc[bad].copy()
+        rejected.insert(0, "reason", ["; ".join(reasons[i]) for i in bad])
+        rejected.insert(0, "source_row", [i + 1 for i in bad])
+        self.rejected[table] = rejected
+        self._problems[table] = problems
+        return df.drop(index=bad).reset_index(drop=True)
+
+    def validate(self) -> ValidationReport:
+        """Check every table present; never raises for contract problems, reports them."""
+        summaries, problems = [], []
+        for table in self.locations:
+            loc = self.locations[table]
+            s = TableSummary(table, loc.name, None)
+            try:
+                df = self.frame(table)
+                s.rows = len(df)
+            except ContractError as exc:
+                s.problems = exc.problems
+            spec = C.TABLES[table]
+            if s.rows is not None and spec.date_column:
+                col = self._frames[table][spec.date_column]
+                s.first_date, s.last_date = (col.min(), col.max()) if len(col) else (None, None)
+            summaries.append(s)
+        for s in summaries:
+            if s.rows is not None:
+                s.problems = self._problems.get(s.table, []) + self.foreign_key_problems(s.table)
+            problems += s.problems
+        missing = [t for t in C.TABLES if not self.has(t)]
+        problems += self._unrecognised_files(missing)
+        no_tables = None
+        if not self.locations and not problems and self.kind == "folder":
+            # not a contract problem (load_all's callers say it their way), but validate must fail
+            found = (
+                ", ".join(sorted(p.name for p in self.path.iterdir() if not p.name.startswith(".")))
+                or "(none)"
+            )
+            no_tables = Problem(
+                "customers",
+                "no table of the data contract was found in this folder",
+                f"name the files after the tables: customers.csv, orders.csv, ... (or .parquet), or name "
+                f"them with `source:` in a mapping file; files found: {found}",
+                file=str(self.path),
+            )
+        notes = [
+            f"{self.locations[s.table].path}: table `{s.table}` has a header but no rows; check the "
+            "export (the families that need it will find no data in any period)"
+            for s in summaries
+            if s.rows == 0
+        ]
+        for s in summaries:
+            for fk in C.TABLES[s.table].foreign_keys:
+                if s.rows and not self.has(fk.ref_table) and self._frames[s.table][fk.column].notna().any():
+                    add = (
+                        f"{fk.ref_table}.csv (or .parquet)"
+                        if self.kind == "folder"
+                        else f"a table `{fk.ref_table}`"
+                    )
+                    notes.append(
+                        f"{self.locations[s.table].path}: table `{s.table}`, column `{fk.column}` refers "
+                        f"to table `{fk.ref_table}`, which is missing, so its values were not checked; "
+                        f"add {add} to check them"
+                    )
+        if self.kind == "folder":
+            hint = (
+                f"put <table>.csv or <table>.parquet into {self.path}, or name its file with `source:` "
+                "in a mapping file"
+            )
+        else:
+            hint = f"create a table of that name in {self.path}, or name it with `source:` in a mapping file"
+        return ValidationReport(
+            str(self.path), summaries, missing, problems, self.missing_families(), notes, hint, no_tables
+        )
+
+    def foreign_key_problems(self, table: str) -> list[Problem]:
+        """Rows of ``table`` whose references point at no row of the referenced table."""
+        spec = C.TABLES[table]
+        df = self._frames.get(table)
+        if df is None:
+            return []
+        out = []
+        loc = self.locations[table]
+        where = str(loc.path) if loc.format != "duckdb" else f"{loc.path} (table {loc.name})"
+        labeler = row_labeler(loc.format)
+        for fk in spec.foreign_keys:
+            if not self.has(fk.ref_table) or df[fk.column].isna().all():
+                continue
+            try:
+                ref = self.frame(fk.ref_table)[fk.ref_column]
+            except ContractError:
+                continue
+            orphan = df[fk.column].notna() & ~df[fk.column].isin(set(ref.dropna()))
+            if orphan.any():
+                rows = orphan[orphan].index
+                fix = f"add the missing rows to `{fk.ref_table}` or remove these rows from `{table}`"
+                if spec.column(fk.column).nullable:
+                    fix = (
+                        f"add the missing rows to `{fk.ref_table}`, or leave `{fk.column}` empty in these "
+                        "rows when the reference is unknown"
+                    )
+                out.append(
+                    problem_from_rows(
+                        table,
+                        where,
+                        fk.column,
+                        f"references a `{fk.ref_column}` not in table `{fk.ref_table}` (orphan foreign key)",
+                        fix,
+                        df[fk.column],
+                        labeler,
+                        rows=rows,
+                    )
+                )
+        return out
+
+    def check_all(self) -> None:
+        """Every table checked against the contract, foreign keys included, without reading
+        clean typed tables into pandas.
+
+        Each table goes through :meth:`table` (checked in the engine when it can be, else parsed
+        and validated in pandas) and each foreign key is an anti-join in the engine. Only when
+        something is wrong are the tables read into pandas (:meth:`load_all`), so that every
+        problem is listed with its rows; like :meth:`load_all`, that raises
+        :class:`ContractError` in strict mode.
+        """
+        try:
+            for table in self.locations:
+                self.table(table)
+        except ContractError:
+            self.load_all()
+            return
+        missing = [t for t in C.TABLES if not self.has(t)]
+        if self._unrecognised_files(missing) or self._has_orphans():
+            self.load_all()
+
+    def _has_orphans(self) -> bool:
+        """Whether some reference points at no row of the table it names (counted in the engine)."""
+        for table in self.locations:
+            for fk in C.TABLES[table].foreign_keys:
+                if not self.has(fk.ref_table):
+                    continue
+                t, ref = self.table(table), self.table(fk.ref_table).view()
+                col = t[fk.column]
+                orphans = t.filter(col.notnull()).anti_join(ref, col == ref[fk.ref_column]).count()
+                if int(orphans.to_pyarrow().as_py()):
+                    return True
+        return False
+
+    def load_all(self) -> dict[str, pd.DataFrame]:
+        """Every table present, validated with foreign keys; raises ContractError listing all problems."""
+        report = self.validate()
+        if report.problems and self.on_invalid == "strict":
+            raise ContractError(report.problems)
+        return {t: self._frames[t] for t in self.locations if t in self._frames}
+
+    # -- engine ----------------------------------------------------------------------------
+
+    def table(self, name: str):
+        """The validated table as an Ibis expression on the engine.
+
+        A Parquet file or DuckDB table with typed columns is checked against the contract by the
+        engine and, when clean, used in place (:mod:`metrics_lib.data.engine_checks`); anything else is read,
+        parsed and validated in pandas (:meth:`frame`) and copied into the engine.
+        """
+        if name not in self._tables:
+            expr = self._checked_in_engine(name)
+            if expr is None:
+                con = self.con
+                con.create_table(name, self.frame(name), overwrite=True)
+                expr = con.table(name)
+            self._tables[name] = expr
+        return self._tables[name]
+
+    def _checked_in_engine(self, name: str):
+        """The table checked and shaped in the engine, or None when it must go through pandas
+        (text columns to parse, a broken rule, a table already read into pandas). The outcome
+        for each table is kept in :attr:`engine_checks` (an :class:`~metrics_lib.data.engine_checks.EngineCheck`
+        or the reason it was not used)."""
+        if name in self._frames or name not in self.locations or name in self.engine_checks:
+            return None
+        loc = self.locations[name]
+        try:
+            raw = self._raw_engine_table(loc)
+            if raw is None:
+                return None
+            reason = engine_checks.native_type_problem(raw, name, self.mapping)
+            if reason is not None:
+                self.engine_checks[name] = reason
+                return None
+            expr = engine_checks.contract_expr(raw, name, self.mapping)
+            key = self._check_cache_key(loc)
+            found = check_cache.cached_check(key) if key else None
+            if found is None:
+                sources = engine_checks.source_columns(raw, name, self.mapping)
+                schema = raw.schema()
+                integer_ids = frozenset(
+                    c.name
+                    for c in C.TABLES[name].columns
+                    if c.kind == "id" and c.name in sources and schema[sources[c.name]].is_integer()
+                )
+                found = engine_checks.check_in_engine(
+                    expr, name, self.config.options, set(sources), integer_ids
+                )
+                if key:
+                    check_cache.remember_check(key, found)
+        except Exception as exc:  # unreadable or odd: the pandas reader says what is wrong
+            self.engine_checks[name] = (
+                f"not checked in the engine ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+            )
+            return None
+        self.engine_checks[name] = found
+        return expr if found.clean else None
+
+    def rows(self, table: str) -> int | None:
+        """Rows of a table read so far (in pandas or in the engine); None before it is read."""
+        if table in self._frames:
+            return len(self._frames[table])
+        found = self.engine_checks.get(table)
+        return found.rows if hasattr(found, "rows") else None
+
+    def date_span(self, table: str) -> tuple[date, date] | None:
+        """First and last date of the table's date column (None when it has no dated rows);
+        reads the table if it was not read yet."""
+        col = C.TABLES[table].date_column
+        if col is None:
+            return None
+        if table not in self._frames:
+            self.table(table)
+        found = self.engine_checks.get(table)
+        if table not in self._frames and hasattr(found, "first_date"):
+            return None if found.first_date is None else (found.first_date, found.last_date)
+        values = self._frames[table][col]
+        if not values.notna().any():
+            return None
+        return values.min().date(), values.max().date()
+
+    # -- facts about the data ----------------------------------------------------------------
+    def last_date(self) -> date | None:
+        """The latest date of activity (orders, else any dated table)."""
+        order = ["orders"] + [t for t in self.locations if t != "orders"]
+        for t in order:
+            if self.has(t) and C.TABLES[t].date_column:
+                span = self.date_span(t)
+                if span is not None:
+                    return span[1]
+        return None
+
+    def latest_complete_period(self, kind: str = "quarter") -> Period:
+        """The latest month, quarter or year that the data covers to its last day."""
+        last = self.last_date()
+        if last is None:
+            raise WorkbookError(f"{self.path}: no dated rows, so there is no complete period")
+        return latest_complete(last, kind)
+
+    def default_period(self) -> Period:
+        if self.config.default_period:
+            return parse_period(self.config.default_period)
+        return self.latest_complete_period("quarter")
+
+    def fingerprints(self) -> list[dict]:
+        """Path, size, sha256, rows and latest date of every input table (no size or hash for a
+        table in a database)."""
+        out = []
+        for table, loc in self.locations.items():
+            rows = self.rows(table)
+            span = self.date_span(table) if rows is not None else None
+            is_file = isinstance(loc.path, Path)
+            out.append(
+                {
+                    "table": table,
+                    "path": str(loc.path),
+                    "size": loc.path.stat().st_size if is_file else None,
+                    "sha256": _sha256(loc.path) if is_file else None,
+                    "rows": rows,
+                    "latest_date": None if span is None else fmt_date(span[1]),
+                }
+            )
+        return out
+
+    def describe(self) -> str:
+        return f"{self.path} ({self.kind}, {len(self.locations)} tables)"
+
+    def with_options(self, **kw) -> DataSource:
+        """The same data opened again with some of the settings of ``source.yml`` replaced
+        (``inactivity_days=90``)."""
+        args = [getattr(self, name) for name in self._reopen_with]
+        return type(self)(
+            *args, mapping=self.mapping.path, on_invalid=self.on_invalid, config=replace(self.config, **kw)
+        )
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
