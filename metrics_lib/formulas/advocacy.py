@@ -27,7 +27,6 @@ from metrics_lib.core.results import (
 from metrics_lib.core.stats import mean_result, rate_result
 
 __all__ = [
-    "FORMULAS",
     "ReviewSummary",
     "WebEngagementSummary",
     "bounce_rate",
@@ -311,23 +310,3 @@ def web_engagement_summary(sessions, page_views, bounces, total_time_on_page_s, 
     else:
         top = ValueResult(t / pv, t, pv, n=int(pv), unit="seconds")
     return WebEngagementSummary(bounce.value, s, pv, pps, top, bounce, bounce.ci, bounce.reason)
-
-
-FORMULAS: dict[str, dict] = {
-    "referral_rate": {"func": referral_rate, "args": (12, 80), "bounds": (0.0, 1.0),
-                      "empty": {"args": (0, 0)}},
-    "referrals_per_referrer": {"func": referrals_per_referrer, "args": (30, 20),
-                               "bounds": (0.0, None), "empty": {"args": (0, 0)}},
-    "review_summary": {"func": review_summary, "args": ([5, 4, 3, 5, 1, 2, 4, 5],),
-                       "bounds": (1.0, 5.0), "empty": {"args": ([],)}, "arrays": (0,),
-                       "value_of": lambda s: [s.value, s.mean.value]},
-    "bounce_rate": {"func": bounce_rate, "args": (450, 1000), "bounds": (0.0, 1.0),
-                    "empty": {"args": (0, 0)}},
-    "web_engagement_summary": {
-        "func": web_engagement_summary,
-        "args": ([400, 600], [1500, 2000], [200, 250], [90_000, 120_000]),
-        "bounds": (0.0, None), "arrays": (0, 1, 2, 3),
-        "empty": {"args": ([0, 0], [0, 0], [0, 0], [0, 0])},
-        "value_of": lambda w: [w.value, w.pages_per_session.value, w.average_time_on_page_s.value],
-    },
-}

@@ -21,7 +21,6 @@ from metrics_lib.core.results import NAN, ConfidenceInterval, ValueResult, check
 
 __all__ = [
     "DEFAULT_HEALTH_WEIGHTS",
-    "FORMULAS",
     "GroupTransitions",
     "HEALTH_BANDS",
     "RELATIONSHIP_ACTIONS",
@@ -222,7 +221,7 @@ def health_band(score, *, at_risk_below: float = 4.0, healthy_from: float = 7.0)
     codes = np.where(np.isnan(raw), -1, np.where(raw < lo, 0, np.where(raw < hi, 1, 2))).astype(int)
     if scalar:
         return None if codes[0] < 0 else HEALTH_BANDS[codes[0]]
-    cat = pd.Categorical.from_codes(codes, categories=list(HEALTH_BANDS), ordered=True)
+    cat = pd.Categorical.from_codes(codes, categories=pd.Index(HEALTH_BANDS), ordered=True)
     index = score.index if isinstance(score, pd.Series) else None
     return pd.Series(cat, index=index, name="health_band")
 
@@ -417,7 +416,7 @@ def assign_relationship_group(profit, loyalty, *, profit_split: float | None = N
                      (p > ps).astype(int) + 2 * (lo > ls).astype(int))
     index = profit.index if isinstance(profit, pd.Series) else (
         loyalty.index if isinstance(loyalty, pd.Series) else None)
-    cat = pd.Categorical.from_codes(codes, categories=list(RELATIONSHIP_GROUPS))
+    cat = pd.Categorical.from_codes(codes, categories=pd.Index(RELATIONSHIP_GROUPS))
     return pd.Series(cat, index=index, name="relationship_group")
 
 
@@ -592,29 +591,3 @@ def group_transition_matrix(previous, current) -> GroupTransitions:
     shares = counts.astype(float).div(totals.where(totals > 0), axis=0)
     return GroupTransitions(counts, shares, int(len(matched)),
                             int((has_prev & ~has_cur).sum()), int((~has_prev & has_cur).sum()))
-
-
-FORMULAS: dict[str, dict] = {
-    "health_score": {
-        "func": health_score,
-        "args": (pd.DataFrame({"recency": [1.0, 0.0, 0.5, 0.9], "nps": [0.8, 0.2, np.nan, 1.0],
-                               "renewal": [1.0, np.nan, 0.0, 1.0]},
-                              index=pd.Index(["a", "b", "c", "d"], name="customer_id")),),
-        "bounds": (1.0, 10.0), "arrays": (0,), "value_of": lambda s: s.to_numpy(),
-    },
-    "auc": {"func": auc, "args": ([9, 8, 7, 3, 2, 5, 5, 6], [0, 0, 1, 0, 1, 1, 0, 0]),
-            "bounds": (0.0, 1.0), "arrays": (0, 1), "empty": {"args": ([9, 8], [0, 0])}},
-    "assign_relationship_group": {
-        "func": assign_relationship_group, "args": ([10, 50, 20, 80, 20], [1, 2, 9, 7, 2]),
-        "bounds": (0, 3), "arrays": (0, 1),
-        "value_of": lambda s: s.cat.codes.to_numpy(),
-        "key": lambda s: s.value_counts().sort_index().to_dict(),
-    },
-    "group_transition_matrix": {
-        "func": group_transition_matrix,
-        "args": (["stranger", "barnacle", "barnacle", "true friend"],
-                 ["butterfly", "barnacle", "true friend", "true friend"]),
-        "bounds": (0, None), "arrays": (0, 1),
-        "value_of": lambda t: t.counts.to_numpy(),
-    },
-}

@@ -25,7 +25,6 @@ from metrics_lib.core.results import (
 from metrics_lib.core.stats import compare_rates, rate_result
 
 __all__ = [
-    "FORMULAS",
     "LiftResult",
     "campaign_roi",
     "control_group_lift",
@@ -227,15 +226,3 @@ def control_group_lift(treated_converted, treated_n, control_converted, control_
         statistic=test.statistic, relative_lift=relative, incremental_conversions=lift * nt,
         incremental_revenue=inc_revenue, incremental_roi=inc_roi, cost=c, notes=tuple(notes),
     )
-
-
-FORMULAS: dict[str, dict] = {
-    "campaign_roi": {"func": campaign_roi, "args": (15_000, 10_000), "bounds": (-1.0, None),
-                     "empty": {"args": (15_000, 0)}},
-    "control_group_lift": {
-        "func": control_group_lift, "args": (120, 1000, 100, 1000),
-        "kwargs": {"treated_revenue": 60_000, "control_revenue": 50_000, "cost": 4_000},
-        "bounds": (-1.0, 1.0), "empty": {"args": (0, 0, 100, 1000)},
-        "value_of": lambda r: [r.value, r.treated.value],
-    },
-}

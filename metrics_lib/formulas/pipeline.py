@@ -33,7 +33,6 @@ from metrics_lib.core.stats import mean_result, rate_result
 __all__ = [
     "BottleneckResult",
     "CycleLengthResult",
-    "FORMULAS",
     "average_deal_size",
     "bottleneck_stage",
     "close_rate",
@@ -462,7 +461,8 @@ def time_in_stage(stage_history, *, as_of=None, stage_order=None) -> pd.DataFram
     nxt = df.groupby("deal_id", sort=False)["entered_at"].shift(-1)
     df["open"] = nxt.isna() & (running_end is not None)
     end = nxt.fillna(running_end) if running_end is not None else nxt
-    df["days"] = (end - df["entered_at"]) / pd.Timedelta(days=1)
+    elapsed: pd.Series[pd.Timedelta] = end - df["entered_at"]
+    df["days"] = elapsed / pd.Timedelta(days=1)
     measured = df.dropna(subset=["days"])
 
     per_deal = measured.groupby(["stage", "deal_id"], sort=False).agg(
@@ -542,7 +542,7 @@ def bottleneck_stage(table: pd.DataFrame, *, by: str = "mean_days") -> Bottlenec
     if days.empty:
         reason = undefined("bottleneck is undefined: no stage has a measured time")
         return BottleneckResult(None, NAN, by, reason)
-    stage = days.idxmax()
+    stage: Any = days.idxmax()
     return BottleneckResult(stage, float(days.loc[stage]), by)
 
 
@@ -596,13 +596,14 @@ def stage_funnel(stage_history, stage_order) -> pd.DataFrame:
     won           1        1    1.000000        0.333333
     """
     order = _check_stage_order(stage_order, required=True)
+    assert order is not None  # required=True raises rather than return None
     df = _prepared_history(stage_history, order)
     pos = {s: i for i, s in enumerate(order)}
     df = df[df["stage"].isin(order)].copy()
     df["pos"] = df["stage"].map(pos).astype(int)
     furthest = df.groupby("deal_id")["pos"].max().to_numpy()
     entered = df.drop_duplicates(["deal_id", "stage"])["pos"].value_counts()
-    reached = np.array([(furthest >= k).sum() for k in range(len(order))], dtype=int)
+    reached = np.array([(furthest >= k).sum() for k in range(len(order))], dtype=np.int_)
     with np.errstate(divide="ignore", invalid="ignore"):
         prev = np.concatenate([[np.nan], reached[:-1]]).astype(float)
         conversion = np.where(prev > 0, reached / prev, np.nan)
@@ -615,35 +616,3 @@ def stage_funnel(stage_history, stage_order) -> pd.DataFrame:
         "share_of_first": share,
     }, index=pd.Index(order, name="stage"))
     return table
-
-
-_EXAMPLE_HISTORY = pd.DataFrame({
-    "deal_id": [1, 1, 1, 2, 2, 3],
-    "stage": ["lead", "proposal", "won", "lead", "proposal", "lead"],
-    "entered_at": pd.to_datetime(["2025-01-01", "2025-01-11", "2025-01-15",
-                                  "2025-01-05", "2025-01-25", "2025-02-01"]),
-})
-
-FORMULAS: dict[str, dict] = {
-    "close_rate": {"func": close_rate, "args": (10, 100), "bounds": (0.0, 1.0),
-                   "empty": {"args": (0, 0)}},
-    "win_rate": {"func": win_rate, "args": (30, 70), "bounds": (0.0, 1.0),
-                 "empty": {"args": (0, 0)}},
-    "upsell_rate": {"func": upsell_rate, "args": (15, 200), "bounds": (0.0, 1.0),
-                    "empty": {"args": (0, 0)}},
-    "average_deal_size": {"func": average_deal_size, "args": ([1000.0, 3000.0, 2000.0, 500.0],),
-                          "bounds": (0.0, None), "empty": {"args": ([],)}, "arrays": (0,)},
-    "sales_cycle_length": {"func": sales_cycle_length,
-                           "args": ([12, 30, 45, 7, 90, 21, 33, 60, 14, 28],),
-                           "bounds": (0.0, None), "empty": {"args": ([],)}, "arrays": (0,),
-                           "intervals": (("value", "ci"), ("mean", "mean_ci"))},
-    "sales_velocity": {"func": sales_velocity, "args": (50, 0.2, 10_000, 40),
-                       "bounds": (0.0, None), "empty": {"args": (50, 0.2, 10_000, 0)}},
-    "time_in_stage": {"func": time_in_stage, "args": (_EXAMPLE_HISTORY,),
-                      "kwargs": {"as_of": "2025-03-01", "stage_order": ["lead", "proposal"]},
-                      "bounds": (0.0, None), "arrays": (0,),
-                      "value_of": lambda t: t[["mean_days", "median_days"]].to_numpy()},
-    "stage_funnel": {"func": stage_funnel, "args": (_EXAMPLE_HISTORY, ["lead", "proposal", "won"]),
-                     "bounds": (0.0, 1.0), "arrays": (0,),
-                     "value_of": lambda t: t["share_of_first"].to_numpy()},
-}

@@ -29,7 +29,6 @@ from metrics_lib.core.stats import rate_result
 
 __all__ = [
     "CohortRetention",
-    "FORMULAS",
     "churn_rate",
     "cohort_retention",
     "convert_churn_rate",
@@ -538,38 +537,3 @@ def _as_month(value: Any, name: str) -> pd.Period:
     except (TypeError, ValueError):
         raise ValueError(f"{name} ({value!r}) must be a month (pandas Period, Timestamp or 'YYYY-MM') "
                          "when `last_period` is given") from None
-
-
-_EXAMPLE_ACTIVITY = pd.DataFrame({
-    "customer_id": ["a", "a", "a", "b", "b", "c", "d", "d", "e", "e", "f"],
-    "cohort": ["2025-01"] * 6 + ["2025-02"] * 4 + ["2025-03"],
-    "period_index": [0, 1, 2, 0, 2, 0, 0, 1, 0, 1, 0],
-})
-
-
-def _matrix_values(result: CohortRetention) -> np.ndarray:
-    values = result.matrix.to_numpy(dtype=float).ravel()
-    return values[~np.isnan(values)]
-
-
-#: Registry for tests/test_common.py (its docstring documents the format).
-FORMULAS: dict[str, dict] = {
-    "churn_rate": {"func": churn_rate, "args": (100, 10), "bounds": (0.0, 1.0),
-                   "empty": {"args": (0, 0)}},
-    "retention_rate": {"func": retention_rate, "args": (100, 90), "bounds": (0.0, 1.0),
-                       "empty": {"args": (0, 0)}},
-    "convert_churn_rate": {"func": convert_churn_rate, "args": (0.05,),
-                           "kwargs": {"days_measured": 30, "days_target": 90},
-                           "bounds": (0.0, 1.0), "empty": {"args": (NAN,)}},
-    "repeat_customer_rate": {"func": repeat_customer_rate, "args": (30, 120), "bounds": (0.0, 1.0),
-                             "empty": {"args": (0, 0)}},
-    "renewal_rate": {"func": renewal_rate, "args": (45, 50), "bounds": (0.0, 1.0),
-                     "empty": {"args": (0, 0)}},
-    "gross_revenue_retention": {"func": gross_revenue_retention, "args": (10_000, 500, 300),
-                                "bounds": (0.0, 1.0), "empty": {"args": (0, 0, 0)}},
-    "net_revenue_retention": {"func": net_revenue_retention, "args": (10_000, 1_500, 300, 500),
-                              "bounds": (0.0, None), "empty": {"args": (0, 0, 0, 0)}},
-    "cohort_retention": {"func": cohort_retention, "args": (_EXAMPLE_ACTIVITY,), "bounds": (0.0, 1.0),
-                         "arrays": (0,), "value_of": _matrix_values,
-                         "empty": {"args": (_EXAMPLE_ACTIVITY.iloc[:0],)}},
-}

@@ -30,7 +30,6 @@ from metrics_lib.core.stats import mean_result, rate_result
 __all__ = [
     "CESResult",
     "CSATResult",
-    "FORMULAS",
     "LOW_SAMPLE_THRESHOLD",
     "ces",
     "compare_nps",
@@ -41,7 +40,8 @@ __all__ = [
     "nps_from_counts",
 ]
 
-#: Below this many answers a score is flagged as resting on a low sample (METRICS.md).
+#: Below this many answers a score is flagged as resting on a low sample (METRICS.md); the
+#: workbook flags any number resting on fewer answers or units the same way.
 LOW_SAMPLE_THRESHOLD = 30
 
 NPS_METHODS = ("wald", "adjusted_wald")
@@ -497,31 +497,3 @@ def _check_threshold(name: str, value: Any, low: int, high: int) -> int:
             or not low <= value <= high:
         raise ValueError(f"`{name}` ({value!r}) must be a whole number within the scale {low}-{high}")
     return int(value)
-
-
-def _no_answers_nps() -> NPSResult:
-    """An NPSResult with no answers, built without warning (for the registry's empty call)."""
-    return NPSResult(NAN, 0, 0, 0, 0, NAN, NAN, NAN, reason="NPS is undefined: no answers")
-
-
-_EXAMPLE_SCORES = [5, 4, 4, 3, 5, 2, 5, 4, 1, 5, 3, 4]
-_EXAMPLE_NPS = [10, 9, 9, 8, 7, 6, 3, 10, 9, 0, 8, 10, 5, 9]
-
-#: Registry for tests/test_common.py (its docstring documents the format).
-FORMULAS: dict[str, dict] = {
-    "csat": {"func": csat, "args": (_EXAMPLE_SCORES,), "bounds": (0.0, 1.0),
-             "empty": {"args": ([],)}, "arrays": (0,),
-             "intervals": (("value", "ci"),)},
-    "csat_from_counts": {"func": csat_from_counts, "args": (80, 100), "bounds": (0.0, 1.0),
-                         "empty": {"args": (0, 0)}},
-    "nps": {"func": nps, "args": (_EXAMPLE_NPS,), "bounds": (-100.0, 100.0),
-            "empty": {"args": ([],)}, "arrays": (0,)},
-    "nps_from_counts": {"func": nps_from_counts, "args": (50, 30, 20), "bounds": (-100.0, 100.0),
-                        "empty": {"args": (0, 0, 0)}},
-    "compare_nps": {"func": compare_nps,
-                    "args": (nps_from_counts(50, 30, 20), nps_from_counts(40, 30, 30)),
-                    "bounds": (-200.0, 200.0),
-                    "empty": {"args": (_no_answers_nps(), nps_from_counts(40, 30, 30))}},
-    "ces": {"func": ces, "args": ([7, 6, 5, 3, 2, 6, 7, 4, 1],), "bounds": (1.0, 7.0),
-            "empty": {"args": ([],)}, "arrays": (0,)},
-}

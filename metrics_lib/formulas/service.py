@@ -24,7 +24,6 @@ from metrics_lib.core.results import (
 from metrics_lib.core.stats import mean_result, rate_result
 
 __all__ = [
-    "FORMULAS",
     "TimeSummary",
     "first_contact_resolution",
     "response_time_summary",
@@ -161,16 +160,3 @@ def response_time_summary(hours, *, target_hours: float = 2.0,
         p90=float(np.quantile(arr, 0.9)), within_target=within, target_hours=target,
         quantity=quantity, ci=median_interval(arr, level), mean_ci=m.ci,
     )
-
-
-FORMULAS: dict[str, dict] = {
-    "first_contact_resolution": {"func": first_contact_resolution, "args": (72, 90),
-                                 "bounds": (0.0, 1.0), "empty": {"args": (0, 0)}},
-    "response_time_summary": {
-        "func": response_time_summary,
-        "args": ([0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 0.25, 2.5],),
-        "bounds": (0.0, None), "empty": {"args": ([],)}, "arrays": (0,),
-        "value_of": lambda s: [s.median, s.mean, s.p90],
-        "intervals": (("value", "ci"), ("mean", "mean_ci")),
-    },
-}

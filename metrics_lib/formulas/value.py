@@ -20,7 +20,6 @@ from metrics_lib.core.results import NAN, NO_CI, ValueResult, check_confidence_l
 from metrics_lib.core.stats import mean_result, t_interval
 
 __all__ = [
-    "FORMULAS",
     "average_order_value",
     "cac",
     "cac_payback_months",
@@ -551,33 +550,3 @@ def _amounts(inputs: dict[str, Any], **limits) -> tuple[dict[str, float], str | 
         if why:
             reasons.append(why)
     return out, "; ".join(reasons) or None
-
-
-def _undefined_value() -> ValueResult:
-    """An undefined result built without warning (for the registry's empty calls)."""
-    return ValueResult(NAN, reason="no data")
-
-
-#: Registry for tests/test_common.py (its docstring documents the format).
-FORMULAS: dict[str, dict] = {
-    "average_order_value": {"func": average_order_value, "args": (400, 4),
-                            "kwargs": {"order_values": [80, 120, 90, 110]},
-                            "bounds": (0.0, None), "arrays": ("order_values",),
-                            "empty": {"args": (0, 0), "kwargs": {"order_values": []}}},
-    "clv_simple": {"func": clv_simple, "args": (100, 4, 5), "bounds": (0.0, None),
-                   "empty": {"args": (_undefined_value(), 4, 5)}},
-    "clv_four_step": {"func": clv_four_step, "args": (50_000, 500, 125),
-                      "kwargs": {"annual_churn_rate": 0.2, "gross_margin": 0.4},
-                      "bounds": (0.0, None), "empty": {"args": (0, 0, 0)}},
-    "cac": {"func": cac, "args": (50_000, 250), "bounds": (0.0, None), "empty": {"args": (1_000, 0)}},
-    "ltv_cac_ratio": {"func": ltv_cac_ratio, "args": (600, 200), "bounds": (None, None),
-                      "empty": {"args": (600, 0)}},
-    "cac_payback_months": {"func": cac_payback_months, "args": (200, 25), "bounds": (0.0, None),
-                           "empty": {"args": (200, 0)}},
-    "retention_cost_per_client": {"func": retention_cost_per_client, "args": (9_000, 450),
-                                  "bounds": (0.0, None), "empty": {"args": (9_000, 0)}},
-    "gross_profit": {"func": gross_profit, "args": ([100, 250, 50, 80], [60, 150, 40, 20]),
-                     "bounds": (None, None), "arrays": (0, 1)},
-    "gross_margin": {"func": gross_margin, "args": ([100, 250, 50, 80], [60, 150, 40, 20]),
-                     "bounds": (None, 1.0), "arrays": (0, 1), "empty": {"args": ([], [])}},
-}

@@ -19,8 +19,9 @@ Definitions fixed for every part of the workbook
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -30,6 +31,16 @@ from metrics_lib.core.periods import Period, parse_period
 __all__ = [
     "DateWindow",
     "Scope",
+    "ActivityCounts",
+    "OrdersSummary",
+    "NewCustomers",
+    "PipelineSummary",
+    "ResolvedTickets",
+    "RevenueRetention",
+    "RenewalCounts",
+    "SpendSummary",
+    "WebSummary",
+    "active_flags",
     "activity_counts",
     "orders_summary",
     "new_customers_summary",
@@ -72,7 +83,7 @@ class DateWindow:
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
 
-    def previous(self) -> "DateWindow":
+    def previous(self) -> DateWindow:
         return DateWindow(self.start - timedelta(days=self.days), self.start)
 
 
@@ -84,12 +95,12 @@ def _ts(d) -> datetime:
 class Scope:
     """What an aggregation looks at: a data source, a period and an optional segment."""
 
-    source: object
-    period: Period
+    source: Any  # a DataSource: has(), table(), config
+    period: Period | DateWindow
     segment: str | None = None
 
     @classmethod
-    def of(cls, source, period, segment=None) -> "Scope":
+    def of(cls, source, period, segment=None) -> Scope:
         window = period if isinstance(period, DateWindow) else parse_period(period)
         return cls(source, window, segment or None)
 
@@ -130,14 +141,124 @@ class Scope:
         return (col >= self.start) & (col < self.next_start)
 
 
+@dataclass(frozen=True)
+class ActivityCounts:
+    """Customers active at a period's start and end (:func:`activity_counts`).
+
+    ``basis`` is ``"contractual"`` (subscriptions define activity) or ``"non-contractual"``
+    (orders within the inactivity window do)."""
+
+    active_at_start: int
+    lost: int
+    active_at_end: int
+    retained: int
+    joined_and_left: int
+    basis: str
+
+
+@dataclass(frozen=True)
+class OrdersSummary:
+    """The period's orders (:func:`orders_summary`). ``cost`` is NaN when a cost is missing,
+    ``revenue_std`` (sample standard deviation of the order values) with fewer than two orders."""
+
+    revenue: float
+    cost: float
+    orders: int
+    buyers: int
+    repeat_buyers: int
+    upsell_buyers: int
+    revenue_std: float
+
+
+@dataclass(frozen=True)
+class NewCustomers:
+    """Customers who signed up in the period (:func:`new_customers_summary`); ``by_channel`` has
+    one row per ``acquisition_channel`` with its ``new_customers``."""
+
+    new_customers: int
+    referred: int
+    referrers: int
+    by_channel: pd.DataFrame = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PipelineSummary:
+    """Leads and deals of the period (:func:`pipeline_summary`)."""
+
+    leads: int
+    leads_won: int
+    won: int
+    lost: int
+    open_at_end: int
+
+
+@dataclass(frozen=True)
+class ResolvedTickets:
+    """Tickets resolved in the period, and those resolved in one contact (:func:`resolved_tickets`)."""
+
+    resolved: int
+    resolved_first_contact: int
+
+
+@dataclass(frozen=True)
+class RevenueRetention:
+    """MRR movements of the customers active at the period's start (:func:`revenue_retention`)."""
+
+    start_mrr: float
+    churned: float
+    expansion: float
+    contraction: float
+    customers: int
+
+
+@dataclass(frozen=True)
+class RenewalCounts:
+    """Subscription terms ending in the period, and those renewed (:func:`renewal_counts`)."""
+
+    due: int
+    renewed: int
+
+
+@dataclass(frozen=True)
+class SpendSummary:
+    """Marketing spend of the period's months by purpose (:func:`spend_summary`)."""
+
+    acquisition: float
+    retention: float
+
+
+@dataclass(frozen=True)
+class WebSummary:
+    """Web engagement totals of the period (:func:`web_summary`); ``days`` counts its rows."""
+
+    sessions: float
+    page_views: float
+    bounces: float
+    total_time_on_page_s: float
+    days: int
+
 
 def _scalar(expr) -> float:
     value = expr.execute()
     return 0.0 if value is None or pd.isna(value) else float(value)
 
 
-def _active_flags(scope: Scope, day_a: datetime, day_b: datetime):
+def _count(value) -> int:
+    """An engine's count as an int (0 when the engine answers NULL)."""
+    return int(0 if pd.isna(value) else value)
+
+
+def _amount(value) -> float:
+    """An engine's sum as a float (0.0 when the engine answers NULL)."""
+    return float(0.0 if pd.isna(value) else value)
+
+
+def active_flags(scope: Scope, day_a: datetime, day_b: datetime):
     """Per customer: active on day_a, active on day_b (contractual when subscriptions exist).
+
+    Returns ``(table, basis)``: an Ibis table with columns ``customer_id``, ``at_a`` and ``at_b``
+    (booleans), and ``"contractual"`` when subscriptions define activity, else
+    ``"non-contractual"`` (a purchase within the inactivity window).
 
     Only customers who could be active on one of the days get a row (the rest are active on
     neither): the table is filtered to the span the two days can see before it is grouped, so
@@ -148,11 +269,11 @@ def _active_flags(scope: Scope, day_a: datetime, day_b: datetime):
         s = scope.table("subscriptions")
         s = s.filter((s.start_date <= last_day) & (s.end_date > first_day))
 
-        def active_on(d):
+        def subscribed_on(d):
             return (s.start_date <= d) & (s.end_date > d) & (s.cancelled_date.isnull() | (s.cancelled_date > d))
 
         return s.group_by("customer_id").aggregate(
-            at_a=active_on(day_a).any(), at_b=active_on(day_b).any()
+            at_a=subscribed_on(day_a).any(), at_b=subscribed_on(day_b).any()
         ), "contractual"
     o = scope.table("orders")
     w = timedelta(days=scope.inactivity_days - 1)
@@ -166,14 +287,14 @@ def _active_flags(scope: Scope, day_a: datetime, day_b: datetime):
     ), "non-contractual"
 
 
-def activity_counts(scope: Scope) -> dict:
+def activity_counts(scope: Scope) -> ActivityCounts:
     """Customers active at the start, lost in the period, active at its end, and joiners lost.
 
     ``joined_and_left``: customers not active at the start whose first activity falls in the
     period and who are not active on its last day (reported apart, never in the churn rate).
     """
     day_before = scope.start - timedelta(days=1)
-    flags, basis = _active_flags(scope, day_before, scope.last_day)
+    flags, basis = active_flags(scope, day_before, scope.last_day)
     agg = flags.aggregate(
         active_at_start=count_true(flags.at_a),
         lost=count_true(flags.at_a & ~flags.at_b),
@@ -189,13 +310,17 @@ def activity_counts(scope: Scope) -> dict:
     joined = first.filter(scope.during(first.first)).select("customer_id")
     j = joined.left_join(flags, "customer_id")
     joined_and_left = _scalar(j.filter(~j.at_b.fill_null(False)).count())
-    out = {k: int(0 if pd.isna(v) else v) for k, v in agg.items()}
-    out["joined_and_left"] = int(joined_and_left)
-    out["basis"] = basis
-    return out
+    return ActivityCounts(
+        active_at_start=_count(agg["active_at_start"]),
+        lost=_count(agg["lost"]),
+        active_at_end=_count(agg["active_at_end"]),
+        retained=_count(agg["retained"]),
+        joined_and_left=int(joined_and_left),
+        basis=basis,
+    )
 
 
-def orders_summary(scope: Scope) -> dict:
+def orders_summary(scope: Scope) -> OrdersSummary:
     """Revenue, cost, orders and buyers of the period; order value moments for the AOV interval."""
     o = scope.table("orders")
     p = o.filter(scope.during(o.order_date))
@@ -214,24 +339,27 @@ def orders_summary(scope: Scope) -> dict:
     repeat = 0 if pd.isna(buyers["repeat"]) else buyers["repeat"]
     upsell_buyers = 0 if pd.isna(buyers["upsell"]) else buyers["upsell"]
     n = int(agg["orders"])
-    return {
-        "revenue": float(agg["revenue"] or 0.0) if n else 0.0,
-        "cost": float(agg["cost"]) if n and agg["cost_missing"] == 0 and not pd.isna(agg["cost"]) else float("nan"),
-        "orders": n,
-        "buyers": int(agg["buyers"] or 0),
-        "repeat_buyers": int(repeat),
-        "upsell_buyers": int(upsell_buyers),
-        "revenue_std": float(agg["revenue_std"]) if n > 1 and not pd.isna(agg["revenue_std"]) else float("nan"),
-    }
+    return OrdersSummary(
+        revenue=float(agg["revenue"] or 0.0) if n else 0.0,
+        cost=float(agg["cost"]) if n and agg["cost_missing"] == 0 and not pd.isna(agg["cost"]) else float("nan"),
+        orders=n,
+        buyers=int(agg["buyers"] or 0),
+        repeat_buyers=int(repeat),
+        upsell_buyers=int(upsell_buyers),
+        revenue_std=float(agg["revenue_std"]) if n > 1 and not pd.isna(agg["revenue_std"]) else float("nan"),
+    )
 
 
 def monthly_revenue(scope: Scope, months: int = 12) -> pd.DataFrame:
-    """Revenue, gross profit, orders and buyers per month for the ``months`` ending with the period."""
+    """Revenue, gross profit, orders and buyers per month for the ``months`` ending with the period.
+
+    The last month is the one holding the period's last day, so a :class:`DateWindow` that ends
+    mid-month gets that month's days up to its end; a calendar period ends on a month's last day.
+    """
     o = scope.table("orders")
     end = scope.next_start
-    first = _ts(scope.period.shift(0).start)
-    start = datetime(first.year, first.month, 1)
-    total = start.year * 12 + start.month - 1 - (months - scope.period.months)
+    last = scope.period.end
+    total = last.year * 12 + last.month - 1 - (months - 1)
     start = datetime(total // 12, total % 12 + 1, 1)
     p = o.filter((o.order_date >= start) & (o.order_date < end))
     m = p.mutate(month=p.order_date.truncate("M"))
@@ -242,7 +370,7 @@ def monthly_revenue(scope: Scope, months: int = 12) -> pd.DataFrame:
     return df
 
 
-def new_customers_summary(scope: Scope) -> dict:
+def new_customers_summary(scope: Scope) -> NewCustomers:
     """New customers (signup_date in the period), how many came through a referral, and by channel."""
     c = scope.customers()
     new = c.filter(scope.during(c.signup_date))
@@ -251,8 +379,8 @@ def new_customers_summary(scope: Scope) -> dict:
     ).execute().iloc[0]
     n, referred, referrers = (0 if pd.isna(counts[k]) else counts[k] for k in ("n", "referred", "referrers"))
     by_channel = new.group_by("acquisition_channel").aggregate(new_customers=new.count()).execute()
-    return {"new_customers": int(n), "referred": int(referred), "referrers": int(referrers),
-            "by_channel": by_channel}
+    return NewCustomers(new_customers=int(n), referred=int(referred), referrers=int(referrers),
+                        by_channel=by_channel)
 
 
 def survey_scores(scope: Scope, survey: str) -> pd.Series:
@@ -262,7 +390,7 @@ def survey_scores(scope: Scope, survey: str) -> pd.Series:
     return p.select("score").execute()["score"].astype(float)
 
 
-def pipeline_summary(scope: Scope) -> dict:
+def pipeline_summary(scope: Scope) -> PipelineSummary:
     """Leads created and won, deals closed won / lost, and open opportunities at the period's end.
 
     ``leads_won`` counts the deals created in the period that are won by the end of the data (the
@@ -279,7 +407,9 @@ def pipeline_summary(scope: Scope) -> dict:
         lost=count_true(closed & (d.outcome == "lost")),
         open_at_end=count_true(open_at_end),
     ).execute().iloc[0]
-    return {k: int(0 if pd.isna(v) else v) for k, v in counts.items()}
+    return PipelineSummary(leads=_count(counts["leads"]), leads_won=_count(counts["leads_won"]),
+                           won=_count(counts["won"]), lost=_count(counts["lost"]),
+                           open_at_end=_count(counts["open_at_end"]))
 
 
 def won_deals(scope: Scope) -> pd.DataFrame:
@@ -304,15 +434,17 @@ def ticket_times(scope: Scope) -> pd.DataFrame:
     return df[["ticket_id", "first_response_hours", "resolution_hours", "contacts_to_resolve", "channel"]]
 
 
-def resolved_tickets(scope: Scope) -> dict:
+def resolved_tickets(scope: Scope) -> ResolvedTickets:
     """Tickets resolved in the period, and those resolved in one contact."""
     t = scope.table("tickets")
     r = t.filter(scope.during(t.resolved_at))
     counts = r.aggregate(resolved=r.count(), resolved_first_contact=count_true(r.contacts_to_resolve == 1)).execute()
-    return {k: int(0 if pd.isna(v) else v) for k, v in counts.iloc[0].items()}
+    row = counts.iloc[0]
+    return ResolvedTickets(resolved=_count(row["resolved"]),
+                           resolved_first_contact=_count(row["resolved_first_contact"]))
 
 
-def revenue_retention(scope: Scope) -> dict:
+def revenue_retention(scope: Scope) -> RevenueRetention:
     """MRR movements of the customers active at the start: start MRR, expansion, contraction, churned."""
     s = scope.table("subscriptions")
     day_before = scope.start - timedelta(days=1)
@@ -332,29 +464,32 @@ def revenue_retention(scope: Scope) -> dict:
         contraction=((per.m1 > 0) & (delta < 0)).ifelse(-delta, 0.0).sum(),
         customers=per.count(),
     ).execute().iloc[0]
-    return {k: float(0.0 if pd.isna(v) else v) for k, v in agg.items()}
+    return RevenueRetention(start_mrr=_amount(agg["start_mrr"]), churned=_amount(agg["churned"]),
+                            expansion=_amount(agg["expansion"]), contraction=_amount(agg["contraction"]),
+                            customers=_count(agg["customers"]))
 
 
-def renewal_counts(scope: Scope) -> dict:
+def renewal_counts(scope: Scope) -> RenewalCounts:
     """Subscription terms ending in the period, and those renewed (a later term names them)."""
     s = scope.table("subscriptions")
     due = s.filter(scope.during(s.end_date))
     successors = s.filter(s.renewed_from.notnull()).select(sid=s.renewed_from).distinct()
     flagged = due.left_join(successors, due.subscription_id == successors.sid)
     counts = flagged.aggregate(due=flagged.count(), renewed=count_true(flagged.sid.notnull())).execute()
-    return {k: int(0 if pd.isna(v) else v) for k, v in counts.iloc[0].items()}
+    row = counts.iloc[0]
+    return RenewalCounts(due=_count(row["due"]), renewed=_count(row["renewed"]))
 
 
-def spend_summary(scope: Scope) -> dict:
+def spend_summary(scope: Scope) -> SpendSummary:
     """Acquisition and retention spend of the period's months."""
     m = scope.source.table("marketing_spend")
     p = m.filter(scope.during(m.month))
     df = p.group_by("purpose").aggregate(spend=p.spend.sum()).execute()
     by = dict(zip(df["purpose"], df["spend"]))
-    return {"acquisition": float(by.get("acquisition", 0.0)), "retention": float(by.get("retention", 0.0))}
+    return SpendSummary(acquisition=float(by.get("acquisition", 0.0)), retention=float(by.get("retention", 0.0)))
 
 
-def web_summary(scope: Scope) -> dict:
+def web_summary(scope: Scope) -> WebSummary:
     """Sessions, page views, bounces and time on page summed over the period."""
     w = scope.source.table("web_engagement")
     p = w.filter(scope.during(w.date))
@@ -362,7 +497,9 @@ def web_summary(scope: Scope) -> dict:
         sessions=p.sessions.sum(), page_views=p.page_views.sum(), bounces=p.bounces.sum(),
         total_time_on_page_s=p.total_time_on_page_s.sum(), days=p.count(),
     ).execute().iloc[0]
-    return {k: float(0.0 if pd.isna(v) else v) for k, v in agg.items()}
+    return WebSummary(sessions=_amount(agg["sessions"]), page_views=_amount(agg["page_views"]),
+                      bounces=_amount(agg["bounces"]), total_time_on_page_s=_amount(agg["total_time_on_page_s"]),
+                      days=_count(agg["days"]))
 
 
 def campaign_summary(scope: Scope) -> pd.DataFrame:
@@ -399,7 +536,7 @@ def health_components(scope: Scope, *, support_window_days: int = 90) -> pd.Data
     * ``resolution``: share of those tickets resolved in one contact (1 when there were none).
     """
     end = scope.last_day
-    flags, _ = _active_flags(scope, end, end)
+    flags, _ = active_flags(scope, end, end)
     joined = flags.filter(flags.at_b).select("customer_id")
     o = scope.table("orders")
     # an order inactivity_days or more before the end scores 0, as no order does: skip them

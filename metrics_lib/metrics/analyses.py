@@ -21,6 +21,8 @@ from metrics_lib.core.periods import parse_period
 from metrics_lib.core.results import NAN, MetricUndefinedWarning
 from metrics_lib.core.stats import compare_rates, rate_result
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics.catalogue import HEADLINE, compare, safe_compute
+from metrics_lib.metrics.period_data import PeriodData
 
 __all__ = ["NPSChurn", "nps_vs_churn", "BeforeAfter", "before_after", "BEFORE_AFTER_METRICS"]
 
@@ -49,7 +51,7 @@ def nps_vs_churn(source, period, *, segment=None, confidence_level: float = 0.95
     """
     p = parse_period(period)
     scope = agg.Scope.of(source, p, segment)
-    flags, _ = agg._active_flags(scope, scope.start - timedelta(days=1), scope.last_day)
+    flags, _ = agg.active_flags(scope, scope.start - timedelta(days=1), scope.last_day)
     active = flags.filter(flags.at_a).select("customer_id", "at_b").execute()
     s = scope.table("surveys")
     n = s.filter((s.survey == "nps") & (s.response_date < scope.start))
@@ -99,10 +101,8 @@ class BeforeAfter:
 
 
 def _window_metrics(source, window, segment, ids):
-    from metrics_lib.metrics.scorecard import HEADLINE, PeriodData, _safe
-
     d = PeriodData(source, window, segment)
-    return d, {mid: _safe(HEADLINE[mid].compute, d) for mid in ids}
+    return d, {mid: safe_compute(HEADLINE[mid].compute, d) for mid in ids}
 
 
 def before_after(source, change_date=None, *, window_days: int = 365, segment=None,
@@ -113,8 +113,6 @@ def before_after(source, change_date=None, *, window_days: int = 365, segment=No
     ``comparison_segment`` (a segment that did not get the change) the difference-in-differences
     (treated change minus comparison change) is reported with a normal-approximation test.
     """
-    from metrics_lib.metrics.scorecard import HEADLINE, _compare
-
     if change_date is None:
         change_date = source.config.strategy_change_date
         if change_date is None:
@@ -132,7 +130,7 @@ def before_after(source, change_date=None, *, window_days: int = 365, segment=No
         da, ra = _window_metrics(source, after_w, seg, ids)
         rows = []
         for mid in ids:
-            comp = _compare(HEADLINE[mid], ra[mid], rb[mid], da, db)
+            comp = compare(HEADLINE[mid], ra[mid], rb[mid], da, db)
             rows.append({"metric": mid, "before": rb[mid].value, "after": ra[mid].value,
                          "change": ra[mid].value - rb[mid].value,
                          "p_value": NAN if comp is None else comp.p_value,

@@ -1,10 +1,12 @@
-"""Invariants every formula of the library must keep, driven by each module's ``FORMULAS`` registry.
+"""Invariants every formula of the library must keep, driven by each family module's registry.
 
-Registry format (stable; every family module may define one)
--------------------------------------------------------------
-A module-level ``FORMULAS: dict[str, dict]`` maps a public formula name to a spec dict::
+Registry format (stable; every family module has one)
+-----------------------------------------------------
+The registries live in ``formula_registry.py`` beside this file: ``REGISTRIES`` maps a family
+module's name (``"satisfaction"``) to a ``dict[str, dict]`` that maps a public formula name of
+:mod:`metrics_lib.formulas.<module>` to a spec dict::
 
-    FORMULAS = {
+    SATISFACTION = {
         "csat": {
             "func": csat,                      # required: the public callable
             "args": ([5, 4, 3, 5, 1],),        # required: positional args of a valid call
@@ -41,7 +43,7 @@ What is checked for each entry
   same permutation, so they stay aligned) gives the same ``key``;
 - ``empty``: every value is NaN, ``result.reason`` is a non-empty string, and (unless
   ``warns`` is False) a ``MetricUndefinedWarning`` is emitted.
-Modules that do not exist yet, or have no ``FORMULAS``, are skipped.
+A family module without a registry fails the collection.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from formula_registry import REGISTRIES
 
 from metrics_lib.core.results import ConfidenceInterval, MetricUndefinedWarning
 
@@ -76,9 +79,8 @@ def _load(name):
 def _entries():
     out = []
     for mod_name in MODULES:
-        mod = _load(mod_name)
-        registry = getattr(mod, "FORMULAS", None)
-        assert registry, f"metrics_lib.formulas.{mod_name} has no FORMULAS registry"
+        registry = REGISTRIES.get(mod_name)
+        assert registry, f"formula_registry.py has no registry for metrics_lib.formulas.{mod_name}"
         for fname, spec in registry.items():
             out.append(pytest.param(fname, spec, id=f"{mod_name}.{fname}"))
     return out
@@ -282,7 +284,7 @@ def test_registry_entries_are_well_formed():
     seen = 0
     for mod_name in MODULES:
         mod = _load(mod_name)
-        registry = getattr(mod, "FORMULAS", None) if mod is not None else None
+        registry = REGISTRIES.get(mod_name)
         if not registry:
             continue
         public = set(getattr(mod, "__all__", ()))
@@ -294,4 +296,4 @@ def test_registry_entries_are_well_formed():
             assert fname in public, f"{mod_name}.{fname}: not in the module's __all__"
             assert spec["func"].__name__ == fname, f"{mod_name}.{fname}: name does not match the function"
     if seen == 0:
-        pytest.skip("no FORMULAS registered yet")
+        pytest.skip("no formulas registered yet")

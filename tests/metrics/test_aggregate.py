@@ -24,11 +24,12 @@ repeat buyers (two or more distinct days): C3 only (C1's two orders share a day)
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import pandas as pd
 import pytest
 
-from metrics_lib.data.source import DataSource
+from metrics_lib.data import open_source
 from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics.scorecard import headline_metrics
 
@@ -64,7 +65,7 @@ def log_source(tmp_path_factory):
                                      "referred_by"]).to_csv(folder / "customers.csv", index=False)
     pd.DataFrame(ORDERS, columns=["order_id", "customer_id", "order_date", "revenue", "cost",
                                   "order_type"]).to_csv(folder / "orders.csv", index=False)
-    return DataSource(folder)
+    return open_source(folder)
 
 
 def scope(src, period, segment=None):
@@ -73,34 +74,57 @@ def scope(src, period, segment=None):
 
 def test_activity_counts_use_the_inactivity_window_edges(log_source):
     a = agg.activity_counts(scope(log_source, "2025-Q1"))
-    assert a["basis"] == "non-contractual"
-    assert (a["active_at_start"], a["lost"], a["retained"], a["active_at_end"]) == (3, 2, 1, 3)
-    assert a["joined_and_left"] == 0
+    assert a.basis == "non-contractual"
+    assert (a.active_at_start, a.lost, a.retained, a.active_at_end) == (3, 2, 1, 3)
+    assert a.joined_and_left == 0
 
 
 def test_joiners_who_leave_in_the_same_period_are_reported_apart(log_source):
     a = agg.activity_counts(scope(log_source, "2023"))
-    assert a["active_at_start"] == 0
-    assert a["lost"] == 0
-    assert a["joined_and_left"] == 1
+    assert a.active_at_start == 0
+    assert a.lost == 0
+    assert a.joined_and_left == 1
 
 
 def test_orders_summary_merges_same_day_purchases_for_repeat_buyers(log_source):
     o = agg.orders_summary(scope(log_source, "2025-Q1"))
-    assert o["orders"] == 5
-    assert o["revenue"] == pytest.approx(230)
-    assert o["cost"] == pytest.approx(80)
-    assert (o["buyers"], o["repeat_buyers"], o["upsell_buyers"]) == (3, 1, 1)
+    assert o.orders == 5
+    assert o.revenue == pytest.approx(230)
+    assert o.cost == pytest.approx(80)
+    assert (o.buyers, o.repeat_buyers, o.upsell_buyers) == (3, 1, 1)
 
 
 def test_segment_restricts_every_table(log_source):
     o = agg.orders_summary(scope(log_source, "2024-Q3", segment="Enterprise"))
-    assert (o["orders"], o["revenue"]) == (1, pytest.approx(100))
+    assert (o.orders, o.revenue) == (1, pytest.approx(100))
 
 
 def test_new_customers_and_referrals(log_source):
     n = agg.new_customers_summary(scope(log_source, "2025-Q1"))
-    assert (n["new_customers"], n["referred"], n["referrers"]) == (2, 1, 1)
+    assert (n.new_customers, n.referred, n.referrers) == (2, 1, 1)
+
+
+def _months(df):
+    return list(pd.to_datetime(df["month"]).dt.strftime("%Y-%m"))
+
+
+def test_monthly_revenue_of_a_calendar_period(log_source):
+    df = agg.monthly_revenue(scope(log_source, "2025-Q1"), months=12)
+    # the twelve months ending with March 2025, months without orders absent
+    assert _months(df) == ["2024-06", "2024-07", "2024-08", "2024-12", "2025-01", "2025-02", "2025-03"]
+    assert list(df["revenue"]) == pytest.approx([200, 20, 100, 50, 80, 110, 40])
+    assert list(df["gross_profit"]) == pytest.approx([100, 10, 50, 30, 60, 60, 30])
+    assert (list(df["orders"]), list(df["buyers"])) == ([1, 2, 1, 1, 1, 3, 1], [1, 2, 1, 1, 1, 2, 1])
+
+
+def test_monthly_revenue_of_a_date_window(log_source):
+    # a DateWindow has no calendar kind: the months end with the one holding its last day
+    same = agg.monthly_revenue(scope(log_source, agg.DateWindow(date(2025, 1, 1), date(2025, 4, 1))), months=3)
+    calendar = agg.monthly_revenue(scope(log_source, "2025-Q1"), months=3)
+    pd.testing.assert_frame_equal(same, calendar)
+    mid = agg.monthly_revenue(scope(log_source, agg.DateWindow(date(2024, 12, 15), date(2025, 2, 5))), months=2)
+    assert _months(mid) == ["2025-01", "2025-02"]
+    assert list(mid["revenue"]) == pytest.approx([80, 60])  # February up to the window's end: C4's order
 
 
 def test_headline_metrics_from_a_plain_transaction_log(log_source):

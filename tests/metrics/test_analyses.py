@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from metrics_lib.core.errors import WorkbookError
-from metrics_lib.data.source import DEMO_DATA, DataSource
+from metrics_lib.data import DEMO_DATA, open_source
 from metrics_lib.metrics.analyses import before_after, nps_vs_churn
 
 # Everyone is active on 2024-12-31 (a purchase within 180 days). Those whose last purchase is
@@ -30,7 +30,7 @@ def small(tmp_path):
     surveys = [(r, c, d, "nps", s) for r, c, d, s in ANSWERS]
     pd.DataFrame(surveys, columns=["response_id", "customer_id", "response_date", "survey", "score"]).to_csv(
         tmp_path / "surveys.csv", index=False)
-    return DataSource(tmp_path)
+    return open_source(tmp_path)
 
 
 def test_nps_vs_churn_by_latest_answer_before_the_period(small):
@@ -46,14 +46,14 @@ def test_nps_vs_churn_by_latest_answer_before_the_period(small):
 
 
 def test_demo_detractors_churn_more_than_promoters():
-    r = nps_vs_churn(DataSource(DEMO_DATA), "2024")
+    r = nps_vs_churn(open_source(DEMO_DATA), "2024")
     assert r.table.loc["detractor", "churn_rate"] > r.table.loc["promoter", "churn_rate"]
     assert r.p_value < 0.05
     assert "beyond noise" in r.verdict
 
 
 def test_before_after_finds_the_demo_strategy_change():
-    b = before_after(DataSource(DEMO_DATA))
+    b = before_after(open_source(DEMO_DATA))
     assert str(b.change_date) == "2024-07-01"
     t = b.table
     assert t.loc["csat", "after"] > t.loc["csat", "before"]
@@ -64,7 +64,7 @@ def test_before_after_finds_the_demo_strategy_change():
 
 
 def test_difference_in_differences_is_the_treated_change_minus_the_comparison_change():
-    src = DataSource(DEMO_DATA)
+    src = open_source(DEMO_DATA)
     b = before_after(src, segment="Mid-Market", comparison_segment="SMB", ids=("csat", "nps"))
     smb = before_after(src, segment="SMB", ids=("csat", "nps"))
     assert b.did.loc["nps", "comparison change"] == pytest.approx(smb.table.loc["nps", "change"])

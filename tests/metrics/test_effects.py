@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from metrics_lib.data.source import DEMO_DATA, DataSource
+from metrics_lib.data import DEMO_DATA, open_source
 from metrics_lib.metrics.scorecard import headline_metrics
 
 IDS = ["csat", "nps", "first_response_hours_median", "first_contact_resolution", "churn_rate",
@@ -24,7 +24,7 @@ def effects():
 
 @pytest.fixture(scope="module")
 def before_after():
-    src = DataSource(DEMO_DATA)
+    src = open_source(DEMO_DATA)
     before = headline_metrics(src, "2023", ids=IDS)["metrics"]
     after = headline_metrics(src, "2025", ids=IDS)["metrics"]
     return before, after
@@ -70,7 +70,7 @@ def test_churn_falls_and_the_cycle_shortens(before_after, effects):
 
 @pytest.mark.parametrize("metric", ["csat", "nps", "first_contact_resolution", "churn_rate", "win_rate"])
 def test_year_over_year_changes_are_beyond_noise(metric):
-    src = DataSource(DEMO_DATA)
+    src = open_source(DEMO_DATA)
     rec = headline_metrics(src, "2024", ids=[metric])["metrics"][metric]
     # 2024 straddles the change; 2025 against 2024 must still be significant for these
     rec25 = headline_metrics(src, "2025", ids=[metric])["metrics"][metric]

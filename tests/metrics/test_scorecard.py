@@ -9,15 +9,10 @@ import sys
 import pytest
 
 from metrics_lib.core.errors import WorkbookError
-from metrics_lib.data.source import DEMO_DATA, PROJECT_ROOT, DataSource
-from metrics_lib.metrics.scorecard import (
-    HEADLINE,
-    Target,
-    headline_metrics,
-    read_targets,
-    select_headlines,
-    status_for,
-)
+from metrics_lib.data import DEMO_DATA, PROJECT_ROOT, open_source
+from metrics_lib.metrics.catalogue import HEADLINE
+from metrics_lib.metrics.scorecard import headline_metrics, select_headlines
+from metrics_lib.metrics.targets import Target, read_targets, status_for
 
 REQUIRED_IDS = (
     "revenue gross_profit gross_margin orders average_order_value active_customers new_customers "
@@ -100,12 +95,12 @@ def test_metrics_json_is_deterministic(demo_json):
 def test_transaction_log_only_gives_nulls_with_reasons(tmp_path):
     import pandas as pd
 
-    src = DataSource(DEMO_DATA)
+    src = open_source(DEMO_DATA)
     for table in ("customers", "orders"):
         cols = ["customer_id", "signup_date"] if table == "customers" else [
             "order_id", "customer_id", "order_date", "revenue"]
         src.frame(table)[cols].to_csv(tmp_path / f"{table}.csv", index=False, date_format="%Y-%m-%d")
-    log = DataSource(tmp_path)
+    log = open_source(tmp_path)
     m = headline_metrics(log, "2025-Q1")["metrics"]
     full = headline_metrics(src, "2025-Q1", ids=["revenue", "churn_rate", "orders"])["metrics"]
     # transaction-based metrics agree with the full source... except churn, which the full source
@@ -121,7 +116,7 @@ def test_transaction_log_only_gives_nulls_with_reasons(tmp_path):
 
 
 def test_segment_filter_reduces_the_population():
-    src = DataSource(DEMO_DATA)
+    src = open_source(DEMO_DATA)
     all_ = headline_metrics(src, "2025-Q1", ids=["orders", "new_customers"])["metrics"]
     smb = headline_metrics(src, "2025-Q1", ids=["orders", "new_customers"], segment="SMB")["metrics"]
     ent = headline_metrics(src, "2025-Q1", ids=["orders", "new_customers"], segment="Enterprise")["metrics"]
@@ -140,7 +135,7 @@ def test_average_order_value_has_a_t_interval_and_a_welch_test_on_the_order_valu
     day = pd.to_datetime(orders["order_date"])
     q4 = orders.loc[(day >= "2025-10-01") & (day < "2026-01-01"), "revenue"]
     q3 = orders.loc[(day >= "2025-07-01") & (day < "2025-10-01"), "revenue"]
-    rec = headline_metrics(DataSource(DEMO_DATA), "2025-Q4", ids=["average_order_value"])["metrics"]["average_order_value"]
+    rec = headline_metrics(open_source(DEMO_DATA), "2025-Q4", ids=["average_order_value"])["metrics"]["average_order_value"]
     half = sps.t.ppf(0.975, len(q4) - 1) * q4.std(ddof=1) / len(q4) ** 0.5
     assert rec["value"] == pytest.approx(q4.mean(), rel=1e-9) and rec["n"] == len(q4)
     assert rec["ci_low"] == pytest.approx(q4.mean() - half, rel=1e-9)

@@ -1,0 +1,292 @@
+"""The catalogue of headline metrics: what each one is, what it needs and how it is computed.
+
+:data:`HEADLINE` maps each metric id to a :class:`Headline` (family, unit, better direction, the
+tables it needs, its compute function on a :class:`~metrics_lib.metrics.period_data.PeriodData`,
+and the per-unit sample or moments that its change is tested with, when not a rate).
+:func:`compare` runs the test of a metric's change between two periods and :func:`safe_compute`
+computes a metric with its "undefined" warnings silenced.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from metrics_lib.core.results import (
+    NAN,
+    ComparisonResult,
+    MetricUndefinedWarning,
+    NPSResult,
+    RateResult,
+    ValueResult,
+)
+from metrics_lib.core.stats import compare_means, compare_means_from_moments, compare_rates, rate_result
+from metrics_lib.formulas import advocacy, marketing, pipeline, retention, satisfaction, service, value
+from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics.period_data import PeriodData
+
+__all__ = ["Headline", "HEADLINE", "compare", "safe_compute"]
+
+
+@dataclass(frozen=True)
+class Headline:
+    id: str
+    family: str
+    unit: str
+    direction: str
+    needs: tuple[str, ...]
+    compute: Callable[[PeriodData], object]
+    sample: Callable[[PeriodData], object] | None = None  # per-unit values for a t-test of the change
+    label: str = ""
+    moments: Callable[[PeriodData], tuple[float, float, int]] | None = (
+        None  # (mean, std, n) for the same test
+    )
+
+
+def _gross_margin(d: PeriodData):
+    o = d.orders
+    if math.isnan(o.cost):
+        return ValueResult(NAN, unit="share", reason="gross margin needs the orders' `cost` column")
+    return value.gross_margin(o.revenue, o.cost)
+
+
+def _undefined_input(unit: str, **inputs) -> ValueResult | None:
+    """A NaN result naming the undefined inputs of a composite metric, or None when all are defined."""
+    bad = [name for name, x in inputs.items() if x is None or (isinstance(x, float) and math.isnan(x))]
+    if not bad:
+        return None
+    return ValueResult(
+        NAN, unit=unit, reason=f"undefined because {', '.join(bad)} is undefined for the period"
+    )
+
+
+def _clv(d: PeriodData):
+    """Margin CLV: average order value x purchases per customer per year (the period's purchases
+    per buyer scaled by 365 / its days) x lifespan in years (1 / annual churn) x gross margin."""
+    o = d.orders
+    if o.orders == 0:
+        return ValueResult(
+            NAN, unit="currency", reason="no orders in the period, so no order value or frequency"
+        )
+    margin = _gross_margin(d)
+    missing = _undefined_input("currency", annual_churn_rate=d.annual_churn, gross_margin=margin.value)
+    if missing:
+        return missing
+    if d.annual_churn == 0:
+        return ValueResult(
+            NAN, unit="currency", reason="no customer was lost, so the lifespan 1 / churn is unbounded"
+        )
+    aov = o.revenue / o.orders
+    per_year = o.orders / o.buyers * 365.0 / d.scope.period.days
+    lifespan = 1.0 / d.annual_churn
+    simple = value.clv_simple(aov, per_year, lifespan)
+    return ValueResult(
+        simple.value * margin.value,
+        unit="currency",
+        n=o.buyers,
+        components={**simple.components, "gross_margin": margin.value, "annual_churn_rate": d.annual_churn},
+    )
+
+
+def _cac(d: PeriodData):
+    return value.cac(d.spend.acquisition, d.new.new_customers)
+
+
+def _ltv_cac(d: PeriodData):
+    ltv, cac = _clv(d).value, _cac(d).value
+    return _undefined_input("ratio", clv=ltv, cac=cac) or value.ltv_cac_ratio(ltv, cac)
+
+
+def _velocity(d: PeriodData):
+    w = win_rate(d)
+    size = pipeline.average_deal_size(d.won["amount"])
+    cycle = pipeline.sales_cycle_length(d.won["cycle_days"])
+    missing = _undefined_input(
+        "currency per day", win_rate=w.value, average_deal_size=size.value, sales_cycle_days=cycle.value
+    )
+    if missing:
+        return missing
+    return pipeline.sales_velocity(d.pipeline.open_at_end, w.value, size.value, cycle.value)
+
+
+def win_rate(d: PeriodData):
+    return pipeline.win_rate(d.pipeline.won, d.pipeline.lost)
+
+
+def _first_response(d: PeriodData):
+    return service.response_time_summary(d.tickets["first_response_hours"].dropna(), target_hours=2.0)
+
+
+def _renewal_rate(d: PeriodData):
+    c = agg.renewal_counts(d.scope)
+    return retention.renewal_rate(renewed=c.renewed, due=c.due)
+
+
+def _active_denominator(d: PeriodData) -> int:
+    # customers active at the start plus those who bought in the period without being active then
+    return max(d.activity.active_at_start + d.new.new_customers, d.orders.buyers)
+
+
+def _h(id, family, unit, direction, needs, compute, sample=None, label="", moments=None):
+    return Headline(
+        id, family, unit, direction, tuple(needs), compute, sample, label or id.replace("_", " "), moments
+    )
+
+
+def _order_value_moments(d: PeriodData) -> tuple[float, float, int]:
+    """Mean, sample standard deviation and number of the period's order values."""
+    o = d.orders
+    return (o.revenue / o.orders if o.orders else NAN), o.revenue_std, o.orders
+
+
+# the catalogue reads as a table: one metric, its needs and its computation per entry
+# fmt: off
+HEADLINE: dict[str, Headline] = {h.id: h for h in [
+    _h("revenue", "value", "currency", "higher", ["orders"],
+       lambda d: ValueResult(d.orders.revenue, n=d.orders.orders, unit="currency")),
+    _h("gross_profit", "value", "currency", "higher", ["orders"],
+       lambda d: value.gross_profit(d.orders.revenue, d.orders.cost) if not math.isnan(d.orders.cost)
+       else ValueResult(NAN, unit="currency", reason="gross profit needs the orders' `cost` column")),
+    _h("gross_margin", "value", "share", "higher", ["orders"], _gross_margin),
+    _h("orders", "value", "count", "higher", ["orders"],
+       lambda d: ValueResult(float(d.orders.orders), n=d.orders.orders, unit="count")),
+    _h("average_order_value", "value", "currency", "higher", ["orders"],
+       lambda d: value.average_order_value(d.orders.revenue, d.orders.orders,
+                                           order_value_std=d.orders.revenue_std),
+       moments=_order_value_moments),
+    _h("active_customers", "retention", "count", "higher", ["customers", "orders"],
+       lambda d: ValueResult(float(d.activity.active_at_end), unit="count")),
+    _h("new_customers", "retention", "count", "higher", ["customers"],
+       lambda d: ValueResult(float(d.new.new_customers), unit="count")),
+    _h("repeat_customer_rate", "retention", "share", "higher", ["orders"],
+       lambda d: retention.repeat_customer_rate(d.orders.repeat_buyers, d.orders.buyers)),
+    _h("churn_rate", "retention", "share", "lower", ["customers", "orders"],
+       lambda d: retention.churn_rate(d.activity.active_at_start, d.activity.lost)),
+    _h("retention_rate", "retention", "share", "higher", ["customers", "orders"],
+       lambda d: retention.retention_rate(d.activity.active_at_start, d.activity.retained)),
+    _h("renewal_rate", "retention", "share", "higher", ["subscriptions"], _renewal_rate),
+    _h("net_revenue_retention", "retention", "share", "higher", ["subscriptions"],
+       lambda d: _nrr(d)),
+    _h("gross_revenue_retention", "retention", "share", "higher", ["subscriptions"],
+       lambda d: _grr(d)),
+    _h("clv", "value", "currency", "higher", ["customers", "orders"], _clv),
+    _h("cac", "value", "currency", "lower", ["customers", "marketing_spend"], _cac),
+    _h("ltv_cac_ratio", "value", "ratio", "higher", ["customers", "orders", "marketing_spend"], _ltv_cac),
+    _h("csat", "satisfaction", "share", "higher", ["surveys"],
+       lambda d: satisfaction.csat(d.scores("csat"), scale=d.source.config.options.csat_scale)),
+    _h("nps", "satisfaction", "score", "higher", ["surveys"], lambda d: satisfaction.nps(d.scores("nps"))),
+    _h("ces", "satisfaction", "score", "higher", ["surveys"],
+       lambda d: satisfaction.ces(d.scores("ces"), scale=d.source.config.options.ces_scale),
+       sample=lambda d: d.scores("ces")),
+    _h("close_rate", "pipeline", "share", "higher", ["deals"],
+       lambda d: pipeline.close_rate(d.pipeline.leads_won, d.pipeline.leads)),
+    _h("win_rate", "pipeline", "share", "higher", ["deals"], win_rate),
+    _h("average_deal_size", "pipeline", "currency", "higher", ["deals"],
+       lambda d: pipeline.average_deal_size(d.won["amount"]), sample=lambda d: d.won["amount"]),
+    _h("sales_cycle_days", "pipeline", "days", "lower", ["deals"],
+       lambda d: pipeline.sales_cycle_length(d.won["cycle_days"]), sample=lambda d: d.won["cycle_days"]),
+    _h("sales_velocity", "pipeline", "currency per day", "higher", ["deals"], _velocity),
+    _h("upsell_rate", "pipeline", "share", "higher", ["customers", "orders"],
+       lambda d: pipeline.upsell_rate(d.orders.upsell_buyers, _active_denominator(d))),
+    _h("first_contact_resolution", "service", "share", "higher", ["tickets"],
+       lambda d: service.first_contact_resolution(d.resolved.resolved_first_contact, d.resolved.resolved)),
+    _h("first_response_hours_median", "service", "hours", "lower", ["tickets"],
+       _first_response,
+       sample=lambda d: d.tickets["first_response_hours"].dropna()),
+    _h("first_response_within_target", "service", "share", "higher", ["tickets"],
+       lambda d: _first_response(d).within_target),
+    _h("referral_rate", "advocacy", "share", "higher", ["customers"],
+       lambda d: advocacy.referral_rate(d.new.referred, d.new.new_customers)),
+    _h("bounce_rate", "advocacy", "share", "lower", ["web_engagement"],
+       lambda d: _bounce(d)),
+    _h("campaign_roi", "marketing", "ratio", "higher", ["campaigns", "campaign_members"], lambda d: _campaign_roi(d)),
+    _h("health_score_mean", "health", "score", "higher", ["customers", "orders"], lambda d: _health_mean(d),
+       sample=lambda d: _health_scores(d)),
+]}
+# fmt: on
+
+
+def _mrr(d: PeriodData) -> agg.RevenueRetention:
+    return d.mrr
+
+
+def _nrr(d):
+    m = _mrr(d)
+    return retention.net_revenue_retention(m.start_mrr, m.expansion, m.contraction, m.churned)
+
+
+def _grr(d):
+    m = _mrr(d)
+    return retention.gross_revenue_retention(m.start_mrr, m.churned, m.contraction)
+
+
+def _bounce(d):
+    w = agg.web_summary(d.scope)
+    return advocacy.bounce_rate(int(w.bounces), int(w.sessions))
+
+
+def _campaign_roi(d):
+    camps = agg.campaign_summary(d.scope)
+    if camps.empty:
+        return ValueResult(NAN, unit="ratio", reason="no campaign started in the period")
+    margin = _gross_margin(d) if d.has("orders") else ValueResult(NAN)
+    revenue = float(camps["treatment_revenue"].sum() + camps["control_revenue"].sum())
+    profit = revenue * margin.value if margin.defined else revenue
+    return marketing.campaign_roi(profit, float(camps["cost"].sum()))
+
+
+def _health_scores(d: PeriodData) -> pd.Series:
+    from metrics_lib.formulas import health
+
+    comps = d.health_components
+    if comps.empty:
+        return pd.Series(dtype=float)
+    return health.health_score(comps.drop(columns=["customer_id"]))
+
+
+def _health_mean(d):
+    from metrics_lib.core.stats import mean_result
+
+    return mean_result(_health_scores(d), unit="score", what="health score mean")
+
+
+def compare(h: Headline, cur, prev, dcur: PeriodData, dprev: PeriodData) -> ComparisonResult | None:
+    """The test of the change of metric ``h`` from ``prev`` (computed on ``dprev``) to ``cur`` (on
+    ``dcur``), or None when the metric has no test.
+
+    NPS results get the NPS test, rates (and shares with their own counts, such as CSAT) the
+    two-proportion test; otherwise the headline's ``sample`` (per-unit values) gives Welch's t-test
+    and its ``moments`` (mean, standard deviation, n) the same test from summary statistics.
+    """
+    if isinstance(cur, NPSResult) and isinstance(prev, NPSResult):
+        return satisfaction.compare_nps(cur, prev)
+    if isinstance(cur, RateResult) and isinstance(prev, RateResult):
+        return compare_rates(cur, prev)
+    counted = all(hasattr(r, "numerator") and not isinstance(r, ValueResult) for r in (cur, prev))
+    if h.unit == "share" and counted:
+        # shares with their own result type (e.g. CSAT): the same two-proportion test
+        if cur.denominator > 0 and prev.denominator > 0:
+            return compare_rates(
+                rate_result(cur.numerator, cur.denominator), rate_result(prev.numerator, prev.denominator)
+            )
+    if h.sample is not None:
+        return compare_means(h.sample(dcur), h.sample(dprev))
+    if h.moments is not None:
+        return compare_means_from_moments(*h.moments(dcur), *h.moments(dprev))
+    return None
+
+
+def safe_compute(fn, d) -> object:
+    """``fn(d)`` (a headline's ``compute`` on a :class:`PeriodData`) with the formulas' "undefined"
+    warnings silenced, as the result carries the reason; a division by zero gives a NaN result
+    with the reason instead of an exception."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MetricUndefinedWarning)
+            return fn(d)
+    except ZeroDivisionError as exc:  # pragma: no cover - formulas return NaN instead
+        return ValueResult(NAN, reason=f"undefined: {exc}")

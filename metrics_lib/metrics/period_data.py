@@ -1,0 +1,88 @@
+"""The aggregates of one period, computed once on the engine and shared by the headline metrics.
+
+:class:`PeriodData` wraps a :class:`~metrics_lib.metrics.aggregate.Scope` (source, period or date
+window, segment) and exposes each aggregation of :mod:`metrics_lib.metrics.aggregate` as a cached
+attribute, plus the annualised churn rate and the survey scores, so that metrics sharing an
+aggregate (and the tests of their change) query the engine once.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import pandas as pd
+
+from metrics_lib.core.results import NAN
+from metrics_lib.formulas import retention
+from metrics_lib.metrics import aggregate as agg
+
+__all__ = ["PeriodData"]
+
+
+class PeriodData:
+    """The aggregates of one period, each computed once on the engine and reused by the metrics."""
+
+    def __init__(self, source, period, segment=None):
+        self.scope = agg.Scope.of(source, period, segment)
+        self.source = source
+
+    def has(self, *tables) -> bool:
+        return all(self.source.has(t) for t in tables)
+
+    @cached_property
+    def activity(self) -> agg.ActivityCounts:
+        return agg.activity_counts(self.scope)
+
+    @cached_property
+    def orders(self) -> agg.OrdersSummary:
+        return agg.orders_summary(self.scope)
+
+    @cached_property
+    def new(self) -> agg.NewCustomers:
+        return agg.new_customers_summary(self.scope)
+
+    @cached_property
+    def pipeline(self) -> agg.PipelineSummary:
+        return agg.pipeline_summary(self.scope)
+
+    @cached_property
+    def won(self):
+        return agg.won_deals(self.scope)
+
+    @cached_property
+    def tickets(self):
+        return agg.ticket_times(self.scope)
+
+    @cached_property
+    def resolved(self) -> agg.ResolvedTickets:
+        return agg.resolved_tickets(self.scope)
+
+    @cached_property
+    def spend(self) -> agg.SpendSummary:
+        return agg.spend_summary(self.scope)
+
+    @cached_property
+    def annual_churn(self) -> float:
+        r = retention.churn_rate(self.activity.active_at_start, self.activity.lost)
+        if not r.defined:
+            return NAN
+        return retention.convert_churn_rate(
+            r.value, days_measured=self.scope.period.days, days_target=365
+        ).value
+
+    @cached_property
+    def health_components(self) -> pd.DataFrame:
+        # once per period: the health metric and its t-test both use it
+        return agg.health_components(self.scope)
+
+    @cached_property
+    def mrr(self) -> agg.RevenueRetention:
+        return agg.revenue_retention(self.scope)
+
+    def scores(self, survey: str) -> pd.Series:
+        # each query once per period: a remote engine answers each in a fraction of a second, not
+        # in microseconds
+        cache = self.__dict__.setdefault("_scores", {})
+        if survey not in cache:
+            cache[survey] = agg.survey_scores(self.scope, survey)
+        return cache[survey]
