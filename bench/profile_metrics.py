@@ -38,8 +38,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     import ibis.backends.duckdb as duckdb_backend
 
-    from metrics_lib.data import checks
-    from metrics_lib.data.source import DataSource
+    from metrics_lib.data import engine_checks, open_source
     from metrics_lib.metrics.scorecard import headline_metrics
 
     imported = time.perf_counter() - t0
@@ -60,7 +59,7 @@ def main(argv=None) -> int:
     for name in ("execute", "to_pyarrow"):
         setattr(duckdb_backend.Backend, name, timed(getattr(duckdb_backend.Backend, name)))
     per_table = {}
-    check = checks.check_in_engine
+    check = engine_checks.check_in_engine
 
     def check_timed(expr, table, *a, **kw):
         start = time.perf_counter()
@@ -69,9 +68,9 @@ def main(argv=None) -> int:
         finally:
             per_table[table] = time.perf_counter() - start
 
-    checks.check_in_engine = check_timed
+    engine_checks.check_in_engine = check_timed
     start = time.perf_counter()
-    headline_metrics(DataSource(args.data), args.period)
+    headline_metrics(open_source(args.data), args.period)
     total = time.perf_counter() - start
 
     print(f"imports {imported:.2f} s; metrics {total:.2f} s")

@@ -93,11 +93,11 @@ def metrics_quarter_warm(data: Path) -> int:
 
 
 def _metrics_quarter(data: Path) -> int:
-    from metrics_lib.data.source import DataSource
+    from metrics_lib.data import open_source
     from metrics_lib.metrics.scorecard import headline_metrics
 
     t0 = time.perf_counter()
-    out = headline_metrics(DataSource(data), "2025-Q3")
+    out = headline_metrics(open_source(data), "2025-Q3")
     _compute_time(t0)
     return len(out["metrics"])
 
@@ -121,7 +121,7 @@ def clv_fit(data: Path) -> int:
 def reports_one_period(data: Path, jobs: int = 1) -> int:
     import tempfile
 
-    from metrics_lib.reporting.report import run_reports
+    from metrics_lib.reporting.runner import run_reports
 
     with tempfile.TemporaryDirectory() as out:
         s = run_reports(["2025-Q4"], data=data, out=out, jobs=jobs, progress=lambda *_: None)
@@ -132,7 +132,7 @@ def reports_eight_periods(data: Path, jobs: int = 1) -> int:
     import tempfile
 
     from metrics_lib.core.periods import period_range
-    from metrics_lib.reporting.report import run_reports
+    from metrics_lib.reporting.runner import run_reports
 
     periods = [p.label for p in period_range("2024-01", "2024-08")]
     with tempfile.TemporaryDirectory() as out:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from metrics_lib.core.errors import WorkbookError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "main_run"]
 
 
 def _progress(message: str) -> None:
@@ -20,10 +20,9 @@ def _progress(message: str) -> None:
 
 
 def _source(args):
-    from metrics_lib.data.engines import data_argument
-    from metrics_lib.data.source import DataSource
+    from metrics_lib.data import data_argument, open_source
 
-    return DataSource(
+    return open_source(
         data_argument(args.data),
         mapping=args.mapping,
         on_invalid=getattr(args, "on_invalid", "strict"),
@@ -39,7 +38,7 @@ def cmd_demo_data(args) -> int:
     rows = write_demo_data(out, customers=args.customers, seed=args.seed, progress=_progress)
     targets = out / "targets.yml"
     if not targets.exists():
-        from metrics_lib.metrics.scorecard import DEFAULT_TARGETS
+        from metrics_lib.metrics.targets import DEFAULT_TARGETS
 
         shutil.copyfile(DEFAULT_TARGETS, targets)
     for table, n in rows.items():
@@ -91,6 +90,76 @@ def _note_period_outside_data(src, period) -> None:
         print(f"note: period {period.label} ({period.start} to {period.end}) is outside the data "
               f"({first} to {last}), so its metrics are empty or zero; choose a period between those dates",
               file=sys.stderr)
+
+
+def add_run_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``run`` subcommand to a CLI's subparsers."""
+    p = subparsers.add_parser(
+        "run", help="execute and render the report notebooks for one or more periods",
+        description="Run every report notebook (or --families) for each period with papermill, render "
+        "it to self-contained HTML without code, and write <out>/<period>/ with a manifest and an "
+        "index, plus <out>/index.html across periods. Exit code 1 when any notebook failed.",
+    )
+    p.add_argument("--period", action="append", metavar="P",
+                   help="2025-03, 2025-Q1 or 2025; repeat for several (default: the source's default period)")
+    p.add_argument("--from", dest="first", metavar="P", help="first period of a range (with --to)")
+    p.add_argument("--to", dest="last", metavar="Q", help="last period of a range (with --from)")
+    p.add_argument("--data", metavar="SRC", help="folder of CSV/Parquet files or a .duckdb file "
+                   "(default: the bundled demo data)")
+    p.add_argument("--mapping", metavar="FILE", help="YAML file renaming your columns to the contract's")
+    p.add_argument("--families", metavar="F1,F2", help="only these families (default: every notebook)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="notebooks run at once in separate processes (default 1, at most the CPU count)")
+    p.add_argument("--out", default="reports", metavar="DIR", help="output folder (default: reports)")
+    p.add_argument("--targets", metavar="FILE", help="targets YAML passed to the notebooks")
+    p.add_argument("--segment", metavar="NAME", help="only customers of this segment")
+    p.add_argument("--on-invalid", choices=("strict", "quarantine"), default="strict",
+                   help="strict (default): stop when the data breaks the contract; quarantine: set the "
+                   "offending rows aside into <out>/<period>/rejected/ and flag every report")
+    p.add_argument("--show-pii", action="store_true",
+                   help="include free text that may hold personal data (survey comments) in the reports")
+    p.add_argument("--notebooks", metavar="DIR", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_run)
+    return p
+
+
+def _periods_from_args(args) -> list[str] | None:
+    from metrics_lib.core.periods import period_range
+
+    periods = list(args.period or [])
+    if (args.first is None) != (args.last is None):
+        raise WorkbookError("--from and --to go together: give both ends of the range")
+    if args.first is not None:
+        periods += [p.label for p in period_range(args.first, args.last)]
+    return periods or None
+
+
+def cmd_run(args) -> int:
+    """The ``run`` command: 0 when every notebook ran, 1 when any failed."""
+    from metrics_lib.data import data_argument
+    from metrics_lib.reporting.runner import run_reports
+
+    periods = _periods_from_args(args)
+    extra = {}
+    if args.targets:
+        extra["targets"] = str(Path(args.targets).expanduser().resolve())
+    if args.segment:
+        extra["segment"] = args.segment
+    if args.show_pii:
+        extra["show_pii"] = True
+    summary = run_reports(
+        periods,
+        data=data_argument(args.data),
+        mapping=args.mapping,
+        families=args.families,
+        jobs=args.jobs,
+        out=args.out,
+        notebooks_dir=args.notebooks,
+        extra_parameters=extra,
+        on_invalid=args.on_invalid,
+        progress=lambda line: print(line, flush=True),
+    )
+    return 0 if summary.ok else 1
 
 
 def _short_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -148,8 +217,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--segment", metavar="NAME", help="only customers of this segment")
     debug_arg(p)
     p.set_defaults(func=cmd_metrics)
-    from metrics_lib.reporting.report import add_run_parser
-
     add_run_parser(sub)
     return parser
 
@@ -177,6 +244,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: unexpected {type(exc).__name__}: {exc}\n(run again with --debug for the traceback)",
                   file=sys.stderr)
         return 3
+
+
+def main_run(argv: list[str] | None = None) -> int:
+    """``metrics-lib run`` on its own: ``main_run(["--period", "2025-03"])``."""
+    parser = argparse.ArgumentParser(prog="metrics-lib")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_run_parser(sub)
+    args = parser.parse_args(["run", *(argv if argv is not None else sys.argv[1:])])
+    try:
+        return args.func(args)
+    except WorkbookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

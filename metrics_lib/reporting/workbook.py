@@ -35,8 +35,7 @@ from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.periods import Period, parse_period
 from metrics_lib.core.results import MetricUndefinedWarning
 from metrics_lib.core.stats import rate_result
-from metrics_lib.data.engines import is_database_url
-from metrics_lib.data.source import PROJECT_ROOT, DataSource, resolve_path
+from metrics_lib.data import PROJECT_ROOT, is_database_url, open_source, resolve_path
 from metrics_lib.formulas import (
     advocacy,
     health,
@@ -47,14 +46,15 @@ from metrics_lib.formulas import (
     service,
     value,
 )
+from metrics_lib.formulas.satisfaction import LOW_SAMPLE_THRESHOLD
 from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics import analyses, scorecard
+from metrics_lib.metrics.catalogue import HEADLINE, safe_compute
+from metrics_lib.metrics.period_data import PeriodData
+from metrics_lib.metrics.targets import default_targets_path, read_targets
 
-__all__ = ["Workbook", "LOW_SAMPLE", "format_value", "CohortView", "PipelineStages", "RelationshipGroups",
+__all__ = ["Workbook", "format_value", "CohortView", "PipelineStages", "RelationshipGroups",
            "HealthValidation"]
-
-#: Below this many answers or units a number is flagged as a low sample.
-LOW_SAMPLE = 30
 
 
 def _checked_path(text: str, what: str, restrict: bool) -> Path:
@@ -266,8 +266,8 @@ class Workbook:
             data_path = data.strip()
         else:
             data_path = _checked_path(data, "data", restrict_paths) if data else None
-        self.source = DataSource(data_path, mapping=resolve_path(mapping) if mapping else None,
-                                 on_invalid=on_invalid)
+        self.source = open_source(data_path, mapping=resolve_path(mapping) if mapping else None,
+                                  on_invalid=on_invalid)
         if on_invalid == "quarantine":
             self.source.check_all()
         self.period = parse_period(period) if period else self.source.default_period()
@@ -341,10 +341,10 @@ class Workbook:
             ci = "n/a" if rec["ci_low"] is None else f"{format_value(rec['ci_low'], unit)} to {format_value(rec['ci_high'], unit)}"
             n = rec.get("n")
             note = rec.get("reason") or ""
-            if n is not None and 0 < n < LOW_SAMPLE:
+            if n is not None and 0 < n < LOW_SAMPLE_THRESHOLD:
                 note = (note + "; " if note else "") + f"low sample (n={n})"
             rows.append({
-                "metric": scorecard.HEADLINE[mid].label,
+                "metric": HEADLINE[mid].label,
                 "value": format_value(rec["value"], unit),
                 "95% CI": ci,
                 "n": "" if n is None else f"{n:,}",
@@ -370,10 +370,10 @@ class Workbook:
     def _period_cache(self) -> dict:
         return {}
 
-    def _period_data(self, p: Period) -> scorecard.PeriodData:
+    def _period_data(self, p: Period) -> PeriodData:
         """The aggregates of period ``p``, built once and reused by trend and the sections."""
         if p.label not in self._period_cache:
-            self._period_cache[p.label] = scorecard.PeriodData(self.source, p, self.segment)
+            self._period_cache[p.label] = PeriodData(self.source, p, self.segment)
         return self._period_cache[p.label]
 
     def _scope(self, p: Period | None = None) -> agg.Scope:
@@ -383,8 +383,8 @@ class Workbook:
     def _target_map(self) -> dict:
         targets = self.targets
         if targets is None:
-            targets = scorecard.default_targets_path(self.source)
-        return scorecard.read_targets(targets)
+            targets = default_targets_path(self.source)
+        return read_targets(targets)
 
     def _missing(self, *tables) -> list[str]:
         return [t for t in tables if not self.source.has(t)]
@@ -421,7 +421,7 @@ class Workbook:
                 if self._missing(*h.needs):
                     rec = {"value": None, "ci_low": None, "ci_high": None, "n": None}
                 else:
-                    rec = scorecard._record(h, scorecard._safe(h.compute, d))
+                    rec = scorecard.record(h, safe_compute(h.compute, d))
                 t = self._target_map.get(h.id)
                 rows.append({"period": p.label, "metric": h.id, "label": h.label, "value": _nan(rec["value"]),
                              "ci_low": _nan(rec["ci_low"]), "ci_high": _nan(rec["ci_high"]), "n": rec["n"],
@@ -539,7 +539,7 @@ class Workbook:
                 r = _quiet(satisfaction.ces, scores, scale=opts.ces_scale)
                 row = {"n": r.n, survey: r.value, "ci_low": r.ci.low, "ci_high": r.ci.high,
                        "easy_share": r.easy.value}
-            row["low_sample"] = bool(r.n < LOW_SAMPLE)
+            row["low_sample"] = bool(r.n < LOW_SAMPLE_THRESHOLD)
             rows[label] = row
         out = pd.DataFrame.from_dict(rows, orient="index")[cols]
         out.index.name = by
@@ -562,7 +562,7 @@ class Workbook:
     def _churn_outcomes(self) -> pd.DataFrame:
         """Customers active at the start of the period and whether they were lost in it."""
         scope = self._scope()
-        flags, _ = agg._active_flags(scope, scope.start - timedelta(days=1), scope.last_day)
+        flags, _ = agg.active_flags(scope, scope.start - timedelta(days=1), scope.last_day)
         frame = flags.filter(flags.at_a).select("customer_id", "at_b").execute()
         frame["churned"] = ~frame.pop("at_b").astype(bool)
         return frame
@@ -641,7 +641,7 @@ class Workbook:
         if missing := self._missing("customers", "marketing_spend"):
             return _skipped_frame(cols, missing, "channel")
         scope = self._scope()
-        new = agg.new_customers_summary(scope)["by_channel"]
+        new = agg.new_customers_summary(scope).by_channel
         new = new.set_index("acquisition_channel")["new_customers"]
         m = self.source.table("marketing_spend")
         spend = m.filter(scope.during(m.month) & (m.purpose == "acquisition"))
@@ -763,8 +763,8 @@ class Workbook:
         rows = {}
         for p in self._periods(periods):
             w = agg.web_summary(self._scope(p))
-            s = _quiet(advocacy.web_engagement_summary, w["sessions"], w["page_views"], w["bounces"],
-                       w["total_time_on_page_s"])
+            s = _quiet(advocacy.web_engagement_summary, w.sessions, w.page_views, w.bounces,
+                       w.total_time_on_page_s)
             rows[p.label] = {"sessions": int(s.sessions), "page_views": int(s.page_views),
                              "pages_per_session": s.pages_per_session.value,
                              "avg_time_on_page_s": s.average_time_on_page_s.value, "bounce_rate": s.bounce_rate.value}
@@ -908,7 +908,7 @@ class Workbook:
         ``loyalty="probability_alive"`` the BG/NBD probability that the customer is still buying,
         fitted on the purchase history up to the end of ``p``."""
         scope = self._scope(p)
-        flags, _ = agg._active_flags(scope, scope.last_day, scope.last_day)
+        flags, _ = agg.active_flags(scope, scope.last_day, scope.last_day)
         active = flags.filter(flags.at_b).select("customer_id")
         start = (pd.Timestamp(p.next_start) - pd.DateOffset(months=12)).to_pydatetime()
         o = scope.table("orders")

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from metrics_lib.reporting.report import run_reports
+from metrics_lib.reporting.runner import run_reports
 
 PARAMETERS = 'period: str = "2025-01"\ndata: str = ""\ntargets: str = ""\nsegment: str = ""\nas_of: str = ""'
 

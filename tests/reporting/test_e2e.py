@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from metrics_lib.data.source import DEMO_DATA
-from metrics_lib.reporting.report import discover_notebooks, run_reports
+from metrics_lib.data import DEMO_DATA
+from metrics_lib.reporting.runner import discover_notebooks, run_reports
 
 SCRIPT = "<script>document.title='PWNED-1'</script>"
 IMG = "<img src=x onerror=\"document.title='PWNED-2'\">"

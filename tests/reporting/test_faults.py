@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_report import write_data, write_notebook
 
-from metrics_lib.data.source import PROJECT_ROOT
+from metrics_lib.data import PROJECT_ROOT
 
 # sleeps when SLOW_REPORT is set, so a test can kill the run while a notebook is executing
 SLOW = ["import os, time\ntime.sleep(float(os.environ.get('SLOW_REPORT', '0')))\nprint('report for', period)"]

@@ -142,7 +142,7 @@ def test_every_plot_cell_shows_a_figure(nb):
 
 
 def test_the_scorecard_shows_every_headline_metric_with_its_status():
-    from metrics_lib.metrics.scorecard import HEADLINE
+    from metrics_lib.metrics.catalogue import HEADLINE
 
     nb = read(NOTEBOOKS_DIR / "00_scorecard.ipynb")
     cell = next(c for c in code_cells(nb) if c.source.strip() == "wb.headline()")

@@ -11,10 +11,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from metrics_lib.cli import main_run
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.periods import PeriodError
-from metrics_lib.reporting.report import (
-    main_run,
+from metrics_lib.reporting.runner import (
     overview_html,
     period_index_html,
     read_manifests,

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from metrics_lib.core.errors import WorkbookError
-from metrics_lib.data.source import DEMO_DATA
+from metrics_lib.data import DEMO_DATA
 from metrics_lib.reporting.workbook import HealthValidation, Workbook
 
 

@@ -1,0 +1,226 @@
+"""Executing the notebooks: the kernel's environment, one notebook run with papermill and rendered
+to a self-contained HTML page without code (through the nbconvert template
+``reporting/templates/metrics_offline.html.j2``, with everything fetched from the network
+removed), the error page shown when it cannot be rendered, and the steps of a run executed one
+after the other or in parallel worker processes."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from metrics_lib.reporting.runner.provenance import _now, _project_root
+from metrics_lib.reporting.runner.publish import TEMPLATES, _nav_for, _page
+
+KERNEL_NAME = "python3"
+
+# -- executing and rendering one notebook (runs in a worker process with --jobs > 1) ------------
+
+_REMOTE_TAGS = [
+    re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?\s*(?:https?:)?//[^>]*>\s*</script\s*>", re.I | re.S),
+    re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?\s*(?:https?:)?//[^>]*>", re.I | re.S),
+]
+_STYLE_BLOCK = re.compile(r"(<style\b[^>]*>)(.*?)(</style\s*>)", re.I | re.S)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+
+_exporter = None
+
+
+def _html_exporter():
+    global _exporter
+    if _exporter is None:
+        from jinja2 import FileSystemLoader
+        from nbconvert import HTMLExporter
+
+        _exporter = HTMLExporter(
+            template_name="lab",
+            template_file="metrics_offline.html.j2",
+            extra_loaders=[FileSystemLoader(str(TEMPLATES))],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+        )
+    return _exporter
+
+
+def make_offline(page: str) -> str:
+    """Drop every script or stylesheet fetched from the network, and CSS comments (which hold
+    reference URLs), from a rendered page."""
+    for pattern in _REMOTE_TAGS:
+        page = pattern.sub("", page)
+    return _STYLE_BLOCK.sub(lambda m: m[1] + _CSS_COMMENT.sub("", m[2]) + m[3], page)
+
+
+def render_notebook(nb, *, title: str, nav_html: str = "") -> str:
+    """A notebook as a self-contained HTML page without code: outputs and markdown only."""
+    body, _ = _html_exporter().from_notebook_node(
+        nb, resources={"metadata": {"name": title}, "report_nav": nav_html}
+    )
+    return make_offline(body)
+
+
+@contextmanager
+def _kernel_environment():
+    """The kernel inherits this process's environment: let it import this metrics_lib, draw
+    plots inline even when the caller set ``MPLBACKEND=Agg`` (which would leave every report
+    without its figures), and keep the debugger's frozen-modules warning off the console."""
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "PYDEVD_DISABLE_FILE_VALIDATION", "MPLBACKEND")}
+    root = str(_project_root())
+    paths = [p for p in (saved["PYTHONPATH"] or "").split(os.pathsep) if p]
+    os.environ["PYTHONPATH"] = os.pathsep.join([root] + [p for p in paths if p != root])
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _transport(folder: str) -> dict:
+    """Talk to the kernel over Unix sockets in a private folder rather than loopback TCP ports."""
+    if os.name != "posix":
+        return {}
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = os.path.join(folder, "kernel")
+    return {"config": config}
+
+
+def _first_line(text: str) -> str:
+    for line in str(text).splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _describe_error(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename is not None:  # papermill's PapermillExecutionError: the notebook's own exception
+        value = _first_line(getattr(exc, "evalue", "") or "")
+        return f"{ename}: {value}" if value else str(ename)
+    value = _first_line(str(exc))
+    return f"{type(exc).__name__}: {value}" if value else type(exc).__name__
+
+
+def _error_page(title: str, message: str, nav_html: str) -> str:
+    return _page(
+        title,
+        f"{nav_html}<h1>{html.escape(title)}</h1>"
+        f"<p class='failed'>The report could not be rendered:</p><pre>{html.escape(message)}</pre>",
+    )
+
+
+def execute_and_render(task: dict) -> dict:
+    """Execute one notebook with papermill and render it; never raises for a notebook's failure.
+
+    ``task`` holds ``notebook``, ``executed``, ``html`` (paths), ``parameters``, ``cwd``, ``title``,
+    ``period``, ``family`` and ``cell_timeout``. Returns ``status``, ``error``, ``started``, ``ended`` and
+    ``duration_s``.
+    """
+    import nbformat
+    import papermill
+
+    started, t0 = _now(), time.perf_counter()
+    executed = Path(task["executed"])
+    error = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="mlr-kernel-") as sockets, _kernel_environment():
+            papermill.execute_notebook(
+                task["notebook"],
+                str(executed),
+                parameters=task["parameters"],
+                kernel_name=KERNEL_NAME,
+                cwd=task["cwd"],
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                execution_timeout=task.get("cell_timeout"),
+                **_transport(sockets),
+            )
+    except Exception as exc:  # the notebook failed (or its kernel did): keep going
+        error = _describe_error(exc) or "the notebook failed"
+    nav_html = _nav_for(task["period"], task["family"], "failed" if error else "ok")
+    try:
+        nb = nbformat.read(str(executed), as_version=4)
+        page = render_notebook(nb, title=task["title"], nav_html=nav_html)
+    except Exception as exc:
+        page = _error_page(task["title"], error or _describe_error(exc), nav_html)
+        if error is None:
+            error = f"rendering failed: {_describe_error(exc)}"
+    if task.get("banner"):
+        page = re.sub(r"(<body[^>]*>)", lambda m: m[1] + task["banner"], page, count=1)
+    Path(task["html"]).write_text(page, encoding="utf-8")
+    return {
+        "status": "failed" if error else "ok",
+        "error": error,
+        "started": started,
+        "ended": _now(),
+        "duration_s": round(time.perf_counter() - t0, 2),
+    }
+
+
+def run_steps(steps, jobs: int, begin, record) -> None:
+    """Run the steps ``(step, period, family, task or None)`` in order, or ``jobs`` at a time in
+    worker processes; ``begin`` is called as a step starts, ``record`` with its outcome."""
+    if jobs == 1 or sum(1 for s in steps if s[3] is not None) <= 1:
+        for step, label, family, task in steps:
+            begin(step, label, family)
+            if task is not None:
+                record(step, label, family, execute_and_render(task))
+    else:
+        _run_parallel(steps, jobs, begin, record)
+
+
+def _run_parallel(steps, jobs: int, begin, record) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    workers = min(jobs, sum(1 for s in steps if s[3] is not None))
+    queue = list(steps)
+    running = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            while queue or running:
+                while queue and len(running) < workers:
+                    step, label, family, task = queue.pop(0)
+                    begin(step, label, family)
+                    if task is not None:
+                        running[pool.submit(execute_and_render, task)] = (step, label, family, task)
+                if not running:
+                    continue
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    step, label, family, task = running.pop(fut)
+                    try:
+                        outcome = fut.result()
+                    except Exception as exc:  # the worker process itself died
+                        now = _now()
+                        outcome = {
+                            "status": "failed",
+                            "error": f"worker process failed: {_describe_error(exc)}",
+                            "started": now,
+                            "ended": now,
+                            "duration_s": 0.0,
+                        }
+                        if not Path(task["html"]).exists():
+                            Path(task["html"]).write_text(
+                                _error_page(
+                                    task["title"], outcome["error"], _nav_for(label, family, "failed")
+                                ),
+                                encoding="utf-8",
+                            )
+                    record(step, label, family, outcome)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise

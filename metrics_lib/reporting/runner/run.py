@@ -1,0 +1,300 @@
+"""The report run: :func:`run_reports` plans the run, executes every notebook of every period
+(one at a time or in parallel), publishes each period as soon as its last notebook is done and
+rewrites the overview; :class:`NotebookResult` and :class:`RunSummary` say what happened."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from metrics_lib.core.errors import WorkbookError
+from metrics_lib.core.periods import parse_period
+from metrics_lib.reporting.runner.execute import KERNEL_NAME, run_steps
+from metrics_lib.reporting.runner.plan import (
+    _check_parameters,
+    _open_source,
+    _parse_periods,
+    _refuse_password_in_url,
+    _select_families,
+    discover_notebooks,
+)
+from metrics_lib.reporting.runner.provenance import _now, _project_root, git_state, package_versions
+from metrics_lib.reporting.runner.publish import _finish_period, _quality_banner, clean_stale, write_overview
+
+# -- results -----------------------------------------------------------------------------------
+
+
+@dataclass
+class NotebookResult:
+    """What happened to one notebook for one period.
+
+    ``status`` is ``ok``, ``failed`` or ``skipped``; ``error`` is the first line of a failure,
+    ``reason`` why a family was skipped. ``html`` and ``executed`` are relative to the period
+    folder (``None`` when skipped).
+    """
+
+    period: str
+    family: str
+    notebook: str
+    status: str
+    parameters: dict = field(default_factory=dict)
+    started: str | None = None
+    ended: str | None = None
+    duration_s: float | None = None
+    error: str | None = None
+    reason: str | None = None
+    html: str | None = None
+    executed: str | None = None
+
+
+@dataclass
+class RunSummary:
+    """The outcome of :func:`run_reports`."""
+
+    periods: list[str]
+    results: list[NotebookResult]
+    out: Path
+    index: Path
+    duration_s: float
+
+    @property
+    def ok(self) -> bool:
+        """True when no notebook failed (skipped families do not count as failures)."""
+        return not any(r.status == "failed" for r in self.results)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {"ok": 0, "failed": 0, "skipped": 0}
+        for r in self.results:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+    @property
+    def failed(self) -> list[NotebookResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def period_folder(self, period: str) -> Path:
+        return self.out / parse_period(period).label
+
+    def text(self) -> str:
+        c = self.counts
+        n = len(self.results)
+        periods = len(self.periods)
+        return (
+            f"{n} notebook{'s' if n != 1 else ''} in {periods} period{'s' if periods != 1 else ''}: "
+            f"{c['ok']} ok, {c['failed']} failed, {c['skipped']} skipped in {self.duration_s:.1f} s; "
+            f"index: {self.index}"
+        )
+
+
+def run_reports(
+    periods=None,
+    *,
+    data=None,
+    mapping=None,
+    families=None,
+    jobs: int = 1,
+    out="reports",
+    notebooks_dir=None,
+    extra_parameters: dict | None = None,
+    cell_timeout: float | None = None,
+    on_invalid: str = "strict",
+    progress: Callable[[str], None] | None = print,
+) -> RunSummary:
+    """Execute and render the report notebooks for each period.
+
+    Parameters
+    ----------
+    periods : str or list of str, optional
+        ``2025-03``, ``2025-Q1`` or ``2025`` labels; default: the data source's default period.
+    data : path-like, optional
+        The data source (folder or ``.duckdb``); relative paths resolve from the project folder,
+        as in :func:`~metrics_lib.data.open_source`. A ``postgresql://`` URL (without a
+        password: use ``PGPASSWORD`` or ``~/.pgpass``) runs the notebooks on PostgreSQL.
+        Default: the demo data.
+    mapping : path-like, optional
+        Column-mapping YAML for the data source.
+    families : str or list of str, optional
+        Only these families (``"retention,value"`` or a list); default: every notebook found.
+    jobs : int
+        Notebooks run at once, each in its own process; capped at the number of CPUs.
+    out : path-like
+        Where the reports go (relative to the current directory).
+    notebooks_dir : path-like, optional
+        Folder of ``NN_<family>.ipynb`` notebooks; default: the project's ``notebooks/``.
+    extra_parameters : dict, optional
+        More notebook parameters (``targets``, ``segment``, ``as_of``...); each must be a
+        parameter of every selected notebook.
+    cell_timeout : float, optional
+        Seconds a single cell may run before the notebook is failed; default: no limit.
+    on_invalid : {"strict", "quarantine"}
+        ``strict`` stops before anything runs when the data breaks the contract; ``quarantine``
+        sets the offending rows aside, writes them with the reason to
+        ``<out>/<period>/rejected/<table>.csv``, counts them in the manifest and puts a
+        data-quality banner at the top of every report.
+    progress : callable, optional
+        Receives one line per notebook started and finished and a closing summary.
+
+    Returns
+    -------
+    RunSummary
+        ``ok`` is False when any notebook failed.
+
+    Raises
+    ------
+    WorkbookError
+        Before anything runs: a bad period, an unknown family, a parameter no notebook takes,
+        a data source that cannot be opened or breaks the contract.
+    """
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise WorkbookError(f"jobs ({jobs!r}) must be a whole number of 1 or more")
+    jobs = min(jobs, os.cpu_count() or 1)
+    notebooks_dir = (
+        Path(notebooks_dir).expanduser().resolve() if notebooks_dir else _project_root() / "notebooks"
+    )
+    notebooks = _select_families(discover_notebooks(notebooks_dir), families)
+    wanted = _parse_periods(periods) if periods is not None else None
+    extra = dict(extra_parameters or {})
+    for reserved in ("period", "data"):
+        if reserved in extra:
+            raise WorkbookError(f"`{reserved}` is set by the runner; pass it as the {reserved} argument")
+    if on_invalid not in ("strict", "quarantine"):
+        raise WorkbookError(f"on_invalid ({on_invalid!r}) must be 'strict' or 'quarantine'")
+    if on_invalid != "strict":
+        extra["on_invalid"] = on_invalid
+    _check_parameters(notebooks, {"period": "", "data": "", **extra})
+    _refuse_password_in_url(data)
+
+    src = _open_source(data, mapping, on_invalid)
+    rejected = {table: frame for table, frame in src.rejected.items() if len(frame)}
+    banner = _quality_banner(rejected)
+    if wanted is None:
+        wanted = [src.default_period()]
+    if not wanted:
+        raise WorkbookError("no period given; pass a period such as 2025-03, 2025-Q1 or 2025")
+    missing = src.missing_families()
+    inputs = src.fingerprints()
+    data_info = {
+        "path": str(src.path),
+        "kind": src.kind,
+        "mapping": str(src.mapping.path) if src.mapping.path else None,
+        "tables": list(src.tables),
+    }
+    versions = package_versions()
+    git = git_state()
+
+    out = Path(out).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    clean_stale(out)
+
+    labels = [p.label for p in wanted]
+    total = len(labels) * len(notebooks)
+    plan: dict[str, dict] = {}
+    steps: list[tuple[int, str, str, dict | None]] = []  # (step, period, family, task or None if skipped)
+    for period in wanted:
+        label = period.label
+        tmp = out / f".tmp-{label}-{os.getpid()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        (tmp / "notebooks").mkdir(parents=True)
+        if rejected:
+            (tmp / "rejected").mkdir()
+            for table, frame in rejected.items():
+                frame.to_csv(tmp / "rejected" / f"{table}.csv", index=False)
+        params = {"period": label, "data": str(src.path), **extra}
+        results: dict[str, NotebookResult] = {}
+        for family, path in notebooks.items():
+            res = NotebookResult(label, family, path.name, "pending", parameters=dict(params))
+            results[family] = res
+            task = None
+            if family in missing:
+                res.status = "skipped"
+                res.reason = f"the data source lacks table(s) {', '.join(missing[family])}"
+            else:
+                res.html = f"{family}.html"
+                res.executed = f"notebooks/{family}.ipynb"
+                task = {
+                    "notebook": str(path),
+                    "executed": str(tmp / res.executed),
+                    "html": str(tmp / res.html),
+                    "parameters": params,
+                    "cwd": str(notebooks_dir),
+                    "cell_timeout": cell_timeout,
+                    "title": f"{family} \N{EM DASH} {label}",
+                    "period": label,
+                    "family": family,
+                    "banner": banner,
+                }
+            steps.append((len(steps) + 1, label, family, task))
+        plan[label] = {
+            "period": period,
+            "tmp": tmp,
+            "results": results,
+            "started": None,
+            "t0": None,
+            "pending": len(results),
+        }
+
+    def begin(step: int, label: str, family: str) -> None:
+        entry = plan[label]
+        if entry["t0"] is None:
+            entry["started"], entry["t0"] = _now(), time.perf_counter()
+        res = entry["results"][family]
+        if res.status == "skipped":
+            say(f"[{step}/{total}] {label} {family} ... skipped ({res.reason})")
+            settle(label)
+        else:
+            say(f"[{step}/{total}] {label} {family} ...")
+
+    def record(step: int, label: str, family: str, outcome: dict) -> None:
+        res = plan[label]["results"][family]
+        res.status, res.error = outcome["status"], outcome["error"]
+        res.started, res.ended, res.duration_s = outcome["started"], outcome["ended"], outcome["duration_s"]
+        tail = (
+            f"ok ({res.duration_s:.1f} s)"
+            if res.status == "ok"
+            else f"FAILED ({res.duration_s:.1f} s): {res.error}"
+        )
+        say(f"[{step}/{total}] {label} {family} ... {tail}")
+        settle(label)
+
+    def settle(label: str) -> None:
+        entry = plan[label]
+        entry["pending"] -= 1
+        if entry["pending"] == 0:
+            _finish_period(
+                entry,
+                out / label,
+                {
+                    "parameters": {"period": label, "data": str(src.path), **extra},
+                    "notebooks_dir": str(notebooks_dir),
+                    "kernel": KERNEL_NAME,
+                    "data_source": data_info,
+                    "inputs": inputs,
+                    "versions": versions,
+                    "git": git,
+                    "on_invalid": on_invalid,
+                    "rejected": {
+                        t: {"rows": len(f), "file": f"rejected/{t}.csv"} for t, f in rejected.items()
+                    },
+                },
+            )
+
+    try:
+        run_steps(steps, jobs, begin, record)
+    except BaseException:
+        for entry in plan.values():
+            shutil.rmtree(entry["tmp"], ignore_errors=True)
+        raise
+
+    index = write_overview(out)
+    flat = [r for label in labels for r in plan[label]["results"].values()]
+    summary = RunSummary(labels, flat, out, index, round(time.perf_counter() - t0, 2))
+    say(summary.text())
+    return summary
