@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from metrics_lib.data.source import DEMO_DATA, PROJECT_ROOT, DataSource
+from metrics_lib.data import DEMO_DATA, PROJECT_ROOT, open_source
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -37,7 +37,7 @@ def _commands() -> list[str]:
 def user_exports(tmp_path_factory):
     """The README's example paths, made real: a CSV export folder and a DuckDB file."""
     root = tmp_path_factory.mktemp("home")
-    src = DataSource(DEMO_DATA)
+    src = open_source(DEMO_DATA)
     folder = root / "exports" / "crm-2025"
     folder.mkdir(parents=True)
     con = duckdb.connect(str(root / "exports" / "crm.duckdb"))
@@ -84,7 +84,7 @@ def test_readme_mapping_example_loads_an_export(tmp_path):
     cust = {ours: their for their, ours in mapping["tables"]["customers"]["columns"].items()}
     pd.DataFrame({cust["customer_id"]: ["K1"], cust["signup_date"]: ["2025-01-31"]}).to_csv(
         tmp_path / "customers.csv", index=False)
-    df = DataSource(tmp_path).frame("orders")
+    df = open_source(tmp_path).frame("orders")
     assert df["order_date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-31", "2025-02-03"]
     assert df["revenue"].tolist() == [100.0, 20.5]
 
@@ -93,3 +93,12 @@ def test_readme_json_example_has_the_documented_fields():
     block = next(b for b in _blocks("json"))
     for field in ("value", "numerator", "denominator", "n", "ci_low", "ci_high", "unit", "family", "status"):
         assert f'"{field}"' in block
+
+
+def test_every_make_target_the_readme_shows_exists():
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-zA-Z_-]+):", makefile, flags=re.M))
+    shown = {line.split()[1] for block in _blocks("bash") for line in block.splitlines()
+             if line.startswith("make ")}
+    assert {"report", "test", "lint", "test-quick"} <= shown
+    assert shown <= targets, f"README shows make targets the Makefile lacks: {shown - targets}"
