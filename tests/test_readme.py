@@ -16,6 +16,8 @@ import yaml
 
 from metrics_lib.data import DEMO_DATA, PROJECT_ROOT, open_source
 
+pytestmark = pytest.mark.integration  # runs every command the README shows
+
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
 

@@ -32,6 +32,8 @@ from metrics_lib.data import DEMO_DATA, PostgresSource, SparkSource, is_database
 from metrics_lib.data import contract as C
 from metrics_lib.metrics.scorecard import headline_metrics
 
+pytestmark = pytest.mark.integration  # starts a throwaway PostgreSQL server and local Spark
+
 PERIODS = ("2025-Q3", "2025-Q4")
 TARGETS = DEMO_DATA / "targets.yml"
 CONFIG = DEMO_DATA / "source.yml"

@@ -9,6 +9,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from metrics_lib.reporting.runner import run_reports
 
+pytestmark = pytest.mark.integration  # drives headless Chromium
+
 PARAMETERS = 'period: str = "2025-01"\ndata: str = ""\ntargets: str = ""\nsegment: str = ""\nas_of: str = ""'
 
 

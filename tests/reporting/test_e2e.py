@@ -17,6 +17,8 @@ import pytest
 from metrics_lib.data import DEMO_DATA
 from metrics_lib.reporting.runner import discover_notebooks, run_reports
 
+pytestmark = pytest.mark.integration  # renders the real notebooks and opens them in Chromium
+
 SCRIPT = "<script>document.title='PWNED-1'</script>"
 IMG = "<img src=x onerror=\"document.title='PWNED-2'\">"
 EMAIL = "jane.roe@example.com"

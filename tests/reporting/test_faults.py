@@ -19,6 +19,8 @@ from test_report import write_data, write_notebook
 
 from metrics_lib.data import PROJECT_ROOT
 
+pytestmark = pytest.mark.integration  # kills and races whole report runs
+
 # sleeps when SLOW_REPORT is set, so a test can kill the run while a notebook is executing
 SLOW = ["import os, time\ntime.sleep(float(os.environ.get('SLOW_REPORT', '0')))\nprint('report for', period)"]
 DIES = ["import os\nos._exit(3)"]

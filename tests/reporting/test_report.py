@@ -21,6 +21,8 @@ from metrics_lib.reporting.runner import (
     run_reports,
 )
 
+pytestmark = pytest.mark.integration  # executes notebooks in Jupyter kernels
+
 PARAMETERS = '''\
 period: str = "2025-01"  # month YYYY-MM, quarter YYYY-Qn or year YYYY
 data: str = ""  # the data source
