@@ -25,6 +25,7 @@ __all__ = [
     "NO_CI",
     "check_confidence_level",
     "check_count",
+    "quietly",
     "undefined",
 ]
 
@@ -189,6 +190,13 @@ def undefined(reason: str, *, warn: bool = True) -> str:
     if warn:
         warnings.warn(reason, MetricUndefinedWarning, stacklevel=3)
     return reason
+
+
+def quietly(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` with its "undefined" warnings silenced: the result carries the reason."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MetricUndefinedWarning)
+        return fn(*args, **kwargs)
 
 
 def check_confidence_level(confidence_level: float) -> float:

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,10 +17,11 @@ from scipy import stats as sps
 
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.periods import parse_period
-from metrics_lib.core.results import NAN, MetricUndefinedWarning
-from metrics_lib.core.stats import compare_rates, rate_result
+from metrics_lib.core.results import NAN
+from metrics_lib.core.stats import compare_rates
 from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics.catalogue import HEADLINE, compare, safe_compute
+from metrics_lib.metrics.cohorts import churn_by_group, churn_outcomes
 from metrics_lib.metrics.period_data import PeriodData
 
 __all__ = ["NPSChurn", "nps_vs_churn", "BeforeAfter", "before_after", "BEFORE_AFTER_METRICS"]
@@ -51,29 +51,13 @@ def nps_vs_churn(source, period, *, segment=None, confidence_level: float = 0.95
     """
     p = parse_period(period)
     scope = agg.Scope.of(source, p, segment)
-    flags, _ = agg.active_flags(scope, scope.start - timedelta(days=1), scope.last_day)
-    active = flags.filter(flags.at_a).select("customer_id", "at_b").execute()
-    s = scope.table("surveys")
-    n = s.filter((s.survey == "nps") & (s.response_date < scope.start))
-    latest = n.group_by("customer_id").aggregate(last=n.response_date.max())
-    nl = n.join(latest, [n.customer_id == latest.customer_id, n.response_date == latest.last])
-    scores = nl.group_by(nl.customer_id).aggregate(score=nl.score.cast("float64").mean()).execute()
-    frame = active.merge(scores, on="customer_id", how="left")
-    frame["group"] = np.select([frame["score"] >= 9, frame["score"] >= 7, frame["score"].notna()],
-                               ["promoter", "passive", "detractor"], "no answer")
-    frame["churned"] = ~frame["at_b"].astype(bool)
-    rows, rates = {}, {}
-    for group in _ORDER:
-        part = frame[frame["group"] == group]
-        lost = int(part["churned"].sum())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MetricUndefinedWarning)
-            r = rate_result(lost, len(part), what=f"churn of {group}s", confidence_level=confidence_level)
-        rates[group] = r
-        rows[group] = {"customers": len(part), "churned": lost, "churn_rate": r.value,
-                       "ci_low": r.ci.low, "ci_high": r.ci.high}
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "nps_group"
+    outcomes = churn_outcomes(scope)
+    scores = agg.latest_nps_scores(scope, scope.start, inclusive=False).execute()
+    frame = outcomes.merge(scores, on="customer_id", how="left")
+    frame["nps_group"] = np.select([frame["score"] >= 9, frame["score"] >= 7, frame["score"].notna()],
+                                   ["promoter", "passive", "detractor"], "no answer")
+    table, rates = churn_by_group(frame, "nps_group", _ORDER, what="churn of {}s",
+                                  confidence_level=confidence_level)
     comp = compare_rates(rates["detractor"], rates["promoter"])
     diff, pval = comp.value, comp.p_value
     if math.isnan(diff):

@@ -3,25 +3,24 @@
 :func:`headline_metrics` computes each metric of :data:`~metrics_lib.metrics.catalogue.HEADLINE`
 for a period and the one before it, tests whether the change is beyond noise, and grades it
 against the targets. Metrics whose tables the source lacks are present with value NaN (``null``
-in JSON) and the reason. :func:`to_json` and :func:`format_table` render the result.
+in JSON) and the reason. :func:`to_json` writes the result as JSON; the text table is the
+reporting layer's (:func:`metrics_lib.reporting.format.format_table`).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
-import numpy as np
-
 from metrics_lib.core.errors import WorkbookError
+from metrics_lib.core.jsonsafe import dumps, stable
 from metrics_lib.core.periods import parse_period
 from metrics_lib.core.results import NAN
-from metrics_lib.metrics.catalogue import HEADLINE, Headline, compare, safe_compute
+from metrics_lib.metrics.catalogue import HEADLINE, Headline, compare, safe_compute, unmet_needs
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.targets import default_targets_path, read_targets, status_for
 
-__all__ = ["headline_metrics", "select_headlines", "record", "to_json", "format_table"]
+__all__ = ["headline_metrics", "select_headlines", "record", "to_json"]
 
 
 def record(h: Headline, result) -> dict:
@@ -57,8 +56,8 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None) ->
     cur, prev = PeriodData(source, p, segment), PeriodData(source, p.previous(), segment)
     metrics = {}
     for h in select_headlines(ids):
-        missing = [t for t in h.needs if not source.has(t)]
-        if missing:
+        unmet = unmet_needs(h, source)  # a table or column missing, or every row set aside
+        if unmet:
             rec: dict[str, Any] = {
                 "value": None,
                 "numerator": None,
@@ -69,7 +68,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None) ->
                 "unit": h.unit,
                 "family": h.family,
                 "direction": h.direction,
-                "reason": f"needs table(s) {', '.join(missing)}, not in the data source",
+                "reason": unmet,
                 "previous": None,
                 "change": None,
                 "p_value": None,
@@ -90,7 +89,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None) ->
                 "previous": prev_rec["value"],
                 "change": None
                 if value_ is None or prev_rec["value"] is None
-                else _stable(_stable(value_) - _stable(prev_rec["value"])),
+                else stable(stable(value_) - stable(prev_rec["value"])),
                 "p_value": None if comp is None or math.isnan(comp.p_value) else comp.p_value,
                 "significant": None if comp is None or math.isnan(comp.p_value) else comp.significant,
                 "test": None if comp is None else comp.test,
@@ -126,67 +125,6 @@ def select_headlines(ids=None) -> list[Headline]:
     return [h for h in HEADLINE.values() if h.id in ids or h.family in ids]
 
 
-def _stable(x: float) -> float:
-    """``x`` to 12 significant digits: floating-point sums on a parallel engine differ in the last
-    bits from run to run; rounding first keeps differences and the JSON identical between runs."""
-    return float(f"{x:.12g}")
-
-
-def _clean(obj):
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float):
-        if math.isnan(obj) or math.isinf(obj):
-            return None
-        return _stable(obj)
-    return obj
-
-
 def to_json(result: dict) -> str:
     """JSON text with NaN as null (stable key order, so two runs give identical bytes)."""
-    return json.dumps(_clean(result), indent=2, allow_nan=False)
-
-
-def _fmt(value, unit) -> str:
-    if value is None:
-        return "-"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "currency":
-        return f"{value:,.0f}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
-
-
-def format_table(result: dict) -> str:
-    """The headline metrics as an aligned text table."""
-    lines = [
-        f"Period {result['period']} ({result['start']} to {result['end']}), "
-        f"previous {result['previous_period']}",
-        "",
-    ]
-    header = f"{'metric':<30} {'value':>12} {'95% CI':>21} {'previous':>12} {'change':>10} {'sig':>4} {'target':>9}  status"
-    lines.append(header)
-    lines.append("-" * len(header))
-    for mid, m in result["metrics"].items():
-        unit = m["unit"]
-        ci = "" if m["ci_low"] is None else f"[{_fmt(m['ci_low'], unit)}, {_fmt(m['ci_high'], unit)}]"
-        change = (
-            "-"
-            if m["change"] is None
-            else (f"{100 * m['change']:+.1f}pp" if unit == "share" else f"{m['change']:+,.2f}")
-        )
-        sig = "" if m.get("significant") is None else ("yes" if m["significant"] else "no")
-        target = "" if m["target"] is None else _fmt(m["target"], unit)
-        lines.append(
-            f"{mid:<30} {_fmt(m['value'], unit):>12} {ci:>21} {_fmt(m['previous'], unit):>12} "
-            f"{change:>10} {sig:>4} {target:>9}  {m['status']}"
-        )
-        if m["value"] is None and m.get("reason"):
-            lines.append(f"{'':<30} ({m['reason']})")
-    return "\n".join(lines)
+    return dumps(result)

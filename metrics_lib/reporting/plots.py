@@ -12,8 +12,6 @@ never touched).
 
 from __future__ import annotations
 
-import math
-
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,6 +22,7 @@ from matplotlib.ticker import FuncFormatter
 
 from metrics_lib.formulas import service
 from metrics_lib.formulas.health import RELATIONSHIP_GROUPS
+from metrics_lib.reporting.format import format_tick, format_value
 
 __all__ = [
     "PALETTE",
@@ -119,22 +118,9 @@ def _empty(ax: Axes, data, what: str) -> Axes:
     return ax
 
 
-def _fmt(unit: str):
-    """A tick formatter for a unit: shares as %, money with thousands separators."""
-    if unit == "share":
-        return FuncFormatter(lambda v, _: f"{100 * v:.0f}%")
-    if unit in ("currency", "currency per day", "count"):
-        return FuncFormatter(lambda v, _: _short(v))
-    return FuncFormatter(lambda v, _: f"{v:,.2f}".rstrip("0").rstrip("."))
-
-
-def _short(v: float) -> str:
-    a = abs(v)
-    if a >= 1e6:
-        return f"{v / 1e6:,.1f}M"
-    if a >= 1e4:
-        return f"{v / 1e3:,.0f}k"
-    return f"{v:,.0f}"
+def _fmt(unit: str) -> FuncFormatter:
+    """A tick formatter for a unit (:func:`~metrics_lib.reporting.format.format_tick`)."""
+    return FuncFormatter(lambda v, _: format_tick(v, unit))
 
 
 _ACRONYMS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "cac": "CAC", "clv": "CLV", "ltv": "LTV", "roi": "ROI"}
@@ -144,16 +130,6 @@ def _title(label: str) -> str:
     words = [_ACRONYMS.get(w, w) for w in str(label).split()]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
-
-
-def _text_value(v: float, unit: str) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "n/a"
-    if unit == "share":
-        return f"{100 * v:.1f}%"
-    if unit in ("currency", "currency per day", "count"):
-        return _short(v)
-    return f"{v:,.2f}"
 
 
 # -- trends ----------------------------------------------------------------------------------------
@@ -180,7 +156,7 @@ def plot_trend(trend_frame: pd.DataFrame, metric: str, *, ax: Axes | None = None
     if len(target):
         t = float(target.iloc[-1])
         ax.axhline(t, color=PALETTE["neutral"], linestyle="--", linewidth=1.2,
-                   label=f"target {_text_value(t, unit)}")
+                   label=f"target {format_value(t, unit, short=True)}")
     ax.set_xticks(x, rows["period"].tolist())
     ax.yaxis.set_major_formatter(_fmt(unit))
     ax.set(title=f"{_title(label)} by period", xlabel="period", ylabel=unit)

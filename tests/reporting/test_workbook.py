@@ -15,7 +15,8 @@ import pytest
 
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.data import DEMO_DATA
-from metrics_lib.reporting.workbook import HealthValidation, Workbook
+from metrics_lib.metrics.health_views import HealthValidation
+from metrics_lib.reporting.workbook import Workbook
 
 
 @pytest.fixture
@@ -67,7 +68,8 @@ def test_absolute_data_path_elsewhere_is_the_users_choice(make_source):
 
 
 def test_unknown_segment_is_rejected_with_the_known_ones(make_source):
-    with pytest.raises(WorkbookError, match=r"segment 'nope' is not in the data; segments: enterprise, mid, smb"):
+    with pytest.raises(WorkbookError, match=r"segment 'nope' is not in the data \(column `segment` of table `customers`\); "
+                       r"segments: 'enterprise', 'mid', 'smb'"):
         Workbook("2025-Q1", str(make_source()), segment="nope", restrict_paths=False)
 
 

@@ -1,0 +1,113 @@
+"""What a report is about, resolved from its parameters in one step: the opened data source, the
+period, the segment (checked against the data), the targets file and the as-of date.
+
+:meth:`ReportContext.resolve` does every piece of I/O this takes (opening the source and
+checking it whole, foreign keys included; reading its segments and last date), in the
+order the notebooks' first cell reports errors in. The context then hands out the
+:class:`~metrics_lib.metrics.aggregate.Scope` of its period or of another one, and the window of
+whole months ending with its period that the twelve-month sections look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from metrics_lib.core.periods import Period, parse_period
+from metrics_lib.data import is_database_url, open_source, resolve_path
+from metrics_lib.metrics.aggregate import DateWindow, Scope
+
+__all__ = ["ReportContext", "trailing_window"]
+
+
+def trailing_window(period: Period, months: int = 12) -> DateWindow:
+    """The ``months`` calendar months ending with ``period``: ``[start, next_start)``."""
+    end = pd.Timestamp(period.next_start)
+    start = end - pd.DateOffset(months=months)
+    return DateWindow(start.date(), end.date())
+
+
+def _plain_path(text: str, what: str) -> Path:
+    return resolve_path(text)
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """The data source, period, segment (None: all customers), as-of date and targets file
+    (None: the defaults) of one report."""
+
+    source: Any  # a DataSource
+    period: Period
+    segment: str | None = None
+    as_of: date | None = None
+    targets: Path | None = None
+
+    @classmethod
+    def resolve(
+        cls,
+        data: str = "",
+        *,
+        period: str = "",
+        targets: str = "",
+        segment: str = "",
+        as_of: str = "",
+        mapping: str = "",
+        on_invalid: str = "strict",
+        check_path: Callable[[str, str], Path] = _plain_path,
+    ) -> ReportContext:
+        """Open the source and resolve the parameters; empty strings mean "the default".
+
+        ``data`` is a folder or DuckDB file (empty: the bundled demo data) or a
+        ``postgresql://`` URL; ``check_path(text, what)`` turns the ``data`` and ``targets``
+        parameters into paths (``what`` is the parameter's name), so the caller decides where
+        they may lead; ``mapping`` is resolved from the project folder. The period defaults to the
+        source's default period, the as-of date to the source's last date. Raises
+        :class:`~metrics_lib.core.errors.WorkbookError` for a segment the data does not have.
+        """
+        if is_database_url(data):
+            data_ref: Any = data.strip()
+        else:
+            data_ref = check_path(data, "data") if data else None
+        source = open_source(
+            data_ref, mapping=resolve_path(mapping) if mapping else None, on_invalid=on_invalid
+        )
+        source.check_all()  # foreign keys too: strict stops here, quarantine sets the rows aside
+        p = parse_period(period) if period else source.default_period()
+        targets_path = check_path(targets, "targets") if targets else None
+        chosen = segment or None
+        if chosen:
+            source.check_segment(chosen)
+        last = source.last_date()
+        return cls(source, p, chosen, pd.Timestamp(as_of).date() if as_of else last, targets_path)
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether the period ends after the as-of date (its numbers are incomplete)."""
+        return bool(self.as_of and self.period.end > self.as_of)
+
+    def scope(self, period: Period | DateWindow | None = None) -> Scope:
+        """What a section aggregates over: the source and segment, over ``period`` (default the
+        report's period)."""
+        return Scope.of(self.source, period or self.period, self.segment)
+
+    def window(self, months: int = 12) -> DateWindow:
+        """The ``months`` calendar months ending with the report's period."""
+        return trailing_window(self.period, months)
+
+    def missing(self, *tables: str) -> list[str]:
+        """The tables among ``tables`` that the source lacks."""
+        return [t for t in tables if not self.source.has(t)]
+
+    def table_rows(self) -> dict[str, int | None]:
+        """Rows per table of the source, each table checked (in the engine when it can be) and
+        counted on the way."""
+        rows = {}
+        for table in self.source.tables:
+            self.source.table(table)
+            rows[table] = self.source.rows(table)
+        return rows

@@ -1,0 +1,125 @@
+"""Every number as a reader sees it: the one module that turns numbers into display text.
+
+* :func:`format_value`: a value in its unit (shares as percentages, money and counts as whole
+  numbers with separators), the missing-value text a parameter: the workbook's tables write
+  ``n/a``, the command line's text table ``-``; :func:`short_number` for plot labels (``12k``);
+* :func:`format_change` and :func:`format_significance`: a change against the previous period
+  (percentage points for shares) and whether it is beyond noise;
+* :func:`format_tick`: the plots' axis tick labels;
+* :func:`format_duration`: a report run's seconds;
+* :func:`format_table`: the headline metrics of ``metrics --format table``.
+
+Nothing here computes a number; it only writes those computed elsewhere. No plotting library
+is imported, so the command line stays quick to start.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "WHOLE_UNITS",
+    "format_value",
+    "short_number",
+    "format_change",
+    "format_significance",
+    "format_tick",
+    "format_duration",
+    "format_table",
+]
+
+#: Units shown as whole numbers (money and counts).
+WHOLE_UNITS = ("currency", "currency per day", "count")
+
+#: The text table keeps the cents of amounts per day (sales velocity).
+_TABLE_WHOLE_UNITS = ("currency", "count")
+
+
+def short_number(v: float) -> str:
+    """A large number shortened: ``1.2M``, ``45k``, else with separators (``9,876``)."""
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:,.1f}M"
+    if a >= 1e4:
+        return f"{v / 1e3:,.0f}k"
+    return f"{v:,.0f}"
+
+
+def format_value(
+    value, unit: str, *, missing: str = "n/a", whole_units=WHOLE_UNITS, short: bool = False
+) -> str:
+    """A number as a reader wants it: shares as percentages, money with separators.
+
+    ``missing`` is written for None or NaN; units in ``whole_units`` are whole numbers
+    (:func:`short_number` with ``short=True``); other units keep two decimals.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return missing
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if unit in whole_units:
+        return short_number(value) if short else f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def format_change(change, unit: str, *, missing: str = "n/a", points: str = " pp") -> str:
+    """A change against the previous period: percentage points for shares (``+1.5 pp``; the
+    ``points`` suffix), signed with separators otherwise; ``missing`` when there is none."""
+    if change is None:
+        return missing
+    if unit == "share":
+        return f"{100 * change:+.1f}{points}"
+    return f"{change:+,.2f}"
+
+
+def format_significance(p_value, significant) -> str:
+    """Whether a change is beyond noise, with its p-value; ``not tested`` without a test."""
+    if p_value is None:
+        return "not tested"
+    verdict = "significant" if significant else "within noise"
+    return f"{verdict} (p={p_value:.3f})"
+
+
+def format_tick(value: float, unit: str) -> str:
+    """An axis tick label: shares as whole percentages, money and counts shortened, other units
+    with at most two decimals."""
+    if unit == "share":
+        return f"{100 * value:.0f}%"
+    if unit in WHOLE_UNITS:
+        return short_number(value)
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def format_duration(seconds) -> str:
+    """Seconds as ``12.3 s``; empty when unknown."""
+    return "" if seconds is None else f"{seconds:.1f} s"
+
+
+def _cell(value, unit) -> str:
+    return format_value(value, unit, missing="-", whole_units=_TABLE_WHOLE_UNITS)
+
+
+def format_table(result: dict) -> str:
+    """The headline metrics (:func:`metrics_lib.metrics.scorecard.headline_metrics`) as an aligned
+    text table."""
+    lines = [
+        f"Period {result['period']} ({result['start']} to {result['end']}), "
+        f"previous {result['previous_period']}",
+        "",
+    ]
+    header = f"{'metric':<30} {'value':>12} {'95% CI':>21} {'previous':>12} {'change':>10} {'sig':>4} {'target':>9}  status"
+    lines.append(header)
+    lines.append("-" * len(header))
+    for mid, m in result["metrics"].items():
+        unit = m["unit"]
+        ci = "" if m["ci_low"] is None else f"[{_cell(m['ci_low'], unit)}, {_cell(m['ci_high'], unit)}]"
+        change = format_change(m["change"], unit, missing="-", points="pp")
+        sig = "" if m.get("significant") is None else ("yes" if m["significant"] else "no")
+        target = "" if m["target"] is None else _cell(m["target"], unit)
+        lines.append(
+            f"{mid:<30} {_cell(m['value'], unit):>12} {ci:>21} {_cell(m['previous'], unit):>12} "
+            f"{change:>10} {sig:>4} {target:>9}  {m['status']}"
+        )
+        if m["value"] is None and m.get("reason"):
+            lines.append(f"{'':<30} ({m['reason']})")
+    return "\n".join(lines)
