@@ -1,4 +1,4 @@
-"""Advocacy and engagement formulas (METRICS.md section 6).
+"""Advocacy and engagement formulas.
 
 Referral rate, referrals per referrer, a review summary, bounce rate and a web engagement
 summary. No database access and no I/O.

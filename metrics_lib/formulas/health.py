@@ -1,4 +1,4 @@
-"""Customer health and relationship-group formulas (METRICS.md section 8).
+"""Customer health and relationship-group formulas.
 
 A 1-10 health score blended from components already scaled to [0, 1], its bands, the AUC that
 checks whether the score predicts churn, and the profit x loyalty relationship groups with their
@@ -186,7 +186,7 @@ def health_band(score, *, at_risk_below: float = 4.0, healthy_from: float = 7.0)
     at_risk_below : float, default 4.0
         Scores below this are "at risk".
     healthy_from : float, default 7.0
-        Scores at or above this are "healthy" (METRICS.md: 7 or more is healthy).
+        Scores at or above this are "healthy" (7 or more is healthy, see docs/metrics.md).
 
     Returns
     -------

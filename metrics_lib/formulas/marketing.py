@@ -1,4 +1,4 @@
-"""Marketing formulas (METRICS.md section 7): campaign ROI and control-group lift.
+"""Marketing formulas: campaign ROI and control-group lift.
 
 No database access and no I/O.
 """

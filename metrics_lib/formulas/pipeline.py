@@ -1,4 +1,4 @@
-"""Sales pipeline and performance formulas (METRICS.md section 4).
+"""Sales pipeline and performance formulas.
 
 Pure functions on counts, small arrays and the stage-history frame: close rate, win rate,
 average deal size, sales cycle length, sales velocity, upsell rate, time in stage with its
@@ -508,7 +508,7 @@ def bottleneck_stage(table: pd.DataFrame, *, by: str = "mean_days") -> Bottlenec
     table : DataFrame
         The output of :func:`time_in_stage` (indexed by stage).
     by : {"mean_days", "median_days"}, default "mean_days"
-        Which statistic to rank stages by; METRICS.md defines the bottleneck on the average.
+        Which statistic to rank stages by; the bottleneck is defined on the average (docs/metrics.md).
 
     Returns
     -------

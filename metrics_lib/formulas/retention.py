@@ -1,4 +1,4 @@
-"""Retention and churn formulas (METRICS.md section 2).
+"""Retention and churn formulas.
 
 Pure functions on counts, money amounts and one small activity frame: churn and retention of a
 cohort, churn converted between period lengths, repeat-customer and renewal rates, gross and net

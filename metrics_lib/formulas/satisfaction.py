@@ -1,4 +1,4 @@
-"""Satisfaction and loyalty formulas (METRICS.md section 1): CSAT, NPS and CES.
+"""Satisfaction and loyalty formulas: CSAT, NPS and CES.
 
 Pure functions on survey answers or on the counts behind them. Every answer must be a whole
 number on the survey's scale; missing answers (NaN, None, pandas NA) are dropped before counting,
@@ -40,7 +40,7 @@ __all__ = [
     "nps_from_counts",
 ]
 
-#: Below this many answers a score is flagged as resting on a low sample (METRICS.md); the
+#: Below this many answers a score is flagged as resting on a low sample (docs/metrics.md); the
 #: workbook flags any number resting on fewer answers or units the same way.
 LOW_SAMPLE_THRESHOLD = 30
 

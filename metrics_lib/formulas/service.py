@@ -1,4 +1,4 @@
-"""Customer service formulas (METRICS.md section 5).
+"""Customer service formulas.
 
 First contact resolution, and one summary (median, mean, 90th percentile, share within target)
 that serves both first response times and resolution times. No database access and no I/O.

@@ -1,4 +1,4 @@
-"""Value formulas (METRICS.md section 3): order value, lifetime value, acquisition cost, profit.
+"""Value formulas: order value, lifetime value, acquisition cost, profit.
 
 Pure functions on money amounts, counts and small arrays. Money is in the data's currency and
 is never converted. Where one formula feeds another (average order value into CLV, CLV and CAC

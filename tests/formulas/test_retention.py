@@ -29,7 +29,7 @@ NAN = float("nan")
 # --- churn and retention --------------------------------------------------------------------
 
 def test_churn_worked_example():
-    # METRICS.md: 100 customers at the start of a quarter, 10 lost in it: 10%.
+    # worked example: 100 customers at the start of a quarter, 10 lost in it: 10%.
     r = churn_rate(100, 10)
     assert isinstance(r, RateResult)
     assert (r.value, r.numerator, r.denominator, r.n) == (0.1, 10, 100, 100)

@@ -106,7 +106,7 @@ def test_average_order_value_rejects(args, kwargs, match):
 # --- CLV ------------------------------------------------------------------------------------
 
 def test_clv_simple_worked_example():
-    # METRICS.md: $100 x 4 per year x 5 years = $2,000.
+    # worked example: $100 x 4 per year x 5 years = $2,000.
     r = clv_simple(100, 4, 5)
     assert r.value == 2000.0 and r.unit == "currency"
     assert r.components == {"average_order_value": 100.0, "purchases_per_year": 4.0, "lifespan_years": 5.0}
