@@ -10,7 +10,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from metrics_lib.core.errors import WorkbookError
+from metrics_lib.core.errors import WorkbookError, printable
 
 __all__ = ["main", "build_parser", "main_run"]
 
@@ -56,10 +56,12 @@ def cmd_validate(args) -> int:
 
 def cmd_metrics(args) -> int:
     from metrics_lib.core.periods import parse_period
-    from metrics_lib.metrics.scorecard import format_table, headline_metrics, to_json
+    from metrics_lib.metrics.scorecard import headline_metrics, to_json
+    from metrics_lib.reporting.format import format_table
 
     if args.period is not None:
         parse_period(args.period)  # a malformed period is rejected before any data is read
+    _check_targets(args.targets)
     src = _source(args)
     period = args.period or src.default_period().label
     result = headline_metrics(src, period, targets=args.targets, segment=args.segment)
@@ -67,6 +69,14 @@ def cmd_metrics(args) -> int:
     _note_set_aside(src)
     _note_period_outside_data(src, parse_period(period))
     return 0
+
+
+def _check_targets(path) -> None:
+    """A ``--targets`` file read once up front, so that every message about it names --targets."""
+    if path:
+        from metrics_lib.metrics.targets import read_targets
+
+        read_targets(path, what="--targets")
 
 
 def _note_set_aside(src) -> None:
@@ -117,7 +127,8 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
                    help="strict (default): stop when the data breaks the contract; quarantine: set the "
                    "offending rows aside into <out>/<period>/rejected/ and flag every report")
     p.add_argument("--show-pii", action="store_true",
-                   help="include free text that may hold personal data (survey comments) in the reports")
+                   help="include free text that may hold personal data (survey comments, review texts) in the "
+                   "reports and in rejected/<table>.csv")
     p.add_argument("--notebooks", metavar="DIR", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
     return p
@@ -142,11 +153,10 @@ def cmd_run(args) -> int:
     periods = _periods_from_args(args)
     extra = {}
     if args.targets:
+        _check_targets(args.targets)
         extra["targets"] = str(Path(args.targets).expanduser().resolve())
     if args.segment:
         extra["segment"] = args.segment
-    if args.show_pii:
-        extra["show_pii"] = True
     summary = run_reports(
         periods,
         data=data_argument(args.data),
@@ -157,6 +167,7 @@ def cmd_run(args) -> int:
         notebooks_dir=args.notebooks,
         extra_parameters=extra,
         on_invalid=args.on_invalid,
+        show_pii=args.show_pii,
         progress=lambda line: print(line, flush=True),
     )
     return 0 if summary.ok else 1
@@ -241,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         else:
-            print(f"error: unexpected {type(exc).__name__}: {exc}\n(run again with --debug for the traceback)",
+            print(f"error: unexpected {type(exc).__name__}: {printable(str(exc), keep=chr(10))}\n"
+                  "(run again with --debug for the traceback)",
                   file=sys.stderr)
         return 3
 

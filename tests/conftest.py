@@ -167,3 +167,20 @@ def chromium():
 def _check_cache(tmp_path_factory, monkeypatch):
     """Each test remembers clean checks in its own cache folder, never the user's."""
     monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(tmp_path_factory.mktemp("check-cache")))
+
+
+@pytest.fixture
+def cli_run(capsys):
+    """Run ``python -m metrics_lib ARGS`` in-process: ``(exit code, stdout + stderr)``, after checking
+    that no traceback and no "unexpected" crash reached the user."""
+    from metrics_lib import cli
+
+    def run(*argv) -> tuple[int, str]:
+        capsys.readouterr()
+        code = cli.main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        text = out + err
+        assert "Traceback" not in text and "unexpected" not in text, text
+        return code, text
+
+    return run

@@ -110,6 +110,8 @@ def check_output(name: str, case: dict, code: int, out: str, err: str) -> None:
     missing = [frag for frag in case["expect"] if " ".join(frag.split()) not in flat]
     assert not missing, f"{name}: the output lacks {missing}:\n{text}"
     assert "Traceback" not in text, f"{name}: a traceback without --debug:\n{text}"
+    raw = sorted({repr(c) for c in text if c not in "\n" and not c.isprintable()})
+    assert not raw, f"{name}: characters a terminal would act on reach it unescaped: {', '.join(raw)}"
     if case.get("nulls") or case.get("values"):
         metrics = json.loads(out)["metrics"]
         for metric, reason in (case.get("nulls") or {}).items():
@@ -181,7 +183,7 @@ def test_a_hostile_period_runs_nothing():
 
 def test_there_are_enough_cases_and_every_kind_is_covered():
     cases = {name: read_case(name) for name in CASE_NAMES}
-    assert len(cases) >= 40
+    assert len(cases) >= 130
     for name, case in cases.items():
         assert set(case) <= CASE_KEYS, f"{name}: unknown keys {set(case) - CASE_KEYS}"
         assert {"description", "category", "command", "exit_code", "expect"} <= set(case), name

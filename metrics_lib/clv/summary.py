@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from metrics_lib.clv._checks import CLVInputError
-from metrics_lib.core.engine import disable_progress_bar
+from metrics_lib.core.engine import ibis_duckdb_connect
 
 __all__ = ["TIME_UNITS", "summarize_transactions", "calibration_holdout_split"]
 
@@ -206,8 +206,7 @@ def _engine_table(transactions):
     if isinstance(transactions, Table):
         return transactions, lambda expr: expr.execute()
     if isinstance(transactions, pd.DataFrame):
-        con = ibis.duckdb.connect()
-        disable_progress_bar(con)
+        con = ibis_duckdb_connect()
         return ibis.memtable(transactions), con.execute
     raise CLVInputError(
         f"`transactions` must be a pandas DataFrame or an Ibis table, not {type(transactions).__name__}"

@@ -13,7 +13,19 @@ import pandas as pd
 
 from metrics_lib.core.errors import WorkbookError
 
-__all__ = ["Period", "PeriodError", "parse_period", "period_range", "period_containing"]
+__all__ = [
+    "Period",
+    "PeriodError",
+    "parse_period",
+    "period_range",
+    "period_containing",
+    "FIRST_YEAR",
+    "LAST_YEAR",
+]
+
+#: The calendar this tool handles, for periods and for the dates in the data alike: pandas holds
+#: a timestamp from 1677-09-21 to 2262-04-11, so the whole years within that span.
+FIRST_YEAR, LAST_YEAR = 1678, 2261
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq](\d)$")
@@ -67,11 +79,11 @@ class Period:
     def days(self) -> int:
         return (self.next_start - self.start).days
 
-    def shift(self, k: int) -> "Period":
+    def shift(self, k: int) -> Period:
         """The period ``k`` steps later (earlier when negative), of the same kind."""
         return period_containing(_add_months(self.start, k * self.months), self.kind)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return self.shift(-1)
 
     def contains(self, d) -> bool:
@@ -106,6 +118,13 @@ def parse_period(text: str) -> Period:
         return text
     raw = str(text).strip() if text is not None else ""
     shown = raw if len(raw) <= 40 else raw[:40] + "..."
+    if (m := _MONTH.match(raw) or _QUARTER.match(raw) or _YEAR.match(raw)) and not (
+        FIRST_YEAR <= int(m[1]) <= LAST_YEAR
+    ):
+        raise PeriodError(
+            f"period {shown!r}: year {m[1]} is outside the years this tool handles ({FIRST_YEAR} to "
+            f"{LAST_YEAR}); use {_FORMS} within the years of your data"
+        )
     if m := _MONTH.match(raw):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:

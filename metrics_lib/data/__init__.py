@@ -11,7 +11,11 @@ Open a source with :func:`open_source`: a folder of CSV / Parquet files or a Duc
   contract's types, and broken rules into messages that name the rows;
 * :mod:`~metrics_lib.data.engine_checks` and :mod:`~metrics_lib.data.check_cache`: the contract
   checked in the engine, and clean checks remembered between runs;
-* :mod:`~metrics_lib.data.sources`: the kinds of source and :func:`open_source`.
+* :mod:`~metrics_lib.data.sources`: the kinds of source and :func:`open_source`;
+* :mod:`~metrics_lib.data.safe_io`: the one way an input file is opened (regular files only,
+  configuration files of at most 1 MiB, file types told by their first bytes);
+* :mod:`~metrics_lib.data.csv_out`: the one writer of CSV files (no formulas a spreadsheet would
+  evaluate, no free text unless asked).
 """
 
 from metrics_lib.data.config import DEMO_DATA, PROJECT_ROOT, ColumnMapping, SourceConfig, resolve_path

@@ -1,11 +1,12 @@
 """Clean engine checks remembered between runs, so the same files are not checked twice.
 
 A clean result for a file (Parquet, or a table of a DuckDB file) is remembered in a small cache
-(:func:`cache_dir`), keyed by the file's path, size, modification time and inode, the column
-mapping, the survey scales, this package's contract and reader code and the engine versions
-(:func:`cache_key`): the next run on the same files, a report notebook or another period, skips
-the checks of :mod:`metrics_lib.data.engine_checks`. A file rewritten since (new size,
-modification time or inode) is checked again; a view in a DuckDB file is never remembered, since
+(:func:`cache_dir`), keyed by the file's path, size, modification time, inode and a cheap
+fingerprint of its content (:func:`content_digest`), the column mapping, the survey scales, this
+package's contract and reader code and the engine versions (:func:`cache_key`): the next run on
+the same files, a report notebook or another period, skips the checks of
+:mod:`metrics_lib.data.engine_checks`. A file rewritten since (new size, modification time, inode
+or content, even with the old size and time stamp restored) is checked again; a view in a DuckDB file is never remembered, since
 the data behind it is elsewhere. Set ``METRICS_LIB_CACHE_DIR=off`` to turn the cache off.
 """
 
@@ -19,8 +20,9 @@ from datetime import date
 from pathlib import Path
 
 from metrics_lib.data.engine_checks import EngineCheck
+from metrics_lib.data.safe_io import open_regular
 
-__all__ = ["cache_dir", "cache_key", "cached_check", "remember_check"]
+__all__ = ["cache_dir", "cache_key", "content_digest", "cached_check", "remember_check"]
 
 #: The modules whose code decides whether a table is "clean" (relative to ``metrics_lib/data``):
 #: the contract, the engine checks, the pandas reader they stand in for (parsing and
@@ -66,13 +68,48 @@ def _contract_digest() -> str:
     return h.hexdigest()
 
 
+#: A file up to this size is hashed whole for its cache key; a larger one by samples
+#: (:func:`content_digest`).
+_WHOLE_FILE = 1 << 20
+_EDGE = 64 << 10  # bytes hashed at each end of a larger file
+_SAMPLES, _SAMPLE = 16, 4 << 10  # blocks hashed across its middle
+
+
+def content_digest(path: Path, size: int) -> str:
+    """A cheap fingerprint of the file's content, so that a file rewritten with the same size and
+    modification time (a copy with ``cp -p``, a tool restoring the time stamp) is not taken for the
+    one checked before: the whole file up to 1 MiB; else its first and last 64 KiB, 16 blocks of
+    4 KiB spread across the middle, and a Parquet file's whole footer (the schema, row groups
+    and statistics of every column)."""
+    h = hashlib.sha256()
+    with open_regular(path) as fh:
+        if size <= _WHOLE_FILE:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+            return h.hexdigest()
+        h.update(fh.read(_EDGE))
+        for k in range(1, _SAMPLES + 1):
+            fh.seek(k * size // (_SAMPLES + 1))
+            h.update(fh.read(_SAMPLE))
+        fh.seek(size - _EDGE)
+        tail = fh.read(_EDGE)
+        h.update(tail)
+        if tail.endswith(b"PAR1"):
+            footer = int.from_bytes(tail[-8:-4], "little")
+            if _EDGE < footer + 8 <= size:
+                fh.seek(size - 8 - footer)
+                h.update(fh.read(footer))
+    return h.hexdigest()
+
+
 def cache_key(files: list[Path], table: str, source_name: str, mapping, options) -> str:
-    """The key of one table's check: the files' identity (path, size, mtime, inode), the table's
-    name in them, its column mapping, the survey scales and the contract code."""
+    """The key of one table's check: the files' identity (path, size, mtime, inode) and content
+    (:func:`content_digest`), the table's name in them, its column mapping, the survey scales and
+    the contract code."""
     stats = []
     for f in files:
         st = f.stat()
-        stats.append([str(f.resolve()), st.st_size, st.st_mtime_ns, st.st_ino])
+        stats.append([str(f.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, content_digest(f, st.st_size)])
     text = json.dumps(
         [stats, table, source_name, repr(mapping.for_table(table)), repr(options), _contract_digest()]
     )

@@ -6,16 +6,18 @@ the contract was found. Nothing here reads a table.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
 from metrics_lib.core.errors import WorkbookError
-from metrics_lib.core.periods import parse_period
+from metrics_lib.core.periods import FIRST_YEAR, LAST_YEAR, PeriodError, parse_period
 from metrics_lib.data import contract as C
+from metrics_lib.data.safe_io import read_config_text
 
 __all__ = [
     "PROJECT_ROOT",
@@ -25,6 +27,7 @@ __all__ = [
     "TableMapping",
     "ColumnMapping",
     "Location",
+    "read_yaml_config",
 ]
 
 #: The repository's root folder (``metrics_lib/data/config.py`` is two levels below it).
@@ -50,36 +53,44 @@ class SourceConfig:
     options: C.ContractOptions = field(default_factory=C.ContractOptions)
     extra: dict = field(default_factory=dict)
 
+    #: The settings source.yml may hold; other keys are kept in :attr:`extra` (a key close to one
+    #: of these is taken for a misspelling and refused).
+    SETTINGS = (
+        "name",
+        "description",
+        "strategy_change_date",
+        "default_period",
+        "inactivity_days",
+        "csat_scale",
+        "ces_scale",
+    )
+
     @classmethod
     def read(cls, path: Path) -> SourceConfig:
+        """The settings of ``path`` (none when it does not exist), each one checked: a value of the
+        wrong kind is refused with the file, the setting, the value, what is allowed and an example."""
         if not path.exists():
             return cls()
         raw = _read_yaml(path)
-        known = {
-            "name",
-            "description",
-            "strategy_change_date",
-            "default_period",
-            "inactivity_days",
-            "csat_scale",
-            "ces_scale",
-        }
-        change = raw.get("strategy_change_date")
-        opts = C.ContractOptions(
-            csat_scale=tuple(raw.get("csat_scale", (1, 5))),
-            ces_scale=tuple(raw.get("ces_scale", (1, 7))),
-        )
-        period = raw.get("default_period")
-        if period is not None:
-            parse_period(str(period))
+        for key in raw:
+            close = difflib.get_close_matches(str(key), cls.SETTINGS, n=1, cutoff=0.8)
+            if key not in cls.SETTINGS and close:
+                raise WorkbookError(
+                    f"{path}: unknown setting `{key}`; did you mean `{close[0]}`? The settings are: "
+                    f"{', '.join(cls.SETTINGS)}"
+                )
+        s = _Settings(path, raw)
         return cls(
-            name=str(raw.get("name", "")),
-            description=str(raw.get("description", "")),
-            strategy_change_date=pd.Timestamp(change).date() if change else None,
-            default_period=str(period) if period is not None else None,
-            inactivity_days=int(raw.get("inactivity_days", 180)),
-            options=opts,
-            extra={k: v for k, v in raw.items() if k not in known},
+            name=s.text("name"),
+            description=s.text("description"),
+            strategy_change_date=s.date("strategy_change_date", example="2024-07-01"),
+            default_period=s.period("default_period"),
+            inactivity_days=s.whole("inactivity_days", 180, low=1, high=3650, unit="days"),
+            options=C.ContractOptions(
+                csat_scale=s.scale("csat_scale", (1, 5)),
+                ces_scale=s.scale("ces_scale", (1, 7)),
+            ),
+            extra={k: v for k, v in raw.items() if k not in cls.SETTINGS},
         )
 
 
@@ -120,8 +131,9 @@ class ColumnMapping:
                     f"{path}: table `{table}` is not in the data contract; "
                     f"known tables: {', '.join(C.TABLES)}"
                 )
-            entry = entry or {}
-            columns = {str(k): str(v) for k, v in (entry.get("columns") or {}).items()}
+            s = _Settings(path, entry, within=f"tables: {table}: ")
+            s.only(_TABLE_SETTINGS, example=f"tables:\n  {table}:\n    source: export.csv")
+            columns = s.renames("columns", table)
             spec = C.TABLES[table]
             for theirs, ours in columns.items():
                 if ours not in spec.column_names:
@@ -138,31 +150,226 @@ class ColumnMapping:
                         f"{path}: table `{table}` maps {len(theirs)} columns "
                         f"({', '.join(f'`{t}`' for t in theirs)}) to `{ours}`; map exactly one"
                     )
-            out[table] = TableMapping(entry.get("source"), columns, entry.get("date_format"))
+            source = s.text("source", None, example=f"{table}_export.csv")
+            out[table] = TableMapping(source or None, columns, s.date_format("date_format"))
         return cls(out, path)
 
     def for_table(self, table: str) -> TableMapping:
         return self.tables.get(table, TableMapping())
 
 
-def _read_yaml(path: Path) -> dict:
+#: What one table's entry in the mapping file may say.
+_TABLE_SETTINGS = ("source", "columns", "date_format")
+
+#: The strftime codes a ``date_format`` may use (those pandas and Python's strptime read).
+_DATE_CODES = set("aAbBdHIjmMpSfyYzZ%")
+
+
+def _show(value) -> str:
+    """A setting's value as the user wrote it, short."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Settings:
+    """The values of one settings mapping (``source.yml``, one table of ``mapping.yml``), read as
+    the types they must have.
+
+    Every refusal names the file, the setting (``within`` prefixes it, e.g. ``tables: orders: ``),
+    the value, what is allowed and an example of a correct line.
+    """
+
+    def __init__(self, path: Path, raw, within: str = ""):
+        self.path, self.within = path, within
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            where = within.rstrip(": ") or "the top level"
+            raise WorkbookError(
+                f"{path}: `{where}` holds {_show(raw)}, but it must be a mapping of settings to values "
+                "(`setting: value`, one per line, indented below it)"
+            )
+        self.raw = raw
+
+    def refuse(self, key: str, value, allowed: str, example: str) -> WorkbookError:
+        return WorkbookError(
+            f"{self.path}: setting `{self.within}{key}` is {_show(value)}, which is not allowed: {allowed}; "
+            f"for example `{key}: {example}`"
+        )
+
+    def only(self, keys: tuple[str, ...], example: str) -> None:
+        for key in self.raw:
+            if key not in keys:
+                close = difflib.get_close_matches(str(key), keys, n=1)
+                raise WorkbookError(
+                    f"{self.path}: `{self.within}{key}` is not a setting"
+                    + (f" (did you mean `{close[0]}`?)" if close else "")
+                    + f"; a table's settings are {', '.join(keys)}, e.g.\n{example}"
+                )
+
+    def text(self, key: str, default: str | None = "", example: str = "My company") -> str | None:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        if isinstance(value, (dict, list)):
+            raise self.refuse(key, value, "it must be a single piece of text", example)
+        return str(value)
+
+    def whole(self, key: str, default: int, *, low: int, high: int, unit: str) -> int:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.refuse(
+                key, value, f"it must be a whole number of {unit} from {low} to {high}", str(default)
+            )
+        return value
+
+    def date(self, key: str, example: str) -> date | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            value = value.date()
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        if not isinstance(value, date) or not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise self.refuse(
+                key,
+                value,
+                f"it must be a date written YYYY-MM-DD, in the years {FIRST_YEAR} to {LAST_YEAR}",
+                example,
+            )
+        return value
+
+    def period(self, key: str) -> str | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        try:
+            return parse_period(str(value)).label
+        except PeriodError as exc:
+            raise self.refuse(key, str(value), str(exc), "2025-Q1") from None
+
+    def scale(self, key: str, default: tuple[int, int]) -> tuple[int, int]:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        ok = (
+            isinstance(value, (list, tuple))
+            and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        )
+        if not ok or not 0 <= value[0] < value[1] <= 100:
+            raise self.refuse(
+                key,
+                value,
+                "it must be the lowest and the highest score, two whole numbers from 0 to 100, lowest first",
+                f"[{default[0]}, {default[1]}]",
+            )
+        return (value[0], value[1])
+
+    def renames(self, key: str, table: str) -> dict[str, str]:
+        value = self.raw.get(key)
+        if value is None:
+            return {}
+        example = f"{{Their Name: {C.TABLES[table].column_names[0]}}}"
+        if not isinstance(value, dict):
+            raise self.refuse(
+                key,
+                value,
+                "it must map each of your column names to the contract's, one `Their Name: "
+                "our_name` per line (a mapping, not a list)",
+                example,
+            )
+        for theirs, ours in value.items():
+            if (
+                theirs is None
+                or ours is None
+                or isinstance(theirs, (dict, list))
+                or isinstance(ours, (dict, list))
+            ):
+                raise self.refuse(
+                    key,
+                    {theirs: ours},
+                    "each line must name one of your columns and one contract column",
+                    example,
+                )
+        return {str(k): str(v) for k, v in value.items()}
+
+    def date_format(self, key: str) -> str | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        allowed = (
+            "it must be a strftime pattern with a year (%Y or %y), a month (%m, %b or %B) and a day "
+            "(%d; without one, as in \"%Y-%m\", each date is its month's first day), optionally a time "
+            "(%H:%M:%S), using only the codes %" + " %".join(sorted(_DATE_CODES))
+        )
+        example = '"%d/%m/%Y"'
+        if not isinstance(value, str):
+            raise self.refuse(key, value, allowed, example)
+        codes, i = [], 0
+        while (i := value.find("%", i)) != -1:
+            codes.append(value[i + 1 : i + 2])
+            i += 2
+        has = set(codes)
+        unknown = sorted(has - _DATE_CODES)
+        if unknown:
+            shown = ", ".join(f"%{c}" if c else "a lone % at the end" for c in unknown)
+            allowed = f"{shown} is not a date code; {allowed}"
+        # no day is a choice the mapping states for a column of months ("%Y-%m"), never a default
+        if unknown or not has & {"Y", "y"} or not has & {"m", "b", "B"}:
+            raise self.refuse(key, value, allowed, example)
+        try:
+            pd.to_datetime(pd.Series(["x"]), format=value, errors="coerce")
+        except ValueError as exc:
+            raise self.refuse(key, value, f"{allowed} ({exc})", example) from None
+        return value
+
+
+class _TextDates(yaml.SafeLoader):
+    """YAML's safe loader with dates and times left as text: each setting reads its own values
+    (:class:`_Settings`), so that ``2024-13-01`` is named with its setting instead of stopping the
+    parser."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml_config(path, *, what: str | None = None) -> dict:
+    """The one reader of the YAML configuration files (``source.yml``, ``mapping.yml``, targets):
+    a regular file of at most 1 MiB (:func:`~metrics_lib.data.safe_io.read_config_text`), parsed
+    safely, with a mapping at the top level. ``what`` (``--targets``) names the setting that gave
+    the path in every message."""
+    label = f"{what} {path}" if what else str(path)
+    text = read_config_text(path, what=what)
     try:
-        with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh) or {}
-    except FileNotFoundError:
-        raise WorkbookError(f"{path}: file not found") from None
+        raw = yaml.load(text, Loader=_TextDates) or {}
     except yaml.YAMLError as exc:
         raise WorkbookError(
-            f"{path}: not valid YAML ({exc}); correct the indentation, colons and brackets at the line shown"
+            f"{label}: not valid YAML ({exc}); correct the indentation, colons and brackets at the line shown"
         ) from None
-    except UnicodeDecodeError as exc:
+    except (ValueError, TypeError, OverflowError) as exc:  # a tagged value its constructor refuses
         raise WorkbookError(
-            f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r}); "
-            "save the file as UTF-8"
+            f"{label}: a value cannot be read ({exc}); correct it or write it as text"
         ) from None
+    except RecursionError:
+        raise WorkbookError(f"{label}: nested too deeply to be a configuration file; give the right file") from None
     if not isinstance(raw, dict):
-        raise WorkbookError(f"{path}: expected a mapping of keys to values at the top level")
+        raise WorkbookError(f"{label}: expected a mapping of keys to values at the top level")
     return raw
+
+
+_read_yaml = read_yaml_config
 
 
 @dataclass(frozen=True)

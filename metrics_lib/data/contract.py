@@ -25,9 +25,22 @@ __all__ = [
     "ContractOptions",
     "schema_for",
     "arrow_schema",
+    "MAX_NUMBER",
+    "ID_BLANKS",
 ]
 
 KINDS = ("id", "str", "date", "timestamp", "float", "int", "bool")
+
+#: The largest magnitude a number in the data may have (a quadrillion): far above any amount,
+#: count or duration a customer table holds, and small enough that whole numbers stay exact and
+#: sums, squares and standard deviations stay finite. Anything larger is a unit error, an id in
+#: the wrong column or a placeholder, and is rejected by the parser and the engine checks alike.
+MAX_NUMBER = 1e15
+
+#: The white space trimmed from around every id, by the parser and in the engine alike (the
+#: characters SQL's TRIM takes, as Ibis writes it): 'C1 ' is the id 'C1', so an order for 'C1 '
+#: belongs to customer 'C1', and 'C1' and 'C1 ' in one key column are a duplicate, not two ids.
+ID_BLANKS = " \t\n\r\v\f"
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,9 @@ class ColumnSpec:
     """One column of the contract.
 
     ``kind`` is one of ``id``, ``str``, ``date``, ``timestamp``, ``float``, ``int``, ``bool``.
-    An optional column (``required=False``) that is absent is added as all-null.
+    An optional column (``required=False``) that is absent is added as all-null. ``free_text``
+    marks text people typed (a survey comment, a review), which may hold names, e-mail addresses
+    and phone numbers: it is written out only when a run asks for it (``--show-pii``).
     """
 
     name: str
@@ -47,6 +62,7 @@ class ColumnSpec:
     min: float | None = None
     max: float | None = None
     description: str = ""
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -297,7 +313,7 @@ TABLES: dict[str, TableSpec] = {
                 _col("survey", "str", allowed=("nps", "csat", "ces")),
                 _col("score", "int"),
                 _col("touchpoint", "str", required=False, nullable=True),
-                _col("comment", "str", required=False, nullable=True),
+                _col("comment", "str", required=False, nullable=True, free_text=True),
             ),
             key=("response_id",),
             foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
@@ -393,7 +409,7 @@ TABLES: dict[str, TableSpec] = {
                 _col("review_date", "date"),
                 _col("platform", "str", required=False, nullable=True),
                 _col("rating", "int", min=1, max=5),
-                _col("text", "str", required=False, nullable=True),
+                _col("text", "str", required=False, nullable=True, free_text=True),
             ),
             key=("review_id",),
             foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),

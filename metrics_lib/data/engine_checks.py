@@ -5,7 +5,8 @@ a table :class:`~metrics_lib.data.sources.DataSource` first asks the engine, in 
 queries, whether the table keeps every rule of the contract (:func:`check_in_engine`): no empty
 values where they are not allowed, values in range and among the allowed ones, unique keys, the
 row rules, and none of the values we know the pandas reader to treat differently (NaN floats,
-dates outside what pandas can hold, integer ids too long for a float). When every count is zero the table is used in place, renamed and cast to
+dates outside what pandas can hold, infinite or absurdly large numbers, integer ids too long
+for a float). When every count is zero the table is used in place, renamed and cast to
 the contract's types in the query (:func:`contract_expr`). When any count is not zero, or a column
 is stored as text that needs parsing, the table goes the careful way instead: it is read into
 pandas, parsed and validated there, and the messages name the rows (:meth:`DataSource.frame`).
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from metrics_lib.core.engine import count_true
+from metrics_lib.core.periods import FIRST_YEAR, LAST_YEAR
 from metrics_lib.data import contract as C
 
 __all__ = [
@@ -45,8 +47,9 @@ IBIS_TYPES = {
     "bool": "boolean",
 }
 
-# pandas holds datetime64[ns] only in this range; outside it the careful path decides
-_PANDAS_FIRST, _PANDAS_LAST = datetime(1677, 9, 22), datetime(2262, 4, 11)
+# the dates the parser accepts (pandas holds datetime64[ns] only around them): outside, the
+# careful path says which rows
+_FIRST_DATE, _END_DATE = datetime(FIRST_YEAR, 1, 1), datetime(LAST_YEAR + 1, 1, 1)
 
 
 def cast_to_contract(col, dtype, kind: str, date_format: str | None):
@@ -55,7 +58,9 @@ def cast_to_contract(col, dtype, kind: str, date_format: str | None):
     if kind in ("id", "str"):
         if dtype.is_floating() and kind == "id":
             col = col.cast("int64")  # ids stored as floats (1.0): as integers, as the parser does
-        return col if dtype.is_string() else col.cast("string")
+        col = col if dtype.is_string() else col.cast("string")
+        # 'C1 ' is 'C1' and blanks alone are empty, as the parser reads them
+        return col.strip().nullif("") if kind == "id" and dtype.is_string() else col
     if kind in ("date", "timestamp"):
         if dtype.is_string():
             col = col.strip()
@@ -202,8 +207,15 @@ def check_in_engine(
         if col.max is not None:
             aggs[f"{name}: above maximum"] = count_true(v > col.max)
         if col.kind in ("date", "timestamp"):
-            aggs[f"{name}: outside pandas' dates"] = count_true(
-                (v < ibis.timestamp(_PANDAS_FIRST)) | (v > ibis.timestamp(_PANDAS_LAST))
+            aggs[f"{name}: outside {FIRST_YEAR} to {LAST_YEAR}"] = count_true(
+                (v < ibis.timestamp(_FIRST_DATE)) | (v >= ibis.timestamp(_END_DATE))
+            )
+        if col.kind in ("float", "int"):
+            # infinite or beyond the contract's largest number, as the parser rejects them (DuckDB
+            # sorts NaN above every number: NaN is counted above)
+            huge = v.abs() > C.MAX_NUMBER
+            aggs[f"{name}: beyond {C.MAX_NUMBER:g}"] = count_true(
+                huge & ~v.isnan() if col.kind == "float" else huge
             )
         if col.unique:
             aggs[f"{name}: duplicates"] = v.count() - v.nunique()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from metrics_lib.core.errors import ContractError, Problem
+from metrics_lib.core.errors import ContractError, Problem, printable
 from metrics_lib.data import contract as C
 from metrics_lib.data.parsing import problem_from_rows, show_fields, show_value
 
@@ -67,7 +67,7 @@ class ValidationReport:
             lines.append(str(ContractError(self.problems + ([self.no_tables] if self.no_tables else []))))
         else:
             lines.append("No problems found.")
-        return "\n".join(lines)
+        return printable("\n".join(lines), keep="\n")  # paths and names from the data, escaped
 
 
 def fmt_date(d) -> str:
@@ -151,9 +151,14 @@ def describe_check(check: str, col: C.ColumnSpec | None) -> tuple[str, str]:
     if check == "not_nullable":
         return "empty values are not allowed", f"fill `{name}` in every row, or remove rows without it"
     if check == "field_uniqueness":
+        blanks = (
+            " (ids are read without the spaces around them: 'C1' and 'C1 ' are one id)"
+            if col is not None and col.kind == "id"
+            else ""
+        )
         return (
             "duplicate values in a unique key",
-            f"each `{name}` may appear once: remove duplicates or fix the ids",
+            f"each `{name}` may appear once: remove duplicates or fix the ids{blanks}",
         )
     if check.startswith("isin"):
         return (

@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from metrics_lib.core.errors import WorkbookError, some
+from metrics_lib.data.config import read_yaml_config
 from metrics_lib.demo.columns import SCHEMAS
 from metrics_lib.demo.customers import (
     assign_referrers,
@@ -113,7 +115,9 @@ def write_demo_data(
     Parameters
     ----------
     out_dir : path
-        Folder for the files; created if missing. Existing files of the same names are replaced.
+        Folder for the files; created if missing. Files of the same names are replaced only when
+        the demo wrote them (the folder's ``source.yml`` says so); otherwise nothing is written and
+        :class:`~metrics_lib.core.errors.WorkbookError` says why.
     customers, seed, effects
         As for :func:`generate_demo_data`.
     progress : callable, optional
@@ -135,17 +139,50 @@ def write_demo_data(
     effects = effects if effects is not None else DemoEffects()
     say = progress if progress is not None else (lambda message: None)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_out(out)
     rows: dict[str, int] = {}
-    for name, table in _iter_tables(customers, seed=seed, effects=effects, progress=say):
-        say(f"writing {name}.parquet ({table.num_rows:,} rows)")
-        pq.write_table(table, out / f"{name}.parquet")
-        rows[name] = table.num_rows
-        del table
-    source = _source_description(customers, seed, effects)
-    (out / "source.yml").write_text(yaml.safe_dump(source, sort_keys=False), encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, table in _iter_tables(customers, seed=seed, effects=effects, progress=say):
+            say(f"writing {name}.parquet ({table.num_rows:,} rows)")
+            pq.write_table(table, out / f"{name}.parquet")
+            rows[name] = table.num_rows
+            del table
+        source = _source_description(customers, seed, effects)
+        (out / "source.yml").write_text(yaml.safe_dump(source, sort_keys=False), encoding="utf-8")
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise WorkbookError(
+            f"--out {out}: cannot write the demo data{where}: {exc.strerror or exc}; free some space or "
+            "choose a folder you can write to"
+        ) from None
     say(f"wrote {len(rows)} tables and source.yml to {out}")
     return {name: rows[name] for name in SCHEMAS}
+
+
+def _check_out(out: Path) -> None:
+    """The demo data replaces only demo data: ``out`` must be a folder (or not exist yet), and
+    when it holds a file the demo would write (``<table>.parquet``, ``source.yml``), its
+    ``source.yml`` must be one the demo wrote; anything else is left alone."""
+    if out.exists() and not out.is_dir():
+        raise WorkbookError(
+            f"--out {out}: this is a file, not a folder; give a folder for the demo data (it is created "
+            "when missing)"
+        )
+    ours = [f"{name}.parquet" for name in SCHEMAS] + ["source.yml"]
+    present = [name for name in ours if (out / name).exists() or (out / name).is_symlink()]
+    if not present:
+        return
+    try:
+        raw = read_yaml_config(out / "source.yml")
+    except WorkbookError:
+        raw = {}
+    if raw.get("name") == "demo" and isinstance(raw.get("generator"), dict):
+        return  # demo data written before: replaced
+    raise WorkbookError(
+        f"--out {out}: this folder already holds {some(present, 5)}, which the demo did not write, so "
+        "nothing was written; give an empty or new folder for the demo data"
+    )
 
 
 def _source_description(customers: int, seed: int, effects: DemoEffects) -> dict[str, object]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -52,7 +52,9 @@ __all__ = [
     "renewal_counts",
     "spend_summary",
     "web_summary",
+    "campaign_groups",
     "campaign_summary",
+    "latest_nps_scores",
     "monthly_revenue",
     "health_components",
     "resolved_tickets",
@@ -83,6 +85,10 @@ class DateWindow:
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
 
+    def contains(self, d) -> bool:
+        d = pd.Timestamp(d).date()
+        return self.start <= d < self.next_start
+
     def previous(self) -> DateWindow:
         return DateWindow(self.start - timedelta(days=self.days), self.start)
 
@@ -101,7 +107,13 @@ class Scope:
 
     @classmethod
     def of(cls, source, period, segment=None) -> Scope:
+        """The scope of an aggregation, on a source checked whole against the contract, foreign
+        keys included (:meth:`~metrics_lib.data.DataSource.check_all`: strict stops, quarantine
+        sets the rows aside), and with a segment the data has."""
         window = period if isinstance(period, DateWindow) else parse_period(period)
+        source.check_all()
+        if segment:
+            source.check_segment(segment)
         return cls(source, window, segment or None)
 
     @property
@@ -502,8 +514,14 @@ def web_summary(scope: Scope) -> WebSummary:
                       days=_count(agg["days"]))
 
 
-def campaign_summary(scope: Scope) -> pd.DataFrame:
-    """Per campaign starting in the period: cost, and members / conversions / revenue per group."""
+def campaign_groups(scope: Scope) -> pd.DataFrame:
+    """Per campaign starting in the period (or date window) and per group (``treatment``,
+    ``control``): the campaign's name, channel, start date and cost, and the group's members,
+    conversions and revenue. A campaign without members has one row whose group is missing.
+
+    The one query behind the scorecard's campaign ROI (:func:`campaign_summary`) and the
+    campaign lift (:func:`metrics_lib.metrics.campaigns.campaign_lift`).
+    """
     c = scope.source.table("campaigns")
     m = scope.table("campaign_members")
     camp = c.filter(scope.during(c.start_date))
@@ -511,20 +529,43 @@ def campaign_summary(scope: Scope) -> pd.DataFrame:
         members=m.count(), converted=count_true(m.converted), revenue=m.revenue.sum()
     )
     df = camp.select("campaign_id", "name", "channel", "start_date", "cost").left_join(g, "campaign_id").execute()
-    df = df.drop(columns=[c for c in df.columns if c.endswith("_right")])
+    return df.drop(columns=[c for c in df.columns if c.endswith("_right")])
+
+
+def campaign_summary(scope: Scope) -> pd.DataFrame:
+    """Per campaign starting in the period: cost, and members / conversions / revenue per group."""
+    df = campaign_groups(scope)
     if df.empty:
         return pd.DataFrame(columns=["campaign_id", "name", "channel", "start_date", "cost",
                                      "treatment_members", "treatment_converted", "treatment_revenue",
                                      "control_members", "control_converted", "control_revenue"])
-    wide = df.pivot_table(index=["campaign_id", "name", "channel", "start_date", "cost"], columns="group",
-                          values=["members", "converted", "revenue"], aggfunc="sum", fill_value=0)
-    wide.columns = [f"{grp}_{val}" for val, grp in wide.columns]
-    wide = wide.reset_index()
+    # pivot on the id alone: a campaign without a channel or without members keeps its row (and
+    # its cost); a pivot on every detail would drop the rows with an empty one
+    details = df[["campaign_id", "name", "channel", "start_date", "cost"]].drop_duplicates("campaign_id")
+    groups = df.dropna(subset=["group"]).pivot_table(
+        index="campaign_id", columns="group", values=["members", "converted", "revenue"], aggfunc="sum", fill_value=0
+    )
+    groups.columns = [f"{grp}_{val}" for val, grp in cast(pd.MultiIndex, groups.columns)]
+    wide = details.merge(groups, left_on="campaign_id", right_index=True, how="left")
+    wide = wide.sort_values("campaign_id", kind="stable").reset_index(drop=True)
     for grp in ("treatment", "control"):
         for val in ("members", "converted", "revenue"):
-            if f"{grp}_{val}" not in wide.columns:
-                wide[f"{grp}_{val}"] = 0
+            wide[f"{grp}_{val}"] = wide[f"{grp}_{val}"].fillna(0) if f"{grp}_{val}" in wide.columns else 0
     return wide
+
+
+def latest_nps_scores(scope: Scope, day: datetime, *, inclusive: bool = True):
+    """Per customer, the score of their latest NPS answer on or before ``day`` (strictly before it
+    with ``inclusive=False``); answers given on the same latest day are averaged.
+
+    Returns an Ibis table with columns ``customer_id`` and ``score`` (float64); customers who never
+    answered by then have no row.
+    """
+    s = scope.table("surveys")
+    n = s.filter((s.survey == "nps") & ((s.response_date <= day) if inclusive else (s.response_date < day)))
+    latest = n.group_by("customer_id").aggregate(last=n.response_date.max())
+    nl = n.join(latest, [n.customer_id == latest.customer_id, n.response_date == latest.last])
+    return nl.group_by(nl.customer_id).aggregate(score=nl.score.cast("float64").mean())
 
 
 def health_components(scope: Scope, *, support_window_days: int = 90) -> pd.DataFrame:
@@ -543,11 +584,7 @@ def health_components(scope: Scope, *, support_window_days: int = 90) -> pd.Data
     o = o.filter((o.order_date <= end) & (o.order_date > end - timedelta(days=scope.inactivity_days)))
     parts = [o.group_by("customer_id").aggregate(last_order=o.order_date.max())]
     if scope.has("surveys"):
-        s = scope.table("surveys")
-        n = s.filter((s.survey == "nps") & (s.response_date <= end))
-        latest = n.group_by("customer_id").aggregate(last=n.response_date.max())
-        nl = n.join(latest, [n.customer_id == latest.customer_id, n.response_date == latest.last])
-        parts.append(nl.group_by(nl.customer_id).aggregate(score=nl.score.cast("float64").mean()))
+        parts.append(latest_nps_scores(scope, end))
     if scope.has("tickets"):
         t = scope.table("tickets")
         recent = t.filter((t.opened_at > end - timedelta(days=support_window_days)) & (t.opened_at < scope.next_start))

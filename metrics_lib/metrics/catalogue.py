@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -29,11 +29,16 @@ from metrics_lib.formulas import advocacy, marketing, pipeline, retention, satis
 from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics.period_data import PeriodData
 
-__all__ = ["Headline", "HEADLINE", "compare", "safe_compute"]
+__all__ = ["Headline", "HEADLINE", "compare", "safe_compute", "unmet_needs"]
 
 
 @dataclass(frozen=True)
 class Headline:
+    """One headline metric. ``needs`` names the tables it reads (``"orders"``) and the optional
+    columns it cannot do without (``"orders.order_type"``): when one is missing, empty, or every
+    row of a table was set aside, :attr:`compute` gives NaN with that reason
+    (:func:`unmet_needs`), never a number made of zeros."""
+
     id: str
     family: str
     unit: str
@@ -131,10 +136,49 @@ def _active_denominator(d: PeriodData) -> int:
     return max(d.activity.active_at_start + d.new.new_customers, d.orders.buyers)
 
 
+def unmet_needs(h: Headline, source) -> str | None:
+    """Why metric ``h`` cannot be computed from ``source`` at all, or None when it can: a table it
+    needs is missing, every row of one was set aside (quarantine), or an optional column it needs
+    is missing or empty in the whole table."""
+    tables = list(dict.fromkeys(n.partition(".")[0] for n in h.needs))
+    missing = [t for t in tables if not source.has(t)]
+    if missing:
+        return f"needs table(s) {', '.join(missing)}, not in the data source"
+    source.check_all()  # rows set aside are known once the source is checked whole
+    for t in tables:
+        if source.rows(t) == 0 and len(source.rejected.get(t, ())):
+            return (
+                f"every row of table `{t}` was set aside (quarantine), so there is nothing to compute "
+                f"{h.label} from; correct the rows listed as set aside"
+            )
+    for need in h.needs:
+        table, _, column = need.partition(".")
+        if column and not source.has_values(table, column):
+            whose = f"{table}'" if table.endswith("s") else f"{table}'s"
+            return (
+                f"{h.label} needs the {whose} `{column}` column ({need}), which the data source lacks "
+                "or leaves empty in every row"
+            )
+    return None
+
+
+def _needs_met(h: Headline):
+    """``h.compute`` giving NaN with the reason when the metric's needs are unmet."""
+
+    def run(d: PeriodData):
+        reason = unmet_needs(h, d.source)
+        if reason is not None:
+            return ValueResult(NAN, unit=h.unit, reason=reason)
+        return h.compute(d)
+
+    return run
+
+
 def _h(id, family, unit, direction, needs, compute, sample=None, label="", moments=None):
-    return Headline(
+    h = Headline(
         id, family, unit, direction, tuple(needs), compute, sample, label or id.replace("_", " "), moments
     )
+    return replace(h, compute=_needs_met(h))
 
 
 def _order_value_moments(d: PeriodData) -> tuple[float, float, int]:
@@ -148,10 +192,10 @@ def _order_value_moments(d: PeriodData) -> tuple[float, float, int]:
 HEADLINE: dict[str, Headline] = {h.id: h for h in [
     _h("revenue", "value", "currency", "higher", ["orders"],
        lambda d: ValueResult(d.orders.revenue, n=d.orders.orders, unit="currency")),
-    _h("gross_profit", "value", "currency", "higher", ["orders"],
+    _h("gross_profit", "value", "currency", "higher", ["orders", "orders.cost"],
        lambda d: value.gross_profit(d.orders.revenue, d.orders.cost) if not math.isnan(d.orders.cost)
        else ValueResult(NAN, unit="currency", reason="gross profit needs the orders' `cost` column")),
-    _h("gross_margin", "value", "share", "higher", ["orders"], _gross_margin),
+    _h("gross_margin", "value", "share", "higher", ["orders", "orders.cost"], _gross_margin),
     _h("orders", "value", "count", "higher", ["orders"],
        lambda d: ValueResult(float(d.orders.orders), n=d.orders.orders, unit="count")),
     _h("average_order_value", "value", "currency", "higher", ["orders"],
@@ -168,14 +212,16 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: retention.churn_rate(d.activity.active_at_start, d.activity.lost)),
     _h("retention_rate", "retention", "share", "higher", ["customers", "orders"],
        lambda d: retention.retention_rate(d.activity.active_at_start, d.activity.retained)),
-    _h("renewal_rate", "retention", "share", "higher", ["subscriptions"], _renewal_rate),
+    _h("renewal_rate", "retention", "share", "higher", ["subscriptions", "subscriptions.renewed_from"],
+       _renewal_rate),
     _h("net_revenue_retention", "retention", "share", "higher", ["subscriptions"],
        lambda d: _nrr(d)),
     _h("gross_revenue_retention", "retention", "share", "higher", ["subscriptions"],
        lambda d: _grr(d)),
-    _h("clv", "value", "currency", "higher", ["customers", "orders"], _clv),
+    _h("clv", "value", "currency", "higher", ["customers", "orders", "orders.cost"], _clv),
     _h("cac", "value", "currency", "lower", ["customers", "marketing_spend"], _cac),
-    _h("ltv_cac_ratio", "value", "ratio", "higher", ["customers", "orders", "marketing_spend"], _ltv_cac),
+    _h("ltv_cac_ratio", "value", "ratio", "higher", ["customers", "orders", "orders.cost", "marketing_spend"],
+       _ltv_cac),
     _h("csat", "satisfaction", "share", "higher", ["surveys"],
        lambda d: satisfaction.csat(d.scores("csat"), scale=d.source.config.options.csat_scale)),
     _h("nps", "satisfaction", "score", "higher", ["surveys"], lambda d: satisfaction.nps(d.scores("nps"))),
@@ -190,7 +236,7 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
     _h("sales_cycle_days", "pipeline", "days", "lower", ["deals"],
        lambda d: pipeline.sales_cycle_length(d.won["cycle_days"]), sample=lambda d: d.won["cycle_days"]),
     _h("sales_velocity", "pipeline", "currency per day", "higher", ["deals"], _velocity),
-    _h("upsell_rate", "pipeline", "share", "higher", ["customers", "orders"],
+    _h("upsell_rate", "pipeline", "share", "higher", ["customers", "orders", "orders.order_type"],
        lambda d: pipeline.upsell_rate(d.orders.upsell_buyers, _active_denominator(d))),
     _h("first_contact_resolution", "service", "share", "higher", ["tickets"],
        lambda d: service.first_contact_resolution(d.resolved.resolved_first_contact, d.resolved.resolved)),
@@ -199,11 +245,13 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        sample=lambda d: d.tickets["first_response_hours"].dropna()),
     _h("first_response_within_target", "service", "share", "higher", ["tickets"],
        lambda d: _first_response(d).within_target),
-    _h("referral_rate", "advocacy", "share", "higher", ["customers"],
+    _h("referral_rate", "advocacy", "share", "higher", ["customers", "customers.referred_by"],
        lambda d: advocacy.referral_rate(d.new.referred, d.new.new_customers)),
     _h("bounce_rate", "advocacy", "share", "lower", ["web_engagement"],
        lambda d: _bounce(d)),
-    _h("campaign_roi", "marketing", "ratio", "higher", ["campaigns", "campaign_members"], lambda d: _campaign_roi(d)),
+    _h("campaign_roi", "marketing", "ratio", "higher",
+       ["campaigns", "campaign_members", "campaign_members.revenue", "orders", "orders.cost"],
+       lambda d: _campaign_roi(d)),
     _h("health_score_mean", "health", "score", "higher", ["customers", "orders"], lambda d: _health_mean(d),
        sample=lambda d: _health_scores(d)),
 ]}
@@ -233,10 +281,11 @@ def _campaign_roi(d):
     camps = agg.campaign_summary(d.scope)
     if camps.empty:
         return ValueResult(NAN, unit="ratio", reason="no campaign started in the period")
-    margin = _gross_margin(d) if d.has("orders") else ValueResult(NAN)
+    margin = _gross_margin(d)
+    if not margin.defined:  # revenue is not profit: no ROI rather than one on another definition
+        return ValueResult(NAN, unit="ratio", reason=f"campaign ROI needs the gross margin: {margin.reason}")
     revenue = float(camps["treatment_revenue"].sum() + camps["control_revenue"].sum())
-    profit = revenue * margin.value if margin.defined else revenue
-    return marketing.campaign_roi(profit, float(camps["cost"].sum()))
+    return marketing.campaign_roi(revenue * margin.value, float(camps["cost"].sum()))
 
 
 def _health_scores(d: PeriodData) -> pd.Series:

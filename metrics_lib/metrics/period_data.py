@@ -26,8 +26,14 @@ class PeriodData:
         self.scope = agg.Scope.of(source, period, segment)
         self.source = source
 
-    def has(self, *tables) -> bool:
-        return all(self.source.has(t) for t in tables)
+    def has(self, *needs) -> bool:
+        """Whether the source has these tables (``"orders"``) and optional columns with values
+        (``"orders.cost"``), as a headline's ``needs`` names them."""
+        for need in needs:
+            table, _, column = need.partition(".")
+            if not self.source.has(table) or (column and not self.source.has_values(table, column)):
+                return False
+        return True
 
     @cached_property
     def activity(self) -> agg.ActivityCounts:

@@ -12,9 +12,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from metrics_lib.core.errors import WorkbookError
+from metrics_lib.data.config import read_yaml_config
 from metrics_lib.metrics.catalogue import HEADLINE
 
 #: The package's targets, used when no ``targets.yml`` lies beside the data.
@@ -31,16 +30,12 @@ class Target:
     near: float = 0.0
 
 
-def read_targets(path) -> dict[str, Target]:
-    """Targets from a YAML file: ``targets: {metric: {target, direction, near}}``."""
+def read_targets(path, *, what: str | None = None) -> dict[str, Target]:
+    """Targets from a YAML file: ``targets: {metric: {target, direction, near}}``, read by the one
+    bounded reader of configuration files; ``what`` (``--targets``) names where the path came from."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise WorkbookError(f"{path}: targets file not found") from None
-    except yaml.YAMLError as exc:
-        raise WorkbookError(f"{path}: not valid YAML ({exc})") from None
-    entries = raw.get("targets") if isinstance(raw, dict) else None
+    raw = read_yaml_config(path, what=what or "targets file")
+    entries = raw.get("targets")
     if not isinstance(entries, dict):
         raise WorkbookError(
             f"{path}: expected a `targets:` mapping of metric ids to {{target, direction, near}}"

@@ -131,6 +131,21 @@ def test_parse_errors_say_what_is_accepted(text, message):
         parse_period(text)
 
 
+@pytest.mark.parametrize("text", ["9999", "0000-01", "0000", "1677-Q4", "2262-01", "9999-Q4"])
+def test_a_year_outside_the_calendar_is_a_period_error_not_a_crash(text):
+    # 9999 has no next year to end on (date(10000, 1, 1)), year 0 does not exist; the tool's
+    # calendar is the years pandas can hold, the same that bound the dates in the data
+    with pytest.raises(PeriodError, match=rf"period '{text}': year {text[:4]} is outside the years this "
+                                          r"tool handles \(1678 to 2261\); use a month YYYY-MM"):
+        parse_period(text)
+
+
+def test_the_first_and_last_years_of_the_calendar_are_periods():
+    assert parse_period("1678-01").start == date(1678, 1, 1)
+    assert parse_period("2261").end == date(2261, 12, 31)
+    assert parse_period("2261-Q4").next_start == date(2262, 1, 1)
+
+
 def test_period_error_is_a_value_error():
     with pytest.raises(ValueError, match="does not exist"):
         parse_period("2025-13")

@@ -21,7 +21,7 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 FAMILIES = ["scorecard", "satisfaction", "retention", "value", "pipeline", "service", "advocacy", "marketing",
             "health"]
-PARAMETERS = ["period", "data", "targets", "segment", "as_of", "on_invalid", "show_pii"]
+PARAMETERS = ["period", "data", "targets", "segment", "as_of", "mapping", "on_invalid", "show_pii"]
 FORBIDDEN = re.compile(r"\bdef\b|\bclass\b|\bopen\(|to_csv|savefig|to_parquet|to_excel|write_text|%%?writefile")
 
 
@@ -84,7 +84,7 @@ def test_exactly_one_parameters_cell_of_commented_literals(nb):
 def test_the_cell_after_the_parameters_builds_the_workbook_from_them(nb):
     cells = code_cells(nb)
     setup = cells[1].source
-    assert "wb = Workbook(period, data, targets, segment, as_of, on_invalid=on_invalid, show_pii=show_pii)" in setup
+    assert "wb = Workbook(period, data, targets, segment, as_of, mapping, on_invalid=on_invalid, show_pii=show_pii)" in setup
     assert setup.rstrip().endswith("wb.summary()")
 
 

@@ -20,6 +20,7 @@ from metrics_lib.reporting.runner import (
     read_manifests,
     run_reports,
 )
+from metrics_lib.reporting.runner.publish import _MARK_TEXT, RUN_MARK
 
 pytestmark = pytest.mark.integration  # executes notebooks in Jupyter kernels
 
@@ -100,7 +101,7 @@ def test_output_files(run):
     out = run["out"]
     for period in ("2025-02", "2025-03"):
         names = sorted(str(p.relative_to(out / period)) for p in (out / period).rglob("*"))
-        assert names == ["index.html", "manifest.json", "notebooks", "notebooks/retention.ipynb",
+        assert names == [RUN_MARK, "index.html", "manifest.json", "notebooks", "notebooks/retention.ipynb",
                          "notebooks/scorecard.ipynb", "retention.html", "scorecard.html"]
     assert (out / "index.html").is_file()
     assert sorted(p.name for p in out.iterdir()) == ["2025-02", "2025-03", "index.html"]
@@ -176,15 +177,16 @@ def test_rerun_replaces_the_period_folder(run, tmp_path):
     out = tmp_path / "reports"
     shutil.copytree(run["out"], out)
     (out / "2025-03" / "left-from-before.txt").write_text("x")
-    stale = out / ".tmp-2025-03-999999999"  # a killed run's leftovers: no such process
+    stale = out / ".tmp-2025-03-999999999"  # a killed run's leftovers (marked as a run's): no such process
     (stale / "notebooks").mkdir(parents=True)
     (stale / "manifest.json").write_text("{}")
+    (stale / RUN_MARK).write_text(_MARK_TEXT)
     summary = run_reports("2025-03", data=run["data"], notebooks_dir=run["notebooks"], out=out,
                           families="scorecard", progress=None)
     assert summary.ok and summary.counts == {"ok": 1, "failed": 0, "skipped": 0}
     assert sorted(p.name for p in out.iterdir()) == ["2025-02", "2025-03", "index.html"]
-    assert sorted(p.name for p in (out / "2025-03").iterdir()) == ["index.html", "manifest.json", "notebooks",
-                                                                   "scorecard.html"]
+    assert sorted(p.name for p in (out / "2025-03").iterdir()) == [RUN_MARK, "index.html", "manifest.json",
+                                                                   "notebooks", "scorecard.html"]
     assert [nb["family"] for nb in manifest(out, "2025-03")["notebooks"]] == ["scorecard"]
     page = (out / "index.html").read_text()
     assert ">2025-02<" in page and ">2025-03<" in page

@@ -21,14 +21,17 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from metrics_lib.core.errors import ContractError, Problem, WorkbookError
+from metrics_lib.core.engine import count_true
+from metrics_lib.core.errors import ContractError, Problem, WorkbookError, some
 from metrics_lib.core.periods import Period, latest_complete, parse_period
 from metrics_lib.data import check_cache, engine_checks
 from metrics_lib.data import contract as C
 from metrics_lib.data.config import ColumnMapping, Location, SourceConfig, resolve_path
 from metrics_lib.data.parsing import parse_column, problem_from_rows, row_labeler
+from metrics_lib.data.safe_io import open_regular
 from metrics_lib.data.validation import TableSummary, ValidationReport, fmt_date, pandera_problems
 
 __all__ = ["DataSource"]
@@ -77,6 +80,10 @@ class DataSource(ABC):
         self._frames: dict[str, pd.DataFrame] = {}
         self._problems: dict[str, list[Problem]] = {}
         self.rejected: dict[str, pd.DataFrame] = {}
+        # for a frame with rows set aside: the source row (0-based) of each row kept
+        self._origin: dict[str, np.ndarray] = {}
+        self._checked_all = False
+        self._known: dict = {}  # segments and filled columns, asked once
         self._con = None
         self._tables: dict = {}
         self.engine_checks: dict = {}
@@ -171,6 +178,7 @@ class DataSource(ABC):
         spec = C.TABLES[table]
         where = str(loc.path) if loc.format != "duckdb" else f"{loc.path} (table {loc.name})"
         raw = self._read_raw(loc)
+        read_as = [str(c).strip() for c in raw.columns]
         tm = self.mapping.for_table(table)
         problems: list[Problem] = []
         if tm.columns:
@@ -180,7 +188,7 @@ class DataSource(ABC):
                     Problem(
                         table,
                         f"the mapping names column(s) {', '.join(f'`{a}`' for a in absent)} that the file lacks",
-                        f"columns found: {', '.join(map(str, raw.columns))}; correct {self.mapping.path}",
+                        f"columns found: {some(raw.columns)}; correct {self.mapping.path}",
                         file=where,
                     )
                 )
@@ -202,16 +210,30 @@ class DataSource(ABC):
                 return raw, problems
             raw = raw.rename(columns=tm.columns)
         raw.columns = [str(c).strip() for c in raw.columns]
-        twice = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
-        if twice:
+        # only a CSV reader renames repeated names (`revenue.1`); elsewhere a name is as stored
+        mangled = set(spec.column_names) | set(tm.columns) if loc.format == "csv" else set()
+        repeats = _repeated_names(list(raw.columns), read_as, mangled)
+        if repeats:
             problems.append(
                 Problem(
                     table,
-                    ", ".join(f"column `{c}` appears twice" for c in twice)
+                    ", ".join(
+                        f"column `{c}`"
+                        + (f" (`{read_as[at[0] - 1]}` in the file)" if read_as[at[0] - 1] != c else "")
+                        + f" appears {'twice' if len(at) == 2 else f'{len(at):,} times'} "
+                        + (
+                            f"(columns {', '.join(map(str, at[:-1]))} and {at[-1]})"
+                            if len(at) <= 10
+                            else f"(columns {some(at, 10)})"
+                        )
+                        for c, at in list(repeats.items())[:10]
+                    )
+                    + (f", ... and {len(repeats) - 10:,} more repeated names" if len(repeats) > 10 else "")
                     + " (after the mapping's renames and trimming blanks from the names)",
-                    "keep one column of each name: drop or rename the other, or map only one column to it",
+                    "keep one column of each name: drop or rename the other, or map only one column to it "
+                    "(a repeated name would leave all but one of the columns unread)",
                     file=where,
-                    column=twice[0],
+                    column=next(iter(repeats)),
                 )
             )
             return raw, problems
@@ -230,7 +252,7 @@ class DataSource(ABC):
                         table,
                         f"required column `{name}` is missing",
                         f"{hint}in a mapping file (`{close[0] if close else 'Their Name'}: {name}`); "
-                        f"columns found: {', '.join(map(str, raw.columns)) or '(none)'}",
+                        f"columns found: {some(raw.columns)}",
                         file=where,
                         column=name,
                     )
@@ -238,12 +260,11 @@ class DataSource(ABC):
         if problems:
             return raw, problems
         df = pd.DataFrame(index=pd.RangeIndex(len(raw)))
-        labeler = row_labeler(loc.format)
+        labeler = row_labeler(loc.format, loc.path)
         for col in spec.columns:
             if col.name in raw.columns:
                 values, bad = parse_column(raw[col.name].reset_index(drop=True), col, tm.date_format)
-                if bad is not None:
-                    rows, rule, fix = bad
+                for rows, rule, fix in bad:
                     problems.append(
                         problem_from_rows(
                             table,
@@ -270,17 +291,25 @@ class DataSource(ABC):
         return df, problems
 
     def _quarantine(self, table: str, df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+        """``df`` without the rows ``problems`` name (rows of the source, 0-based), which join
+        those set aside before in :attr:`rejected` with the rule each broke."""
+        origin = self._origin.get(table, np.arange(len(df)))
         reasons: dict[int, list[str]] = {}
         for p in problems:
             for r in p.rows:
                 reasons.setdefault(r, []).append(f"{p.column + ': ' if p.column else ''}{p.rule}")
-        bad = sorted(reasons)
-        rejected = df.loc[bad].copy()
-        rejected.insert(0, "reason", ["; ".join(reasons[i]) for i in bad])
-        rejected.insert(0, "source_row", [i + 1 for i in bad])
+        out = np.isin(origin, list(reasons))
+        rejected = df[out].set_axis(origin[out])
+        rejected.insert(0, "reason", ["; ".join(reasons[int(i)]) for i in origin[out]])
+        rejected.insert(0, "source_row", origin[out] + 1)
+        earlier = self.rejected.get(table)
+        if earlier is not None and len(earlier):
+            rejected = pd.concat([earlier, rejected]).sort_index(kind="stable")
         self.rejected[table] = rejected
-        self._problems[table] = problems
-        return df.drop(index=bad).reset_index(drop=True)
+        self._problems[table] = self._problems.get(table, []) + problems
+        self._origin[table] = origin[~out]
+        self._known.clear()  # what was learnt of the table may have changed
+        return df[~out].reset_index(drop=True)
 
     def validate(self) -> ValidationReport:
         """Check every table present; never raises for contract problems, reports them."""
@@ -293,11 +322,16 @@ class DataSource(ABC):
                 s.rows = len(df)
             except ContractError as exc:
                 s.problems = exc.problems
-            spec = C.TABLES[table]
-            if s.rows is not None and spec.date_column:
-                col = self._frames[table][spec.date_column]
-                s.first_date, s.last_date = (col.min(), col.max()) if len(col) else (None, None)
             summaries.append(s)
+        if self.on_invalid == "quarantine":
+            self._set_aside_orphans()
+        for s in summaries:
+            date_column = C.TABLES[s.table].date_column
+            if s.rows is not None:
+                s.rows = len(self._frames[s.table])
+            if s.rows is not None and date_column:
+                col = self._frames[s.table][date_column]
+                s.first_date, s.last_date = (col.min(), col.max()) if len(col) else (None, None)
         for s in summaries:
             if s.rows is not None:
                 s.problems = self._problems.get(s.table, []) + self.foreign_key_problems(s.table)
@@ -349,7 +383,8 @@ class DataSource(ABC):
         )
 
     def foreign_key_problems(self, table: str) -> list[Problem]:
-        """Rows of ``table`` whose references point at no row of the referenced table."""
+        """Rows of ``table`` whose references point at no row of the referenced table (or, in
+        quarantine, only at a row set aside); the rows are named as in the source."""
         spec = C.TABLES[table]
         df = self._frames.get(table)
         if df is None:
@@ -357,7 +392,8 @@ class DataSource(ABC):
         out = []
         loc = self.locations[table]
         where = str(loc.path) if loc.format != "duckdb" else f"{loc.path} (table {loc.name})"
-        labeler = row_labeler(loc.format)
+        labeler = row_labeler(loc.format, loc.path)
+        origin = self._origin.get(table)
         for fk in spec.foreign_keys:
             if not self.has(fk.ref_table) or df[fk.column].isna().all():
                 continue
@@ -365,28 +401,53 @@ class DataSource(ABC):
                 ref = self.frame(fk.ref_table)[fk.ref_column]
             except ContractError:
                 continue
-            orphan = df[fk.column].notna() & ~df[fk.column].isin(set(ref.dropna()))
-            if orphan.any():
-                rows = orphan[orphan].index
-                fix = f"add the missing rows to `{fk.ref_table}` or remove these rows from `{table}`"
-                if spec.column(fk.column).nullable:
-                    fix = (
-                        f"add the missing rows to `{fk.ref_table}`, or leave `{fk.column}` empty in these "
-                        "rows when the reference is unknown"
-                    )
-                out.append(
-                    problem_from_rows(
-                        table,
-                        where,
-                        fk.column,
-                        f"references a `{fk.ref_column}` not in table `{fk.ref_table}` (orphan foreign key)",
-                        fix,
-                        df[fk.column],
-                        labeler,
-                        rows=rows,
-                    )
+            values = df[fk.column] if origin is None else df[fk.column].set_axis(origin)
+            orphan = values.notna() & ~values.isin(set(ref.dropna()))
+            if not orphan.any():
+                continue
+            aside = self.rejected.get(fk.ref_table)
+            gone = orphan & values.isin(set(aside[fk.ref_column].dropna()) if aside is not None else set())
+            fix = f"add the missing rows to `{fk.ref_table}` or remove these rows from `{table}`"
+            if spec.column(fk.column).nullable:
+                fix = (
+                    f"add the missing rows to `{fk.ref_table}`, or leave `{fk.column}` empty in these "
+                    "rows when the reference is unknown"
                 )
+            kinds = (
+                (
+                    orphan & ~gone,
+                    f"references a `{fk.ref_column}` not in table `{fk.ref_table}` (orphan foreign key)",
+                    fix,
+                ),
+                (
+                    gone,
+                    f"references a `{fk.ref_column}` whose row in table `{fk.ref_table}` was set aside "
+                    "(orphan foreign key)",
+                    f"correct the rows of `{fk.ref_table}` that were set aside (see their reasons); these "
+                    "rows are kept once their references hold",
+                ),
+            )
+            for mask, rule, how in kinds:
+                if mask.any():
+                    rows = mask[mask].index
+                    out.append(
+                        problem_from_rows(table, where, fk.column, rule, how, values, labeler, rows=rows)
+                    )
         return out
+
+    def _set_aside_orphans(self) -> None:
+        """In quarantine: set aside the rows whose reference points at no row kept, and again for
+        the rows that pointed at those, until every reference holds; each is counted in
+        :attr:`rejected` with its reason, so every consumer computes without them."""
+        changed = True
+        while changed:
+            changed = False
+            for table in list(self._frames):
+                problems = self.foreign_key_problems(table)
+                if problems:
+                    self._frames[table] = self._quarantine(table, self._frames[table], problems)
+                    self._tables.pop(table, None)  # the engine gets the frame without them
+                    changed = True
 
     def check_all(self) -> None:
         """Every table checked against the contract, foreign keys included, without reading
@@ -396,17 +457,24 @@ class DataSource(ABC):
         and validated in pandas) and each foreign key is an anti-join in the engine. Only when
         something is wrong are the tables read into pandas (:meth:`load_all`), so that every
         problem is listed with its rows; like :meth:`load_all`, that raises
-        :class:`ContractError` in strict mode.
+        :class:`ContractError` in strict mode, and in quarantine sets the offending rows aside,
+        orphans included. Every aggregation calls it first
+        (:meth:`metrics_lib.metrics.aggregate.Scope.of`), so no number is computed on unchecked
+        data; once it has passed, calling it again costs nothing.
         """
+        if self._checked_all:
+            return
         try:
             for table in self.locations:
                 self.table(table)
         except ContractError:
             self.load_all()
+            self._checked_all = True
             return
         missing = [t for t in C.TABLES if not self.has(t)]
         if self._unrecognised_files(missing) or self._has_orphans():
             self.load_all()
+        self._checked_all = True
 
     def _has_orphans(self) -> bool:
         """Whether some reference points at no row of the table it names (counted in the engine)."""
@@ -510,6 +578,55 @@ class DataSource(ABC):
         return values.min().date(), values.max().date()
 
     # -- facts about the data ----------------------------------------------------------------
+    def has_values(self, table: str, column: str) -> bool:
+        """Whether the table is present and its ``column`` holds at least one value (an optional
+        column the source lacks is read as all empty); asked of the engine once."""
+        key = ("values", table, column)
+        if key not in self._known:
+            found = False
+            if self.has(table):
+                col = self.table(table)[column]
+                filled = col.notnull()
+                if C.TABLES[table].column(column).kind == "float":
+                    filled = filled & ~col.isnan().fill_null(False)
+                found = bool(int(count_true(filled).to_pyarrow().as_py() or 0))
+            self._known[key] = found
+        return self._known[key]
+
+    def segments(self) -> list[str]:
+        """The customer segments in the data, sorted (none without a `customers` table)."""
+        if "segments" not in self._known:
+            found: list[str] = []
+            if self.has("customers"):
+                c = self.table("customers")
+                found = sorted(set(c.select("segment").distinct().execute()["segment"].dropna()))
+            self._known["segments"] = found
+        return self._known["segments"]
+
+    def check_segment(self, segment: str) -> None:
+        """Raise :class:`WorkbookError` unless ``segment`` is one of the data's segments: the
+        message lists them and names the one meant when only the case or a letter differs."""
+        known = self.segments()
+        if segment in known:
+            return
+        if not self.has("customers"):
+            raise WorkbookError(
+                f"segment {segment!r}: {self.path} has no table `customers`, which gives each customer's "
+                "segment; leave the segment out, or add the table"
+            )
+        if not known:
+            raise WorkbookError(
+                f"segment {segment!r}: table `customers` of {self.path} gives no segment (its column "
+                "`segment` is missing or empty); leave the segment out, or fill the column"
+            )
+        same = [k for k in known if k.strip().casefold() == segment.strip().casefold()]
+        close = same or difflib.get_close_matches(segment, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise WorkbookError(
+            f"segment {segment!r} is not in the data (column `segment` of table `customers`); "
+            f"segments: {', '.join(map(repr, known))}{hint}"
+        )
+
     def last_date(self) -> date | None:
         """The latest date of activity (orders, else any dated table)."""
         order = ["orders"] + [t for t in self.locations if t != "orders"]
@@ -564,9 +681,29 @@ class DataSource(ABC):
         )
 
 
+def _repeated_names(names: list[str], read_as: list[str], wanted: set[str]) -> dict[str, list[int]]:
+    """Names heading more than one column, with the columns' positions (from 1), in one pass.
+
+    ``names`` are the columns' names after the mapping's renames, ``read_as`` as the reader gave
+    them. pandas reads a CSV header's repeats of ``revenue`` as ``revenue.1``, ``revenue.2``: when
+    ``revenue`` is ``wanted`` (a contract column or one the mapping renames) those count as the
+    column it repeats, so a repeated amount column is named instead of silently left unread.
+    """
+    first = {}
+    for i, name in enumerate(read_as):
+        first.setdefault(name, i)
+    at: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        head, dot, tail = read_as[i].rpartition(".")
+        if dot and tail.isdigit() and head in wanted and head in first:
+            name = names[first[head]]
+        at.setdefault(name, []).append(i + 1)
+    return {name: cols for name, cols in at.items() if len(cols) > 1}
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

@@ -13,17 +13,20 @@ read.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 from pathlib import Path
 
 import pandas as pd
 
-from metrics_lib.core.engine import disable_progress_bar
-from metrics_lib.core.errors import ContractError, Problem, WorkbookError
+from metrics_lib.core.engine import duckdb_connect, ibis_duckdb_connect
+from metrics_lib.core.errors import ContractError, Problem, WorkbookError, some
 from metrics_lib.data import check_cache
 from metrics_lib.data import contract as C
 from metrics_lib.data.config import DEMO_DATA, PROJECT_ROOT, Location, SourceConfig, resolve_path
-from metrics_lib.data.parsing import not_utf8_problem
+from metrics_lib.data.parsing import csv_row_lines, not_utf8_problem
+from metrics_lib.data.safe_io import file_kind, is_regular, open_regular, sniff
 from metrics_lib.data.sources.base import DataSource
 
 __all__ = ["FileSource"]
@@ -60,16 +63,29 @@ class FileSource(DataSource):
 
     def _resolve(self, path) -> Path:
         path = resolve_path(path if path is not None else DEMO_DATA, base=self._base)
-        if not path.exists():
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
             raise WorkbookError(
                 f"{path}: data source not found; give a folder of CSV/Parquet files or a .duckdb file"
+            ) from None
+        except OSError as exc:
+            raise WorkbookError(
+                f"{path}: the data source cannot be read ({exc.strerror or exc}); check its permissions"
+            ) from None
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            raise WorkbookError(
+                f"{path}: this is {file_kind(mode)}, not a folder or a file, so it is not read; give a "
+                "folder of CSV/Parquet files or a .duckdb file"
             )
-        self.kind = "duckdb" if path.is_file() else "folder"
+        self.kind = "duckdb" if stat.S_ISREG(mode) else "folder"
         if self.kind == "duckdb" and path.suffix.lower() not in _DUCKDB_SUFFIXES:
             raise WorkbookError(
                 f"{path}: a data source file must be a DuckDB database (.duckdb); for CSV or "
                 "Parquet files give the folder that holds them"
             )
+        if self.kind == "duckdb":
+            _check_duckdb_file(path)
         return path
 
     def _beside(self, name: str) -> Path:
@@ -95,21 +111,23 @@ class FileSource(DataSource):
                 if name in names:
                     found[table] = Location(table, "duckdb", self.path, name)
             return found
-        files = {p.name: p for p in self.path.iterdir() if p.is_file()}
+        # a folder or FIFO in a table's place is located too, and named when read
+        entries = {p.name: p for p in self.path.iterdir()}
+        files = {name: p for name, p in entries.items() if p.is_file()}
         for table in C.TABLES:
             wanted = self.mapping.for_table(table).source
             if wanted:
-                if wanted not in files:
+                if wanted not in entries:
                     close = difflib.get_close_matches(wanted, list(files), n=1, cutoff=0.6)
                     raise WorkbookError(
                         f"{self.mapping.path}: table `{table}` is mapped to file `{wanted}`, which "
                         f"is not in {self.path}; correct `source:` in the mapping file"
                         + (f" (the closest file is `{close[0]}`)" if close else "")
-                        + f"; files found: {', '.join(sorted(f for f in files if not f.startswith('.'))) or '(none)'}"
+                        + f"; files found: {some(sorted(f for f in files if not f.startswith('.')))}"
                     )
-                candidates = [files[wanted]]
+                candidates = [entries[wanted]]
             else:
-                candidates = [files[f"{table}{ext}"] for ext in _FILE_FORMATS if f"{table}{ext}" in files]
+                candidates = [entries[f"{table}{ext}"] for ext in _FILE_FORMATS if f"{table}{ext}" in entries]
             if len(candidates) > 1:
                 raise WorkbookError(
                     f"{self.path}: table `{table}` is in more than one file "
@@ -134,7 +152,7 @@ class FileSource(DataSource):
         import duckdb
 
         try:
-            return duckdb.connect(str(self.path), read_only=True)
+            return duckdb_connect(str(self.path), read_only=True)
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise WorkbookError(
@@ -145,19 +163,25 @@ class FileSource(DataSource):
     # -- loading ---------------------------------------------------------------------------
     def _read_raw(self, loc: Location) -> pd.DataFrame:
         where = str(loc.path)
+        if loc.format != "duckdb":
+            _refuse_non_regular(loc)
         try:
             if loc.format == "csv":
-                return pd.read_csv(
-                    loc.path,
-                    dtype=str,
-                    keep_default_na=False,
-                    na_values=[""],
-                    encoding="utf-8-sig",
-                )
+                if (wrong := _delimiter_problem(loc)) is not None:
+                    raise ContractError([wrong])
+                with open_regular(loc.path) as fh:
+                    return pd.read_csv(
+                        fh,
+                        dtype=str,
+                        keep_default_na=False,
+                        na_values=[""],
+                        encoding="utf-8-sig",
+                    )
             if loc.format == "parquet":
                 import pyarrow.parquet as pq
 
-                return pq.read_table(loc.path).to_pandas(date_as_object=False)
+                with open_regular(loc.path) as fh:
+                    return pq.read_table(fh).to_pandas(date_as_object=False)
             con = self._duckdb_connect()
             try:
                 return con.execute(f'SELECT * FROM "{loc.name}"').df()
@@ -179,9 +203,15 @@ class FileSource(DataSource):
         except pd.errors.ParserError as exc:
             text = str(exc).strip()
             fix = "every line needs as many fields as the header; quote fields that contain commas"
+            # pandas counts rows (a quoted field over several lines is one): the file's own lines
+            starts = [line for line, _blank in csv_row_lines(loc.path)]
+
+            def line_of(row: int) -> int:
+                return starts[row] if 0 <= row < len(starts) else row + 1
+
+            text = re.sub(r"(?<=in line )(\d+)", lambda m: str(line_of(int(m[1]) - 1)), text)
             if m := re.search(r"EOF inside string starting at row (\d+)", text):
-                # pandas counts records from 0 (the header): the line, unless a quoted field spans lines
-                text = f"a quote opened on line {int(m[1]) + 1} (or later) is never closed ({text})"
+                text = f"a quote opened on line {line_of(int(m[1]))} (or later) is never closed ({text})"
                 fix = "close the quote on that line, or remove the stray quote character"
             raise ContractError(
                 [Problem(loc.table, f"the CSV cannot be read: {text}", fix, file=where)]
@@ -208,14 +238,14 @@ class FileSource(DataSource):
     def con(self):
         """An in-process Ibis DuckDB connection holding the validated tables."""
         if self._con is None:
-            import ibis
-
-            self._con = ibis.duckdb.connect()
-            disable_progress_bar(self._con)
+            self._con = ibis_duckdb_connect()
         return self._con
 
     def _raw_engine_table(self, loc: Location):
-        """The stored table as an Ibis expression on :attr:`con`, untouched (None for CSV)."""
+        """The stored table as an Ibis expression on :attr:`con`, untouched (None for CSV, and for
+        anything but a regular file, which the pandas reader then names)."""
+        if loc.format == "parquet" and not is_regular(loc.path):
+            return None
         if loc.format == "parquet":
             return self.con.read_parquet(str(loc.path), table_name=f"source_{loc.table}")
         if loc.format == "duckdb":
@@ -278,3 +308,84 @@ class FileSource(DataSource):
                     )
                 )
         return out
+
+
+#: Delimiters other than the comma: how a message names each, and the thing to replace.
+_DELIMITERS = {";": ("';' (semicolon)", "';'"), "\t": ("a tab", "tab"), "|": ("'|' (vertical bar)", "'|'")}
+
+
+def _delimiter_problem(loc: Location) -> Problem | None:
+    """The problem for a CSV file whose header line is separated by semicolons, tabs or bars
+    rather than commas (as Excel writes "CSV" in many countries), or None."""
+    with open_regular(loc.path) as fh:
+        head = fh.read(1 << 16)
+    if sniff(head[:16]) is not None:
+        return None  # an archive or a workbook: the reader names it
+    header = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip()
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    found = max(counts, key=counts.__getitem__)
+    if counts[found] <= header.count(","):
+        return None
+    name, short = _DELIMITERS[found]
+    return Problem(
+        loc.table,
+        f"the delimiter looks like {name}, not a comma: the header line is `{header[:100]}`",
+        "files must be comma-separated: save it again as CSV with commas (in Excel: 'CSV UTF-8 (Comma "
+        f"delimited)'), or replace each {short} between fields with a comma (and decimal commas with "
+        "points: 12.50)",
+        file=str(loc.path),
+    )
+
+
+def _refuse_non_regular(loc: Location) -> None:
+    """A folder, FIFO, device or socket in a table file's place is named, never read (a FIFO would
+    block the reader forever)."""
+    try:
+        mode = os.stat(loc.path).st_mode
+    except OSError:
+        return  # the reader says what is wrong
+    if not stat.S_ISREG(mode):
+        kind = file_kind(mode)
+        raise ContractError(
+            [
+                Problem(
+                    loc.table,
+                    f"this is {kind}, not a regular file, so table `{loc.table}` cannot be read from it",
+                    f"put the table's {loc.format.upper() if loc.format == 'csv' else loc.format.title()} "
+                    f"file here under this name, or rename or remove the {kind.removeprefix('a ')}",
+                    file=str(loc.path),
+                )
+            ]
+        )
+
+
+#: What to do with a file named like a DuckDB database that is something else.
+_NOT_DUCKDB_FIX = {
+    "an SQLite database": (
+        "export its tables as CSV files into a folder (for example `sqlite3 -header -csv FILE "
+        "'SELECT * FROM orders' > orders.csv`) and give that folder as the data source; it is not "
+        "handed to DuckDB, which would need to download an extension to read it"
+    ),
+    "a gzip-compressed file": "unpack it first (gunzip) and give the unpacked .duckdb file",
+    "a Parquet file": (
+        "put it into a folder under its table's name (orders.parquet) and give that folder as the data source"
+    ),
+}
+
+
+def _check_duckdb_file(path: Path) -> None:
+    """Refuse a file named ``.duckdb`` that its first bytes show to be something else (an SQLite
+    database, an archive, a Parquet file), before DuckDB is asked to open it."""
+    with open_regular(path) as fh:
+        head = fh.read(16)
+    if head[8:12] == b"DUCK":
+        return
+    found = sniff(head)
+    if found is None:
+        return  # damaged or empty: DuckDB's own message says so
+    fix = _NOT_DUCKDB_FIX.get(
+        found,
+        "unpack or convert it: save the tables as CSV (UTF-8) or Parquet files into a folder and give "
+        "that folder as the data source",
+    )
+    raise WorkbookError(f"{path}: this is {found}, not a DuckDB database; {fix}")

@@ -5,6 +5,7 @@ move of a finished period folder into place."""
 
 from __future__ import annotations
 
+import errno
 import html
 import json
 import os
@@ -12,17 +13,20 @@ import re
 import shutil
 import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from string import Template
 from urllib.parse import quote
 
 from metrics_lib.core.errors import WorkbookError
+from metrics_lib.core.jsonsafe import dumps
 from metrics_lib.core.periods import Period, parse_period
+from metrics_lib.data.safe_io import file_kind, open_regular
+from metrics_lib.reporting.format import format_duration
 from metrics_lib.reporting.runner.provenance import _now
 
 MANIFEST_SCHEMA = 1
-_TEMP_PREFIXES = (".tmp-", ".old-")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -41,10 +45,6 @@ def _href(*parts: str) -> str:
 
 def _page(title: str, body: str) -> str:
     return _PAGE.substitute(title=_e(title), css=_CSS, body=body)
-
-
-def _duration(seconds) -> str:
-    return "" if seconds is None else f"{seconds:.1f} s"
 
 
 def _nav_for(period: str, family: str, status: str) -> str:
@@ -71,7 +71,7 @@ def period_index_html(manifest: dict) -> str:
         )
         rows.append(
             f"<tr><td>{name}</td><td class='{_e(status)}'>{_e(status)}</td>"
-            f"<td class='num'>{_e(_duration(nb.get('duration_s')))}</td>"
+            f"<td class='num'>{_e(format_duration(nb.get('duration_s')))}</td>"
             f"<td class='note'>{_e(note)}</td><td>{executed}</td></tr>"
         )
     git = manifest.get("git") or {}
@@ -85,7 +85,7 @@ def period_index_html(manifest: dict) -> str:
         f"<h1>Reports for {_e(period)}</h1>"
         f"<p class='meta'>{_e(manifest.get('period_start'))} to {_e(manifest.get('period_end'))} &middot; "
         f"data: <code>{_e(manifest.get('data_source', {}).get('path'))}</code> &middot; "
-        f"generated {_e(manifest.get('ended'))} in {_e(_duration(manifest.get('duration_s')))} &middot; "
+        f"generated {_e(manifest.get('ended'))} in {_e(format_duration(manifest.get('duration_s')))} &middot; "
         f"commit {_e(commit_text)}</p>"
         f"<p>{_e(counts.get('ok', 0))} ok, {_e(counts.get('failed', 0))} failed, "
         f"{_e(counts.get('skipped', 0))} skipped</p>"
@@ -121,12 +121,9 @@ def read_manifests(out) -> list[dict]:
             period = parse_period(child.name)
         except WorkbookError:
             continue
-        if period.label != child.name or not (child / "manifest.json").is_file():
+        if period.label != child.name:
             continue
-        try:
-            manifest = json.loads((child / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+        manifest = _read_manifest(child)
         if isinstance(manifest, dict) and isinstance(manifest.get("notebooks"), list):
             found.append((period, manifest))
     found.sort(key=lambda pm: (pm[0].end, -pm[0].months), reverse=True)
@@ -156,7 +153,7 @@ def overview_html(manifests: list[dict]) -> str:
                 label = f"<a class='{_e(status)}' href='{_href(period, nb['html'])}' title='{_e(note)}'>{label}</a>"
             else:
                 label = f"<span class='{_e(status)}' title='{_e(note)}'>{label}</span>"
-            dur = _duration(nb.get("duration_s"))
+            dur = format_duration(nb.get("duration_s"))
             cells.append(
                 f"<td class='{_e(status)}'>{label}"
                 + (f" <span class='meta'>{_e(dur)}</span>" if dur else "")
@@ -184,12 +181,32 @@ def write_overview(out) -> Path:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write ``path`` whole or not at all: into a marked staging folder of this run, then renamed
+    into place (a killed run leaves only that folder, which a later run removes)."""
+    staging = make_staging(path.parent, "index")
+    try:
+        (staging / path.name).write_text(text, encoding="utf-8")
+        os.replace(staging / path.name, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 # -- folders ----------------------------------------------------------------------------------------
+#
+# A run removes or replaces only what a run made. Every folder it makes in --out (a period being
+# built, ``.tmp-<period>-<pid>``; a published period; the previous version of a period moved
+# aside, ``.old-<period>-<pid>``) carries the file RUN_MARK with exactly _MARK_TEXT in it, and
+# nothing without that mark is ever removed; a period folder or overview page that a run did not
+# make stops the run before anything runs.
+
+#: The file that marks a folder as made by a run.
+RUN_MARK = ".metrics_lib-run"
+_MARK_TEXT = (
+    "This folder was made by `python -m metrics_lib run`; later runs remove or replace it.\n"
+    "Keep your own files elsewhere.\n"
+)
+_STAGING = re.compile(r"\.(?:tmp|old)-.+-(\d+)")
+_OVERVIEW_TITLE = "<title>Metric reports</title>"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -206,36 +223,180 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _mark(folder: Path) -> None:
+    with open(folder / RUN_MARK, "x", encoding="utf-8") as fh:
+        fh.write(_MARK_TEXT)
+
+
+def is_ours(folder: Path) -> bool:
+    """Whether ``folder`` is a real folder (not a link) carrying a run's mark."""
+    mark = folder / RUN_MARK
+    try:
+        if folder.is_symlink() or not folder.is_dir() or mark.is_symlink() or not mark.is_file():
+            return False
+        if mark.stat().st_size != len(_MARK_TEXT.encode()):
+            return False
+        return mark.read_text(encoding="utf-8") == _MARK_TEXT
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _read_manifest(folder: Path):
+    """The parsed ``manifest.json`` of a period folder, or None when there is none to read (a
+    regular file of at most 16 MiB holding JSON)."""
+    try:
+        with open_regular(folder / "manifest.json", limit=1 << 24) as fh:
+            return json.loads(fh.read().decode("utf-8"))
+    except (WorkbookError, OSError, ValueError):
+        return None
+
+
+def _is_period_of_ours(folder: Path) -> bool:
+    """A period folder a run published: marked, or (published before marks existed) holding a
+    run's manifest for this very period."""
+    if is_ours(folder):
+        return True
+    if folder.is_symlink() or (folder / "manifest.json").is_symlink():
+        return False
+    found = _read_manifest(folder)
+    return (
+        isinstance(found, dict)
+        and "schema" in found
+        and found.get("period") == folder.name
+        and isinstance(found.get("notebooks"), list)
+    )
+
+
+def _is_overview_of_ours(page: Path) -> bool:
+    if page.is_symlink():
+        return False
+    try:
+        with open_regular(page) as fh:
+            head = fh.read(4096)
+    except (WorkbookError, OSError):
+        return False
+    return _OVERVIEW_TITLE.encode() in head
+
+
+def _remove_ours(folder: Path) -> None:
+    """Remove a folder a run made; anything else is left alone and the run stops."""
+    if not is_ours(folder):
+        raise WorkbookError(
+            f"{folder}: this was not made by a report run (it lacks the run's mark {RUN_MARK}), so it is "
+            "left alone and nothing was written; move it away, or choose another folder with --out"
+        )
+    shutil.rmtree(folder)
+
+
+def staging_path(out: Path, name: str) -> Path:
+    """Where this run builds ``name`` (a period): ``<out>/.tmp-<name>-<pid>``."""
+    return out / f".tmp-{name}-{os.getpid()}"
+
+
+def make_staging(out: Path, name: str) -> Path:
+    """This run's own marked folder :func:`staging_path`."""
+    folder = staging_path(out, name)
+    if folder.exists() or folder.is_symlink():
+        _remove_ours(folder)  # left by an earlier process that had this pid
+    folder.mkdir()
+    _mark(folder)
+    return folder
+
+
 def clean_stale(out: Path) -> list[Path]:
-    """Remove temporary folders left by runs that were killed (their process is gone)."""
-    removed = []
+    """Remove the staging folders of runs that were killed: only folders named
+    ``.tmp-*-<pid>`` or ``.old-*-<pid>`` whose process is gone and that carry a run's mark. Nothing
+    else in ``out`` is touched, whatever its name."""
+    removed: list[Path] = []
     if not out.is_dir():
         return removed
     for child in out.iterdir():
-        if not child.name.startswith(_TEMP_PREFIXES):
+        m = _STAGING.fullmatch(child.name)
+        if not m or _pid_alive(int(m[1])) or not is_ours(child):
             continue
-        m = re.search(r"-(\d+)$", child.name)
-        if m and _pid_alive(int(m[1])):
-            continue
-        if child.is_dir():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)
+        shutil.rmtree(child, ignore_errors=True)
         removed.append(child)
-    for child in out.glob(".index.html.*.tmp"):
-        m = re.search(r"\.(\d+)\.tmp$", child.name)
-        if m and not _pid_alive(int(m[1])):
-            child.unlink(missing_ok=True)
     return removed
 
 
+def check_out(out: Path, labels: list[str]) -> None:
+    """Refuse, before anything runs or is written, an ``out`` the reports cannot go to: a file, a
+    folder that cannot be written, or one holding a period folder or an ``index.html`` that a run
+    did not make (they would be replaced)."""
+    if out.exists() and not out.is_dir():
+        raise WorkbookError(
+            f"--out {out}: this is {_kind(out)}, not a folder; give a folder for the reports (it is created "
+            "when missing)"
+        )
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise WorkbookError(f"--out {out}: {existing} is {_kind(existing)}, not a folder; give another path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise WorkbookError(
+            f"--out {out}: cannot write in {existing} (permission denied or a read-only disk); choose a "
+            "folder you can write to"
+        )
+    for label in labels:
+        final = out / label
+        if (final.exists() or final.is_symlink()) and not _is_period_of_ours(final):
+            raise WorkbookError(
+                f"--out {out}: {final} is not a report folder made by a run (no {RUN_MARK} or "
+                "manifest.json), so it is not replaced and nothing was run; move it away, or choose "
+                "another folder with --out"
+            )
+    index = out / "index.html"
+    if (index.exists() or index.is_symlink()) and not _is_overview_of_ours(index):
+        raise WorkbookError(
+            f"--out {out}: {index} is not the overview page of a run, so it is not replaced and nothing "
+            "was run; move it away, or choose another folder with --out"
+        )
+
+
+def _kind(path: Path) -> str:
+    try:
+        return file_kind(path.stat().st_mode)
+    except OSError:
+        return "not a folder"
+
+
+@contextmanager
+def writing_to(out: Path):
+    """Turn a failure to write the reports (a full disk, permission denied, a read-only disk)
+    into a :class:`WorkbookError` that names ``--out`` and the file."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+            what, fix = "the disk is full", "free some space or choose another folder with --out"
+        elif exc.errno in (errno.EACCES, errno.EPERM):
+            what, fix = "permission denied", "choose a folder you can write to with --out"
+        elif exc.errno == errno.EROFS:
+            what, fix = "the disk is read-only", "choose a folder on a writable disk with --out"
+        else:
+            what, fix = exc.strerror or type(exc).__name__, "check the folder, or choose another with --out"
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise WorkbookError(
+            f"--out {out}: cannot write the reports{where}: {what}; {fix}. Periods finished before "
+            "this are in place; the others were not written"
+        ) from None
+
+
 def _publish(tmp: Path, final: Path) -> None:
-    """Move a finished period folder into place, replacing an older one."""
+    """Move a finished period folder into place, replacing an older one that a run made."""
     aside = None
-    if final.exists():
+    if final.exists() or final.is_symlink():
+        if not _is_period_of_ours(final):
+            raise WorkbookError(
+                f"{final}: not a report folder made by a run, so it is not replaced; move it away, or "
+                "choose another folder with --out"
+            )
         aside = final.with_name(f".old-{final.name}-{os.getpid()}")
-        if aside.exists():
-            shutil.rmtree(aside)
+        if aside.exists() or aside.is_symlink():
+            _remove_ours(aside)
+        if not is_ours(final):
+            _mark(final)  # published before marks existed: marked, so that a killed run's leftover goes too
         os.replace(final, aside)
     os.replace(tmp, final)
     if aside is not None:
@@ -276,6 +437,6 @@ def _finish_period(entry: dict, final: Path, context: dict) -> None:
         "notebooks": [asdict(r) for r in results],
     }
     tmp: Path = entry["tmp"]
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    (tmp / "manifest.json").write_text(dumps(manifest) + "\n", encoding="utf-8")
     (tmp / "index.html").write_text(period_index_html(manifest), encoding="utf-8")
     _publish(tmp, final)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.periods import parse_period
+from metrics_lib.data import resolve_path
+from metrics_lib.data.csv_out import write_csv
 from metrics_lib.reporting.runner.execute import KERNEL_NAME, run_steps
 from metrics_lib.reporting.runner.plan import (
     _check_parameters,
@@ -23,7 +25,16 @@ from metrics_lib.reporting.runner.plan import (
     discover_notebooks,
 )
 from metrics_lib.reporting.runner.provenance import _now, _project_root, git_state, package_versions
-from metrics_lib.reporting.runner.publish import _finish_period, _quality_banner, clean_stale, write_overview
+from metrics_lib.reporting.runner.publish import (
+    _finish_period,
+    _quality_banner,
+    check_out,
+    clean_stale,
+    make_staging,
+    staging_path,
+    write_overview,
+    writing_to,
+)
 
 # -- results -----------------------------------------------------------------------------------
 
@@ -103,6 +114,7 @@ def run_reports(
     extra_parameters: dict | None = None,
     cell_timeout: float | None = None,
     on_invalid: str = "strict",
+    show_pii: bool = False,
     progress: Callable[[str], None] | None = print,
 ) -> RunSummary:
     """Execute and render the report notebooks for each period.
@@ -117,7 +129,8 @@ def run_reports(
         password: use ``PGPASSWORD`` or ``~/.pgpass``) runs the notebooks on PostgreSQL.
         Default: the demo data.
     mapping : path-like, optional
-        Column-mapping YAML for the data source.
+        Column-mapping YAML for the data source (relative to the current directory); the
+        notebooks get it as their ``mapping`` parameter. Default: ``mapping.yml`` beside the data.
     families : str or list of str, optional
         Only these families (``"retention,value"`` or a list); default: every notebook found.
     jobs : int
@@ -136,6 +149,10 @@ def run_reports(
         sets the offending rows aside, writes them with the reason to
         ``<out>/<period>/rejected/<table>.csv``, counts them in the manifest and puts a
         data-quality banner at the top of every report.
+    show_pii : bool
+        Include free text that may hold personal data (survey comments, review texts): in the
+        reports (the notebooks' ``show_pii`` parameter) and in ``rejected/<table>.csv``, where it
+        is otherwise replaced by a note. Also taken from ``extra_parameters["show_pii"]``.
     progress : callable, optional
         Receives one line per notebook started and finished and a closing summary.
 
@@ -148,7 +165,11 @@ def run_reports(
     ------
     WorkbookError
         Before anything runs: a bad period, an unknown family, a parameter no notebook takes,
-        a data source that cannot be opened or breaks the contract.
+        a data source that cannot be opened or breaks the contract, an ``out`` that is a file,
+        cannot be written, or holds a period folder or ``index.html`` that a run did not make.
+        During the run: the reports cannot be written (a full disk); the message names ``--out``.
+        A run removes or replaces only folders a run made (see
+        :mod:`~metrics_lib.reporting.runner.publish`), never anything else in ``out``.
     """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
@@ -161,13 +182,18 @@ def run_reports(
     notebooks = _select_families(discover_notebooks(notebooks_dir), families)
     wanted = _parse_periods(periods) if periods is not None else None
     extra = dict(extra_parameters or {})
-    for reserved in ("period", "data"):
+    for reserved in ("period", "data", "mapping"):
         if reserved in extra:
             raise WorkbookError(f"`{reserved}` is set by the runner; pass it as the {reserved} argument")
     if on_invalid not in ("strict", "quarantine"):
         raise WorkbookError(f"on_invalid ({on_invalid!r}) must be 'strict' or 'quarantine'")
     if on_invalid != "strict":
         extra["on_invalid"] = on_invalid
+    show_pii = bool(show_pii or extra.get("show_pii"))
+    if show_pii:
+        extra["show_pii"] = True
+    if mapping is not None:  # the notebooks open the source again: with the same mapping
+        extra["mapping"] = str(resolve_path(mapping, base=Path.cwd()))
     _check_parameters(notebooks, {"period": "", "data": "", **extra})
     _refuse_password_in_url(data)
 
@@ -190,23 +216,18 @@ def run_reports(
     git = git_state()
 
     out = Path(out).expanduser().resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    clean_stale(out)
-
     labels = [p.label for p in wanted]
+    check_out(out, labels)
+    with writing_to(out):
+        out.mkdir(parents=True, exist_ok=True)
+        clean_stale(out)
+
     total = len(labels) * len(notebooks)
     plan: dict[str, dict] = {}
     steps: list[tuple[int, str, str, dict | None]] = []  # (step, period, family, task or None if skipped)
     for period in wanted:
         label = period.label
-        tmp = out / f".tmp-{label}-{os.getpid()}"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        (tmp / "notebooks").mkdir(parents=True)
-        if rejected:
-            (tmp / "rejected").mkdir()
-            for table, frame in rejected.items():
-                frame.to_csv(tmp / "rejected" / f"{table}.csv", index=False)
+        tmp = staging_path(out, label)
         params = {"period": label, "data": str(src.path), **extra}
         results: dict[str, NotebookResult] = {}
         for family, path in notebooks.items():
@@ -286,14 +307,24 @@ def run_reports(
                 },
             )
 
+    staged: list[Path] = []
     try:
-        run_steps(steps, jobs, begin, record)
+        with writing_to(out):
+            for label in labels:
+                tmp = make_staging(out, label)
+                staged.append(tmp)
+                (tmp / "notebooks").mkdir()
+                if rejected:
+                    (tmp / "rejected").mkdir()
+                    for table, frame in rejected.items():
+                        write_csv(frame, tmp / "rejected" / f"{table}.csv", table=table, show_pii=show_pii)
+            run_steps(steps, jobs, begin, record)
+            index = write_overview(out)
     except BaseException:
-        for entry in plan.values():
-            shutil.rmtree(entry["tmp"], ignore_errors=True)
+        for tmp in staged:  # this run's own folders (a period published is no longer there)
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
 
-    index = write_overview(out)
     flat = [r for label in labels for r in plan[label]["results"].values()]
     summary = RunSummary(labels, flat, out, index, round(time.perf_counter() - t0, 2))
     say(summary.text())
