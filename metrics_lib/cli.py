@@ -67,7 +67,9 @@ def cmd_metrics(args) -> int:
     result = headline_metrics(src, period, targets=args.targets, segment=args.segment)
     print(to_json(result) if args.format == "json" else format_table(result))
     _note_set_aside(src)
-    _note_period_outside_data(src, parse_period(period))
+    if args.format == "json":  # the text table shows its notes itself
+        for note in result["notes"]:
+            print(f"note: {note}", file=sys.stderr)
     return 0
 
 
@@ -86,20 +88,6 @@ def _note_set_aside(src) -> None:
               "the metrics above are computed without them:", file=sys.stderr)
         for problem in src._problems.get(table, []):
             print("  " + problem.describe().replace("\n", "\n  "), file=sys.stderr)
-
-
-def _note_period_outside_data(src, period) -> None:
-    """Say so when the period lies wholly before or after every date in the tables read."""
-    # the tables the metrics read (in pandas or in the engine), not the others
-    spans = [src.date_span(t) for t in src.tables if src.rows(t) is not None]
-    spans = [s for s in spans if s is not None]
-    if not spans:
-        return
-    first, last = min(s[0] for s in spans), max(s[1] for s in spans)
-    if period.next_start <= first or period.start > last:
-        print(f"note: period {period.label} ({period.start} to {period.end}) is outside the data "
-              f"({first} to {last}), so its metrics are empty or zero; choose a period between those dates",
-              file=sys.stderr)
 
 
 def add_run_parser(subparsers) -> argparse.ArgumentParser:

@@ -135,6 +135,40 @@ def make_source(tmp_path):
     return make
 
 
+def partial_tables() -> dict[str, list[dict[str, str]]]:
+    """Customers and orders whose dates run from 2024-02-10 to 2025-12-09 (a year whose data ends
+    on 9 December after a year that starts on 10 February): 2025-Q2 holds orders of 100 and 300,
+    2025-Q3 of 150, 250 and 50 (tests/metrics/test_coverage.py)."""
+    customers = [("C1", "2024-02-10"), ("C2", "2024-05-15"), ("C3", "2025-07-15"), ("C4", "2025-09-30")]
+    orders = [
+        ("O1", "C1", "2024-02-10", "100"),  # the data's first date
+        ("O2", "C2", "2024-05-15", "200"),
+        ("O3", "C1", "2025-04-10", "100"),
+        ("O4", "C2", "2025-05-20", "300"),
+        ("O5", "C3", "2025-07-15", "150"),
+        ("O6", "C1", "2025-08-01", "250"),
+        ("O7", "C4", "2025-09-30", "50"),
+        ("O8", "C3", "2025-12-09", "400"),  # the data's last date
+    ]
+    return {
+        "customers": [
+            {"customer_id": c, "signup_date": d, "acquisition_channel": "web", "segment": "smb",
+             "region": "north", "referred_by": ""}
+            for c, d in customers
+        ],
+        "orders": [
+            {"order_id": o, "customer_id": c, "order_date": d, "revenue": r, "cost": "10", "order_type": "new"}
+            for o, c, d, r in orders
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def partial_source(tmp_path_factory):
+    """A folder of :func:`partial_tables` (shared by a module's tests: do not change it)."""
+    return write_source(tmp_path_factory.mktemp("partial") / "data", partial_tables())
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """Close every matplotlib figure a test left open.

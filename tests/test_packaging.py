@@ -86,3 +86,19 @@ def test_make_help_lists_the_targets():
     listed = {line.split()[1] for line in r.stdout.splitlines() if line.startswith("  make ")}
     assert {"report", "test"} <= listed
     assert listed == set(_makefile_targets())
+
+
+def test_no_module_of_the_package_grows_past_700_lines():
+    """Big modules hide their structure; split by what the code does before one grows past 700."""
+    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "metrics_lib").rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 700}
+    assert not long, f"modules over 700 lines: {long}"
+
+
+def test_the_package_data_ships_the_templates_and_default_targets():
+    """pyproject's package-data must name files that exist, or an installed copy cannot render."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    for pattern in data["metrics_lib"]:
+        assert list((ROOT / "metrics_lib").glob(pattern)), f"package-data pattern {pattern!r} matches no file"
+    assert (ROOT / "metrics_lib" / "metrics" / "default_targets.yml").is_file()
+    assert (ROOT / "metrics_lib" / "reporting" / "templates" / "metrics_offline.html.j2").is_file()

@@ -48,8 +48,10 @@ class SourceConfig:
     name: str = ""
     description: str = ""
     strategy_change_date: date | None = None
+    strategy_change_label: str = ""  # what changed on that date ("new pricing"); empty: unnamed
     default_period: str | None = None
     inactivity_days: int = 180
+    close_window_days: int = 90
     options: C.ContractOptions = field(default_factory=C.ContractOptions)
     extra: dict = field(default_factory=dict)
 
@@ -59,8 +61,10 @@ class SourceConfig:
         "name",
         "description",
         "strategy_change_date",
+        "strategy_change_label",
         "default_period",
         "inactivity_days",
+        "close_window_days",
         "csat_scale",
         "ces_scale",
     )
@@ -84,8 +88,10 @@ class SourceConfig:
             name=s.text("name"),
             description=s.text("description"),
             strategy_change_date=s.date("strategy_change_date", example="2024-07-01"),
+            strategy_change_label=s.label("strategy_change_label", example="new pricing"),
             default_period=s.period("default_period"),
             inactivity_days=s.whole("inactivity_days", 180, low=1, high=3650, unit="days"),
+            close_window_days=s.whole("close_window_days", 90, low=1, high=3650, unit="days"),
             options=C.ContractOptions(
                 csat_scale=s.scale("csat_scale", (1, 5)),
                 ces_scale=s.scale("ces_scale", (1, 7)),
@@ -214,6 +220,22 @@ class _Settings:
         if isinstance(value, (dict, list)):
             raise self.refuse(key, value, "it must be a single piece of text", example)
         return str(value)
+
+    def label(self, key: str, example: str, longest: int = 80) -> str:
+        """A short name shown in headings: one line of printable text of at most ``longest``
+        characters (empty when the setting is absent)."""
+        value = self.text(key, default=None, example=example)
+        if value is None:
+            return ""
+        value = value.strip()
+        if not value or len(value) > longest or not value.isprintable():
+            raise self.refuse(
+                key,
+                value,
+                f"it must be a short name on one line: 1 to {longest} printable characters",
+                example,
+            )
+        return value
 
     def whole(self, key: str, default: int, *, low: int, high: int, unit: str) -> int:
         value = self.raw.get(key)

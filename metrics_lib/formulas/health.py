@@ -17,19 +17,33 @@ import pandas as pd
 from scipy import stats as sps
 
 from metrics_lib.core.inputs import check_columns, check_number, check_values
-from metrics_lib.core.results import NAN, ConfidenceInterval, ValueResult, check_confidence_level, undefined
+from metrics_lib.core.results import (
+    NAN,
+    ConfidenceInterval,
+    RateResult,
+    ValueResult,
+    check_confidence_level,
+    undefined,
+)
+from metrics_lib.core.stats import rate_result
 
 __all__ = [
     "DEFAULT_HEALTH_WEIGHTS",
     "GroupTransitions",
     "HEALTH_BANDS",
+    "HEALTHY_FROM",
+    "MIN_CALIBRATION_CUSTOMERS",
     "RELATIONSHIP_ACTIONS",
     "RELATIONSHIP_GROUPS",
+    "RISK_BANDS",
     "assign_relationship_group",
     "auc",
+    "band_cut_points",
+    "effective_weights",
     "group_transition_matrix",
     "health_band",
     "health_score",
+    "healthy_share",
     "relationship_group_summary",
 ]
 
@@ -42,7 +56,8 @@ __all__ = [
 #: - ``support_load``: 1 - the customer's ticket volume relative to a high reference volume
 #:   (1 = no tickets);
 #: - ``resolution``: share of the customer's tickets resolved (or resolved in one contact);
-#: - ``renewal``: payment or renewal status (1 = paid / renewed on time, 0 = overdue, cancelled).
+#: - ``renewal``: share of the customer's subscription terms that came due recently and were
+#:   renewed (1 = every term renewed, 0 = none: not renewed or cancelled).
 DEFAULT_HEALTH_WEIGHTS: dict[str, float] = {
     "recency": 0.25,
     "nps": 0.20,
@@ -53,6 +68,16 @@ DEFAULT_HEALTH_WEIGHTS: dict[str, float] = {
 
 #: Band labels from worst to best, as ordered categories of :func:`health_band`.
 HEALTH_BANDS: tuple[str, ...] = ("at risk", "neutral", "healthy")
+
+#: Labels of the bands calibrated on a score distribution (:func:`band_cut_points`), from the
+#: lowest scores to the highest: relative churn risk, not a fixed point of the 1-10 scale.
+RISK_BANDS: tuple[str, ...] = ("higher risk", "middle", "lower risk")
+
+#: A score of 7 or more is healthy on the 1-10 scale (:func:`healthy_share`).
+HEALTHY_FROM = 7.0
+
+#: The fewest scores a calibration period needs before its quantiles set the bands' cut points.
+MIN_CALIBRATION_CUSTOMERS = 30
 
 #: Relationship groups in the order used by every table of this module.
 RELATIONSHIP_GROUPS: tuple[str, ...] = ("stranger", "butterfly", "barnacle", "true friend")
@@ -161,6 +186,56 @@ def health_score(components: pd.DataFrame, *, weights: Mapping[str, float] | Non
     return pd.Series(1 + 9 * blend, index=components.index, name="health_score", dtype=float)
 
 
+def effective_weights(components, *, weights: Mapping[str, float] | None = None) -> dict[str, float]:
+    r"""The weight each component carries in :func:`health_score` when the data has only these
+    components: the weights renormalised to sum to 1 over them.
+
+    .. math:: w'_k = \frac{w_k}{\sum_{j \in K} w_j}, \qquad k \in K
+
+    Parameters
+    ----------
+    components : DataFrame or sequence of str
+        The components the data has: a frame as given to :func:`health_score` (its columns), or
+        their names.
+    weights : mapping of str to float, optional
+        As for :func:`health_score`; default :data:`DEFAULT_HEALTH_WEIGHTS`.
+
+    Returns
+    -------
+    dict of str to float
+        Effective weight per component, in the order given, summing to 1.
+
+    Raises
+    ------
+    ValueError
+        As :func:`health_score` does for unknown components, bad weights or all weights 0.
+
+    Notes
+    -----
+    A customer who lacks a component (NaN) is scored on the others, so their own weights are
+    renormalised again over what they have.
+
+    Examples
+    --------
+    >>> w = effective_weights(["recency", "nps", "support_load", "resolution"])
+    >>> {k: round(v, 4) for k, v in w.items()}
+    {'recency': 0.3333, 'nps': 0.2667, 'support_load': 0.2, 'resolution': 0.2}
+    """
+    if isinstance(components, pd.DataFrame):
+        columns = [str(c) for c in components.columns]
+    elif isinstance(components, (str, bytes)) or np.ndim(components) != 1:
+        raise ValueError(f"`components` ({components!r}) must be a DataFrame or a sequence of component names")
+    else:
+        columns = [str(c) for c in components]
+    if not columns:
+        raise ValueError("`components` has no columns; give at least one health component")
+    w = _check_weights(weights, columns)
+    total = sum(w.values())
+    if total <= 0:
+        raise ValueError(f"`weights` ({w!r}) are all 0; at least one weight must be positive")
+    return {c: w[c] / total for c in columns}
+
+
 def _component_values(name: str, column: pd.Series) -> np.ndarray:
     """Column of component values as floats, NaN kept, each in [0, 1]."""
     try:
@@ -173,7 +248,8 @@ def _component_values(name: str, column: pd.Series) -> np.ndarray:
     return arr
 
 
-def health_band(score, *, at_risk_below: float = 4.0, healthy_from: float = 7.0):
+def health_band(score, *, at_risk_below: float = 4.0, healthy_from: float = HEALTHY_FROM,
+                labels: tuple[str, ...] = HEALTH_BANDS):
     r"""Band of a health score: "at risk", "neutral" or "healthy".
 
     .. math:: \text{band}(s) = \begin{cases} \text{at risk} & s < 4 \\
@@ -187,18 +263,21 @@ def health_band(score, *, at_risk_below: float = 4.0, healthy_from: float = 7.0)
         Scores below this are "at risk".
     healthy_from : float, default 7.0
         Scores at or above this are "healthy" (7 or more is healthy, see docs/metrics.md).
+    labels : tuple of three str, default :data:`HEALTH_BANDS`
+        The bands' names from the lowest scores to the highest, e.g. :data:`RISK_BANDS` for
+        cut points calibrated by :func:`band_cut_points`.
 
     Returns
     -------
     str or None, or Series
         For one number, the band (None for NaN). For an array or Series, a Series of ordered
-        categoricals (``HEALTH_BANDS``), NaN where the score is NaN, keeping a Series' index.
+        categoricals (``labels``), NaN where the score is NaN, keeping a Series' index.
 
     Raises
     ------
     ValueError
-        If a score lies outside [1, 10] or the cut points are not 1 <= at_risk_below <=
-        healthy_from <= 10.
+        If a score lies outside [1, 10], the cut points are not 1 <= at_risk_below <=
+        healthy_from <= 10, or ``labels`` are not three different names.
 
     Notes
     -----
@@ -213,6 +292,9 @@ def health_band(score, *, at_risk_below: float = 4.0, healthy_from: float = 7.0)
     hi = check_number("healthy_from", healthy_from, low=1.0, high=10.0)
     if lo > hi:
         raise ValueError(f"`at_risk_below` ({at_risk_below!r}) cannot exceed `healthy_from` ({healthy_from!r})")
+    names = tuple(labels) if not isinstance(labels, (str, bytes)) else ()
+    if len(names) != 3 or len(set(names)) != 3 or not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"`labels` ({labels!r}) must be three different band names, lowest scores first")
     if isinstance(score, (str, bytes)):
         raise ValueError(f"`score` ({score!r}) must be a number or numbers in [1, 10]")
     scalar = np.ndim(score) == 0
@@ -220,10 +302,111 @@ def health_band(score, *, at_risk_below: float = 4.0, healthy_from: float = 7.0)
     check_values("score", raw, low=1.0, high=10.0)
     codes = np.where(np.isnan(raw), -1, np.where(raw < lo, 0, np.where(raw < hi, 1, 2))).astype(int)
     if scalar:
-        return None if codes[0] < 0 else HEALTH_BANDS[codes[0]]
-    cat = pd.Categorical.from_codes(codes, categories=pd.Index(HEALTH_BANDS), ordered=True)
+        return None if codes[0] < 0 else names[codes[0]]
+    cat = pd.Categorical.from_codes(codes, categories=pd.Index(names), ordered=True)
     index = score.index if isinstance(score, pd.Series) else None
     return pd.Series(cat, index=index, name="health_band")
+
+
+def band_cut_points(calibration_scores, *, quantiles: tuple[float, float] = (1 / 3, 2 / 3),
+                    min_customers: int = MIN_CALIBRATION_CUSTOMERS) -> tuple[float, float]:
+    r"""Cut points of three health bands set by the score distribution of a calibration period.
+
+    .. math:: (c_1, c_2) = (Q(q_1), Q(q_2)) \text{ of the calibration scores}
+
+    (``numpy.quantile``, linear interpolation). Give the cut points to :func:`health_band`
+    (``at_risk_below=c1, healthy_from=c2, labels=RISK_BANDS``): scores below :math:`c_1` are the
+    higher-risk band, scores from :math:`c_2` the lower-risk band. By default the terciles.
+
+    Parameters
+    ----------
+    calibration_scores : array-like of float
+        Health scores of a period EARLIER than the one banded, so the cut points are fixed before
+        the banded scores (and the churn they are checked against) are seen; NaN ignored.
+    quantiles : (float, float), default (1/3, 2/3)
+        The quantiles that become the cut points, 0 < q1 <= q2 < 1.
+    min_customers : int, default 30
+        The fewest scores that can calibrate the bands.
+
+    Returns
+    -------
+    (float, float)
+        The cut points :math:`c_1 \le c_2`; (NaN, NaN) when there are fewer than
+        ``min_customers`` scores (the caller then says which cut points it uses instead).
+
+    Raises
+    ------
+    ValueError
+        If a score lies outside [1, 10] or the quantiles are not 0 < q1 <= q2 < 1.
+
+    Notes
+    -----
+    Cut points from an earlier period keep the bands stable: the share of customers in each
+    band then moves when health moves, instead of being a third by construction. With many tied
+    scores a band can hold more or less than its quantile's share.
+
+    Examples
+    --------
+    >>> band_cut_points([2, 3, 4, 5, 6, 7, 8], min_customers=5)
+    (4.0, 6.0)
+    """
+    if isinstance(quantiles, (str, bytes)) or np.ndim(quantiles) != 1 or len(quantiles) != 2:
+        raise ValueError(f"`quantiles` ({quantiles!r}) must be two numbers 0 < q1 <= q2 < 1")
+    q1 = check_number("quantiles[0]", quantiles[0], low=0.0, low_inclusive=False)
+    q2 = check_number("quantiles[1]", quantiles[1], low=0.0, low_inclusive=False)
+    if not q1 <= q2 < 1:
+        raise ValueError(f"`quantiles` ({quantiles!r}) must be two numbers 0 < q1 <= q2 < 1")
+    least = check_number("min_customers", min_customers, low=1.0)
+    finite = check_values("calibration_scores", calibration_scores, low=1.0, high=10.0)
+    if finite.size < least:
+        return NAN, NAN
+    lo, hi = np.quantile(finite, [q1, q2])
+    return float(lo), float(hi)
+
+
+def healthy_share(scores, *, healthy_from: float = HEALTHY_FROM,
+                  confidence_level: float = 0.95) -> RateResult:
+    r"""Share of the scored customers whose health score is ``healthy_from`` (7) or more.
+
+    .. math:: \text{healthy share} = \frac{\#\{i : s_i \ge 7\}}{\#\{i : s_i \text{ defined}\}}
+
+    Parameters
+    ----------
+    scores : array-like of float
+        Health score per customer, in [1, 10]; NaN (no component) is left out of both counts.
+    healthy_from : float, default 7.0
+        The score from which a customer counts as healthy.
+    confidence_level : float, default 0.95
+        Level of the Wilson interval.
+
+    Returns
+    -------
+    RateResult
+        ``numerator`` = healthy customers, ``denominator`` = ``n`` = scored customers.
+
+    Raises
+    ------
+    ValueError
+        If a score lies outside [1, 10] or ``healthy_from`` outside [1, 10].
+
+    Notes
+    -----
+    A score of exactly 7 is healthy. With no scored customer the share is undefined: NaN with
+    a reason.
+
+    Examples
+    --------
+    >>> r = healthy_share([9.1, 7.0, 6.99, 4.2, float("nan")])
+    >>> r.value, r.numerator, r.denominator
+    (0.5, 2.0, 4.0)
+    >>> healthy_share([]).reason
+    'healthy customer share is undefined: scored customers is 0'
+    """
+    cut = check_number("healthy_from", healthy_from, low=1.0, high=10.0)
+    finite = check_values("scores", scores, low=1.0, high=10.0)
+    return rate_result(int((finite >= cut).sum()), int(finite.size), numerator_name="healthy customers",
+                       denominator_name="scored customers", what="healthy customer share",
+                       confidence_level=confidence_level)
 
 
 # --- does the score predict churn? ----------------------------------------------------------

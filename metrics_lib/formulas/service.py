@@ -27,6 +27,8 @@ __all__ = [
     "TimeSummary",
     "first_contact_resolution",
     "response_time_summary",
+    "response_within_target",
+    "unanswered_share",
 ]
 
 
@@ -160,3 +162,129 @@ def response_time_summary(hours, *, target_hours: float = 2.0,
         p90=float(np.quantile(arr, 0.9)), within_target=within, target_hours=target,
         quantity=quantity, ci=median_interval(arr, level), mean_ci=m.ci,
     )
+
+
+def response_within_target(response_hours, unanswered_hours, *, target_hours: float = 2.0,
+                           confidence_level: float = 0.95) -> RateResult:
+    r"""Share of tickets answered within the target, counting a ticket never answered as a miss
+    once it has waited longer than the target (a breach, as support tools count it).
+
+    .. math:: \text{within target} = \frac{\#\{\text{answered in} \le T\}}
+              {\#\{\text{answered}\} + \#\{\text{unanswered, waiting} > T\}}
+
+    Parameters
+    ----------
+    response_hours : array-like of float
+        Per ticket, hours from opening to the first response; NaN for a ticket not answered.
+    unanswered_hours : array-like of float
+        Per ticket (aligned with ``response_hours``), hours an unanswered ticket has waited as of
+        the data's last timestamp; read only where ``response_hours`` is NaN (NaN elsewhere).
+    target_hours : float, default 2.0
+        The service target, in hours (> 0).
+    confidence_level : float, default 0.95
+        Level of the Wilson interval.
+
+    Returns
+    -------
+    RateResult
+        ``numerator`` = tickets answered within the target, ``denominator`` = ``n`` = tickets
+        answered plus unanswered tickets older than the target.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, a time is negative or infinite, an unanswered ticket has no
+        waiting time, or ``target_hours`` is not a positive number.
+
+    Notes
+    -----
+    A time equal to the target is within it, and an unanswered ticket that has waited exactly
+    the target is not yet a miss. An unanswered ticket still within the target is in neither
+    count: it can still be answered in time. Once a ticket is a miss it stays one, so the share
+    of a past period does not change when later data arrives. No answered and no overdue ticket
+    gives NaN with a reason.
+
+    Examples
+    --------
+    >>> nan = float("nan")
+    >>> r = response_within_target([0.5, 1.0, 3.0, nan, nan], [nan, nan, nan, 30.0, 1.0])
+    >>> r.value, r.numerator, r.denominator
+    (0.5, 2.0, 4.0)
+    """
+    target = check_number("target_hours", target_hours, low=0.0, low_inclusive=False)
+    response = _aligned("response_hours", response_hours)
+    waiting = _aligned("unanswered_hours", unanswered_hours)
+    if response.size != waiting.size:
+        raise ValueError(
+            f"`response_hours` ({response.size} values) and `unanswered_hours` ({waiting.size} values) "
+            "must have the same length: one of each per ticket"
+        )
+    open_ = np.isnan(response)
+    if np.isnan(waiting[open_]).any():
+        at = int(np.flatnonzero(open_ & np.isnan(waiting))[0])
+        raise ValueError(
+            f"`unanswered_hours` is missing at position {at}, an unanswered ticket; give the hours it "
+            "has waited as of the data's last timestamp"
+        )
+    for name, arr in (("response_hours", response[~open_]), ("unanswered_hours", waiting[open_])):
+        if arr.size and arr.min() < 0:
+            raise ValueError(f"`{name}` contains {arr.min():g}; hours must be >= 0")
+    answered = response[~open_]
+    overdue = int((waiting[open_] > target).sum())
+    return rate_result(int((answered <= target).sum()), int(answered.size) + overdue,
+                       numerator_name=f"answered <= {target:g} h",
+                       denominator_name="answered or overdue tickets",
+                       what="share answered within target", confidence_level=confidence_level)
+
+
+def unanswered_share(unanswered, tickets, *, confidence_level: float = 0.95) -> RateResult:
+    r"""Share of the tickets that have no first response yet.
+
+    .. math:: \text{unanswered share} = \frac{\text{tickets without a first response}}{\text{tickets}}
+
+    Parameters
+    ----------
+    unanswered : int
+        Tickets opened in the period that had no first response as of the data's last timestamp.
+    tickets : int
+        Tickets opened in the period.
+    confidence_level : float, default 0.95
+        Level of the Wilson interval.
+
+    Returns
+    -------
+    RateResult
+
+    Raises
+    ------
+    ValueError
+        If a count is negative or ``unanswered`` exceeds ``tickets``.
+
+    Notes
+    -----
+    Report it beside :func:`response_within_target` and the median response time: the median
+    is over answered tickets only. No tickets gives NaN with a reason.
+
+    Examples
+    --------
+    >>> unanswered_share(2, 10).value
+    0.2
+    >>> unanswered_share(0, 0).reason
+    'unanswered ticket share is undefined: tickets is 0'
+    """
+    return rate_result(unanswered, tickets, numerator_name="unanswered", denominator_name="tickets",
+                       what="unanswered ticket share", confidence_level=confidence_level)
+
+
+def _aligned(name: str, values) -> np.ndarray:
+    """Per-ticket floats with NaN kept in place (row-aligned inputs)."""
+    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
+        raise ValueError(f"`{name}` ({values!r}) must be a sequence of hours (list, array or Series)")
+    try:
+        arr = np.asarray(values.to_numpy(dtype="float64", na_value=np.nan) if hasattr(values, "to_numpy")
+                         else values, dtype="float64").ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must contain numbers only") from None
+    if np.isinf(arr).any():
+        raise ValueError(f"`{name}` contains an infinite value; only finite hours (or NaN) are allowed")
+    return arr

@@ -172,13 +172,13 @@ def clv_simple(average_order_value, purchases_per_year, lifespan_years) -> Value
 
 
 def clv_four_step(revenue, purchases, customers, *, lifespan_years=None, annual_churn_rate=None,
-                  gross_margin=None) -> ValueResult:
+                  gross_margin=None, years=1.0) -> ValueResult:
     r"""Customer lifetime value from a year of raw data, in four steps.
 
     .. math::
 
         \bar v = \frac{\text{revenue}}{\text{purchases}}, \quad
-        f = \frac{\text{purchases}}{\text{customers}}, \quad
+        f = \frac{\text{purchases}}{\text{customers} \times \text{years}}, \quad
         \text{CV} = \bar v\, f, \quad
         L = \text{lifespan} \text{ or } \frac{1}{\text{annual churn}}, \quad
         \text{CLV} = \text{CV} \times L \,(\times\, \text{gross margin})
@@ -186,17 +186,20 @@ def clv_four_step(revenue, purchases, customers, *, lifespan_years=None, annual_
     Parameters
     ----------
     revenue : float
-        Revenue over one year, >= 0.
+        Revenue over one year (or ``years``), >= 0.
     purchases : int
-        Purchases over the same year.
+        Purchases over the same span.
     customers : int
-        Unique customers who bought in that year (each made at least one purchase).
+        Unique customers who bought in that span (each made at least one purchase).
     lifespan_years : float, optional
         Average customer lifespan in years, > 0.
     annual_churn_rate : float in [0, 1] or RateResult, optional
         Used when no lifespan is given: lifespan = 1 / annual churn.
     gross_margin : float <= 1 or result, optional
         When given, the margin CLV (profit, not revenue) is returned.
+    years : float, default 1.0
+        How many years revenue and purchases cover, > 0: the purchase frequency is per customer
+        per year, ``purchases / customers / years`` (a year of data needs no scaling).
 
     Returns
     -------
@@ -213,7 +216,8 @@ def clv_four_step(revenue, purchases, customers, *, lifespan_years=None, annual_
 
     Notes
     -----
-    - The purchase frequency is per year only when revenue and purchases cover one year.
+    - The purchase frequency is per year when revenue and purchases cover ``years`` years; give
+      a year of data (the default) rather than scaling a short span, whose buying is seasonal.
     - Undefined (NaN with a reason): no purchases or no customers; an annual churn of 0 (the
       lifespan 1 / churn is unbounded); an undefined churn or margin passed as a result.
     - A negative gross margin gives a negative margin CLV: the customers cost money.
@@ -227,10 +231,13 @@ def clv_four_step(revenue, purchases, customers, *, lifespan_years=None, annual_
     (100.0, 4.0)
     >>> clv_four_step(50_000, 500, 125, annual_churn_rate=0.2, gross_margin=0.4).value
     800.0
+    >>> clv_four_step(25_000, 250, 125, lifespan_years=5, years=0.5).components["purchase_frequency"]
+    4.0
     """
     rev = check_count("revenue", revenue)
     n_purchases = check_whole_count("purchases", purchases)
     n_customers = check_whole_count("customers", customers)
+    span = check_number("years", years, low=0, low_inclusive=False)
     if n_customers > n_purchases:
         raise ValueError(f"`customers` ({n_customers}) cannot exceed `purchases` ({n_purchases}): "
                          "every customer counted made at least one purchase")
@@ -246,7 +253,7 @@ def clv_four_step(revenue, purchases, customers, *, lifespan_years=None, annual_
         components["average_purchase_value"] = components["purchase_frequency"] = NAN
     else:
         components["average_purchase_value"] = rev / n_purchases
-        components["purchase_frequency"] = n_purchases / n_customers
+        components["purchase_frequency"] = n_purchases / n_customers / span
     components["customer_value"] = (components["average_purchase_value"]
                                     * components["purchase_frequency"])
     if lifespan_years is not None:

@@ -48,15 +48,18 @@ __all__ = [
     "pipeline_summary",
     "won_deals",
     "ticket_times",
+    "tickets_as_of",
     "revenue_retention",
     "renewal_counts",
     "spend_summary",
+    "acquisition_spend_by_channel",
     "web_summary",
     "campaign_groups",
     "campaign_summary",
     "latest_nps_scores",
     "monthly_revenue",
     "health_components",
+    "renewal_record",
     "resolved_tickets",
 ]
 
@@ -132,6 +135,11 @@ class Scope:
     def inactivity_days(self) -> int:
         return int(getattr(self.source.config, "inactivity_days", 180))
 
+    @property
+    def close_window_days(self) -> int:
+        """Days after a lead's creation within which its win counts for the close rate."""
+        return int(getattr(self.source.config, "close_window_days", 90))
+
     def has(self, table: str) -> bool:
         return self.source.has(table)
 
@@ -171,7 +179,8 @@ class ActivityCounts:
 @dataclass(frozen=True)
 class OrdersSummary:
     """The period's orders (:func:`orders_summary`). ``cost`` is NaN when a cost is missing,
-    ``revenue_std`` (sample standard deviation of the order values) with fewer than two orders."""
+    ``revenue_std`` (sample standard deviation of the order values) with fewer than two orders.
+    ``purchases`` counts purchase days: each buyer's distinct order dates, summed over buyers."""
 
     revenue: float
     cost: float
@@ -180,6 +189,7 @@ class OrdersSummary:
     repeat_buyers: int
     upsell_buyers: int
     revenue_std: float
+    purchases: int
 
 
 @dataclass(frozen=True)
@@ -195,13 +205,27 @@ class NewCustomers:
 
 @dataclass(frozen=True)
 class PipelineSummary:
-    """Leads and deals of the period (:func:`pipeline_summary`)."""
+    """Leads and deals of the period (:func:`pipeline_summary`). ``leads_won`` counts the leads
+    won within ``close_window_days`` of their creation; ``last_date`` is the deals' latest
+    created or closed date (None without deals), by which the close window may not yet have
+    passed for every lead (:attr:`close_window_open`)."""
 
     leads: int
     leads_won: int
     won: int
     lost: int
     open_at_end: int
+    close_window_days: int = 90
+    last_date: date | None = None
+    period_end: date | None = None
+
+    @property
+    def close_window_open(self) -> bool:
+        """Whether some lead of the period has not had the whole close window by ``last_date``:
+        its close rate can still rise as those leads close."""
+        if self.last_date is None or self.period_end is None:
+            return False
+        return self.period_end + timedelta(days=self.close_window_days) > self.last_date
 
 
 @dataclass(frozen=True)
@@ -233,10 +257,14 @@ class RenewalCounts:
 
 @dataclass(frozen=True)
 class SpendSummary:
-    """Marketing spend of the period's months by purpose (:func:`spend_summary`)."""
+    """Marketing spend of the period's months by purpose (:func:`spend_summary`). With a segment,
+    ``acquisition`` is the segment's share of the acquisition spend
+    (:func:`acquisition_spend_by_channel`) and ``company_acquisition`` the whole company's;
+    ``retention`` is the company's."""
 
     acquisition: float
     retention: float
+    company_acquisition: float
 
 
 @dataclass(frozen=True)
@@ -347,7 +375,9 @@ def orders_summary(scope: Scope) -> OrdersSummary:
     per = p.group_by("customer_id").aggregate(
         days=p.order_date.date().nunique(), upsell=p.order_type.isin(["upsell", "cross_sell"]).any()
     )
-    buyers = per.aggregate(repeat=count_true(per.days >= 2), upsell=count_true(per.upsell)).execute().iloc[0]
+    buyers = per.aggregate(
+        repeat=count_true(per.days >= 2), upsell=count_true(per.upsell), purchases=per.days.sum()
+    ).execute().iloc[0]
     repeat = 0 if pd.isna(buyers["repeat"]) else buyers["repeat"]
     upsell_buyers = 0 if pd.isna(buyers["upsell"]) else buyers["upsell"]
     n = int(agg["orders"])
@@ -359,6 +389,7 @@ def orders_summary(scope: Scope) -> OrdersSummary:
         repeat_buyers=int(repeat),
         upsell_buyers=int(upsell_buyers),
         revenue_std=float(agg["revenue_std"]) if n > 1 and not pd.isna(agg["revenue_std"]) else float("nan"),
+        purchases=_count(buyers["purchases"]),
     )
 
 
@@ -405,23 +436,33 @@ def survey_scores(scope: Scope, survey: str) -> pd.Series:
 def pipeline_summary(scope: Scope) -> PipelineSummary:
     """Leads created and won, deals closed won / lost, and open opportunities at the period's end.
 
-    ``leads_won`` counts the deals created in the period that are won by the end of the data (the
-    cohort of the close rate), so a recent period's close rate is low while its deals are open."""
+    ``leads_won`` counts the deals created in the period that were won within
+    ``close_window_days`` (``source.yml``, default 90) of their creation: the cohort of the close
+    rate. Wins later than that never count, so a past period's close rate does not grow as newer
+    data arrives; a period whose last leads have not had the whole window by the deals' latest
+    date is still open (:attr:`PipelineSummary.close_window_open`)."""
     d = scope.table("deals")
     created = scope.during(d.created_date)
     closed = scope.during(d.closed_date)
     end = scope.last_day
+    window = scope.close_window_days
     open_at_end = (d.created_date <= end) & (d.closed_date.isnull() | (d.closed_date > end))
+    cycle = d.closed_date.date().delta(d.created_date.date(), unit="day")
+    # the window's end is taken on the whole table, not the segment's: it is the data's as-of date
+    whole = scope.source.table("deals")
+    dates = whole.aggregate(created=whole.created_date.max(), closed=whole.closed_date.max())
     counts = d.aggregate(  # one pass over the table: one query on a remote engine, not five
         leads=count_true(created),
-        leads_won=count_true(created & (d.outcome == "won")),
+        leads_won=count_true(created & (d.outcome == "won") & (cycle <= window)),
         won=count_true(closed & (d.outcome == "won")),
         lost=count_true(closed & (d.outcome == "lost")),
         open_at_end=count_true(open_at_end),
-    ).execute().iloc[0]
+    ).cross_join(dates).execute().iloc[0]
+    stamps = [pd.Timestamp(counts[k]).date() for k in ("created", "closed") if not pd.isna(counts[k])]
     return PipelineSummary(leads=_count(counts["leads"]), leads_won=_count(counts["leads_won"]),
                            won=_count(counts["won"]), lost=_count(counts["lost"]),
-                           open_at_end=_count(counts["open_at_end"]))
+                           open_at_end=_count(counts["open_at_end"]), close_window_days=window,
+                           last_date=max(stamps) if stamps else None, period_end=scope.period.end)
 
 
 def won_deals(scope: Scope) -> pd.DataFrame:
@@ -432,8 +473,21 @@ def won_deals(scope: Scope) -> pd.DataFrame:
     return w.select("deal_id", "amount", "cycle_days", "owner", "team").execute()
 
 
+def tickets_as_of(scope: Scope) -> pd.Timestamp | None:
+    """The data's last ticket timestamp: the latest ``opened_at``, ``first_response_at`` or
+    ``resolved_at`` of the whole tickets table (whatever the segment); None when it has none."""
+    t = scope.source.table("tickets")
+    row = t.aggregate(
+        opened=t.opened_at.max(), responded=t.first_response_at.max(), resolved=t.resolved_at.max()
+    ).execute().iloc[0]
+    stamps = [pd.Timestamp(v) for v in row if not pd.isna(v)]
+    return max(stamps) if stamps else None
+
+
 def ticket_times(scope: Scope) -> pd.DataFrame:
-    """Tickets opened in the period: hours to first response and to resolution, contacts."""
+    """Tickets opened in the period: hours to first response and to resolution, contacts, channel,
+    and ``unanswered_hours``: for a ticket with no first response, the hours it has waited as of
+    the data's last ticket timestamp (:func:`tickets_as_of`); NaN for answered tickets."""
     t = scope.table("tickets")
     p = t.filter(scope.during(t.opened_at))
     df = p.select("ticket_id", "opened_at", "first_response_at", "resolved_at", "contacts_to_resolve",
@@ -443,7 +497,12 @@ def ticket_times(scope: Scope) -> pd.DataFrame:
     opened = pd.to_datetime(df.pop("opened_at"))
     for col, out in (("first_response_at", "first_response_hours"), ("resolved_at", "resolution_hours")):
         df[out] = (pd.to_datetime(df.pop(col)) - opened).dt.total_seconds() / 3600.0
-    return df[["ticket_id", "first_response_hours", "resolution_hours", "contacts_to_resolve", "channel"]]
+    unanswered = df["first_response_hours"].isna()
+    as_of = tickets_as_of(scope) if unanswered.any() else None
+    waited = (as_of - opened).dt.total_seconds() / 3600.0 if as_of is not None else float("nan")
+    df["unanswered_hours"] = pd.Series(waited, index=df.index, dtype="float64").where(unanswered)
+    return df[["ticket_id", "first_response_hours", "resolution_hours", "contacts_to_resolve", "channel",
+               "unanswered_hours"]]
 
 
 def resolved_tickets(scope: Scope) -> ResolvedTickets:
@@ -493,12 +552,46 @@ def renewal_counts(scope: Scope) -> RenewalCounts:
 
 
 def spend_summary(scope: Scope) -> SpendSummary:
-    """Acquisition and retention spend of the period's months."""
+    """Acquisition and retention spend of the period's months; with a segment, the acquisition
+    spend is the segment's share (:func:`acquisition_spend_by_channel`)."""
     m = scope.source.table("marketing_spend")
     p = m.filter(scope.during(m.month))
     df = p.group_by("purpose").aggregate(spend=p.spend.sum()).execute()
     by = dict(zip(df["purpose"], df["spend"]))
-    return SpendSummary(acquisition=float(by.get("acquisition", 0.0)), retention=float(by.get("retention", 0.0)))
+    company = float(by.get("acquisition", 0.0))
+    acquisition = float(acquisition_spend_by_channel(scope).sum()) if scope.segment else company
+    return SpendSummary(acquisition=acquisition, retention=float(by.get("retention", 0.0)),
+                        company_acquisition=company)
+
+
+def acquisition_spend_by_channel(scope: Scope) -> pd.Series:
+    """Acquisition spend of the period's months per ``marketing_spend.channel`` (named ``spend``).
+
+    Spend names no customer, so with a segment each channel's spend is shared by the new customers
+    it brought: the segment gets spend x its new customers acquired through the channel
+    (``customers.acquisition_channel``) / all new customers acquired through it. The spend of a
+    channel through which nobody signed up in the period is shared by the segment's share of all
+    new customers. The segments' shares add up to the spend (customers without a segment hold
+    the rest), so segment CAC x segment new customers adds up to the company's acquisition spend.
+    """
+    m = scope.source.table("marketing_spend")
+    p = m.filter(scope.during(m.month) & (m.purpose == "acquisition"))
+    spend = p.group_by("channel").aggregate(spend=p.spend.sum()).execute().set_index("channel")["spend"]
+    if not scope.segment:
+        return spend
+    c = scope.source.table("customers")
+    new = c.filter(scope.during(c.signup_date))
+    counts = new.group_by("acquisition_channel").aggregate(
+        everyone=new.count(), segment=count_true(new.segment == scope.segment)
+    ).execute()
+    everyone, segment = _count(counts["everyone"].sum()), _count(counts["segment"].sum())
+    overall = segment / everyone if everyone else 0.0
+    by = counts.dropna(subset=["acquisition_channel"]).set_index("acquisition_channel")
+    shares = [
+        _count(by.at[ch, "segment"]) / _count(by.at[ch, "everyone"]) if ch in by.index else overall
+        for ch in spend.index
+    ]
+    return (spend * shares).rename("spend")
 
 
 def web_summary(scope: Scope) -> WebSummary:
@@ -517,7 +610,9 @@ def web_summary(scope: Scope) -> WebSummary:
 def campaign_groups(scope: Scope) -> pd.DataFrame:
     """Per campaign starting in the period (or date window) and per group (``treatment``,
     ``control``): the campaign's name, channel, start date and cost, and the group's members,
-    conversions and revenue. A campaign without members has one row whose group is missing.
+    conversions, revenue and ``revenue_std``, the sample standard deviation of the members'
+    revenue (a member without revenue counts as 0; NaN with one member). A campaign without
+    members has one row whose group is missing.
 
     The one query behind the scorecard's campaign ROI (:func:`campaign_summary`) and the
     campaign lift (:func:`metrics_lib.metrics.campaigns.campaign_lift`).
@@ -526,19 +621,23 @@ def campaign_groups(scope: Scope) -> pd.DataFrame:
     m = scope.table("campaign_members")
     camp = c.filter(scope.during(c.start_date))
     g = m.group_by(["campaign_id", "group"]).aggregate(
-        members=m.count(), converted=count_true(m.converted), revenue=m.revenue.sum()
+        members=m.count(), converted=count_true(m.converted), revenue=m.revenue.sum(),
+        revenue_std=m.revenue.fill_null(0.0).std(),
     )
     df = camp.select("campaign_id", "name", "channel", "start_date", "cost").left_join(g, "campaign_id").execute()
     return df.drop(columns=[c for c in df.columns if c.endswith("_right")])
 
 
 def campaign_summary(scope: Scope) -> pd.DataFrame:
-    """Per campaign starting in the period: cost, and members / conversions / revenue per group."""
+    """Per campaign starting in the period: cost, and members / conversions / revenue per group,
+    with the standard deviation of the members' revenue (``<group>_revenue_std``, NaN where the
+    group has fewer than two members)."""
     df = campaign_groups(scope)
     if df.empty:
         return pd.DataFrame(columns=["campaign_id", "name", "channel", "start_date", "cost",
                                      "treatment_members", "treatment_converted", "treatment_revenue",
-                                     "control_members", "control_converted", "control_revenue"])
+                                     "control_members", "control_converted", "control_revenue",
+                                     "treatment_revenue_std", "control_revenue_std"])
     # pivot on the id alone: a campaign without a channel or without members keeps its row (and
     # its cost); a pivot on every detail would drop the rows with an empty one
     details = df[["campaign_id", "name", "channel", "start_date", "cost"]].drop_duplicates("campaign_id")
@@ -546,11 +645,16 @@ def campaign_summary(scope: Scope) -> pd.DataFrame:
         index="campaign_id", columns="group", values=["members", "converted", "revenue"], aggfunc="sum", fill_value=0
     )
     groups.columns = [f"{grp}_{val}" for val, grp in cast(pd.MultiIndex, groups.columns)]
+    # a standard deviation is not summed, and a missing one (one member) stays missing, not 0
+    stds = df.dropna(subset=["group"]).set_index(["campaign_id", "group"])["revenue_std"].unstack("group")
+    groups = groups.join(stds.rename(columns=lambda grp: f"{grp}_revenue_std"))
     wide = details.merge(groups, left_on="campaign_id", right_index=True, how="left")
     wide = wide.sort_values("campaign_id", kind="stable").reset_index(drop=True)
     for grp in ("treatment", "control"):
         for val in ("members", "converted", "revenue"):
             wide[f"{grp}_{val}"] = wide[f"{grp}_{val}"].fillna(0) if f"{grp}_{val}" in wide.columns else 0
+        if f"{grp}_revenue_std" not in wide.columns:
+            wide[f"{grp}_revenue_std"] = float("nan")
     return wide
 
 
@@ -568,13 +672,44 @@ def latest_nps_scores(scope: Scope, day: datetime, *, inclusive: bool = True):
     return nl.group_by(nl.customer_id).aggregate(score=nl.score.cast("float64").mean())
 
 
-def health_components(scope: Scope, *, support_window_days: int = 90) -> pd.DataFrame:
+def renewal_record(scope: Scope, day: datetime, *, window_days: int = 365):
+    """Per customer, the subscription terms that came due in the ``window_days`` up to ``day``
+    and those of them renewed by ``day``.
+
+    A term comes due when its ``end_date`` or its ``cancelled_date`` falls in
+    ``(day - window_days, day]``; it is renewed when a later term names it in ``renewed_from``
+    and started on or before ``day`` (nothing after ``day`` is looked at). Returns an Ibis table
+    with ``customer_id``, ``terms_due`` and ``terms_renewed`` (float64); customers with no term
+    due have no row.
+    """
+    s = scope.table("subscriptions")
+    since = day - timedelta(days=window_days)
+
+    def within(col):
+        return ((col > since) & (col <= day)).fill_null(False)
+
+    due = s.filter(within(s.end_date) | within(s.cancelled_date))
+    successors = s.filter(s.renewed_from.notnull() & (s.start_date <= day)).select(sid=s.renewed_from).distinct()
+    flagged = due.left_join(successors, due.subscription_id == successors.sid)
+    return flagged.group_by("customer_id").aggregate(
+        terms_due=flagged.count().cast("float64"),
+        terms_renewed=count_true(flagged.sid.notnull()).cast("float64"),
+    )
+
+
+def health_components(scope: Scope, *, support_window_days: int = 90, renewal_window_days: int = 365) -> pd.DataFrame:
     """Per customer active at the period's end, the health components scaled to [0, 1] (1 = healthy).
 
     * ``recency``: 1 - days since the last order / inactivity_days (clipped at 0);
     * ``nps``: the latest NPS answer up to the period's end / 10 (0.5, neutral, when never asked);
     * ``support_load``: 1 - tickets opened in the last ``support_window_days`` / 5 (clipped at 0);
-    * ``resolution``: share of those tickets resolved in one contact (1 when there were none).
+    * ``resolution``: share of those tickets resolved in one contact (1 when there were none);
+    * ``renewal``: share of the customer's subscription terms due in the last
+      ``renewal_window_days`` that were renewed (:func:`renewal_record`); NaN (scored on the
+      other components) when none came due.
+
+    A component the data cannot give is not a column: ``nps`` needs surveys, ``support_load`` and
+    ``resolution`` tickets, ``renewal`` subscriptions with ``renewed_from``.
     """
     end = scope.last_day
     flags, _ = active_flags(scope, end, end)
@@ -593,11 +728,15 @@ def health_components(scope: Scope, *, support_window_days: int = 90) -> pd.Data
             first=count_true(recent.contacts_to_resolve == 1).cast("float64"),
             resolved=count_true(recent.contacts_to_resolve.notnull()).cast("float64"),
         ))
+    renewals = scope.has("subscriptions") and scope.source.has_values("subscriptions", "renewed_from")
+    if renewals:
+        parts.append(renewal_record(scope, end, window_days=renewal_window_days))
     for part in parts:  # one query: the engine joins, pandas gets one row per active customer
         joined = joined.left_join(part, "customer_id").drop("customer_id_right")
     frame = joined.execute()
     if frame.empty:
-        return pd.DataFrame(columns=["customer_id", "recency", "nps", "support_load", "resolution"])
+        names = ["recency"] + ["nps"] * scope.has("surveys") + ["support_load", "resolution"] * scope.has("tickets")
+        return pd.DataFrame(columns=["customer_id", *names, *["renewal"] * renewals])
     frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
     days = (pd.Timestamp(end) - pd.to_datetime(frame.pop("last_order"))).dt.days
     out = frame[["customer_id"]].copy()
@@ -609,4 +748,7 @@ def health_components(scope: Scope, *, support_window_days: int = 90) -> pd.Data
         first, resolved = frame["first"].fillna(0), frame["resolved"].fillna(0)
         out["support_load"] = (1 - tickets / 5.0).clip(lower=0)
         out["resolution"] = (first / resolved.where(resolved > 0)).fillna(1.0)
+    if renewals:
+        due = frame["terms_due"]
+        out["renewal"] = frame["terms_renewed"].fillna(0) / due.where(due > 0)
     return out

@@ -1,8 +1,9 @@
 """Cross-family analyses: do the strategy's signals move what matters?
 
 * :func:`nps_vs_churn`: churn in a period by the NPS group customers gave in the period before.
-* :func:`before_after`: the sales and service metrics before vs after a dated change (a CRM
-  roll-out), with tests, and a difference-in-differences against a segment that did not get it.
+* :func:`before_after`: the sales, retention and service metrics before vs after a dated change
+  (``strategy_change_date`` and ``strategy_change_label`` in ``source.yml``), with tests, and a
+  difference-in-differences against a segment that did not get it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from metrics_lib.core.stats import compare_rates
 from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics.catalogue import HEADLINE, compare, safe_compute
 from metrics_lib.metrics.cohorts import churn_by_group, churn_outcomes
+from metrics_lib.metrics.coverage import period_coverage
 from metrics_lib.metrics.period_data import PeriodData
 
 __all__ = ["NPSChurn", "nps_vs_churn", "BeforeAfter", "before_after", "BEFORE_AFTER_METRICS"]
@@ -73,15 +75,32 @@ def nps_vs_churn(source, period, *, segment=None, confidence_level: float = 0.95
 
 
 #: Metric ids compared by :func:`before_after`.
-BEFORE_AFTER_METRICS = ("close_rate", "win_rate", "sales_cycle_days", "csat", "nps", "first_response_hours_median")
+BEFORE_AFTER_METRICS = (
+    "close_rate",
+    "win_rate",
+    "sales_cycle_days",
+    "churn_rate",
+    "csat",
+    "nps",
+    "first_response_hours_median",
+)
 
 
 @dataclass(frozen=True)
 class BeforeAfter:
+    """The metrics over the ``window_days`` before ``change_date`` (``before``, a date window)
+    against the same span from it (``after``). ``comparison`` says why the two windows are not
+    comparable (one runs past the data's last date or starts before its first), None when they
+    are; then no change is computed or tested."""
+
     change_date: date
     window_days: int
     table: pd.DataFrame  # one row per metric: before, after, change, p_value, significant
     did: pd.DataFrame | None  # difference-in-differences per metric, when a comparison segment is given
+    before: agg.DateWindow | None = None
+    after: agg.DateWindow | None = None
+    label: str = ""  # what changed (``strategy_change_label``), empty when unnamed
+    comparison: str | None = None
 
 
 def _window_metrics(source, window, segment, ids):
@@ -90,12 +109,14 @@ def _window_metrics(source, window, segment, ids):
 
 
 def before_after(source, change_date=None, *, window_days: int = 365, segment=None,
-                 comparison_segment=None, ids=BEFORE_AFTER_METRICS) -> BeforeAfter:
+                 comparison_segment=None, ids=BEFORE_AFTER_METRICS, as_of=None) -> BeforeAfter:
     """Each metric over the ``window_days`` before ``change_date`` against the same span after it.
 
     ``change_date`` defaults to the source's ``strategy_change_date`` (``source.yml``). With
     ``comparison_segment`` (a segment that did not get the change) the difference-in-differences
-    (treated change minus comparison change) is reported with a normal-approximation test.
+    (treated change minus comparison change) is reported with a normal-approximation test. When
+    the data does not cover both windows whole (up to ``as_of``, default the data's last date),
+    the changes are not comparable: NaN, untested, and ``comparison`` says why.
     """
     if change_date is None:
         change_date = source.config.strategy_change_date
@@ -108,15 +129,16 @@ def before_after(source, change_date=None, *, window_days: int = 365, segment=No
         raise WorkbookError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(HEADLINE)}")
     before_w = agg.DateWindow(change - timedelta(days=window_days), change)
     after_w = agg.DateWindow(change, change + timedelta(days=window_days))
+    unfit = _not_comparable(source, before_w, after_w, as_of)
 
     def side(seg):
         db, rb = _window_metrics(source, before_w, seg, ids)
         da, ra = _window_metrics(source, after_w, seg, ids)
         rows = []
         for mid in ids:
-            comp = compare(HEADLINE[mid], ra[mid], rb[mid], da, db)
+            comp = None if unfit else compare(HEADLINE[mid], ra[mid], rb[mid], da, db)
             rows.append({"metric": mid, "before": rb[mid].value, "after": ra[mid].value,
-                         "change": ra[mid].value - rb[mid].value,
+                         "change": NAN if unfit else ra[mid].value - rb[mid].value,
                          "p_value": NAN if comp is None else comp.p_value,
                          "significant": None if comp is None or math.isnan(comp.p_value) else comp.significant,
                          "se": _se_of_change(comp)})
@@ -132,7 +154,15 @@ def before_after(source, change_date=None, *, window_days: int = 365, segment=No
         p = pd.Series(2 * sps.norm.sf(np.abs(z)), index=diff.index)
         did = pd.DataFrame({"treated change": treated["change"], "comparison change": control["change"],
                             "difference in differences": diff, "p_value": p})
-    return BeforeAfter(change, window_days, treated.drop(columns=["se"]), did)
+    return BeforeAfter(change, window_days, treated.drop(columns=["se"]), did, before_w, after_w,
+                       source.config.strategy_change_label, unfit)
+
+
+def _not_comparable(source, before: agg.DateWindow, after: agg.DateWindow, as_of) -> str | None:
+    """Why the windows cannot be compared (the data does not cover one whole), None when they can."""
+    covs = {"before": period_coverage(source, before, as_of=as_of), "after": period_coverage(source, after, as_of=as_of)}
+    parts = [f"the {name} window is {cov.state}" for name, cov in covs.items() if not cov.complete]
+    return f"not comparable: {' and '.join(parts)}" if parts else None
 
 
 def _se_of_change(comp) -> float:

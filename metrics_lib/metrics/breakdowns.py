@@ -146,8 +146,10 @@ def reviews_by_platform(scope: agg.Scope) -> pd.DataFrame:
 
 def response_summary(scope: agg.Scope, *, target_hours: float = 2.0) -> pd.DataFrame:
     """First response and resolution times of the period's tickets per channel and ``all``:
-    median and 90th percentile (hours), the share answered within ``target_hours`` with its
-    interval, and tickets still unanswered."""
+    median and 90th percentile (hours, answered tickets), the share answered within
+    ``target_hours`` with its interval (a ticket never answered counts as a miss once older than
+    the target: :func:`~metrics_lib.formulas.service.response_within_target`), and tickets still
+    unanswered."""
     cols = [
         "tickets",
         "unanswered",
@@ -171,14 +173,20 @@ def response_summary(scope: agg.Scope, *, target_hours: float = 2.0) -> pd.DataF
             target_hours=target_hours,
             quantity="resolution time",
         )
+        within = quietly(
+            service.response_within_target,
+            part["first_response_hours"],
+            part["unanswered_hours"],
+            target_hours=target_hours,
+        )
         rows[label] = {
             "tickets": len(part),
             "unanswered": int(part["first_response_hours"].isna().sum()),
             "first_response_median_h": fr.median,
             "first_response_p90_h": fr.p90,
-            "within_target": fr.within_target.value,
-            "ci_low": fr.within_target.ci.low,
-            "ci_high": fr.within_target.ci.high,
+            "within_target": within.value,
+            "ci_low": within.ci.low,
+            "ci_high": within.ci.high,
             "resolution_median_h": rs.median,
         }
     out = pd.DataFrame.from_dict(rows, orient="index")[cols]
@@ -187,14 +195,12 @@ def response_summary(scope: agg.Scope, *, target_hours: float = 2.0) -> pd.DataF
 
 
 def cac_by_channel(scope: agg.Scope) -> pd.DataFrame:
-    """Acquisition spend, new customers and CAC per acquisition channel in the period, and ``all``."""
+    """Acquisition spend, new customers and CAC per acquisition channel in the period, and ``all``;
+    with a segment, the segment's share of each channel's spend
+    (:func:`~metrics_lib.metrics.aggregate.acquisition_spend_by_channel`)."""
     cols = ["spend", "new_customers", "cac"]
     new = agg.new_customers_summary(scope).by_channel.set_index("acquisition_channel")["new_customers"]
-    m = scope.source.table("marketing_spend")
-    spend = m.filter(scope.during(m.month) & (m.purpose == "acquisition"))
-    spend = (
-        spend.group_by("channel").aggregate(spend=spend.spend.sum()).execute().set_index("channel")["spend"]
-    )
+    spend = agg.acquisition_spend_by_channel(scope)
     channels = sorted(set(new.index.dropna()) | set(spend.index.dropna()))
     rows = {}
     for ch in channels:

@@ -1,12 +1,16 @@
-"""Did each campaign work? The treated group's conversion against its held-out control group.
+"""Did each campaign work? The treated group's conversion against its held-out control group,
+what the treated group earned beyond it, and the smallest lift the groups could have detected.
 
 :func:`campaign_lift` takes a :class:`~metrics_lib.metrics.aggregate.Scope` over the window of
 campaign start dates (usually the twelve months ending with the report's period) and builds on
 the per-campaign, per-group aggregation that the scorecard's campaign ROI uses too
-(:func:`metrics_lib.metrics.aggregate.campaign_groups`).
+(:func:`metrics_lib.metrics.aggregate.campaign_groups`); :func:`detectable_lifts` reads its
+group sizes as the smallest lift each campaign could detect.
 """
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 
@@ -14,7 +18,7 @@ from metrics_lib.core.results import quietly
 from metrics_lib.formulas import marketing
 from metrics_lib.metrics import aggregate as agg
 
-__all__ = ["LIFT_COLUMNS", "campaign_lift"]
+__all__ = ["LIFT_COLUMNS", "DETECTABLE_COLUMNS", "campaign_lift", "detectable_lifts"]
 
 #: The columns of :func:`campaign_lift`, indexed by campaign name.
 LIFT_COLUMNS = [
@@ -30,10 +34,15 @@ LIFT_COLUMNS = [
     "ci_high",
     "p_value",
     "significant",
+    "detectable_lift",
     "incremental_profit",
     "incremental_roi",
-    "roi",
+    "roi_ci_low",
+    "roi_ci_high",
 ]
+
+#: The columns of :func:`detectable_lifts`, indexed by campaign name.
+DETECTABLE_COLUMNS = ["treated", "control", "control_rate", "lift", "detectable_lift", "reading"]
 
 
 def _gross_margin(scope: agg.Scope) -> float:
@@ -51,13 +60,17 @@ def _gross_margin(scope: agg.Scope) -> float:
 
 def campaign_lift(scope: agg.Scope) -> pd.DataFrame:
     """Per campaign started in the scope's window: conversion of the treated group against the
-    held-out control, the lift with its 95% interval and p-value, incremental gross profit and ROI.
+    held-out control, the lift with its 95% interval and p-value, the smallest lift the group
+    sizes could detect (``detectable_lift``: alpha 0.05, power 0.8,
+    :func:`~metrics_lib.formulas.marketing.minimum_detectable_lift`), and the incremental gross
+    profit and ROI with its 95% interval.
 
     Revenue is turned into gross profit with the gross margin of the same window (revenue
-    itself when orders have no cost). ``roi`` counts the gross profit of every member, as the
-    scorecard's campaign ROI does; ``incremental_roi`` counts only what the treated group
-    earned beyond the control group's rate. Campaigns are in order of their start date; with
-    none, the frame is empty and ``attrs["note"]`` says so.
+    itself when orders have no cost). ``incremental_profit`` counts only what the treated group
+    earned per member beyond the control group, times the treated members, as the scorecard's
+    campaign ROI does (:func:`~metrics_lib.formulas.marketing.incremental_campaign_roi`).
+    Campaigns are in order of their start date; with none, the frame is empty and
+    ``attrs["note"]`` says so.
     """
     per = agg.campaign_groups(scope)
     per = per[per["members"].notna()]  # campaigns without members have nothing to compare
@@ -66,28 +79,36 @@ def campaign_lift(scope: agg.Scope) -> pd.DataFrame:
     for (_, name), part in per.groupby(["campaign_id", "name"], sort=False):
         grp = part.set_index("group")
 
-        def get(group, col, grp=grp):
-            v = grp[col].get(group, 0)
-            return 0.0 if pd.isna(v) else float(v)
+        def get(group, col, grp=grp, missing=0.0):
+            v = grp[col].get(group, missing)
+            return missing if pd.isna(v) else float(v)
 
         cost = float(part["cost"].iloc[0])
+        nt, nc = int(get("treatment", "members")), int(get("control", "members"))
         r = quietly(
             marketing.control_group_lift,
             int(get("treatment", "converted")),
-            int(get("treatment", "members")),
+            nt,
             int(get("control", "converted")),
-            int(get("control", "members")),
-            treated_revenue=get("treatment", "revenue") * margin,
-            control_revenue=get("control", "revenue") * margin,
-            cost=cost,
+            nc,
         )
-        profit = (get("treatment", "revenue") + get("control", "revenue")) * margin
+        roi = quietly(
+            marketing.incremental_campaign_roi,
+            nt,
+            get("treatment", "revenue"),
+            get("treatment", "revenue_std", missing=math.nan),
+            nc,
+            get("control", "revenue"),
+            get("control", "revenue_std", missing=math.nan),
+            cost,
+            gross_margin=margin,
+        )
         rows[name] = {
             "channel": part["channel"].iloc[0],
             "start_date": pd.Timestamp(part["start_date"].iloc[0]).date(),
             "cost": cost,
-            "treated": int(get("treatment", "members")),
-            "control": int(get("control", "members")),
+            "treated": nt,
+            "control": nc,
             "treated_rate": r.treated.value,
             "control_rate": r.control.value,
             "lift": r.value,
@@ -95,9 +116,11 @@ def campaign_lift(scope: agg.Scope) -> pd.DataFrame:
             "ci_high": r.ci.high,
             "p_value": r.p_value,
             "significant": r.significant,
-            "incremental_profit": r.incremental_revenue,
-            "incremental_roi": r.incremental_roi,
-            "roi": quietly(marketing.campaign_roi, profit, cost).value,
+            "detectable_lift": quietly(marketing.minimum_detectable_lift, r.control, nt, nc).value,
+            "incremental_profit": roi.components.get("incremental_gross_profit", math.nan),
+            "incremental_roi": roi.value,
+            "roi_ci_low": roi.ci.low,
+            "roi_ci_high": roi.ci.high,
         }
     if not rows:
         out = pd.DataFrame(columns=LIFT_COLUMNS)
@@ -106,4 +129,35 @@ def campaign_lift(scope: agg.Scope) -> pd.DataFrame:
         return out
     out = pd.DataFrame.from_dict(rows, orient="index")[LIFT_COLUMNS].sort_values("start_date")
     out.index.name = "campaign"
+    return out
+
+
+def _reading(row) -> str:
+    """One campaign's lift against the smallest lift its groups could detect, in a sentence."""
+    if row["treated"] == 0 or row["control"] == 0:
+        return "no test: a group is empty"
+    if math.isnan(row["detectable_lift"]):
+        return "groups too small to detect even a treated conversion of 100%"
+    mde, lift = 100 * row["detectable_lift"], 100 * row["lift"]
+    if row["significant"]:
+        return f"lift of {lift:+.1f} pp is beyond noise (these groups detect {mde:.1f} pp or more)"
+    if lift >= mde:
+        return f"lift of {lift:+.1f} pp reaches the {mde:.1f} pp these groups detect, yet is within noise"
+    return (
+        f"these groups detect a lift of {mde:.1f} pp or more; the {lift:+.1f} pp seen is below it, "
+        "so the test cannot tell whether the campaign worked"
+    )
+
+
+def detectable_lifts(lift: pd.DataFrame) -> pd.DataFrame:
+    """Per campaign of :func:`campaign_lift`: group sizes, the control group's conversion, the
+    lift seen, the smallest lift the group sizes detect (two-sided two-proportion test at alpha
+    0.05 with power 0.8, given the control's conversion) and a sentence reading them."""
+    if lift.empty:
+        out = pd.DataFrame(columns=DETECTABLE_COLUMNS)
+        out.index.name = "campaign"
+        out.attrs.update(lift.attrs)
+        return out
+    out = lift[DETECTABLE_COLUMNS[:-1]].copy()
+    out["reading"] = [_reading(row) for _, row in lift.iterrows()]
     return out

@@ -13,6 +13,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 import pandas as pd
 
@@ -50,6 +51,8 @@ class Headline:
     moments: Callable[[PeriodData], tuple[float, float, int]] | None = (
         None  # (mean, std, n) for the same test
     )
+    # why the period's value is not final yet (it can still change as newer data arrives), or None
+    maturity: Callable[[PeriodData], str | None] | None = None
 
 
 def _gross_margin(d: PeriodData):
@@ -70,14 +73,23 @@ def _undefined_input(unit: str, **inputs) -> ValueResult | None:
 
 
 def _clv(d: PeriodData):
-    """Margin CLV: average order value x purchases per customer per year (the period's purchases
-    per buyer scaled by 365 / its days) x lifespan in years (1 / annual churn) x gross margin."""
-    o = d.orders
-    if o.orders == 0:
+    """Margin CLV from the twelve months ending with the period, whatever the period's length:
+    the seeds' four steps (revenue per purchase x purchases per customer per year = customer
+    value; x lifespan 1 / annual churn) x the gross margin of those months. Purchases are purchase
+    days (each customer's distinct order dates, as for repeat buyers), customers those who bought
+    in the twelve months; the period gives the churn (docs/metrics.md)."""
+    y = d.year_orders
+    if y.orders == 0:
         return ValueResult(
-            NAN, unit="currency", reason="no orders in the period, so no order value or frequency"
+            NAN,
+            unit="currency",
+            reason="no orders in the 12 months ending with the period, so no purchase value or frequency",
         )
-    margin = _gross_margin(d)
+    margin = (
+        value.gross_margin(y.revenue, y.cost)
+        if not math.isnan(y.cost)
+        else ValueResult(NAN, unit="share", reason="an order of the 12 months has no cost")
+    )
     missing = _undefined_input("currency", annual_churn_rate=d.annual_churn, gross_margin=margin.value)
     if missing:
         return missing
@@ -85,16 +97,24 @@ def _clv(d: PeriodData):
         return ValueResult(
             NAN, unit="currency", reason="no customer was lost, so the lifespan 1 / churn is unbounded"
         )
-    aov = o.revenue / o.orders
-    per_year = o.orders / o.buyers * 365.0 / d.scope.period.days
-    lifespan = 1.0 / d.annual_churn
-    simple = value.clv_simple(aov, per_year, lifespan)
-    return ValueResult(
-        simple.value * margin.value,
-        unit="currency",
-        n=o.buyers,
-        components={**simple.components, "gross_margin": margin.value, "annual_churn_rate": d.annual_churn},
+    r = value.clv_four_step(
+        y.revenue,
+        y.purchases,
+        y.buyers,
+        annual_churn_rate=d.annual_churn,
+        gross_margin=margin.value,
+        years=d.year_covered,
     )
+    components = {
+        **r.components,
+        "annual_churn_rate": d.annual_churn,
+        "revenue": y.revenue,
+        "purchases": float(y.purchases),
+        "customers": float(y.buyers),
+        "orders": float(y.orders),
+        "share_of_year_covered": d.year_covered,
+    }
+    return ValueResult(r.value, unit="currency", n=y.buyers, components=components)
 
 
 def _cac(d: PeriodData):
@@ -124,6 +144,18 @@ def win_rate(d: PeriodData):
 
 def _first_response(d: PeriodData):
     return service.response_time_summary(d.tickets["first_response_hours"].dropna(), target_hours=2.0)
+
+
+def _no_responses(d: PeriodData) -> ValueResult | None:
+    """NaN with the reason when no ticket of the data has a first response: the data then lacks
+    response times rather than showing that no ticket was ever answered (None otherwise)."""
+    if d.source.has_values("tickets", "first_response_at"):
+        return None
+    return ValueResult(
+        NAN, unit="share",
+        reason="the tickets' `first_response_at` is empty in every row, so the data has no response times "
+               "to tell answered tickets from unanswered ones",
+    )
 
 
 def _renewal_rate(d: PeriodData):
@@ -174,9 +206,10 @@ def _needs_met(h: Headline):
     return run
 
 
-def _h(id, family, unit, direction, needs, compute, sample=None, label="", moments=None):
+def _h(id, family, unit, direction, needs, compute, sample=None, label="", moments=None, maturity=None):
     h = Headline(
-        id, family, unit, direction, tuple(needs), compute, sample, label or id.replace("_", " "), moments
+        id, family, unit, direction, tuple(needs), compute, sample, label or id.replace("_", " "), moments,
+        maturity,
     )
     return replace(h, compute=_needs_met(h))
 
@@ -229,7 +262,7 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: satisfaction.ces(d.scores("ces"), scale=d.source.config.options.ces_scale),
        sample=lambda d: d.scores("ces")),
     _h("close_rate", "pipeline", "share", "higher", ["deals"],
-       lambda d: pipeline.close_rate(d.pipeline.leads_won, d.pipeline.leads)),
+       lambda d: pipeline.close_rate(d.pipeline.leads_won, d.pipeline.leads), maturity=lambda d: _close_window(d)),
     _h("win_rate", "pipeline", "share", "higher", ["deals"], win_rate),
     _h("average_deal_size", "pipeline", "currency", "higher", ["deals"],
        lambda d: pipeline.average_deal_size(d.won["amount"]), sample=lambda d: d.won["amount"]),
@@ -244,7 +277,11 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        _first_response,
        sample=lambda d: d.tickets["first_response_hours"].dropna()),
     _h("first_response_within_target", "service", "share", "higher", ["tickets"],
-       lambda d: _first_response(d).within_target),
+       lambda d: _no_responses(d) or service.response_within_target(
+           d.tickets["first_response_hours"], d.tickets["unanswered_hours"], target_hours=2.0)),
+    _h("unanswered_ticket_share", "service", "share", "lower", ["tickets"],
+       lambda d: _no_responses(d) or service.unanswered_share(
+           int(d.tickets["first_response_hours"].isna().sum()), len(d.tickets))),
     _h("referral_rate", "advocacy", "share", "higher", ["customers", "customers.referred_by"],
        lambda d: advocacy.referral_rate(d.new.referred, d.new.new_customers)),
     _h("bounce_rate", "advocacy", "share", "lower", ["web_engagement"],
@@ -254,6 +291,8 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: _campaign_roi(d)),
     _h("health_score_mean", "health", "score", "higher", ["customers", "orders"], lambda d: _health_mean(d),
        sample=lambda d: _health_scores(d)),
+    _h("healthy_customer_share", "health", "share", "higher", ["customers", "orders"],
+       lambda d: _healthy_share(d)),
 ]}
 # fmt: on
 
@@ -278,14 +317,51 @@ def _bounce(d):
 
 
 def _campaign_roi(d):
+    """Incremental ROI of the campaigns started in the period: what each treated group earned per
+    member beyond its control group, x treated members x gross margin, net of the cost, over the
+    cost, with a normal-approximation interval (:func:`marketing.incremental_campaign_roi`)."""
     camps = agg.campaign_summary(d.scope)
     if camps.empty:
         return ValueResult(NAN, unit="ratio", reason="no campaign started in the period")
     margin = _gross_margin(d)
     if not margin.defined:  # revenue is not profit: no ROI rather than one on another definition
         return ValueResult(NAN, unit="ratio", reason=f"campaign ROI needs the gross margin: {margin.reason}")
-    revenue = float(camps["treatment_revenue"].sum() + camps["control_revenue"].sum())
-    return marketing.campaign_roi(revenue * margin.value, float(camps["cost"].sum()))
+    blind = camps[(camps["treatment_members"] > 0) & (camps["control_members"] == 0)]
+    if len(blind):
+        names = ", ".join(f"{n!r}" for n in blind["name"].head(3))
+        return ValueResult(
+            NAN,
+            unit="ratio",
+            reason=f"campaign {names} has treated members but no control group, so what it added cannot "
+            "be measured; hold out a control group (campaign_members.group = control)",
+        )
+    return marketing.incremental_campaign_roi(
+        camps["treatment_members"],
+        camps["treatment_revenue"],
+        camps["treatment_revenue_std"],
+        camps["control_members"],
+        camps["control_revenue"],
+        camps["control_revenue_std"],
+        float(camps["cost"].sum()),
+        gross_margin=margin.value,
+    )
+
+
+def _close_window(d: PeriodData) -> str | None:
+    """Why the period's close rate is not final: its last leads have not had the whole close
+    window by the deals' latest date (None when every lead has)."""
+    p = d.pipeline
+    if not p.close_window_open or p.leads == 0 or p.last_date is None:
+        return None
+    since = p.last_date - timedelta(days=p.close_window_days - 1)
+    which = (
+        "none of its leads has" if since <= d.scope.period.start else f"its leads created from {since} on have not"
+    )
+    return (
+        f"the close rate of {d.scope.period.label} is incomplete: {which} had the {p.close_window_days}-day "
+        f"close window (`close_window_days` in source.yml) by the deals' last date, {p.last_date}, so it "
+        "can still rise as they close"
+    )
 
 
 def _health_scores(d: PeriodData) -> pd.Series:
@@ -301,6 +377,12 @@ def _health_mean(d):
     from metrics_lib.core.stats import mean_result
 
     return mean_result(_health_scores(d), unit="score", what="health score mean")
+
+
+def _healthy_share(d):
+    from metrics_lib.formulas import health
+
+    return health.healthy_share(_health_scores(d))
 
 
 def compare(h: Headline, cur, prev, dcur: PeriodData, dprev: PeriodData) -> ComparisonResult | None:

@@ -1,7 +1,9 @@
-"""Probabilistic customer lifetime value for a report: the BG/NBD and Gamma-Gamma models fitted on
-the purchase history up to the period's end, checked against a holdout, and each customer's
-discounted CLV over a horizon.
+"""Customer lifetime value for a report: the headline CLV step by step, and the probabilistic
+models (BG/NBD and Gamma-Gamma) fitted on the purchase history up to the period's end, checked
+against a holdout, with each customer's discounted CLV over a horizon.
 
+:func:`clv_steps` lays out the headline ``clv`` of a
+:class:`~metrics_lib.metrics.period_data.PeriodData` (the seeds' four steps, then the margin).
 :func:`clv_models` runs the models of :mod:`metrics_lib.clv` on a
 :class:`~metrics_lib.metrics.aggregate.Scope` and returns a :class:`CLVView`; when the data is too
 thin to fit, the view is empty and its ``note`` says why.
@@ -11,13 +13,64 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 import pandas as pd
 
-from metrics_lib.core.results import quietly
+from metrics_lib.core.results import ValueResult, quietly
+from metrics_lib.formulas import value
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics.catalogue import HEADLINE, safe_compute
+from metrics_lib.metrics.period_data import PeriodData
 
-__all__ = ["CLVView", "clv_models"]
+__all__ = ["CLVView", "clv_models", "clv_steps"]
+
+
+def clv_steps(d: PeriodData) -> pd.DataFrame:
+    """The headline ``clv`` of the period step by step: the seeds' four-step CLV (average purchase
+    value, purchase frequency, customer value, lifespan; revenue) over the twelve months ending
+    with the period, then the margin CLV that the headline reports.
+
+    One row per step (index ``step``) with its ``value``, ``unit`` and ``how`` it is computed;
+    ``attrs["window"]`` names the twelve months (cut to the orders' dates). When the headline is
+    undefined the frame is empty and ``attrs["note"]`` gives its reason.
+    """
+    r = cast(ValueResult, safe_compute(HEADLINE["clv"].compute, d))
+    c = r.components
+    frame = pd.DataFrame(columns=["value", "unit", "how"])
+    frame.index.name = "step"
+    w = d.year_window
+    frame.attrs["window"] = f"{w.start:%d %b %Y} to {w.end:%d %b %Y}" if w.days else "none"
+    if not r.defined:
+        frame.attrs["note"] = r.reason or "CLV is undefined for the period"
+        return frame
+    four = quietly(
+        value.clv_four_step,
+        c["revenue"],
+        int(c["purchases"]),
+        int(c["customers"]),
+        annual_churn_rate=c["annual_churn_rate"],
+        years=c["share_of_year_covered"],
+    )
+    per_year = "purchases / customers"
+    if c["share_of_year_covered"] < 1:
+        per_year += f" / {c['share_of_year_covered']:.3f} (the share of the 12 months the orders cover)"
+    rows = [
+        ("revenue", c["revenue"], "currency", "revenue of the orders of the 12 months"),
+        ("purchases", c["purchases"], "count", "purchase days: each customer's distinct order dates"),
+        ("customers", c["customers"], "count", "customers who bought in the 12 months"),
+        ("1. average purchase value", c["average_purchase_value"], "currency", "revenue / purchases"),
+        ("2. purchase frequency (per year)", c["purchase_frequency"], "ratio", per_year),
+        ("3. customer value (per year)", c["customer_value"], "currency", "purchase value x frequency"),
+        ("annual churn", c["annual_churn_rate"], "share", "the period's churn rate, annualised"),
+        ("4. lifespan (years)", c["lifespan_years"], "years", "1 / annual churn"),
+        ("four-step CLV (revenue)", four.value, "currency", "customer value x lifespan"),
+        ("gross margin", c["gross_margin"], "share", "gross profit / revenue of the 12 months"),
+        ("CLV (margin, the headline)", r.value, "currency", "four-step CLV x gross margin"),
+    ]
+    out = pd.DataFrame(rows, columns=["step", "value", "unit", "how"]).set_index("step")
+    out.attrs.update(frame.attrs)
+    return out
 
 
 @dataclass(frozen=True)

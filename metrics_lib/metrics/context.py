@@ -21,11 +21,12 @@ import pandas as pd
 from metrics_lib.core.periods import Period, parse_period
 from metrics_lib.data import is_database_url, open_source, resolve_path
 from metrics_lib.metrics.aggregate import DateWindow, Scope
+from metrics_lib.metrics.coverage import PeriodCoverage, coverage_notes, period_coverage
 
 __all__ = ["ReportContext", "trailing_window"]
 
 
-def trailing_window(period: Period, months: int = 12) -> DateWindow:
+def trailing_window(period: Period | DateWindow, months: int = 12) -> DateWindow:
     """The ``months`` calendar months ending with ``period``: ``[start, next_start)``."""
     end = pd.Timestamp(period.next_start)
     start = end - pd.DateOffset(months=months)
@@ -88,7 +89,16 @@ class ReportContext:
     @property
     def incomplete(self) -> bool:
         """Whether the period ends after the as-of date (its numbers are incomplete)."""
-        return bool(self.as_of and self.period.end > self.as_of)
+        return self.coverage().ends_late
+
+    def coverage(self, period: Period | None = None) -> PeriodCoverage:
+        """What the data covers of ``period`` (default the report's), up to the as-of date."""
+        return period_coverage(self.source, period or self.period, as_of=self.as_of)
+
+    def coverage_notes(self) -> list[str]:
+        """Why the report's period or the previous one is not whole, naming the dates (empty
+        when both are): the notes of ``metrics --format json`` and the reports' banner."""
+        return coverage_notes(self.coverage(), self.coverage(self.period.previous()))
 
     def scope(self, period: Period | DateWindow | None = None) -> Scope:
         """What a section aggregates over: the source and segment, over ``period`` (default the

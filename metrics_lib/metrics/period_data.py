@@ -2,12 +2,14 @@
 
 :class:`PeriodData` wraps a :class:`~metrics_lib.metrics.aggregate.Scope` (source, period or date
 window, segment) and exposes each aggregation of :mod:`metrics_lib.metrics.aggregate` as a cached
-attribute, plus the annualised churn rate and the survey scores, so that metrics sharing an
-aggregate (and the tests of their change) query the engine once.
+attribute, plus the annualised churn rate, the survey scores and the orders of the twelve months
+ending with the period (CLV's purchase window), so that metrics sharing an aggregate (and the
+tests of their change) query the engine once.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 
 import pandas as pd
@@ -15,6 +17,7 @@ import pandas as pd
 from metrics_lib.core.results import NAN
 from metrics_lib.formulas import retention
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics.context import trailing_window
 
 __all__ = ["PeriodData"]
 
@@ -66,6 +69,28 @@ class PeriodData:
     @cached_property
     def spend(self) -> agg.SpendSummary:
         return agg.spend_summary(self.scope)
+
+    @cached_property
+    def year_window(self) -> agg.DateWindow:
+        """The twelve calendar months ending with the period, cut to the days from the first to
+        the last order of the data (whole source, not the segment); empty when they do not meet."""
+        w = trailing_window(self.scope.period)
+        span = self.source.date_span("orders") if self.source.has("orders") else None
+        if span is None:
+            return agg.DateWindow(w.start, w.start)
+        start, end = max(w.start, span[0]), min(w.next_start, span[1] + timedelta(days=1))
+        return agg.DateWindow(start, max(start, end))
+
+    @cached_property
+    def year_covered(self) -> float:
+        """The share of the twelve months ending with the period that :attr:`year_window` holds
+        (1.0 when the orders cover them whole)."""
+        return self.year_window.days / trailing_window(self.scope.period).days
+
+    @cached_property
+    def year_orders(self) -> agg.OrdersSummary:
+        """The orders of :attr:`year_window` (the segment's, with a segment)."""
+        return agg.orders_summary(agg.Scope(self.source, self.year_window, self.scope.segment))
 
     @cached_property
     def annual_churn(self) -> float:

@@ -17,6 +17,7 @@ from metrics_lib.core.jsonsafe import dumps, stable
 from metrics_lib.core.periods import parse_period
 from metrics_lib.core.results import NAN
 from metrics_lib.metrics.catalogue import HEADLINE, Headline, compare, safe_compute, unmet_needs
+from metrics_lib.metrics.coverage import coverage_notes, not_comparable, outside_data_note, period_coverage
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.targets import default_targets_path, read_targets, status_for
 
@@ -43,18 +44,28 @@ def record(h: Headline, result) -> dict:
     return out
 
 
-def headline_metrics(source, period, *, targets=None, segment=None, ids=None) -> dict:
+def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as_of=None) -> dict:
     """Every headline metric of ``period`` with the previous period, change, target and status.
 
     Returns the JSON-ready dict of ``metrics --format json``; ``ids`` limits it to some metrics
-    (a family name selects that family's metrics).
+    (a family name selects that family's metrics). ``complete`` says whether the data covers the
+    period whole (``as_of``, a report's as-of date, replacing the data's last date) and ``notes``
+    why not; when either period is not complete, every record's ``comparison`` says why the
+    change is not comparable, and its ``change``, ``test``, ``p_value`` and ``significant`` are
+    None (:mod:`metrics_lib.metrics.coverage`). A metric whose value can still change as newer
+    data arrives (its :attr:`~metrics_lib.metrics.catalogue.Headline.maturity`: the close rate
+    while its close window is open) gets the same, and ``notes`` says why.
     """
     p = parse_period(period)
+    cov_cur = period_coverage(source, p, as_of=as_of)
+    cov_prev = period_coverage(source, p.previous(), as_of=as_of)
+    unfit = not_comparable(cov_cur, cov_prev)
     if targets is None:
         targets = default_targets_path(source)
     tmap = read_targets(targets) if targets else {}
     cur, prev = PeriodData(source, p, segment), PeriodData(source, p.previous(), segment)
     metrics = {}
+    metric_notes: list[str] = []  # values not final yet (Headline.maturity), after the coverage notes
     for h in select_headlines(ids):
         unmet = unmet_needs(h, source)  # a table or column missing, or every row set aside
         if unmet:
@@ -73,6 +84,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None) ->
                 "change": None,
                 "p_value": None,
                 "significant": None,
+                "comparison": None,
                 "target": None,
                 "status": "skipped",
             }
@@ -81,30 +93,40 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None) ->
         rc, rp = safe_compute(h.compute, cur), safe_compute(h.compute, prev)
         rec = record(h, rc)
         prev_rec = record(h, rp)
-        comp = compare(h, rc, rp, cur, prev)
+        # a value that can still change as newer data arrives (close rate: an open close window)
+        unsettled = [n for n in (h.maturity(cur), h.maturity(prev)) if n] if h.maturity else []
+        metric_notes += [f"{h.id}: {n}" for n in unsettled[:1]]
+        unfit_h = unfit
+        if unsettled:
+            unfit_h = f"{unfit}; and {'; and '.join(unsettled)}" if unfit else f"not comparable: {'; and '.join(unsettled)}"
+        comp = None if unfit_h else compare(h, rc, rp, cur, prev)
         t = tmap.get(h.id)
         value_ = rec["value"]
         rec.update(
             {
                 "previous": prev_rec["value"],
                 "change": None
-                if value_ is None or prev_rec["value"] is None
+                if unfit_h or value_ is None or prev_rec["value"] is None
                 else stable(stable(value_) - stable(prev_rec["value"])),
                 "p_value": None if comp is None or math.isnan(comp.p_value) else comp.p_value,
                 "significant": None if comp is None or math.isnan(comp.p_value) else comp.significant,
                 "test": None if comp is None else comp.test,
+                "comparison": unfit_h,
                 "target": None if t is None else t.target,
                 "status": status_for(NAN if value_ is None else value_, t),
             }
         )
         metrics[h.id] = rec
+    outside = outside_data_note(source, p)  # after the metrics: it looks at the tables they read
     return {
         "period": p.label,
         "start": p.start.isoformat(),
         "end": p.end.isoformat(),
+        "complete": cov_cur.complete,
         "previous_period": p.previous().label,
         "segment": segment,
         "source": str(source.path),
+        "notes": ([outside] if outside else coverage_notes(cov_cur, cov_prev)) + metric_notes,
         "metrics": metrics,
     }
 

@@ -3,10 +3,13 @@
 * :func:`format_value`: a value in its unit (shares as percentages, money and counts as whole
   numbers with separators), the missing-value text a parameter: the workbook's tables write
   ``n/a``, the command line's text table ``-``; :func:`short_number` for plot labels (``12k``);
-* :func:`format_change` and :func:`format_significance`: a change against the previous period
-  (percentage points for shares) and whether it is beyond noise;
+* :func:`format_change`, :func:`format_significance` and :func:`format_p_value`: a change against
+  the previous period (percentage points for shares), whether it is beyond noise or not
+  comparable at all, and its p-value (``p=0.012``, ``p < 0.001``);
 * :func:`format_tick`: the plots' axis tick labels;
 * :func:`format_duration`: a report run's seconds;
+* :class:`Markdown`: a heading or sentence a notebook cell shows as Markdown (a report's heading
+  that names something from the data), with :func:`markdown_escape` for the names in it;
 * :func:`format_table`: the headline metrics of ``metrics --format table``.
 
 Nothing here computes a number; it only writes those computed elsewhere. No plotting library
@@ -15,7 +18,10 @@ is imported, so the command line stays quick to start.
 
 from __future__ import annotations
 
+import html
 import math
+import re
+from dataclasses import dataclass
 
 __all__ = [
     "WHOLE_UNITS",
@@ -23,8 +29,11 @@ __all__ = [
     "short_number",
     "format_change",
     "format_significance",
+    "format_p_value",
     "format_tick",
     "format_duration",
+    "Markdown",
+    "markdown_escape",
     "format_table",
 ]
 
@@ -72,12 +81,23 @@ def format_change(change, unit: str, *, missing: str = "n/a", points: str = " pp
     return f"{change:+,.2f}"
 
 
-def format_significance(p_value, significant) -> str:
-    """Whether a change is beyond noise, with its p-value; ``not tested`` without a test."""
-    if p_value is None:
+def format_p_value(p_value, *, missing: str = "n/a") -> str:
+    """A p-value to three decimals (``p=0.012``), ``p < 0.001`` below that; ``missing`` for
+    None or NaN."""
+    if p_value is None or (isinstance(p_value, float) and math.isnan(p_value)):
+        return missing
+    return "p < 0.001" if p_value < 0.001 else f"p={p_value:.3f}"
+
+
+def format_significance(p_value, significant, comparison=None) -> str:
+    """Whether a change is beyond noise, with its p-value; ``not tested`` without a test and
+    ``not comparable`` when ``comparison`` says why the periods cannot be compared."""
+    if comparison:
+        return "not comparable"
+    if p_value is None or (isinstance(p_value, float) and math.isnan(p_value)):
         return "not tested"
     verdict = "significant" if significant else "within noise"
-    return f"{verdict} (p={p_value:.3f})"
+    return f"{verdict} ({format_p_value(p_value)})"
 
 
 def format_tick(value: float, unit: str) -> str:
@@ -95,6 +115,28 @@ def format_duration(seconds) -> str:
     return "" if seconds is None else f"{seconds:.1f} s"
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+
+
+def markdown_escape(text: str) -> str:
+    """``text`` shown literally in Markdown: HTML and Markdown's special characters escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+@dataclass(frozen=True)
+class Markdown:
+    """Markdown text that a notebook shows rendered (its last expression) and ``print`` shows as
+    it is; names from the data in it go through :func:`markdown_escape`."""
+
+    text: str
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def _cell(value, unit) -> str:
     return format_value(value, unit, missing="-", whole_units=_TABLE_WHOLE_UNITS)
 
@@ -105,6 +147,7 @@ def format_table(result: dict) -> str:
     lines = [
         f"Period {result['period']} ({result['start']} to {result['end']}), "
         f"previous {result['previous_period']}",
+        *(f"note: {note}" for note in result.get("notes", ())),
         "",
     ]
     header = f"{'metric':<30} {'value':>12} {'95% CI':>21} {'previous':>12} {'change':>10} {'sig':>4} {'target':>9}  status"
@@ -115,6 +158,8 @@ def format_table(result: dict) -> str:
         ci = "" if m["ci_low"] is None else f"[{_cell(m['ci_low'], unit)}, {_cell(m['ci_high'], unit)}]"
         change = format_change(m["change"], unit, missing="-", points="pp")
         sig = "" if m.get("significant") is None else ("yes" if m["significant"] else "no")
+        if m.get("comparison"):  # not comparable: a period is partial (the notes above say which)
+            sig = "n/c"
         target = "" if m["target"] is None else _cell(m["target"], unit)
         lines.append(
             f"{mid:<30} {_cell(m['value'], unit):>12} {ci:>21} {_cell(m['previous'], unit):>12} "

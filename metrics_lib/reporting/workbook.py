@@ -8,9 +8,9 @@ metrics layer:
 - headline numbers: :meth:`~Workbook.headline` (the display table), :meth:`~Workbook.headline_numbers`
   (rounded, for nbval), :meth:`~Workbook.trend` (a metric over periods);
 - one method per report section: ``nps_mix``, ``breakdown``, ``nps_churn``, ``cohort_retention``,
-  ``revenue_trend``, ``cac_by_channel``, ``pipeline_stages``, ``response_times``,
+  ``revenue_trend``, ``cac_by_channel``, ``clv_steps``, ``pipeline_stages``, ``response_times``,
   ``response_summary``, ``reviews``, ``web_engagement``, ``top_referrers``, ``campaign_lift``,
-  ``health_distribution``, ``health_validation`` and ``relationship_groups``.
+  ``detectable_lifts``, ``health_distribution``, ``health_validation`` and ``relationship_groups``.
 
 Every section returns a pandas DataFrame or a small frozen dataclass of them. The numbers are
 computed in :mod:`metrics_lib.metrics` (through the engine and the formula modules), never here,
@@ -38,6 +38,7 @@ from metrics_lib.metrics import (
     analyses,
     breakdowns,
     campaigns,
+    clv_views,
     cohorts,
     health_views,
     scorecard,
@@ -51,7 +52,13 @@ from metrics_lib.metrics.health_views import HealthValidation
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
 from metrics_lib.metrics.targets import default_targets_path, read_targets
-from metrics_lib.reporting.format import format_change, format_significance, format_value
+from metrics_lib.reporting.format import (
+    Markdown,
+    format_change,
+    format_significance,
+    format_value,
+    markdown_escape,
+)
 
 __all__ = ["Workbook"]
 
@@ -80,6 +87,28 @@ def _skipped_frame(columns, missing, index_name=None) -> pd.DataFrame:
 
 
 _CHURN_DIGITS = {"churn_rate": 4, "ci_low": 4, "ci_high": 4}
+
+
+def _number(value) -> float | None:
+    """A number for the formatters: None for a missing one (None or NaN)."""
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _formatted_did(did: pd.DataFrame, comparison: str | None) -> pd.DataFrame:
+    """The difference-in-differences table formatted like the before/after table."""
+    rows = []
+    for mid, r in did.iterrows():
+        unit, p = HEADLINE[mid].unit, _number(r["p_value"])
+        row = {"metric": HEADLINE[mid].label}
+        for col in ("treated change", "comparison change", "difference in differences"):
+            row[col] = format_change(_number(r[col]), unit)
+        row["difference vs noise"] = format_significance(p, p is not None and p < 0.05, comparison)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("metric")
 
 
 class Workbook:
@@ -153,8 +182,8 @@ class Workbook:
             ("as of", f"{self.as_of:%d %b %Y}" if self.as_of else "n/a"),
             ("segment", self.segment or "all customers"),
         ]
-        if self.incomplete:
-            rows.append(("note", "the period ends after the as-of date: its numbers are incomplete"))
+        for i, note in enumerate(self.context.coverage_notes()):  # a partial period, named with its dates
+            rows.append(("note" if i == 0 else f"note {i + 1}", note))
         for table, n in self.context.table_rows().items():
             rows.append((f"rows: {table}", f"{n:,}"))
         for table, frame in self.source.rejected.items():
@@ -174,7 +203,13 @@ class Workbook:
         """The raw headline records (as in ``metrics --format json``) for metric ids or families."""
         p = parse_period(period) if period else self.period
         out = quietly(
-            scorecard.headline_metrics, self.source, p, targets=self.targets, segment=self.segment, ids=ids
+            scorecard.headline_metrics,
+            self.source,
+            p,
+            targets=self.targets,
+            segment=self.segment,
+            ids=ids,
+            as_of=self.as_of,
         )
         return out["metrics"]
 
@@ -194,6 +229,7 @@ class Workbook:
         """A display table: value, 95% interval, sample size, previous period, change and whether it
         is beyond noise, target and status, and a note for low samples or undefined metrics."""
         rows = []
+        whole = not self.context.coverage_notes()  # then a "not comparable" is the metric's own
         for mid, rec in self._records_for(ids).items():
             unit = rec["unit"]
             ci = (
@@ -205,6 +241,8 @@ class Workbook:
             note = rec.get("reason") or ""
             if n is not None and 0 < n < LOW_SAMPLE_THRESHOLD:
                 note = (note + "; " if note else "") + f"low sample (n={n})"
+            if whole and rec.get("comparison"):  # a value not final yet, e.g. an open close window
+                note = (note + "; " if note else "") + rec["comparison"].removeprefix("not comparable: ")
             rows.append(
                 {
                     "metric": HEADLINE[mid].label,
@@ -213,7 +251,9 @@ class Workbook:
                     "n": "" if n is None else f"{n:,}",
                     f"previous ({self.period.previous().label})": format_value(rec["previous"], unit),
                     "change": format_change(rec.get("change"), unit),
-                    "change vs noise": format_significance(rec.get("p_value"), rec.get("significant")),
+                    "change vs noise": format_significance(
+                        rec.get("p_value"), rec.get("significant"), rec.get("comparison")
+                    ),
                     "target": format_value(rec["target"], unit) if rec["target"] is not None else "",
                     "status": rec["status"],
                     "note": note,
@@ -382,7 +422,9 @@ class Workbook:
 
     # -- value -------------------------------------------------------------------------------
     def cac_by_channel(self) -> pd.DataFrame:
-        """Acquisition spend, new customers and CAC per acquisition channel in the period."""
+        """Acquisition spend, new customers and CAC per acquisition channel in the period; with a
+        segment, the segment's share of each channel's spend (by its share of the channel's new
+        customers, :func:`metrics_lib.metrics.aggregate.acquisition_spend_by_channel`)."""
         cols = ["spend", "new_customers", "cac"]
         if missing := self._missing("customers", "marketing_spend"):
             return _skipped_frame(cols, missing, "channel")
@@ -413,15 +455,18 @@ class Workbook:
     # -- service -------------------------------------------------------------------------------
     def response_times(self) -> pd.DataFrame:
         """The period's tickets: hours to first response and to resolution (NaN while open),
-        contacts to resolve and channel."""
-        cols = ["ticket_id", "first_response_hours", "resolution_hours", "contacts_to_resolve", "channel"]
+        contacts to resolve, channel, and for a ticket not answered the hours it has waited as of
+        the data's last ticket timestamp (``unanswered_hours``)."""
+        cols = ["ticket_id", "first_response_hours", "resolution_hours", "contacts_to_resolve", "channel",
+                "unanswered_hours"]
         if missing := self._missing("tickets"):
             return _skipped_frame(cols, missing)
         return aggregate.ticket_times(self._scope()).reset_index(drop=True)
 
     def response_summary(self, by: str = "channel", *, target_hours: float = 2.0) -> pd.DataFrame:
         """First response and resolution times of the period's tickets per channel: median and
-        90th percentile (hours), the share answered within ``target_hours`` with its interval,
+        90th percentile (hours, answered tickets), the share answered within ``target_hours``
+        with its interval (a ticket never answered counts as a miss once older than the target),
         and tickets still unanswered."""
         cols = [
             "tickets",
@@ -466,8 +511,8 @@ class Workbook:
     def campaign_lift(self, months: int = 12) -> pd.DataFrame:
         """Per campaign started in the ``months`` months (default four quarters) ending with the
         period: conversion of the treated group against the held-out control, the lift with its
-        95% interval and p-value, incremental gross profit and ROI
-        (:func:`metrics_lib.metrics.campaigns.campaign_lift`)."""
+        95% interval and p-value, the smallest lift the groups could detect, incremental gross
+        profit and ROI with its interval (:func:`metrics_lib.metrics.campaigns.campaign_lift`)."""
         if missing := self._missing("campaigns", "campaign_members"):
             return _skipped_frame(campaigns.LIFT_COLUMNS, missing, "campaign")
         out = campaigns.campaign_lift(self._scope(self.context.window(months)))
@@ -481,23 +526,41 @@ class Workbook:
                 "ci_low": 4,
                 "ci_high": 4,
                 "p_value": 4,
+                "detectable_lift": 4,
                 "incremental_profit": 2,
                 "incremental_roi": 3,
-                "roi": 3,
+                "roi_ci_low": 3,
+                "roi_ci_high": 3,
             }
         )
 
+    def detectable_lifts(self, months: int = 12) -> pd.DataFrame:
+        """Per campaign of :meth:`campaign_lift`: the smallest lift in conversion its group sizes
+        could detect (two-sided two-proportion test, alpha 0.05, power 0.8, at the control group's
+        conversion) beside the lift seen, with a sentence reading them
+        (:func:`metrics_lib.metrics.campaigns.detectable_lifts`); the control's rate as a
+        percentage, lifts in percentage points."""
+        out = campaigns.detectable_lifts(self.campaign_lift(months))
+        if out.empty:
+            return out
+        out["control_rate"] = [format_value(_number(v), "share") for v in out["control_rate"]]
+        for col in ("lift", "detectable_lift"):
+            out[col] = [format_change(_number(v), "share") for v in out[col]]
+        return out
+
     # -- health and relationship groups --------------------------------------------------------
     def health_distribution(self) -> pd.DataFrame:
-        """Customers active at the period's end per health band (at risk < 4 <= neutral < 7 <=
-        healthy), with their share and mean score."""
+        """Customers active at the period's end per health band (higher risk, middle, lower risk:
+        cut points from the previous period's score terciles, in ``attrs["bands"]``), with their
+        share and mean score (:func:`metrics_lib.metrics.health_views.health_distribution`)."""
         if missing := self._missing("customers", "orders"):
             return _skipped_frame(["customers", "share", "mean_score"], missing, "band")
         return health_views.health_distribution(self._scope()).round(3)
 
     def health_validation(self) -> HealthValidation:
         """Does the health score predict churn? The score of each customer at the end of the
-        PREVIOUS period against whether they were lost in THIS period, per band, and the AUC
+        PREVIOUS period against whether they were lost in THIS period, per band, whether the
+        bands separate churn, the AUC, and each component's effective weight and AUC
         (:func:`metrics_lib.metrics.health_views.health_validation`)."""
         cols = ["customers", "churned", "churn_rate", "ci_low", "ci_high", "mean_score"]
         if missing := self._missing("customers", "orders"):
@@ -524,7 +587,21 @@ class Workbook:
         groups = cohorts.relationship_groups(self._scope(), loyalty=loyalty)
         return replace(groups, summary=groups.summary.round(4), transitions=groups.transitions.round(4))
 
-    # -- probabilistic CLV and before/after -------------------------------------------------
+    # -- CLV step by step, probabilistic CLV and before/after ---------------------------------
+    def clv_steps(self) -> pd.DataFrame:
+        """The headline CLV step by step: the seeds' four-step CLV over the twelve months ending
+        with the period (average purchase value, purchase frequency, customer value, lifespan),
+        then x gross margin, the margin CLV the headline reports
+        (:func:`metrics_lib.metrics.clv_views.clv_steps`); values formatted in their units,
+        ``attrs["window"]`` the twelve months."""
+        if missing := self._missing("customers", "orders"):
+            return _skipped_frame(["value", "how"], missing, "step")
+        steps = clv_views.clv_steps(self._period_data(self.period))
+        values = [format_value(v, u) for v, u in zip(steps["value"], steps["unit"])]
+        out = pd.DataFrame({"value": values, "how": steps["how"]}, index=steps.index)
+        out.attrs.update(steps.attrs)
+        return out
+
     def clv_models(
         self, *, horizon_weeks: int = 52, holdout_weeks: int = 26, annual_discount_rate: float = 0.10
     ) -> CLVView:
@@ -542,14 +619,38 @@ class Workbook:
             annual_discount_rate=annual_discount_rate,
         )
 
+    def strategy_change(self) -> str:
+        """The change the before/after comparison is about, as a reader sees it: the data source's
+        ``strategy_change_label`` with its date (``New pricing (01 Jul 2024)``), else ``the change
+        on 01 Jul 2024``; empty when ``source.yml`` sets no ``strategy_change_date``."""
+        config = self.source.config
+        if config.strategy_change_date is None:
+            return ""
+        when = f"{config.strategy_change_date:%d %b %Y}"
+        label = config.strategy_change_label
+        return f"{label} ({when})" if label else f"the change on {when}"
+
+    def before_after_heading(
+        self, question: str = "did it change how we sell and serve?", *, level: int = 2
+    ) -> Markdown:
+        """The before/after section's heading (``level`` 2 is ``##``), naming the change from
+        ``source.yml`` (:meth:`strategy_change`): ``## New pricing (01 Jul 2024): did it change
+        how we sell and serve?``; a notebook shows it rendered as a heading."""
+        name = _capitalised(self.strategy_change() or "the strategy change")
+        return Markdown(f"{'#' * level} {markdown_escape(name)}: {question}")
+
     def before_after(self, *, window_days: int = 365, comparison_segment: str = "") -> pd.DataFrame:
-        """Close rate, win rate, cycle, CSAT, NPS and first response over the ``window_days`` before
-        the data source's strategy change date against the same span after it
-        (:func:`metrics_lib.metrics.analyses.before_after`), with whether each change is beyond noise."""
+        """Close rate, win rate, cycle, churn, CSAT, NPS and first response over the ``window_days``
+        before the data source's strategy change date against the same span from it
+        (:func:`metrics_lib.metrics.analyses.before_after`), formatted like :meth:`headline`: one
+        row per metric, the two windows' values (their dates in the column names), the change and
+        whether it is beyond noise (``not comparable`` when the data does not cover both windows
+        whole). ``attrs["note"]`` says what is compared with what, ``attrs["numbers"]`` holds the
+        unformatted numbers and, with ``comparison_segment``, ``attrs["did"]`` the
+        difference-in-differences."""
         change = self.source.config.strategy_change_date
-        cols = ["before", "after", "change", "p_value", "significant"]
         if change is None:
-            frame = pd.DataFrame(columns=cols)
+            frame = pd.DataFrame(columns=["before", "after", "change", "change vs noise"])
             frame.attrs["note"] = "skipped: the data source's source.yml sets no strategy_change_date"
             return frame
         result = analyses.before_after(
@@ -558,11 +659,31 @@ class Workbook:
             window_days=window_days,
             segment=self.segment,
             comparison_segment=comparison_segment or None,
+            as_of=self.as_of,
         )
-        table = result.table.round({"before": 4, "after": 4, "change": 4, "p_value": 4})
+        before, after = (f"{w.start:%d %b %Y} to {w.end:%d %b %Y}" for w in (result.before, result.after))
+        rows = []
+        for mid, r in result.table.iterrows():
+            unit = HEADLINE[mid].unit
+            rows.append(
+                {
+                    "metric": HEADLINE[mid].label,
+                    f"before ({before})": format_value(r["before"], unit),
+                    f"after ({after})": format_value(r["after"], unit),
+                    "change": format_change(_number(r["change"]), unit),
+                    "change vs noise": format_significance(
+                        _number(r["p_value"]), r["significant"], result.comparison
+                    ),
+                }
+            )
+        table = pd.DataFrame(rows).set_index("metric")
         table.attrs["note"] = (
-            f"{window_days} days before {change:%d %b %Y} against the {window_days} days from it"
+            f"{_capitalised(self.strategy_change())}: the {window_days} days before it ({before}) "
+            f"against the {window_days} days from it ({after})"
+            + (f"; {result.comparison}" if result.comparison else "")
         )
+        table.attrs["numbers"] = result.table
         if result.did is not None:
-            table.attrs["did"] = result.did
+            table.attrs["did"] = _formatted_did(result.did, result.comparison)
+            table.attrs["did_numbers"] = result.did
         return table

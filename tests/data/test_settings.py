@@ -27,6 +27,7 @@ def test_a_full_source_yml_is_read_into_its_types(tmp_path):
             (
                 "name: Acme\ndescription: 2025 export\nstrategy_change_date: 2024-07-01\ndefault_period: 2025\n"
                 "inactivity_days: '90'\ncsat_scale: [1, 10]\nces_scale: [0, 6]\ngenerator: {seed: 7}\n"
+                "strategy_change_label: ' new pricing '\n"
             ),
         )
     )
@@ -38,7 +39,11 @@ def test_a_full_source_yml_is_read_into_its_types(tmp_path):
         90,
     )
     assert (cfg.options.csat_scale, cfg.options.ces_scale) == ((1, 10), (0, 6))
+    assert cfg.strategy_change_label == "new pricing"  # trimmed; absent: "" (the change is unnamed)
+    assert SourceConfig.read(_write(tmp_path / "bare.yml", "name: x\n")).strategy_change_label == ""
     assert cfg.extra == {"generator": {"seed": 7}}  # other keys are kept for the tools that wrote them
+    assert cfg.close_window_days == 90  # the default
+    assert SourceConfig.read(_write(tmp_path / "window.yml", "close_window_days: '60'\n")).close_window_days == 60
 
 
 def test_a_quoted_date_and_a_quarter_are_accepted(tmp_path):
@@ -59,6 +64,14 @@ def test_a_quoted_date_and_a_quarter_are_accepted(tmp_path):
         ("inactivity_days: 0", r"setting `inactivity_days` is 0, which is not allowed"),
         ("inactivity_days: 7.5", r"setting `inactivity_days` is 7\.5, which is not allowed"),
         ("inactivity_days: true", r"setting `inactivity_days` is True, which is not allowed"),
+        (
+            "close_window_days: a quarter",
+            r"setting `close_window_days` is 'a quarter', which is not allowed: it must be a whole "
+            r"number of days from 1 to 3650; for example `close_window_days: 90`",
+        ),
+        ("close_window_days: 0", r"setting `close_window_days` is 0, which is not allowed"),
+        ("close_window_days: -30", r"setting `close_window_days` is -30, which is not allowed"),
+        ("close_windows_days: 60", r"unknown setting `close_windows_days`; did you mean `close_window_days`\?"),
         (
             "strategy_change_date: next tuesday",
             r"setting `strategy_change_date` is 'next tuesday', which is not "
@@ -98,6 +111,17 @@ def test_a_quoted_date_and_a_quarter_are_accepted(tmp_path):
             "name: [a, b]",
             r"setting `name` is \['a', 'b'\], which is not allowed: it must be a single piece of text",
         ),
+        (
+            "strategy_change_label: [new, pricing]",
+            r"setting `strategy_change_label` is \['new', 'pricing'\], which is not allowed: it must be a "
+            r"single piece of text; for example `strategy_change_label: new pricing`",
+        ),
+        (
+            'strategy_change_label: "new\\npricing"',
+            r"setting `strategy_change_label` is 'new\\npricing', which is not allowed: it must be a short "
+            r"name on one line: 1 to 80 printable characters; for example `strategy_change_label: new pricing`",
+        ),
+        ("strategy_change_label: ' '", r"setting `strategy_change_label` is '', which is not allowed"),
         (
             "inactivty_days: 90",
             r"unknown setting `inactivty_days`; did you mean `inactivity_days`\? The settings "

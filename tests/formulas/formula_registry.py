@@ -24,10 +24,13 @@ from metrics_lib.formulas.health import (
     auc,
     group_transition_matrix,
     health_score,
+    healthy_share,
 )
 from metrics_lib.formulas.marketing import (
     campaign_roi,
     control_group_lift,
+    incremental_campaign_roi,
+    minimum_detectable_lift,
 )
 from metrics_lib.formulas.pipeline import (
     average_deal_size,
@@ -61,6 +64,8 @@ from metrics_lib.formulas.satisfaction import (
 from metrics_lib.formulas.service import (
     first_contact_resolution,
     response_time_summary,
+    response_within_target,
+    unanswered_share,
 )
 from metrics_lib.formulas.value import (
     average_order_value,
@@ -328,6 +333,19 @@ SERVICE: dict[str, dict] = {
         "value_of": lambda s: [s.median, s.mean, s.p90],
         "intervals": (("value", "ci"), ("mean", "mean_ci")),
     },
+    "response_within_target": {
+        "func": response_within_target,
+        "args": ([0.5, 1.0, 3.0, np.nan, np.nan, 2.0], [np.nan, np.nan, np.nan, 30.0, 1.0, np.nan]),
+        "bounds": (0.0, 1.0),
+        "arrays": (0, 1),
+        "empty": {"args": ([np.nan], [1.0])},
+    },
+    "unanswered_share": {
+        "func": unanswered_share,
+        "args": (2, 10),
+        "bounds": (0.0, 1.0),
+        "empty": {"args": (0, 0)},
+    },
 }
 
 
@@ -388,6 +406,22 @@ MARKETING: dict[str, dict] = {
         "empty": {"args": (0, 0, 100, 1000)},
         "value_of": lambda r: [r.value, r.treated.value],
     },
+    "incremental_campaign_roi": {
+        "func": incremental_campaign_roi,
+        # three campaigns: per-group members, revenue and its standard deviation, then the cost
+        "args": ([1000, 400, 0], [60_000.0, 9_000.0, 0.0], [150.0, 40.0, NAN], [1000, 100, 50],
+                 [50_000.0, 2_000.0, 900.0], [140.0, 30.0, 12.0], 6_000),
+        "kwargs": {"gross_margin": 0.5},
+        "empty": {"args": ([1000, 400, 0], [60_000.0, 9_000.0, 0.0], [150.0, 40.0, NAN], [1000, 100, 50],
+                           [50_000.0, 2_000.0, 900.0], [140.0, 30.0, 12.0], 0)},
+        "arrays": (0, 1, 2, 3, 4, 5),
+    },
+    "minimum_detectable_lift": {
+        "func": minimum_detectable_lift,
+        "args": (0.10, 1000, 1000),
+        "bounds": (0.0, 0.9),
+        "empty": {"args": (0.10, 0, 1000)},
+    },
 }
 
 
@@ -409,6 +443,13 @@ HEALTH: dict[str, dict] = {
         "bounds": (1.0, 10.0),
         "arrays": (0,),
         "value_of": lambda s: s.to_numpy(),
+    },
+    "healthy_share": {
+        "func": healthy_share,
+        "args": ([9.1, 7.0, 6.99, 4.2, 8.5],),
+        "bounds": (0.0, 1.0),
+        "arrays": (0,),
+        "empty": {"args": ([],)},
     },
     "auc": {
         "func": auc,

@@ -15,11 +15,15 @@ from metrics_lib.formulas.health import (
     DEFAULT_HEALTH_WEIGHTS,
     RELATIONSHIP_ACTIONS,
     RELATIONSHIP_GROUPS,
+    RISK_BANDS,
     assign_relationship_group,
     auc,
+    band_cut_points,
+    effective_weights,
     group_transition_matrix,
     health_band,
     health_score,
+    healthy_share,
     relationship_group_summary,
 )
 
@@ -123,6 +127,63 @@ def test_health_band_custom_cuts_and_errors():
         health_band(11)
     with pytest.raises(ValueError, match="cannot exceed `healthy_from`"):
         health_band(5, at_risk_below=8, healthy_from=7)
+
+
+def test_health_band_labels_for_calibrated_bands():
+    bands = health_band(pd.Series([7.0, 8.0, 9.0]), at_risk_below=7.5, healthy_from=9.0, labels=RISK_BANDS)
+    assert bands.tolist() == ["higher risk", "middle", "lower risk"]
+    assert list(bands.cat.categories) == ["higher risk", "middle", "lower risk"]
+    with pytest.raises(ValueError, match="`labels` .* must be three different band names"):
+        health_band(5.0, labels=("low", "low", "high"))
+
+
+def test_band_cut_points_are_the_calibration_terciles():
+    # 1..10: the 1/3 quantile is 1 + 9/3 = 4, the 2/3 quantile 1 + 18/3 = 7 (linear interpolation)
+    lo, hi = band_cut_points(list(range(1, 11)), min_customers=10)
+    assert (lo, hi) == pytest.approx((4.0, 7.0))
+    # quartiles of 1..9 (positions 2 and 6): 3 and 7; NaN is ignored
+    assert band_cut_points([*range(1, 10), np.nan], quantiles=(0.25, 0.75), min_customers=9) == (3.0, 7.0)
+
+
+def test_band_cut_points_need_enough_calibration_scores():
+    lo, hi = band_cut_points([5.0] * 29)
+    assert math.isnan(lo) and math.isnan(hi)
+    assert band_cut_points([5.0] * 30) == (5.0, 5.0)
+    with pytest.raises(ValueError, match="must be two numbers 0 < q1 <= q2 < 1"):
+        band_cut_points([5.0], quantiles=(0.7, 0.3))
+    with pytest.raises(ValueError, match="`calibration_scores` contains 11"):
+        band_cut_points([11.0])
+
+
+def test_effective_weights_renormalise_over_the_components_present():
+    # without renewal (0.25) the others share 1: 0.25 / 0.75, 0.20 / 0.75, 0.15 / 0.75 twice
+    w = effective_weights(pd.DataFrame(columns=["recency", "nps", "support_load", "resolution"]))
+    assert w == pytest.approx({"recency": 1 / 3, "nps": 4 / 15, "support_load": 0.2, "resolution": 0.2})
+    assert effective_weights(["recency", "renewal"]) == {"recency": 0.5, "renewal": 0.5}
+    assert effective_weights(["usage", "nps"], weights={"usage": 3, "nps": 1}) == {"usage": 0.75, "nps": 0.25}
+    with pytest.raises(ValueError, match=r"unknown column\(s\) \['usage'\]"):
+        effective_weights(["usage"])
+
+
+def test_healthy_share_counts_seven_or_more_with_wilson():
+    # 10 scored customers, 7 of them at 7 or more (7.0 itself counts); NaN is not scored
+    scores = [9.5, 8.0, 7.0, 7.0, 7.2, 9.9, 10.0, 6.99, 3.0, 1.0, np.nan]
+    r = healthy_share(scores)
+    assert (r.value, r.numerator, r.denominator, r.n) == (0.7, 7, 10, 10)
+    # Wilson: (p + z^2/2n) / (1 + z^2/n) +- z sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n)
+    z, n, p = Z_975, 10, 0.7
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert (r.ci.low, r.ci.high) == pytest.approx((centre - half, centre + half))
+    assert healthy_share([6.0, 8.0], healthy_from=6.0).value == 1.0
+
+
+def test_healthy_share_undefined_and_errors():
+    with pytest.warns(MetricUndefinedWarning):
+        r = healthy_share([np.nan])
+    assert math.isnan(r.value) and r.reason == "healthy customer share is undefined: scored customers is 0"
+    with pytest.raises(ValueError, match="`scores` contains 0.5"):
+        healthy_share([0.5])
 
 
 # --- AUC ------------------------------------------------------------------------------------

@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from metrics_lib.core.results import MetricUndefinedWarning, RateResult
-from metrics_lib.formulas.service import TimeSummary, first_contact_resolution, response_time_summary
+from metrics_lib.formulas.service import (
+    TimeSummary,
+    first_contact_resolution,
+    response_time_summary,
+    response_within_target,
+    unanswered_share,
+)
 
 
 def test_first_contact_resolution():
@@ -97,3 +103,52 @@ def test_summary_laws(hours, target):
     assert 0.0 <= s.within_target.value <= 1.0
     assert min(hours) <= s.median <= s.p90 <= max(hours)
     assert min(hours) - 1e-9 <= s.mean <= max(hours) + 1e-9
+
+
+NAN = float("nan")
+
+
+def test_unanswered_tickets_older_than_the_target_are_misses():
+    # 10 tickets: 6 answered within 2 h (2.0 itself is within), 2 answered later, 2 never answered
+    # that have waited 5 h and 40 h -> 6 / (8 answered + 2 overdue) = 60%
+    response = [0.25, 0.5, 1.0, 1.0, 1.5, 2.0, 3.0, 26.0, NAN, NAN]
+    waited = [NAN] * 8 + [5.0, 40.0]
+    r = response_within_target(response, waited, target_hours=2.0)
+    assert (r.value, r.numerator, r.denominator) == (0.6, 6, 10)
+    assert unanswered_share(2, 10).value == 0.2
+    # ignoring the unanswered tickets, as before, would have said 6 / 8 = 75%
+    assert response_time_summary([x for x in response if x == x]).within_target.value == 0.75
+
+
+def test_an_unanswered_ticket_within_the_target_is_not_yet_a_miss():
+    # an 11th ticket, unanswered and 1.5 h old (2.0 h old is still not a miss): in neither count
+    for age in (1.5, 2.0):
+        r = response_within_target([1.0, 3.0, NAN, NAN], [NAN, NAN, 5.0, age])
+        assert (r.numerator, r.denominator) == (1, 3)
+    r = response_within_target([1.0, 3.0, NAN, NAN], [NAN, NAN, 5.0, 2.01])
+    assert (r.numerator, r.denominator) == (1, 4)
+    # waiting hours of answered tickets are ignored
+    assert response_within_target([1.0], [99.0]).value == 1.0
+
+
+def test_response_within_target_undefined_and_errors():
+    with pytest.warns(MetricUndefinedWarning, match="share answered within target is undefined"):
+        r = response_within_target([NAN], [1.0])
+    assert math.isnan(r.value) and r.denominator == 0
+    with pytest.raises(ValueError, match="must have the same length"):
+        response_within_target([1.0, 2.0], [NAN])
+    with pytest.raises(ValueError, match="`unanswered_hours` is missing at position 1, an unanswered ticket"):
+        response_within_target([1.0, NAN], [NAN, NAN])
+    with pytest.raises(ValueError, match="`response_hours` contains -1; hours must be >= 0"):
+        response_within_target([-1.0], [NAN])
+    with pytest.raises(ValueError, match=r"`target_hours` \(0\) must be > 0"):
+        response_within_target([1.0], [NAN], target_hours=0)
+
+
+def test_unanswered_share_counts_and_undefined():
+    r = unanswered_share(3, 11)
+    assert (r.numerator, r.denominator) == (3, 11) and r.value == pytest.approx(3 / 11)
+    with pytest.warns(MetricUndefinedWarning):
+        assert math.isnan(unanswered_share(0, 0).value)
+    with pytest.raises(ValueError, match=r"`unanswered` \(4\) cannot exceed `tickets` \(3\)"):
+        unanswered_share(4, 3)

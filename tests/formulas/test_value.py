@@ -155,6 +155,17 @@ def test_clv_four_step_takes_churn_result():
     assert r.value == pytest.approx(400 * 4)
 
 
+def test_clv_four_step_purchase_frequency_per_year_of_a_shorter_span():
+    # half a year of data: 25,000 over 250 purchases = 100 each; 250 / 125 customers = 2 in half
+    # a year, so 4 a year; customer value 400 a year x 5 years = 2,000, as for a whole year
+    r = clv_four_step(25_000, 250, 125, lifespan_years=5, years=0.5)
+    assert r.components["average_purchase_value"] == 100.0
+    assert r.components["purchase_frequency"] == pytest.approx(4.0)
+    assert r.value == pytest.approx(2000.0)
+    with pytest.raises(ValueError, match=r"`years` \(0\) must be > 0"):
+        clv_four_step(25_000, 250, 125, lifespan_years=5, years=0)
+
+
 def test_clv_four_step_negative_margin():
     assert clv_four_step(1_000, 10, 5, lifespan_years=2, gross_margin=-0.5).value == pytest.approx(-200.0)
 

@@ -92,6 +92,8 @@ def test_orders_summary_merges_same_day_purchases_for_repeat_buyers(log_source):
     assert o.revenue == pytest.approx(230)
     assert o.cost == pytest.approx(80)
     assert (o.buyers, o.repeat_buyers, o.upsell_buyers) == (3, 1, 1)
+    # purchase days: C1 one (two orders on 2025-02-10), C3 two, C4 one
+    assert o.purchases == 4
 
 
 def test_segment_restricts_every_table(log_source):
@@ -142,10 +144,14 @@ def test_headline_metrics_from_a_plain_transaction_log(log_source):
     assert m["new_customers"]["value"] == 2
     assert m["referral_rate"]["value"] == pytest.approx(0.5)
     assert m["active_customers"]["value"] == 3
-    # margin CLV: 46 per purchase x (5 purchases / 3 customers per 90 days, x 365/90 a year)
-    # x 1 / annual churn (quarterly 2/3 converted: 1 - (1/3)^(365/90)) x margin 150/230
-    expected_clv = 46 * (5 / 3 * 365 / 90) / (1 - (1 / 3) ** (365 / 90)) * 150 / 230
+    # margin CLV over the twelve months ending with March 2025, [2024-04-01, 2025-04-01), cut to
+    # the last order (2025-03-20): 354 of its 365 days. Its orders O2-O11: revenue 600, cost 260;
+    # purchase days C1 2, C2 2, C3 2, C4 1, C5 1, C6 1 = 9 by 6 customers. Average purchase value
+    # 600 / 9 x frequency 9 / 6 / (354 / 365) = customer value 100 x 365 / 354 a year; x 1 / annual
+    # churn (quarterly 2/3 converted: 1 - (1/3)^(365/90)) x margin 340 / 600
+    expected_clv = 100 * 365 / 354 / (1 - (1 / 3) ** (365 / 90)) * 340 / 600
     assert m["clv"]["value"] == pytest.approx(expected_clv)
+    assert m["clv"]["n"] == 6
     # tables this source lacks: present, null, with the reason
     assert m["nps"]["value"] is None and "surveys" in m["nps"]["reason"]
     assert m["nps"]["status"] == "skipped"

@@ -8,14 +8,16 @@ window, one treated member).
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
+import pandas as pd
 import pytest
 from conftest import valid_tables
 
 from metrics_lib.data import open_source
 from metrics_lib.metrics import aggregate as agg
-from metrics_lib.metrics.campaigns import LIFT_COLUMNS, campaign_lift
+from metrics_lib.metrics.campaigns import DETECTABLE_COLUMNS, LIFT_COLUMNS, campaign_lift, detectable_lifts
 
 Q1_2025 = agg.DateWindow(date(2025, 1, 1), date(2025, 4, 1))
 
@@ -68,7 +70,11 @@ def test_lift_of_the_one_campaign_with_members_by_hand(campaigns_without_orders)
     # without orders revenue is its own gross profit: treated revenue per member 80 / 2 against 0 / 1
     assert row["incremental_profit"] == pytest.approx(80.0)
     assert row["incremental_roi"] == pytest.approx((80 - 300) / 300)
-    assert row["roi"] == pytest.approx((80 - 300) / 300)
+    # one control member: no spread to measure, so no interval of the ROI
+    assert math.isnan(row["roi_ci_low"]) and math.isnan(row["roi_ci_high"])
+    # 2 treated against 1 control member, control rate 0: h = (1.96 + 0.84) x sqrt(1/2 + 1) exceeds
+    # what a rise to 100% gives (pi), so no lift could be detected
+    assert math.isnan(row["detectable_lift"])
 
 
 def test_lift_turns_revenue_into_gross_profit_with_the_windows_margin(campaigns_source):
@@ -76,7 +82,7 @@ def test_lift_turns_revenue_into_gross_profit_with_the_windows_margin(campaigns_
     margin = (1350.75 - 370) / 1350.75
     row = campaign_lift(agg.Scope.of(campaigns_source, Q1_2025)).loc["spring mail"]
     assert row["incremental_profit"] == pytest.approx(80 * margin)
-    assert row["roi"] == pytest.approx((80 * margin - 300) / 300)
+    assert row["incremental_roi"] == pytest.approx((80 * margin - 300) / 300)
 
 
 def test_no_campaign_in_the_window_gives_an_empty_table_with_a_note(campaigns_source):
@@ -93,3 +99,30 @@ def test_campaign_summary_and_lift_share_one_query(campaigns_source):
     k1 = summary.loc["K1"]
     assert (k1["treatment_members"], k1["treatment_converted"], k1["treatment_revenue"]) == (2, 1, 80)
     assert (k1["control_members"], k1["control_converted"], k1["cost"]) == (1, 0, 300)
+
+
+def test_detectable_lifts_read_each_campaigns_lift_against_what_its_groups_can_detect():
+    # 1,000 treated and 1,000 control members with a control conversion of 10% detect 4.1 pp
+    # (minimum_detectable_lift); a lift of +2 pp is below it, +5 pp (not significant) above it
+    lift = pd.DataFrame(
+        {
+            "treated": [1000, 1000, 1000, 2],
+            "control": [1000, 1000, 1000, 1],
+            "control_rate": [0.10, 0.10, 0.10, 0.0],
+            "lift": [0.02, 0.05, 0.06, 0.5],
+            "significant": [False, False, True, False],
+            "detectable_lift": [0.0406, 0.0406, 0.0406, float("nan")],
+        },
+        index=pd.Index(["small", "near", "clear", "tiny groups"], name="campaign"),
+    )
+    out = detectable_lifts(lift)
+    assert list(out.columns) == DETECTABLE_COLUMNS
+    assert out.loc["small", "reading"] == (
+        "these groups detect a lift of 4.1 pp or more; the +2.0 pp seen is below it, so the test "
+        "cannot tell whether the campaign worked"
+    )
+    assert out.loc["near", "reading"].startswith("lift of +5.0 pp reaches the 4.1 pp")
+    assert out.loc["clear", "reading"].startswith("lift of +6.0 pp is beyond noise")
+    assert out.loc["tiny groups", "reading"] == "groups too small to detect even a treated conversion of 100%"
+    empty = detectable_lifts(pd.DataFrame(columns=LIFT_COLUMNS).rename_axis("campaign"))
+    assert empty.empty

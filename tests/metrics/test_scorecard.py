@@ -55,7 +55,8 @@ def test_unknown_metric_or_family_is_rejected():
     with pytest.raises(WorkbookError, match="unknown metric or family 'npss'"):
         select_headlines(["npss"])
     assert {h.id for h in select_headlines("service")} == {
-        "first_contact_resolution", "first_response_hours_median", "first_response_within_target"}
+        "first_contact_resolution", "first_response_hours_median", "first_response_within_target",
+        "unanswered_ticket_share"}
 
 
 def test_every_required_metric_is_in_the_catalogue():

@@ -39,7 +39,13 @@ def test_summary_names_the_period_the_source_and_row_counts(tiny):
     assert s["as of"] == "15 Mar 2025"  # the last order
     assert s["segment"] == "all customers"
     assert s["rows: orders"] == "4" and s["rows: customers"] == "4"
-    assert s["note"].startswith("the period ends after the as-of date")
+    # the tiny source's orders run from 6 January to 15 March 2025: the quarter is partial
+    assert s["note"] == (
+        "period 2025-Q1 (2025-01-01 to 2025-03-31) is partial: it starts before the data's first date, "
+        "2025-01-06, and runs past its last date, 2025-03-15 (table `orders`), so its numbers cover "
+        "2025-01-06 to 2025-03-15 only"
+    )
+    assert s["note 2"].startswith("the previous period 2024-Q4 (2024-10-01 to 2024-12-31) lies outside the data")
 
 
 def test_summary_lists_the_families_a_missing_table_skips(make_source):
@@ -90,7 +96,7 @@ def test_headline_table_has_the_display_columns(tiny):
     assert table.loc["nps", "value"] == "0.00"
     assert table.loc["nps", "status"] == "off"  # target 30
     assert table.loc["nps", "note"] == "low sample (n=2)"
-    assert table.loc["nps", "change vs noise"] == "not tested"  # no answers in 2024-Q4
+    assert table.loc["nps", "change vs noise"] == "not comparable"  # 2024-Q4 lies before the data
 
 
 def test_headline_numbers_are_rounded_values_named_after_the_period(tiny):
@@ -216,7 +222,11 @@ def test_health_validation_auc_is_a_probability_with_its_interval(demo):
     assert hv.bands["customers"].sum() == hv.customers
     assert hv.bands["churned"].sum() == hv.churned
     assert list(hv.summary().index) == ["customers scored at the start", "churned in the period",
-                                        "AUC (0.5 = chance, 1 = perfect)", "AUC 95% CI", "reading"]
+                                        "AUC (0.5 = chance, 1 = perfect)", "AUC 95% CI", "reading", "bands",
+                                        "do the bands separate churn?"]
+    assert list(hv.bands.index) == ["higher risk", "middle", "lower risk"]
+    # the bands' cut points come from the period before the scored one (2025-Q3 scores -> 2025-Q2)
+    assert hv.cuts.calibration == "2025-Q2" and not hv.cuts.fixed and hv.cuts.low < hv.cuts.high
 
 
 def test_pipeline_funnel_narrows_and_one_stage_is_the_bottleneck(demo):
@@ -242,6 +252,29 @@ def test_campaign_lift_intervals_surround_the_lift(demo):
     assert not lift.empty
     assert (lift["ci_low"] <= lift["lift"]).all() and (lift["lift"] <= lift["ci_high"]).all()
     assert lift["p_value"].between(0, 1).all()
+
+
+def test_detectable_lifts_state_each_campaigns_smallest_detectable_lift(demo):
+    lift, table = demo.campaign_lift(), demo.detectable_lifts()
+    assert list(table.index) == list(lift.index)
+    for name, row in table.iterrows():
+        assert row["detectable_lift"] == f"+{100 * lift.loc[name, 'detectable_lift']:.1f} pp"
+        assert row["reading"]  # a sentence for each campaign
+
+
+def test_clv_steps_end_with_the_headline_clv(demo):
+    steps = demo.clv_steps()
+    clv = demo.records(["clv"])["clv"]["value"]
+    assert steps.loc["CLV (margin, the headline)", "value"] == f"{clv:,.0f}"
+    assert steps.attrs["window"] == "01 Jan 2025 to 31 Dec 2025"
+    assert steps.index[3:6].tolist() == [
+        "1. average purchase value", "2. purchase frequency (per year)", "3. customer value (per year)"
+    ]
+
+
+def test_clv_steps_without_orders_are_skipped(make_source):
+    wb = Workbook("2025-Q1", str(make_source(drop=("orders",))), restrict_paths=False)
+    assert wb.clv_steps().attrs["note"] == "skipped: needs orders"
 
 
 def test_nps_mix_shares_add_up_and_the_last_period_is_current(demo):
@@ -314,8 +347,10 @@ def test_clv_models_without_orders_is_skipped(make_source):
 def test_before_after_uses_the_source_change_date():
     wb = Workbook("2025-Q4", "data/demo")
     table = wb.before_after(window_days=365)
-    assert "01 Jul 2024" in table.attrs["note"]
-    assert table.loc["nps", "change"] > 20 and bool(table.loc["nps", "significant"])
+    assert "(01 Jul 2024): the 365 days before it (02 Jul 2023 to 30 Jun 2024)" in table.attrs["note"]
+    numbers = table.attrs["numbers"]
+    assert numbers.loc["nps", "change"] > 20 and bool(numbers.loc["nps", "significant"])
+    assert table.loc["nps", "change vs noise"] == "significant (p < 0.001)"
 
 
 def test_comments_are_hidden_unless_personal_data_is_asked_for(make_source):
@@ -331,10 +366,15 @@ def test_comments_are_hidden_unless_personal_data_is_asked_for(make_source):
 
 
 def test_health_components_signal_on_the_demo_data():
-    """The demo plants churn by NPS group, so the NPS component must carry the most signal."""
+    """The demo plants churn by NPS group, so the NPS component must carry the most signal; its
+    five components carry their default weights (the demo has every one of them)."""
     hv = Workbook("2025-Q4", "data/demo").health_validation()
     comps = hv.components
-    assert set(comps.index) == {"recency", "nps", "support_load", "resolution"}
+    assert set(comps.index) == {"recency", "nps", "support_load", "resolution", "renewal"}
+    assert comps["weight"].sum() == pytest.approx(1.0) and (comps["weight"] == comps["default_weight"]).all()
+    # the higher-risk band (bottom tercile at the end of 2025-Q3) churns more than the lower-risk one
+    assert hv.bands.loc["higher risk", "ci_low"] > hv.bands.loc["lower risk", "ci_high"]
+    assert "separate churn risk beyond noise" in hv.separation
     assert comps.index[0] == "nps" and comps.loc["nps", "ci_low"] > 0.5
     assert comps["auc"].between(0, 1).all()
 

@@ -627,15 +627,22 @@ class DataSource(ABC):
             f"segments: {', '.join(map(repr, known))}{hint}"
         )
 
-    def last_date(self) -> date | None:
-        """The latest date of activity (orders, else any dated table)."""
+    def activity_span(self) -> tuple[str, date, date] | None:
+        """The table that dates the data's activity (orders, else the first dated table with dated
+        rows) with its first and last date; None when no table has a dated row. The data's first
+        and last date everywhere (the default period, the as-of date, partial periods) are these."""
         order = ["orders"] + [t for t in self.locations if t != "orders"]
         for t in order:
             if self.has(t) and C.TABLES[t].date_column:
                 span = self.date_span(t)
                 if span is not None:
-                    return span[1]
+                    return t, span[0], span[1]
         return None
+
+    def last_date(self) -> date | None:
+        """The latest date of activity (orders, else any dated table)."""
+        span = self.activity_span()
+        return None if span is None else span[2]
 
     def latest_complete_period(self, kind: str = "quarter") -> Period:
         """The latest month, quarter or year that the data covers to its last day."""

@@ -418,6 +418,19 @@ def _quality_banner(rejected: dict) -> str:
     )
 
 
+def _period_banner(notes: list[str], *, complete: bool) -> str:
+    """The banner shown at the top of every report of a period that is partial (``complete``
+    False) or compared with a partial period: the coverage notes, which name the dates."""
+    if not notes:
+        return ""
+    title = "Incomplete period" if not complete else "Incomplete previous period"
+    return (
+        '<div class="dq-banner period-banner" role="alert" style="background:#fff4e5;border:1px solid '
+        '#e0a040;padding:10px 14px;margin:10px 0;font:14px system-ui,sans-serif">'
+        f"<strong>{title}:</strong> " + "<br>".join(_e(n) for n in notes) + "</div>"
+    )
+
+
 def _finish_period(entry: dict, final: Path, context: dict) -> None:
     """Write the period's manifest and index into its temporary folder, then publish it."""
     results = list(entry["results"].values())

@@ -9,12 +9,16 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+
+import pandas as pd
 
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.periods import parse_period
 from metrics_lib.data import resolve_path
 from metrics_lib.data.csv_out import write_csv
+from metrics_lib.metrics.coverage import coverage_notes, period_coverage
 from metrics_lib.reporting.runner.execute import KERNEL_NAME, run_steps
 from metrics_lib.reporting.runner.plan import (
     _check_parameters,
@@ -27,6 +31,7 @@ from metrics_lib.reporting.runner.plan import (
 from metrics_lib.reporting.runner.provenance import _now, _project_root, git_state, package_versions
 from metrics_lib.reporting.runner.publish import (
     _finish_period,
+    _period_banner,
     _quality_banner,
     check_out,
     clean_stale,
@@ -100,6 +105,17 @@ class RunSummary:
             f"{c['ok']} ok, {c['failed']} failed, {c['skipped']} skipped in {self.duration_s:.1f} s; "
             f"index: {self.index}"
         )
+
+
+def _as_of_date(text) -> date | None:
+    """The notebooks' ``as_of`` parameter as a date, read as the Workbook reads it; None when it
+    is not given or not a date (the notebooks then report it)."""
+    if not text:
+        return None
+    try:
+        return pd.Timestamp(text).date()
+    except (ValueError, TypeError):
+        return None
 
 
 def run_reports(
@@ -225,9 +241,13 @@ def run_reports(
     total = len(labels) * len(notebooks)
     plan: dict[str, dict] = {}
     steps: list[tuple[int, str, str, dict | None]] = []  # (step, period, family, task or None if skipped)
+    as_of = _as_of_date(extra.get("as_of"))
     for period in wanted:
         label = period.label
         tmp = staging_path(out, label)
+        cur = period_coverage(src, period, as_of=as_of)
+        prev = period_coverage(src, period.previous(), as_of=as_of)
+        period_banner = banner + _period_banner(coverage_notes(cur, prev), complete=cur.complete)
         params = {"period": label, "data": str(src.path), **extra}
         results: dict[str, NotebookResult] = {}
         for family, path in notebooks.items():
@@ -250,7 +270,7 @@ def run_reports(
                     "title": f"{family} \N{EM DASH} {label}",
                     "period": label,
                     "family": family,
-                    "banner": banner,
+                    "banner": period_banner,
                 }
             steps.append((len(steps) + 1, label, family, task))
         plan[label] = {
