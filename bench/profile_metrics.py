@@ -54,6 +54,7 @@ def main(argv=None) -> int:
                 where = f"{Path(frames[-1].filename).stem}.{frames[-1].name}" if frames else "?"
                 spent[where][0] += 1
                 spent[where][1] += time.perf_counter() - start
+
         return run
 
     for name in ("execute", "to_pyarrow"):

@@ -29,9 +29,18 @@ WARM_TASKS = {"metrics_quarter_warm"}
 # the per-period report tasks use the small committed demo data: rendering cost does not
 # grow with the data, and 8 periods x 9 notebooks at 10M orders would take an hour here
 SMALL_DATA_TASKS = {"reports_1_period", "reports_8_periods_jobs1", "reports_8_periods_jobs2"}
-DEFAULT_TASKS = ["summary_ours", "summary_ours_capped", "summary_pandas", "summary_lifetimes",
-                 "metrics_quarter", "metrics_quarter_warm", "clv_fit",
-                 "reports_1_period", "reports_8_periods_jobs1", "reports_8_periods_jobs2"]
+DEFAULT_TASKS = [
+    "summary_ours",
+    "summary_ours_capped",
+    "summary_pandas",
+    "summary_lifetimes",
+    "metrics_quarter",
+    "metrics_quarter_warm",
+    "clv_fit",
+    "reports_1_period",
+    "reports_8_periods_jobs1",
+    "reports_8_periods_jobs2",
+]
 
 
 def ensure_data(customers: int) -> Path:
@@ -39,24 +48,49 @@ def ensure_data(customers: int) -> Path:
     if (out / "orders.parquet").exists():
         return out
     print(f"generating {customers:,} customers into {out} (cached for later runs)", flush=True)
-    subprocess.run([sys.executable, "-m", "metrics_lib", "demo-data", "--customers", str(customers),
-                    "--seed", "1", "--out", str(out)], check=True, cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "metrics_lib",
+            "demo-data",
+            "--customers",
+            str(customers),
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        cwd=ROOT,
+    )
     return out
 
 
 def measure(task: str, data: Path) -> dict:
     """Run one task in a child process; its wall time and peak resident memory."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(HERE / "tasks.py"), task, str(data)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "tasks.py"), task, str(data)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     out, err = proc.stdout.read(), proc.stderr.read()
     if os.waitstatus_to_exitcode(status) != 0:
         return {"ok": False, "error": (err.strip().splitlines() or ["failed"])[-1]}
     compute = [float(line.split()[1]) for line in err.splitlines() if line.startswith("compute: ")]
-    return {"ok": True, "seconds": wall, "compute_s": compute[-1] if compute else None,
-            "peak_mb": usage.ru_maxrss / 1024, "rows": out.strip(), "note": err.strip()[-200:]}
+    return {
+        "ok": True,
+        "seconds": wall,
+        "compute_s": compute[-1] if compute else None,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "rows": out.strip(),
+        "note": err.strip()[-200:],
+    }
 
 
 def main(argv=None) -> int:
@@ -78,17 +112,24 @@ def main(argv=None) -> int:
         for i in range(args.repeats):
             print(f"[{task}] run {i + 1}/{args.repeats} on {data.name} ...", end=" ", flush=True)
             r = measure(task, data)
-            print(f"{r['seconds']:.1f} s, {r['peak_mb']:.0f} MB" if r["ok"] else f"failed: {r['error']}", flush=True)
+            print(
+                f"{r['seconds']:.1f} s, {r['peak_mb']:.0f} MB" if r["ok"] else f"failed: {r['error']}",
+                flush=True,
+            )
             runs.append(r)
             if not r["ok"]:
                 break
         ok = [r for r in runs if r["ok"]]
         results[task] = {
-            "data": str(data), "runs": runs,
+            "data": str(data),
+            "runs": runs,
             "median_s": statistics.median(r["seconds"] for r in ok) if ok else None,
             "median_peak_mb": statistics.median(r["peak_mb"] for r in ok) if ok else None,
-            "median_compute_s": (statistics.median(r["compute_s"] for r in ok)
-                                 if ok and all(r["compute_s"] is not None for r in ok) else None),
+            "median_compute_s": (
+                statistics.median(r["compute_s"] for r in ok)
+                if ok and all(r["compute_s"] is not None for r in ok)
+                else None
+            ),
         }
 
     def ratio(a, b):
@@ -116,10 +157,22 @@ def main(argv=None) -> int:
     print()
     for name, v in ratios.items():
         print(f"{name:<40} {'n/a' if v is None else f'{v:.2f}x'}")
-    Path(args.out).write_text(json.dumps({
-        "customers": args.customers, "repeats": args.repeats, "machine": {
-            "cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "results": results, "ratios": ratios}, indent=2))
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "customers": args.customers,
+                "repeats": args.repeats,
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                },
+                "results": results,
+                "ratios": ratios,
+            },
+            indent=2,
+        )
+    )
     print(f"\nwritten to {args.out}")
     return 0
 

@@ -27,8 +27,14 @@ def summary_ours(data: Path, **connect) -> int:
     t0 = time.perf_counter()
     con = ibis.duckdb.connect(**connect)
     orders = con.read_parquet(str(data / "orders.parquet"))
-    out = summarize_transactions(orders, customer_col="customer_id", date_col="order_date", value_col="revenue",
-                                 observation_end=OBSERVATION_END, time_unit="W")
+    out = summarize_transactions(
+        orders,
+        customer_col="customer_id",
+        date_col="order_date",
+        value_col="revenue",
+        observation_end=OBSERVATION_END,
+        time_unit="W",
+    )
     _compute_time(t0)
     return len(out)
 
@@ -49,11 +55,13 @@ def summary_pandas(data: Path) -> int:
     first, last, n = g["order_date"].min(), g["order_date"].max(), g["order_date"].size()
     total, first_value = g["revenue"].sum(), g["revenue"].first()
     end = pd.Timestamp(OBSERVATION_END)
-    out = pd.DataFrame({
-        "frequency": n - 1,
-        "recency": (last - first).dt.days / 7.0,
-        "T": (end - first).dt.days / 7.0,
-    })
+    out = pd.DataFrame(
+        {
+            "frequency": n - 1,
+            "recency": (last - first).dt.days / 7.0,
+            "T": (end - first).dt.days / 7.0,
+        }
+    )
     # first purchase day excluded from the monetary value (days sorted by date within customer)
     days = days.sort_values(["customer_id", "order_date"])
     first_value = days.groupby("customer_id", sort=False)["revenue"].first()
@@ -69,8 +77,14 @@ def summary_lifetimes(data: Path) -> int:
 
     t0 = time.perf_counter()
     o = pd.read_parquet(data / "orders.parquet", columns=["customer_id", "order_date", "revenue"])
-    out = summary_data_from_transaction_data(o, "customer_id", "order_date", monetary_value_col="revenue",
-                                             observation_period_end=str(OBSERVATION_END), freq="W")
+    out = summary_data_from_transaction_data(
+        o,
+        "customer_id",
+        "order_date",
+        monetary_value_col="revenue",
+        observation_period_end=str(OBSERVATION_END),
+        freq="W",
+    )
     _compute_time(t0)
     return len(out)
 
@@ -109,8 +123,14 @@ def clv_fit(data: Path) -> int:
 
     con = ibis.duckdb.connect()
     orders = con.read_parquet(str(data / "orders.parquet"))
-    summary = summarize_transactions(orders, customer_col="customer_id", date_col="order_date", value_col="revenue",
-                                     observation_end=OBSERVATION_END, time_unit="W")
+    summary = summarize_transactions(
+        orders,
+        customer_col="customer_id",
+        date_col="order_date",
+        value_col="revenue",
+        observation_end=OBSERVATION_END,
+        time_unit="W",
+    )
     t0 = time.perf_counter()
     BetaGeoModel().fit(summary)
     GammaGammaModel().fit(summary)

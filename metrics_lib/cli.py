@@ -84,8 +84,11 @@ def _check_targets(path) -> None:
 def _note_set_aside(src) -> None:
     """With ``--on-invalid quarantine``: say which rows were left out, where, and why."""
     for table, rejected in src.rejected.items():
-        print(f"note: {len(rejected)} row(s) of table `{table}` set aside (--on-invalid quarantine); "
-              "the metrics above are computed without them:", file=sys.stderr)
+        print(
+            f"note: {len(rejected)} row(s) of table `{table}` set aside (--on-invalid quarantine); "
+            "the metrics above are computed without them:",
+            file=sys.stderr,
+        )
         for problem in src._problems.get(table, []):
             print("  " + problem.describe().replace("\n", "\n  "), file=sys.stderr)
 
@@ -93,30 +96,50 @@ def _note_set_aside(src) -> None:
 def add_run_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``run`` subcommand to a CLI's subparsers."""
     p = subparsers.add_parser(
-        "run", help="execute and render the report notebooks for one or more periods",
+        "run",
+        help="execute and render the report notebooks for one or more periods",
         description="Run every report notebook (or --families) for each period with papermill, render "
         "it to self-contained HTML without code, and write <out>/<period>/ with a manifest and an "
         "index, plus <out>/index.html across periods. Exit code 1 when any notebook failed.",
     )
-    p.add_argument("--period", action="append", metavar="P",
-                   help="2025-03, 2025-Q1 or 2025; repeat for several (default: the source's default period)")
+    p.add_argument(
+        "--period",
+        action="append",
+        metavar="P",
+        help="2025-03, 2025-Q1 or 2025; repeat for several (default: the source's default period)",
+    )
     p.add_argument("--from", dest="first", metavar="P", help="first period of a range (with --to)")
     p.add_argument("--to", dest="last", metavar="Q", help="last period of a range (with --from)")
-    p.add_argument("--data", metavar="SRC", help="folder of CSV/Parquet files or a .duckdb file "
-                   "(default: the bundled demo data)")
+    p.add_argument(
+        "--data",
+        metavar="SRC",
+        help="folder of CSV/Parquet files or a .duckdb file (default: the bundled demo data)",
+    )
     p.add_argument("--mapping", metavar="FILE", help="YAML file renaming your columns to the contract's")
     p.add_argument("--families", metavar="F1,F2", help="only these families (default: every notebook)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="notebooks run at once in separate processes (default 1, at most the CPU count)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="notebooks run at once in separate processes (default 1, at most the CPU count)",
+    )
     p.add_argument("--out", default="reports", metavar="DIR", help="output folder (default: reports)")
     p.add_argument("--targets", metavar="FILE", help="targets YAML passed to the notebooks")
     p.add_argument("--segment", metavar="NAME", help="only customers of this segment")
-    p.add_argument("--on-invalid", choices=("strict", "quarantine"), default="strict",
-                   help="strict (default): stop when the data breaks the contract; quarantine: set the "
-                   "offending rows aside into <out>/<period>/rejected/ and flag every report")
-    p.add_argument("--show-pii", action="store_true",
-                   help="include free text that may hold personal data (survey comments, review texts) in the "
-                   "reports and in rejected/<table>.csv")
+    p.add_argument(
+        "--on-invalid",
+        choices=("strict", "quarantine"),
+        default="strict",
+        help="strict (default): stop when the data breaks the contract; quarantine: set the "
+        "offending rows aside into <out>/<period>/rejected/ and flag every report",
+    )
+    p.add_argument(
+        "--show-pii",
+        action="store_true",
+        help="include free text that may hold personal data (survey comments, review texts) in the "
+        "reports and in rejected/<table>.csv",
+    )
     p.add_argument("--notebooks", metavar="DIR", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
     return p
@@ -178,39 +201,65 @@ def build_parser() -> argparse.ArgumentParser:
     def debug_arg(p):
         # also accepted after the command (`validate --data X --debug`); SUPPRESS keeps the value
         # given before the command when it is absent here
-        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help="show full tracebacks on errors")
+        p.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks on errors"
+        )
 
     def data_args(p):
-        p.add_argument("--data", metavar="SRC", help="folder of CSV/Parquet files, a .duckdb file or a "
-                       "postgresql://user@host:port/dbname URL (default: the bundled demo data)")
-        p.add_argument("--mapping", metavar="FILE", help="YAML file renaming your columns to the contract's "
-                       "(default: mapping.yml beside the data, if present)")
-        p.add_argument("--on-invalid", choices=("strict", "quarantine"), default="strict",
-                       help="strict (default) stops at a table that breaks the contract; quarantine sets the "
-                       "offending rows aside, says which, and goes on")
+        p.add_argument(
+            "--data",
+            metavar="SRC",
+            help="folder of CSV/Parquet files, a .duckdb file or a "
+            "postgresql://user@host:port/dbname URL (default: the bundled demo data)",
+        )
+        p.add_argument(
+            "--mapping",
+            metavar="FILE",
+            help="YAML file renaming your columns to the contract's "
+            "(default: mapping.yml beside the data, if present)",
+        )
+        p.add_argument(
+            "--on-invalid",
+            choices=("strict", "quarantine"),
+            default="strict",
+            help="strict (default) stops at a table that breaks the contract; quarantine sets the "
+            "offending rows aside, says which, and goes on",
+        )
 
-    p = sub.add_parser("demo-data", help="generate the fictional demo company's tables as Parquet",
-                       description="Generate every table of the data contract for a fictional B2B company, "
-                       "deterministically for a seed, with the planted effects documented in DemoEffects.")
-    p.add_argument("--customers", type=int, default=4000, metavar="N", help="number of customers (default 4000)")
+    p = sub.add_parser(
+        "demo-data",
+        help="generate the fictional demo company's tables as Parquet",
+        description="Generate every table of the data contract for a fictional B2B company, "
+        "deterministically for a seed, with the planted effects documented in DemoEffects.",
+    )
+    p.add_argument(
+        "--customers", type=int, default=4000, metavar="N", help="number of customers (default 4000)"
+    )
     p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the Parquet files into")
     debug_arg(p)
     p.set_defaults(func=cmd_demo_data)
 
-    p = sub.add_parser("validate", help="check a data source against the contract and summarise it",
-                       description="Print rows per table, date ranges and every contract problem found. "
-                       "Exit code 1 when a problem was found.")
+    p = sub.add_parser(
+        "validate",
+        help="check a data source against the contract and summarise it",
+        description="Print rows per table, date ranges and every contract problem found. "
+        "Exit code 1 when a problem was found.",
+    )
     data_args(p)
     debug_arg(p)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("metrics", help="print every headline metric of a period",
-                       description="Compute every headline metric for one period, with its numerator, "
-                       "denominator, sample size, interval and status against the targets.")
+    p = sub.add_parser(
+        "metrics",
+        help="print every headline metric of a period",
+        description="Compute every headline metric for one period, with its numerator, "
+        "denominator, sample size, interval and status against the targets.",
+    )
     data_args(p)
-    p.add_argument("--period", metavar="P", help="2025-03, 2025-Q1 or 2025 (default: the source's default period)")
+    p.add_argument(
+        "--period", metavar="P", help="2025-03, 2025-Q1 or 2025 (default: the source's default period)"
+    )
     p.add_argument("--format", choices=("json", "table"), default="table")
     p.add_argument("--targets", metavar="FILE", help="targets YAML (default: targets.yml beside the data)")
     p.add_argument("--segment", metavar="NAME", help="only customers of this segment")
@@ -240,9 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         else:
-            print(f"error: unexpected {type(exc).__name__}: {printable(str(exc), keep=chr(10))}\n"
-                  "(run again with --debug for the traceback)",
-                  file=sys.stderr)
+            print(
+                f"error: unexpected {type(exc).__name__}: {printable(str(exc), keep=chr(10))}\n"
+                "(run again with --debug for the traceback)",
+                file=sys.stderr,
+            )
         return 3
 
 

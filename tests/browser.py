@@ -134,7 +134,7 @@ class Chromium:
         self._write_fd: int | None = None
 
     # -- process -------------------------------------------------------------------------------
-    def __enter__(self) -> "Chromium":
+    def __enter__(self) -> Chromium:
         self.start()
         return self
 
@@ -154,10 +154,19 @@ class Chromium:
         self._log = open(Path(self._profile) / "chromium.log", "wb")
         try:
             self._proc = subprocess.Popen(
-                ["/bin/bash", "-c", script, str(self.binary), *FLAGS, f"--user-data-dir={self._profile}",
-                 "about:blank"],
+                [
+                    "/bin/bash",
+                    "-c",
+                    script,
+                    str(self.binary),
+                    *FLAGS,
+                    f"--user-data-dir={self._profile}",
+                    "about:blank",
+                ],
                 pass_fds=(to_browser_r, from_browser_w),
-                stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=self._log,
             )
         finally:
             os.close(to_browser_r)
@@ -228,8 +237,14 @@ class Chromium:
             self._events.append(msg)
         return True
 
-    def send(self, method: str, params: dict | None = None, *, session: str | None = None,
-             timeout: float | None = None) -> dict:
+    def send(
+        self,
+        method: str,
+        params: dict | None = None,
+        *,
+        session: str | None = None,
+        timeout: float | None = None,
+    ) -> dict:
         msg_id = next(self._ids)
         msg = {"id": msg_id, "method": method, "params": params or {}}
         if session:
@@ -272,14 +287,26 @@ class Chromium:
             self.send("Page.navigate", {"url": url}, session=session)
             self._wait_event("Page.loadEventFired", session, deadline)
             self._drain(0.3)  # late console messages and requests
-            found = self.send("Runtime.evaluate", {
-                "expression": _PAGE_SCRIPT, "awaitPromise": True, "returnByValue": True,
-            }, session=session)
+            found = self.send(
+                "Runtime.evaluate",
+                {
+                    "expression": _PAGE_SCRIPT,
+                    "awaitPromise": True,
+                    "returnByValue": True,
+                },
+                session=session,
+            )
             if "exceptionDetails" in found:
                 raise BrowserError(f"the page check script failed: {found['exceptionDetails']}")
             value = found["result"]["value"]
-            check = PageCheck(url, title=value["title"], images=value["images"], resources=value["resources"],
-                              links=value["links"], dom=value["dom"])
+            check = PageCheck(
+                url,
+                title=value["title"],
+                images=value["images"],
+                resources=value["resources"],
+                links=value["links"],
+                dom=value["dom"],
+            )
             if screenshot is not None:
                 check.screenshot = self._screenshot(session, Path(screenshot))
             self._drain(0.05)
@@ -290,10 +317,18 @@ class Chromium:
 
     def _screenshot(self, session: str, out: Path) -> Path:
         size = self.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
-        clip = {"x": 0, "y": 0, "width": max(1, min(size["width"], 4000)),
-                "height": max(1, min(size["height"], 8000)), "scale": 1}
-        shot = self.send("Page.captureScreenshot", {"format": "png", "clip": clip,
-                                                    "captureBeyondViewport": True}, session=session)
+        clip = {
+            "x": 0,
+            "y": 0,
+            "width": max(1, min(size["width"], 4000)),
+            "height": max(1, min(size["height"], 8000)),
+            "scale": 1,
+        }
+        shot = self.send(
+            "Page.captureScreenshot",
+            {"format": "png", "clip": clip, "captureBeyondViewport": True},
+            session=session,
+        )
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(base64.b64decode(shot["data"]))
         return out
@@ -317,7 +352,9 @@ class Chromium:
                 check.console_errors.append(f"uncaught: {desc}")
             elif method == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
                 e = p["entry"]
-                check.console_errors.append(f"{e.get('source', 'log')}: {e.get('text', '')} {e.get('url', '')}".strip())
+                check.console_errors.append(
+                    f"{e.get('source', 'log')}: {e.get('text', '')} {e.get('url', '')}".strip()
+                )
 
 
 def open_html(path, *, screenshot=None, binary=CHROMIUM, timeout: float = 30.0) -> PageCheck:

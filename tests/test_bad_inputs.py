@@ -46,17 +46,44 @@ CASE_NAMES = sorted(p.name for p in CASES.iterdir() if (p / "case.yml").is_file(
 
 #: The kinds of bad input the issue lists; each needs at least one case.
 REQUIRED_CATEGORIES = {
-    "missing table", "missing column", "extra columns",
-    "text in amount", "unparseable date", "mixed date formats", "day-first ambiguity",
-    "out of range", "duplicate key", "orphan foreign key", "reversed dates", "time zones mixed",
-    "empty table", "header only", "non-UTF-8", "BOM", "ragged row", "not parquet",
-    "corrupt duckdb", "locked duckdb", "mapping two columns to one", "bad period", "period without data",
+    "missing table",
+    "missing column",
+    "extra columns",
+    "text in amount",
+    "unparseable date",
+    "mixed date formats",
+    "day-first ambiguity",
+    "out of range",
+    "duplicate key",
+    "orphan foreign key",
+    "reversed dates",
+    "time zones mixed",
+    "empty table",
+    "header only",
+    "non-UTF-8",
+    "BOM",
+    "ragged row",
+    "not parquet",
+    "corrupt duckdb",
+    "locked duckdb",
+    "mapping two columns to one",
+    "bad period",
+    "period without data",
 }
 #: Cases the issue names one by one.
 REQUIRED_CASES = {
-    "nps_11", "csat_0", "negative_revenue", "contacts_to_resolve_0", "orphan_order_customer",
-    "closed_before_created", "response_before_opened", "period_month_13", "period_quarter_5",
-    "period_path_traversal", "period_shell_injection", "period_no_data",
+    "nps_11",
+    "csat_0",
+    "negative_revenue",
+    "contacts_to_resolve_0",
+    "orphan_order_customer",
+    "closed_before_created",
+    "response_before_opened",
+    "period_month_13",
+    "period_quarter_5",
+    "period_path_traversal",
+    "period_shell_injection",
+    "period_no_data",
 }
 CASE_KEYS = {"description", "category", "command", "exit_code", "expect", "nulls", "values", "build", "lock"}
 
@@ -98,8 +125,9 @@ def run_in_process(argv: list[str], capsys) -> tuple[int, str, str]:
 
 
 def run_subprocess(argv: list[str]) -> tuple[int, str, str]:
-    r = subprocess.run([str(PYTHON), "-m", "metrics_lib", *argv], cwd=ROOT, capture_output=True, text=True,
-                       timeout=180)
+    r = subprocess.run(
+        [str(PYTHON), "-m", "metrics_lib", *argv], cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
     return r.returncode, r.stdout, r.stderr
 
 
@@ -151,10 +179,13 @@ def test_bad_input_gets_its_message(name, tmp_path, capsys):
     check_output(name, case, code, out, err)
 
 
-@pytest.mark.parametrize("name, error", [
-    ("metrics_stop_on_broken_source", "metrics_lib.core.errors.ContractError"),
-    ("period_shell_injection", "metrics_lib.core.periods.PeriodError"),
-])
+@pytest.mark.parametrize(
+    "name, error",
+    [
+        ("metrics_stop_on_broken_source", "metrics_lib.core.errors.ContractError"),
+        ("period_shell_injection", "metrics_lib.core.periods.PeriodError"),
+    ],
+)
 def test_the_real_command_line_shows_a_traceback_only_with_debug(name, error):
     case = read_case(name)
     folder = CASES / name

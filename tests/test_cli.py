@@ -15,8 +15,9 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(PYTHON), "-m", "metrics_lib", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [str(PYTHON), "-m", "metrics_lib", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_validate_a_good_source_prints_rows_per_table(make_source):
@@ -26,8 +27,15 @@ def test_validate_a_good_source_prints_rows_per_table(make_source):
     lines = r.stdout.splitlines()
     assert lines[0] == f"Data source: {folder}"
     rows = {line.split()[0]: line.split()[1] for line in lines[3:10]}
-    assert rows == {"customers": "4", "orders": "4", "subscriptions": "2", "deals": "3", "surveys": "4",
-                    "campaigns": "1", "campaign_members": "3"}
+    assert rows == {
+        "customers": "4",
+        "orders": "4",
+        "subscriptions": "2",
+        "deals": "3",
+        "surveys": "4",
+        "campaigns": "1",
+        "campaign_members": "3",
+    }
     assert "  family `service` will be skipped: needs tickets" in lines
     assert lines[-1] == "No problems found."
     assert "Traceback" not in r.stderr
@@ -37,9 +45,11 @@ def test_validate_a_broken_source_prints_the_problem_and_exits_1(make_source):
     folder = make_source(set={("orders", 1, "revenue"): "12 EUR"})
     r = run("validate", "--data", str(folder))
     assert r.returncode == 1
-    assert (f"{folder / 'orders.csv'}: table `orders`, column `revenue`: not a number (expected a number) (1 row)\n"
-            "    line 3: '12 EUR'\n"
-            "  fix: write plain numbers") in r.stdout
+    assert (
+        f"{folder / 'orders.csv'}: table `orders`, column `revenue`: not a number (expected a number) (1 row)\n"
+        "    line 3: '12 EUR'\n"
+        "  fix: write plain numbers"
+    ) in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
 
 
@@ -48,11 +58,15 @@ def test_an_error_is_one_readable_line_and_the_traceback_needs_debug(make_source
     pd.DataFrame({"order_id": ["O1"]}).to_parquet(folder / "orders.parquet")
     r = run("validate", "--data", str(folder))
     assert r.returncode == 2
-    assert r.stderr.startswith(f"error: {folder}: table `orders` is in more than one file "
-                               "(orders.csv, orders.parquet); keep one")
+    assert r.stderr.startswith(
+        f"error: {folder}: table `orders` is in more than one file (orders.csv, orders.parquet); keep one"
+    )
     assert "Traceback" not in r.stdout + r.stderr
 
-    for args in (("--debug", "validate", "--data", str(folder)), ("validate", "--data", str(folder), "--debug")):
+    for args in (
+        ("--debug", "validate", "--data", str(folder)),
+        ("validate", "--data", str(folder), "--debug"),
+    ):
         r = run(*args)
         assert r.returncode == 2
         assert r.stderr.startswith("Traceback (most recent call last):"), args

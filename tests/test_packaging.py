@@ -34,8 +34,11 @@ def _conda_name_version(spec: str) -> tuple[str, str]:
 
 def test_environment_python_agrees_with_requires_python(pyproject, environment):
     requires = SpecifierSet(pyproject["project"]["requires-python"])
-    pythons = [d for d in environment["dependencies"] if isinstance(d, str) and d.startswith("python")
-               and _conda_name_version(d)[0] == "python"]
+    pythons = [
+        d
+        for d in environment["dependencies"]
+        if isinstance(d, str) and d.startswith("python") and _conda_name_version(d)[0] == "python"
+    ]
     assert len(pythons) == 1, pythons
     version = _conda_name_version(pythons[0])[1]
     assert version in requires
@@ -53,12 +56,22 @@ def test_environment_installs_the_package_with_dev_extras(pyproject, environment
 
 def test_environment_lists_no_package_that_pyproject_does_not(pyproject, environment):
     project = pyproject["project"]
-    declared = {canonicalize_name(Requirement(r).name)
-                for r in project["dependencies"] + sum(project["optional-dependencies"].values(), [])}
-    conda = {canonicalize_name(_conda_name_version(d)[0]) for d in environment["dependencies"]
-             if isinstance(d, str)} - {"python", "pip"}
-    pip = {canonicalize_name(Requirement(d).name) for entry in environment["dependencies"]
-           if isinstance(entry, dict) for d in entry.get("pip", []) if not d.startswith("-e")}
+    declared = {
+        canonicalize_name(Requirement(r).name)
+        for r in project["dependencies"] + sum(project["optional-dependencies"].values(), [])
+    }
+    conda = {
+        canonicalize_name(_conda_name_version(d)[0])
+        for d in environment["dependencies"]
+        if isinstance(d, str)
+    } - {"python", "pip"}
+    pip = {
+        canonicalize_name(Requirement(d).name)
+        for entry in environment["dependencies"]
+        if isinstance(entry, dict)
+        for d in entry.get("pip", [])
+        if not d.startswith("-e")
+    }
     assert conda | pip <= declared, sorted((conda | pip) - declared)
 
 
@@ -80,8 +93,9 @@ def test_every_makefile_target_has_a_help_comment():
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_help_lists_the_targets():
-    r = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        ["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0, r.stderr
     listed = {line.split()[1] for line in r.stdout.splitlines() if line.startswith("  make ")}
     assert {"report", "test"} <= listed
@@ -90,8 +104,11 @@ def test_make_help_lists_the_targets():
 
 def test_no_module_of_the_package_grows_past_700_lines():
     """Big modules hide their structure; split by what the code does before one grows past 700."""
-    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "metrics_lib").rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 700}
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in (ROOT / "metrics_lib").rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 700
+    }
     assert not long, f"modules over 700 lines: {long}"
 
 

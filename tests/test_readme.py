@@ -59,8 +59,11 @@ def test_readme_shows_commands():
 
 @pytest.mark.parametrize("command", _commands())
 def test_readme_command_runs(command, user_exports, tmp_path):
-    command = (command.replace("~", str(user_exports)).replace("/tmp/demo-100k", str(tmp_path / "demo"))
-               .replace("/tmp/retention-2025-Q1.ipynb", str(tmp_path / "out.ipynb")))
+    command = (
+        command.replace("~", str(user_exports))
+        .replace("/tmp/demo-100k", str(tmp_path / "demo"))
+        .replace("/tmp/retention-2025-Q1.ipynb", str(tmp_path / "out.ipynb"))
+    )
     args = shlex.split(command)
     if args[0] == ".venv/bin/papermill":
         args = [sys.executable, "-m", "papermill", *args[1:]]
@@ -79,13 +82,18 @@ def test_readme_mapping_example_loads_an_export(tmp_path):
     (tmp_path / "mapping.yml").write_text(_blocks("yaml")[0])
     orders = mapping["tables"]["orders"]
     theirs = {ours: their for their, ours in orders["columns"].items()}
-    pd.DataFrame({
-        theirs["order_id"]: ["A-1", "A-2"], theirs["customer_id"]: ["K1", "K1"],
-        theirs["order_date"]: ["31/01/2025", "03/02/2025"], theirs["revenue"]: ["100", "20.5"],
-    }).to_csv(tmp_path / orders["source"], index=False)
+    pd.DataFrame(
+        {
+            theirs["order_id"]: ["A-1", "A-2"],
+            theirs["customer_id"]: ["K1", "K1"],
+            theirs["order_date"]: ["31/01/2025", "03/02/2025"],
+            theirs["revenue"]: ["100", "20.5"],
+        }
+    ).to_csv(tmp_path / orders["source"], index=False)
     cust = {ours: their for their, ours in mapping["tables"]["customers"]["columns"].items()}
     pd.DataFrame({cust["customer_id"]: ["K1"], cust["signup_date"]: ["2025-01-31"]}).to_csv(
-        tmp_path / "customers.csv", index=False)
+        tmp_path / "customers.csv", index=False
+    )
     df = open_source(tmp_path).frame("orders")
     assert df["order_date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-31", "2025-02-03"]
     assert df["revenue"].tolist() == [100.0, 20.5]
@@ -100,7 +108,11 @@ def test_readme_json_example_has_the_documented_fields():
 def test_every_make_target_the_readme_shows_exists():
     makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
     targets = set(re.findall(r"^([a-zA-Z_-]+):", makefile, flags=re.M))
-    shown = {line.split()[1] for block in _blocks("bash") for line in block.splitlines()
-             if line.startswith("make ")}
+    shown = {
+        line.split()[1]
+        for block in _blocks("bash")
+        for line in block.splitlines()
+        if line.startswith("make ")
+    }
     assert {"report", "test", "lint", "test-quick"} <= shown
     assert shown <= targets, f"README shows make targets the Makefile lacks: {shown - targets}"

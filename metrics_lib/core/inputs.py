@@ -15,12 +15,22 @@ from scipy import stats as sps
 
 from metrics_lib.core.results import check_confidence_level, check_count
 
-__all__ = ["check_number", "check_values", "check_columns", "scalar_value", "check_whole_count", "check_scale",
-           "check_scores", "check_alpha", "z_critical"]
+__all__ = [
+    "check_number",
+    "check_values",
+    "check_columns",
+    "scalar_value",
+    "check_whole_count",
+    "check_scale",
+    "check_scores",
+    "check_alpha",
+    "z_critical",
+]
 
 
-def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-                 low_inclusive: bool = True) -> float:
+def check_number(
+    name: str, value: Any, *, low: float | None = None, high: float | None = None, low_inclusive: bool = True
+) -> float:
     """Return ``value`` as a finite float within ``[low, high]``, else raise ValueError."""
     if isinstance(value, bool):
         raise ValueError(f"`{name}` ({value!r}) must be a number, not a boolean")
@@ -38,8 +48,9 @@ def check_number(name: str, value: Any, *, low: float | None = None, high: float
     return x
 
 
-def check_values(name: str, values: Any, *, low: float | None = None,
-                 high: float | None = None, missing: str = "drop") -> np.ndarray:
+def check_values(
+    name: str, values: Any, *, low: float | None = None, high: float | None = None, missing: str = "drop"
+) -> np.ndarray:
     """1-d float array of ``values``; NaN (missing) entries dropped, or rejected with
     ``missing="reject"`` where rows must stay aligned with another argument.
 
@@ -56,10 +67,14 @@ def check_values(name: str, values: Any, *, low: float | None = None,
     except (TypeError, ValueError):
         raise ValueError(f"`{name}` must contain numbers only") from None
     if np.isinf(arr).any():
-        raise ValueError(f"`{name}` contains an infinite value; only finite numbers (or NaN for missing) are allowed")
+        raise ValueError(
+            f"`{name}` contains an infinite value; only finite numbers (or NaN for missing) are allowed"
+        )
     if missing == "reject" and np.isnan(arr).any():
-        raise ValueError(f"`{name}` has a missing value at position {int(np.flatnonzero(np.isnan(arr))[0])}; "
-                         "every row needs a number")
+        raise ValueError(
+            f"`{name}` has a missing value at position {int(np.flatnonzero(np.isnan(arr))[0])}; "
+            "every row needs a number"
+        )
     arr = arr[~np.isnan(arr)]
     if low is not None and arr.size and arr.min() < low:
         raise ValueError(f"`{name}` contains {arr.min():g}; values must be >= {low:g}")
@@ -104,7 +119,9 @@ def check_scale(name: str, scale: Any) -> tuple[int, int]:
         low, high = scale
         low_f, high_f = float(low), float(high)
     except (TypeError, ValueError):
-        raise ValueError(f"`{name}` ({scale!r}) must be a pair (low, high) of whole numbers, e.g. (1, 5)") from None
+        raise ValueError(
+            f"`{name}` ({scale!r}) must be a pair (low, high) of whole numbers, e.g. (1, 5)"
+        ) from None
     if not (low_f.is_integer() and high_f.is_integer() and low_f < high_f):
         raise ValueError(f"`{name}` ({scale!r}) must be a pair (low, high) of whole numbers with low < high")
     return int(low_f), int(high_f)
@@ -122,7 +139,8 @@ def check_scores(name: str, values: Any, *, low: int, high: int) -> np.ndarray:
             arr = values.to_numpy(dtype="float64", na_value=np.nan)
         else:
             arr = pd.array(list(np.ravel(np.asarray(values, dtype=object))), dtype="Float64").to_numpy(
-                dtype="float64", na_value=np.nan)
+                dtype="float64", na_value=np.nan
+            )
     except (TypeError, ValueError):
         raise ValueError(f"`{name}` must contain numbers only (answers on the scale {low}-{high})") from None
     arr = arr[~np.isnan(arr)]
@@ -131,7 +149,9 @@ def check_scores(name: str, values: Any, *, low: int, high: int) -> np.ndarray:
         raise ValueError(f"`{name}` contains {bad[0]:g}, outside the scale {low}-{high}")
     frac = arr[arr != np.floor(arr)]
     if frac.size:
-        raise ValueError(f"`{name}` contains {frac[0]:g}; answers must be whole numbers on the scale {low}-{high}")
+        raise ValueError(
+            f"`{name}` contains {frac[0]:g}; answers must be whole numbers on the scale {low}-{high}"
+        )
     return arr
 
 

@@ -203,8 +203,7 @@ def check_confidence_level(confidence_level: float) -> float:
     """Return ``confidence_level`` if it lies strictly in (0, 1), else raise ValueError."""
     if not (isinstance(confidence_level, (int, float)) and 0 < confidence_level < 1):
         raise ValueError(
-            f"`confidence_level` ({confidence_level!r}) must lie strictly between 0 and 1, "
-            "e.g. 0.95"
+            f"`confidence_level` ({confidence_level!r}) must lie strictly between 0 and 1, e.g. 0.95"
         )
     return float(confidence_level)
 

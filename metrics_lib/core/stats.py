@@ -81,9 +81,7 @@ def rate_result(
     if den == 0:
         reason = undefined(f"{what} is undefined: {denominator_name} is 0")
         return RateResult(NAN, num, den, ConfidenceInterval(NAN, NAN, level, "wilson"), 0, reason=reason)
-    return RateResult(
-        num / den, num, den, wilson_interval(num, den, confidence_level=level), int(den)
-    )
+    return RateResult(num / den, num, den, wilson_interval(num, den, confidence_level=level), int(den))
 
 
 def as_float_array(values, name: str = "values") -> np.ndarray:
@@ -107,13 +105,17 @@ def mean_result(values, *, unit: str = "", what: str = "mean", confidence_level:
     arr = as_float_array(values)
     n = arr.size
     if n == 0:
-        return MeanResult(NAN, 0, ConfidenceInterval(NAN, NAN, level, "t"), unit=unit,
-                          reason=undefined(f"{what} is undefined: no values"))
+        return MeanResult(
+            NAN,
+            0,
+            ConfidenceInterval(NAN, NAN, level, "t"),
+            unit=unit,
+            reason=undefined(f"{what} is undefined: no values"),
+        )
     mean = float(arr.mean())
     median = float(np.median(arr))
     if n == 1:
-        return MeanResult(mean, 1, ConfidenceInterval(NAN, NAN, level, "t"), median, NAN, unit,
-                          reason=None)
+        return MeanResult(mean, 1, ConfidenceInterval(NAN, NAN, level, "t"), median, NAN, unit, reason=None)
     std = float(arr.std(ddof=1))
     return MeanResult(mean, n, t_interval(mean, std, n, confidence_level=level), median, std, unit)
 
@@ -150,15 +152,23 @@ def compare_rates(current: RateResult, previous: RateResult, *, alpha: float = 0
     """
     diff = current.value - previous.value
     if not (current.defined and previous.defined):
-        return ComparisonResult(diff, current.value, previous.value, alpha=alpha, test="two-proportion z",
-                                reason="comparison is undefined: a period has no data")
+        return ComparisonResult(
+            diff,
+            current.value,
+            previous.value,
+            alpha=alpha,
+            test="two-proportion z",
+            reason="comparison is undefined: a period has no data",
+        )
     counts = np.array([current.numerator, previous.numerator])
     nobs = np.array([current.denominator, previous.denominator])
     if counts.sum() in (0, nobs.sum()):
         # Both shares 0 or both 1: no variance, no evidence of change.
         return ComparisonResult(diff, current.value, previous.value, 1.0, 0.0, alpha, "two-proportion z")
     stat, p = proportions_ztest(counts, nobs)
-    return ComparisonResult(diff, current.value, previous.value, float(p), float(stat), alpha, "two-proportion z")
+    return ComparisonResult(
+        diff, current.value, previous.value, float(p), float(stat), alpha, "two-proportion z"
+    )
 
 
 def compare_means(current, previous, *, alpha: float = 0.05) -> ComparisonResult:
@@ -170,16 +180,28 @@ def compare_means(current, previous, *, alpha: float = 0.05) -> ComparisonResult
     >>> c.value, round(c.p_value, 3)
     (0.0, 1.0)
     """
+
     def moments(x: np.ndarray) -> tuple[float, float, int]:
-        return (float(x.mean()) if x.size else NAN), (float(x.std(ddof=1)) if x.size > 1 else NAN), int(x.size)
+        return (
+            (float(x.mean()) if x.size else NAN),
+            (float(x.std(ddof=1)) if x.size > 1 else NAN),
+            int(x.size),
+        )
 
     a, b = as_float_array(current), as_float_array(previous)
     return compare_means_from_moments(*moments(a), *moments(b), alpha=alpha)
 
 
-def compare_means_from_moments(mean_current: float, std_current: float, n_current: int,
-                               mean_previous: float, std_previous: float, n_previous: int, *,
-                               alpha: float = 0.05) -> ComparisonResult:
+def compare_means_from_moments(
+    mean_current: float,
+    std_current: float,
+    n_current: int,
+    mean_previous: float,
+    std_previous: float,
+    n_previous: int,
+    *,
+    alpha: float = 0.05,
+) -> ComparisonResult:
     """Welch's t-test from each period's mean, sample standard deviation and size (what an
     engine returns without shipping the values); the same result as :func:`compare_means`.
 
@@ -191,10 +213,18 @@ def compare_means_from_moments(mean_current: float, std_current: float, n_curren
     """
     cur, prev = float(mean_current), float(mean_previous)
     if n_current < 2 or n_previous < 2:
-        return ComparisonResult(cur - prev, cur, prev, alpha=alpha, test="Welch t",
-                                reason="comparison needs at least 2 values in each period")
+        return ComparisonResult(
+            cur - prev,
+            cur,
+            prev,
+            alpha=alpha,
+            test="Welch t",
+            reason="comparison needs at least 2 values in each period",
+        )
     if std_current == 0 and std_previous == 0:
         p = 1.0 if cur == prev else 0.0
         return ComparisonResult(cur - prev, cur, prev, p, NAN, alpha, "Welch t")
-    res = sps.ttest_ind_from_stats(cur, std_current, n_current, prev, std_previous, n_previous, equal_var=False)
+    res = sps.ttest_ind_from_stats(
+        cur, std_current, n_current, prev, std_previous, n_previous, equal_var=False
+    )
     return ComparisonResult(cur - prev, cur, prev, float(res.pvalue), float(res.statistic), alpha, "Welch t")

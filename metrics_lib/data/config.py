@@ -330,7 +330,7 @@ class _Settings:
             return None
         allowed = (
             "it must be a strftime pattern with a year (%Y or %y), a month (%m, %b or %B) and a day "
-            "(%d; without one, as in \"%Y-%m\", each date is its month's first day), optionally a time "
+            '(%d; without one, as in "%Y-%m", each date is its month\'s first day), optionally a time '
             "(%H:%M:%S), using only the codes %" + " %".join(sorted(_DATE_CODES))
         )
         example = '"%d/%m/%Y"'
@@ -385,7 +385,9 @@ def read_yaml_config(path, *, what: str | None = None) -> dict:
             f"{label}: a value cannot be read ({exc}); correct it or write it as text"
         ) from None
     except RecursionError:
-        raise WorkbookError(f"{label}: nested too deeply to be a configuration file; give the right file") from None
+        raise WorkbookError(
+            f"{label}: nested too deeply to be a configuration file; give the right file"
+        ) from None
     if not isinstance(raw, dict):
         raise WorkbookError(f"{label}: expected a mapping of keys to values at the top level")
     return raw

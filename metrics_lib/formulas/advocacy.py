@@ -37,8 +37,7 @@ __all__ = [
 ]
 
 
-def referral_rate(referred_new_customers, new_customers, *,
-                  confidence_level: float = 0.95) -> RateResult:
+def referral_rate(referred_new_customers, new_customers, *, confidence_level: float = 0.95) -> RateResult:
     r"""Share of the new customers of a period who came through a referral.
 
     .. math:: \text{referral rate} = \frac{\text{new customers referred}}{\text{new customers}}
@@ -70,9 +69,14 @@ def referral_rate(referred_new_customers, new_customers, *,
     >>> referral_rate(12, 80).value
     0.15
     """
-    return rate_result(referred_new_customers, new_customers,
-                       numerator_name="referred_new_customers", denominator_name="new_customers",
-                       what="referral rate", confidence_level=confidence_level)
+    return rate_result(
+        referred_new_customers,
+        new_customers,
+        numerator_name="referred_new_customers",
+        denominator_name="new_customers",
+        what="referral rate",
+        confidence_level=confidence_level,
+    )
 
 
 def referrals_per_referrer(referrals, referrers) -> ValueResult:
@@ -133,8 +137,9 @@ class ReviewSummary(_Result):
     reason: str | None = None
 
 
-def review_summary(ratings, *, positive_threshold: float = 4, scale=(1, 5),
-                   confidence_level: float = 0.95) -> ReviewSummary:
+def review_summary(
+    ratings, *, positive_threshold: float = 4, scale=(1, 5), confidence_level: float = 0.95
+) -> ReviewSummary:
     r"""Volume, average rating and share of positive ratings of a set of reviews.
 
     .. math:: \bar r = \frac{1}{n}\sum_i r_i, \qquad
@@ -184,12 +189,16 @@ def review_summary(ratings, *, positive_threshold: float = 4, scale=(1, 5),
     threshold = check_number("positive_threshold", positive_threshold, low=low, high=high)
     arr = check_values("ratings", ratings, low=low, high=high)
     mean = mean_result(arr, unit="rating", what="average rating", confidence_level=level)
-    positive = rate_result(int((arr >= threshold).sum()), arr.size,
-                           numerator_name=f"ratings >= {threshold:g}", denominator_name="ratings",
-                           what="positive review share", confidence_level=level)
+    positive = rate_result(
+        int((arr >= threshold).sum()),
+        arr.size,
+        numerator_name=f"ratings >= {threshold:g}",
+        denominator_name="ratings",
+        what="positive review share",
+        confidence_level=level,
+    )
     reason = None if arr.size else "review summary is undefined: no ratings"
-    return ReviewSummary(mean.value, int(arr.size), mean, positive, (low, high), threshold, mean.ci,
-                         reason)
+    return ReviewSummary(mean.value, int(arr.size), mean, positive, (low, high), threshold, mean.ci, reason)
 
 
 def bounce_rate(bounces, sessions, *, confidence_level: float = 0.95) -> RateResult:
@@ -224,8 +233,14 @@ def bounce_rate(bounces, sessions, *, confidence_level: float = 0.95) -> RateRes
     >>> bounce_rate(450, 1000).value
     0.45
     """
-    return rate_result(bounces, sessions, numerator_name="bounces", denominator_name="sessions",
-                       what="bounce rate", confidence_level=confidence_level)
+    return rate_result(
+        bounces,
+        sessions,
+        numerator_name="bounces",
+        denominator_name="sessions",
+        what="bounce rate",
+        confidence_level=confidence_level,
+    )
 
 
 @dataclass(frozen=True)
@@ -253,8 +268,9 @@ def _total(name: str, x) -> float:
     return float(arr.sum())
 
 
-def web_engagement_summary(sessions, page_views, bounces, total_time_on_page_s, *,
-                           confidence_level: float = 0.95) -> WebEngagementSummary:
+def web_engagement_summary(
+    sessions, page_views, bounces, total_time_on_page_s, *, confidence_level: float = 0.95
+) -> WebEngagementSummary:
     r"""Pages per session, average time on page and bounce rate from web totals.
 
     .. math:: \text{pages per session} = \frac{\text{page views}}{\text{sessions}}, \qquad
@@ -297,16 +313,34 @@ def web_engagement_summary(sessions, page_views, bounces, total_time_on_page_s, 
     pv = _total("page_views", page_views)
     b = _total("bounces", bounces)
     t = _total("total_time_on_page_s", total_time_on_page_s)
-    bounce = rate_result(b, s, numerator_name="bounces", denominator_name="sessions",
-                         what="bounce rate", confidence_level=level)
+    bounce = rate_result(
+        b,
+        s,
+        numerator_name="bounces",
+        denominator_name="sessions",
+        what="bounce rate",
+        confidence_level=level,
+    )
     if s == 0:
-        pps = ValueResult(NAN, pv, s, n=0, unit="pages per session",
-                          reason=undefined("pages per session is undefined: sessions is 0"))
+        pps = ValueResult(
+            NAN,
+            pv,
+            s,
+            n=0,
+            unit="pages per session",
+            reason=undefined("pages per session is undefined: sessions is 0"),
+        )
     else:
         pps = ValueResult(pv / s, pv, s, n=int(s), unit="pages per session")
     if pv == 0:
-        top = ValueResult(NAN, t, pv, n=0, unit="seconds",
-                          reason=undefined("average time on page is undefined: page_views is 0"))
+        top = ValueResult(
+            NAN,
+            t,
+            pv,
+            n=0,
+            unit="seconds",
+            reason=undefined("average time on page is undefined: page_views is 0"),
+        )
     else:
         top = ValueResult(t / pv, t, pv, n=int(pv), unit="seconds")
     return WebEngagementSummary(bounce.value, s, pv, pps, top, bounce, bounce.ci, bounce.reason)

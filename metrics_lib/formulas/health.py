@@ -84,18 +84,17 @@ RELATIONSHIP_GROUPS: tuple[str, ...] = ("stranger", "butterfly", "barnacle", "tr
 
 #: What to do with each relationship group (profit x loyalty).
 RELATIONSHIP_ACTIONS: dict[str, str] = {
-    "stranger": "Low profit and low loyalty: spend nothing extra on them; serve them at the "
-                "lowest cost.",
+    "stranger": "Low profit and low loyalty: spend nothing extra on them; serve them at the lowest cost.",
     "butterfly": "High profit but low loyalty: earn what you can while they buy, and stop "
-                 "spending on them as soon as they stop buying.",
+    "spending on them as soon as they stop buying.",
     "barnacle": "Loyal but not profitable: grow their spend with upsell and cross-sell, or "
-                "move them to cheaper ways of being served.",
-    "true friend": "Profitable and loyal: invest in the relationship - reward, listen to and "
-                   "keep them.",
+    "move them to cheaper ways of being served.",
+    "true friend": "Profitable and loyal: invest in the relationship - reward, listen to and keep them.",
 }
 
 
 # --- health score ---------------------------------------------------------------------------
+
 
 def _check_weights(weights: Any, columns: list[str]) -> dict[str, float]:
     if weights is None:
@@ -116,7 +115,9 @@ def _check_weights(weights: Any, columns: list[str]) -> dict[str, float]:
         )
     unweighted = [c for c in columns if c not in weights]
     if unweighted:
-        raise ValueError(f"`components` column(s) {unweighted} have no entry in `weights` ({dict(weights)!r})")
+        raise ValueError(
+            f"`components` column(s) {unweighted} have no entry in `weights` ({dict(weights)!r})"
+        )
     out = {}
     for k, w in weights.items():
         out[k] = check_number(f"weights['{k}']", w, low=0.0)
@@ -176,13 +177,16 @@ def health_score(components: pd.DataFrame, *, weights: Mapping[str, float] | Non
     if sum(w.values()) <= 0:
         raise ValueError(f"`weights` ({w!r}) are all 0; at least one weight must be positive")
     values = np.column_stack(
-        [_component_values(f"components['{c}']", components[c]) for c in components.columns])
+        [_component_values(f"components['{c}']", components[c]) for c in components.columns]
+    )
     wvec = np.array([w[c] for c in columns])
     present = ~np.isnan(values)
     weight_present = present @ wvec
     weighted = np.where(present, values, 0.0) @ wvec
     with np.errstate(invalid="ignore", divide="ignore"):
-        blend = np.where(weight_present > 0, weighted / np.where(weight_present > 0, weight_present, 1), np.nan)
+        blend = np.where(
+            weight_present > 0, weighted / np.where(weight_present > 0, weight_present, 1), np.nan
+        )
     return pd.Series(1 + 9 * blend, index=components.index, name="health_score", dtype=float)
 
 
@@ -224,7 +228,9 @@ def effective_weights(components, *, weights: Mapping[str, float] | None = None)
     if isinstance(components, pd.DataFrame):
         columns = [str(c) for c in components.columns]
     elif isinstance(components, (str, bytes)) or np.ndim(components) != 1:
-        raise ValueError(f"`components` ({components!r}) must be a DataFrame or a sequence of component names")
+        raise ValueError(
+            f"`components` ({components!r}) must be a DataFrame or a sequence of component names"
+        )
     else:
         columns = [str(c) for c in components]
     if not columns:
@@ -248,8 +254,13 @@ def _component_values(name: str, column: pd.Series) -> np.ndarray:
     return arr
 
 
-def health_band(score, *, at_risk_below: float = 4.0, healthy_from: float = HEALTHY_FROM,
-                labels: tuple[str, ...] = HEALTH_BANDS):
+def health_band(
+    score,
+    *,
+    at_risk_below: float = 4.0,
+    healthy_from: float = HEALTHY_FROM,
+    labels: tuple[str, ...] = HEALTH_BANDS,
+):
     r"""Band of a health score: "at risk", "neutral" or "healthy".
 
     .. math:: \text{band}(s) = \begin{cases} \text{at risk} & s < 4 \\
@@ -291,7 +302,9 @@ def health_band(score, *, at_risk_below: float = 4.0, healthy_from: float = HEAL
     lo = check_number("at_risk_below", at_risk_below, low=1.0, high=10.0)
     hi = check_number("healthy_from", healthy_from, low=1.0, high=10.0)
     if lo > hi:
-        raise ValueError(f"`at_risk_below` ({at_risk_below!r}) cannot exceed `healthy_from` ({healthy_from!r})")
+        raise ValueError(
+            f"`at_risk_below` ({at_risk_below!r}) cannot exceed `healthy_from` ({healthy_from!r})"
+        )
     names = tuple(labels) if not isinstance(labels, (str, bytes)) else ()
     if len(names) != 3 or len(set(names)) != 3 or not all(isinstance(n, str) and n for n in names):
         raise ValueError(f"`labels` ({labels!r}) must be three different band names, lowest scores first")
@@ -308,8 +321,12 @@ def health_band(score, *, at_risk_below: float = 4.0, healthy_from: float = HEAL
     return pd.Series(cat, index=index, name="health_band")
 
 
-def band_cut_points(calibration_scores, *, quantiles: tuple[float, float] = (1 / 3, 2 / 3),
-                    min_customers: int = MIN_CALIBRATION_CUSTOMERS) -> tuple[float, float]:
+def band_cut_points(
+    calibration_scores,
+    *,
+    quantiles: tuple[float, float] = (1 / 3, 2 / 3),
+    min_customers: int = MIN_CALIBRATION_CUSTOMERS,
+) -> tuple[float, float]:
     r"""Cut points of three health bands set by the score distribution of a calibration period.
 
     .. math:: (c_1, c_2) = (Q(q_1), Q(q_2)) \text{ of the calibration scores}
@@ -364,8 +381,9 @@ def band_cut_points(calibration_scores, *, quantiles: tuple[float, float] = (1 /
     return float(lo), float(hi)
 
 
-def healthy_share(scores, *, healthy_from: float = HEALTHY_FROM,
-                  confidence_level: float = 0.95) -> RateResult:
+def healthy_share(
+    scores, *, healthy_from: float = HEALTHY_FROM, confidence_level: float = 0.95
+) -> RateResult:
     r"""Share of the scored customers whose health score is ``healthy_from`` (7) or more.
 
     .. math:: \text{healthy share} = \frac{\#\{i : s_i \ge 7\}}{\#\{i : s_i \text{ defined}\}}
@@ -404,12 +422,18 @@ def healthy_share(scores, *, healthy_from: float = HEALTHY_FROM,
     """
     cut = check_number("healthy_from", healthy_from, low=1.0, high=10.0)
     finite = check_values("scores", scores, low=1.0, high=10.0)
-    return rate_result(int((finite >= cut).sum()), int(finite.size), numerator_name="healthy customers",
-                       denominator_name="scored customers", what="healthy customer share",
-                       confidence_level=confidence_level)
+    return rate_result(
+        int((finite >= cut).sum()),
+        int(finite.size),
+        numerator_name="healthy customers",
+        denominator_name="scored customers",
+        what="healthy customer share",
+        confidence_level=confidence_level,
+    )
 
 
 # --- does the score predict churn? ----------------------------------------------------------
+
 
 def _outcome_array(outcomes: Any) -> np.ndarray:
     if isinstance(outcomes, (str, bytes)) or np.ndim(outcomes) == 0:
@@ -423,7 +447,9 @@ def _outcome_array(outcomes: Any) -> np.ndarray:
             raise ValueError("`outcomes` must hold 0/1 or booleans (1 = churned)") from None
     bad = arr[~np.isnan(arr) & (arr != 0) & (arr != 1)]
     if bad.size:
-        raise ValueError(f"`outcomes` contains {bad[0]:g}; only 0/False (stayed) and 1/True (churned) are allowed")
+        raise ValueError(
+            f"`outcomes` contains {bad[0]:g}; only 0/False (stayed) and 1/True (churned) are allowed"
+        )
     return arr
 
 
@@ -491,7 +517,9 @@ def auc(scores, outcomes, *, confidence_level: float = 0.95) -> ValueResult:
             raise ValueError("`scores` must contain numbers only") from None
     y = _outcome_array(outcomes)
     if s.size != y.size:
-        raise ValueError(f"`scores` ({s.size} values) and `outcomes` ({y.size} values) must have the same length")
+        raise ValueError(
+            f"`scores` ({s.size} values) and `outcomes` ({y.size} values) must have the same length"
+        )
     if np.isinf(s).any():
         raise ValueError("`scores` contains an infinite value; only finite numbers (or NaN) are allowed")
     keep = ~(np.isnan(s) | np.isnan(y))
@@ -504,9 +532,16 @@ def auc(scores, outcomes, *, confidence_level: float = 0.95) -> ValueResult:
             f"AUC is undefined: it needs customers who stayed and who churned "
             f"(got {stayed} stayed, {churned} churned)"
         )
-        return ValueResult(NAN, NAN, float(stayed * churned), n=int(s.size),
-                           ci=ConfidenceInterval(NAN, NAN, level, "Hanley-McNeil"),
-                           unit="probability", components=counts, reason=reason)
+        return ValueResult(
+            NAN,
+            NAN,
+            float(stayed * churned),
+            n=int(s.size),
+            ci=ConfidenceInterval(NAN, NAN, level, "Hanley-McNeil"),
+            unit="probability",
+            components=counts,
+            reason=reason,
+        )
     ranks = sps.rankdata(s)
     u = float(ranks[y == 0].sum()) - stayed * (stayed + 1) / 2
     pairs = float(stayed * churned)
@@ -520,6 +555,7 @@ def auc(scores, outcomes, *, confidence_level: float = 0.95) -> ValueResult:
 
 
 # --- relationship groups --------------------------------------------------------------------
+
 
 def _split(name: str, arr: np.ndarray, split: Any) -> float:
     if split is not None:
@@ -543,8 +579,9 @@ def _numbers(name: str, values: Any) -> np.ndarray:
     return arr
 
 
-def assign_relationship_group(profit, loyalty, *, profit_split: float | None = None,
-                              loyalty_split: float | None = None) -> pd.Series:
+def assign_relationship_group(
+    profit, loyalty, *, profit_split: float | None = None, loyalty_split: float | None = None
+) -> pd.Series:
     r"""Place each customer in a profit x loyalty relationship group.
 
     .. math:: \text{group}_i = \begin{cases}
@@ -587,18 +624,26 @@ def assign_relationship_group(profit, loyalty, *, profit_split: float | None = N
     >>> assign_relationship_group([10, 50, 20, 80], [1, 2, 9, 7]).tolist()
     ['stranger', 'butterfly', 'barnacle', 'true friend']
     """
-    if isinstance(profit, pd.Series) and isinstance(loyalty, pd.Series) and not profit.index.equals(loyalty.index):
+    if (
+        isinstance(profit, pd.Series)
+        and isinstance(loyalty, pd.Series)
+        and not profit.index.equals(loyalty.index)
+    ):
         raise ValueError("`profit` and `loyalty` are Series with different indexes; align them first")
     p = _numbers("profit", profit)
     lo = _numbers("loyalty", loyalty)
     if p.size != lo.size:
-        raise ValueError(f"`profit` ({p.size} values) and `loyalty` ({lo.size} values) must have the same length")
+        raise ValueError(
+            f"`profit` ({p.size} values) and `loyalty` ({lo.size} values) must have the same length"
+        )
     ps = _split("profit_split", p, profit_split)
     ls = _split("loyalty_split", lo, loyalty_split)
-    codes = np.where(np.isnan(p) | np.isnan(lo), -1,
-                     (p > ps).astype(int) + 2 * (lo > ls).astype(int))
-    index = profit.index if isinstance(profit, pd.Series) else (
-        loyalty.index if isinstance(loyalty, pd.Series) else None)
+    codes = np.where(np.isnan(p) | np.isnan(lo), -1, (p > ps).astype(int) + 2 * (lo > ls).astype(int))
+    index = (
+        profit.index
+        if isinstance(profit, pd.Series)
+        else (loyalty.index if isinstance(loyalty, pd.Series) else None)
+    )
     cat = pd.Categorical.from_codes(codes, categories=pd.Index(RELATIONSHIP_GROUPS))
     return pd.Series(cat, index=index, name="relationship_group")
 
@@ -609,8 +654,9 @@ def _check_groups(name: str, labels: pd.Series) -> None:
         raise ValueError(f"`{name}` has unknown group(s) {bad}; allowed are {list(RELATIONSHIP_GROUPS)}")
 
 
-def relationship_group_summary(frame: pd.DataFrame, *, group: str = "group",
-                               revenue: str = "revenue", profit: str = "profit") -> pd.DataFrame:
+def relationship_group_summary(
+    frame: pd.DataFrame, *, group: str = "group", revenue: str = "revenue", profit: str = "profit"
+) -> pd.DataFrame:
     r"""Customers, revenue and profit per relationship group, with each group's share.
 
     .. math:: \text{revenue share}_g = \frac{\sum_{i \in g} \text{revenue}_i}{\sum_i \text{revenue}_i}
@@ -660,19 +706,23 @@ def relationship_group_summary(frame: pd.DataFrame, *, group: str = "group",
     labels = pd.Categorical(grouped[group].astype(object), categories=list(RELATIONSHIP_GROUPS))
     data = pd.DataFrame({"group": labels, "revenue": rev, "profit": prof})
     agg = data.groupby("group", observed=False).agg(
-        customers=("revenue", "size"), revenue=("revenue", "sum"), profit=("profit", "sum"))
+        customers=("revenue", "size"), revenue=("revenue", "sum"), profit=("profit", "sum")
+    )
     agg = agg.reindex(list(RELATIONSHIP_GROUPS)).fillna(0)
     n = agg["customers"].sum()
     total_rev = agg["revenue"].sum()
     total_profit = agg["profit"].sum()
-    out = pd.DataFrame({
-        "customers": agg["customers"].astype(int),
-        "customer_share": agg["customers"] / n if n > 0 else np.nan,
-        "revenue": agg["revenue"].astype(float),
-        "revenue_share": agg["revenue"] / total_rev if total_rev != 0 else np.nan,
-        "profit": agg["profit"].astype(float),
-        "profit_share": agg["profit"] / total_profit if total_profit > 0 else np.nan,
-    }, index=pd.Index(list(RELATIONSHIP_GROUPS), name="group"))
+    out = pd.DataFrame(
+        {
+            "customers": agg["customers"].astype(int),
+            "customer_share": agg["customers"] / n if n > 0 else np.nan,
+            "revenue": agg["revenue"].astype(float),
+            "revenue_share": agg["revenue"] / total_rev if total_rev != 0 else np.nan,
+            "profit": agg["profit"].astype(float),
+            "profit_share": agg["profit"] / total_profit if total_profit > 0 else np.nan,
+        },
+        index=pd.Index(list(RELATIONSHIP_GROUPS), name="group"),
+    )
     return out
 
 
@@ -765,12 +815,18 @@ def group_transition_matrix(previous, current) -> GroupTransitions:
     has_cur = joined["current"].notna()
     matched = joined[has_prev & has_cur]
     groups = list(RELATIONSHIP_GROUPS)
-    counts = pd.crosstab(
-        pd.Categorical(matched["previous"], categories=groups),
-        pd.Categorical(matched["current"], categories=groups), dropna=False,
-    ).reindex(index=groups, columns=groups, fill_value=0).astype(int)
+    counts = (
+        pd.crosstab(
+            pd.Categorical(matched["previous"], categories=groups),
+            pd.Categorical(matched["current"], categories=groups),
+            dropna=False,
+        )
+        .reindex(index=groups, columns=groups, fill_value=0)
+        .astype(int)
+    )
     counts.index.name, counts.columns.name = "previous", "current"
     totals = counts.sum(axis=1).astype(float)
     shares = counts.astype(float).div(totals.where(totals > 0), axis=0)
-    return GroupTransitions(counts, shares, int(len(matched)),
-                            int((has_prev & ~has_cur).sum()), int((~has_prev & has_cur).sum()))
+    return GroupTransitions(
+        counts, shares, int(len(matched)), int((has_prev & ~has_cur).sum()), int((~has_prev & has_cur).sum())
+    )

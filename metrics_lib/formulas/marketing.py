@@ -110,9 +110,17 @@ class LiftResult(_Result):
         return bool(not math.isnan(self.p_value) and self.p_value < 1 - self.ci.level)
 
 
-def control_group_lift(treated_converted, treated_n, control_converted, control_n, *,
-                       treated_revenue=None, control_revenue=None, cost=None,
-                       confidence_level: float = 0.95) -> LiftResult:
+def control_group_lift(
+    treated_converted,
+    treated_n,
+    control_converted,
+    control_n,
+    *,
+    treated_revenue=None,
+    control_revenue=None,
+    cost=None,
+    confidence_level: float = 0.95,
+) -> LiftResult:
     r"""Lift in conversion of a treated group over a held-out control, and what it earned.
 
     .. math::
@@ -177,12 +185,22 @@ def control_group_lift(treated_converted, treated_n, control_converted, control_
     (10000.0, 1.5)
     """
     level = check_confidence_level(confidence_level)
-    treated = rate_result(treated_converted, treated_n, numerator_name="treated_converted",
-                          denominator_name="treated_n", what="treated conversion rate",
-                          confidence_level=level)
-    control = rate_result(control_converted, control_n, numerator_name="control_converted",
-                          denominator_name="control_n", what="control conversion rate",
-                          confidence_level=level)
+    treated = rate_result(
+        treated_converted,
+        treated_n,
+        numerator_name="treated_converted",
+        denominator_name="treated_n",
+        what="treated conversion rate",
+        confidence_level=level,
+    )
+    control = rate_result(
+        control_converted,
+        control_n,
+        numerator_name="control_converted",
+        denominator_name="control_n",
+        what="control conversion rate",
+        confidence_level=level,
+    )
     if (treated_revenue is None) != (control_revenue is None):
         raise ValueError(
             f"`treated_revenue` ({treated_revenue!r}) and `control_revenue` ({control_revenue!r}) "
@@ -193,16 +211,16 @@ def control_group_lift(treated_converted, treated_n, control_converted, control_
     rev_c = check_count("control_revenue", control_revenue) if has_revenue else NAN
     if cost is not None and not has_revenue:
         raise ValueError(
-            f"`cost` ({cost!r}) needs `treated_revenue` and `control_revenue` to give an "
-            "incremental ROI"
+            f"`cost` ({cost!r}) needs `treated_revenue` and `control_revenue` to give an incremental ROI"
         )
     c = check_count("cost", cost) if cost is not None else NAN
 
     if not (treated.defined and control.defined):
         empty = [name for name, r in (("treated", treated), ("control", control)) if not r.defined]
         reason = undefined(f"lift is undefined: the {' and '.join(empty)} group is empty")
-        return LiftResult(NAN, treated, control, ConfidenceInterval(NAN, NAN, level, "wald"),
-                          cost=c, reason=reason)
+        return LiftResult(
+            NAN, treated, control, ConfidenceInterval(NAN, NAN, level, "wald"), cost=c, reason=reason
+        )
 
     pt, pc = treated.value, control.value
     nt, nc = treated.denominator, control.denominator
@@ -226,15 +244,33 @@ def control_group_lift(treated_converted, treated_n, control_converted, control_
         else:
             inc_roi = (inc_revenue - c) / c
     return LiftResult(
-        value=lift, treated=treated, control=control, ci=ci, p_value=test.p_value,
-        statistic=test.statistic, relative_lift=relative, incremental_conversions=lift * nt,
-        incremental_revenue=inc_revenue, incremental_roi=inc_roi, cost=c, notes=tuple(notes),
+        value=lift,
+        treated=treated,
+        control=control,
+        ci=ci,
+        p_value=test.p_value,
+        statistic=test.statistic,
+        relative_lift=relative,
+        incremental_conversions=lift * nt,
+        incremental_revenue=inc_revenue,
+        incremental_roi=inc_roi,
+        cost=c,
+        notes=tuple(notes),
     )
 
 
-def incremental_campaign_roi(treated_n, treated_revenue, treated_revenue_std, control_n, control_revenue,
-                             control_revenue_std, cost, *, gross_margin=1.0,
-                             confidence_level: float = 0.95) -> ValueResult:
+def incremental_campaign_roi(
+    treated_n,
+    treated_revenue,
+    treated_revenue_std,
+    control_n,
+    control_revenue,
+    control_revenue_std,
+    cost,
+    *,
+    gross_margin=1.0,
+    confidence_level: float = 0.95,
+) -> ValueResult:
     r"""Return on campaigns' cost from what the treated groups earned beyond their control groups.
 
     Per campaign :math:`i` with :math:`n_t` treated members earning :math:`R_t` in all and
@@ -306,20 +342,36 @@ def incremental_campaign_roi(treated_n, treated_revenue, treated_revenue_std, co
     s_c = _per_campaign("control_revenue_std", control_revenue_std, missing_ok=True)
     sizes = {len(a) for a in (n_t, n_c, r_t, r_c, s_t, s_c)}
     if len(sizes) != 1:
-        raise ValueError("the per-campaign inputs must have one entry per campaign each; their lengths "
-                         f"differ ({', '.join(str(len(a)) for a in (n_t, n_c, r_t, r_c, s_t, s_c))})")
+        raise ValueError(
+            "the per-campaign inputs must have one entry per campaign each; their lengths "
+            f"differ ({', '.join(str(len(a)) for a in (n_t, n_c, r_t, r_c, s_t, s_c))})"
+        )
     c = check_count("cost", cost)
     m = getattr(gross_margin, "value", gross_margin)
     m = check_number("gross_margin", m, high=1)
     members = int(n_t.sum() + n_c.sum())
     if c == 0:
-        return ValueResult(NAN, NAN, c, members, unit="ratio",
-                           reason=undefined("incremental campaign ROI is undefined: cost is 0"))
+        return ValueResult(
+            NAN,
+            NAN,
+            c,
+            members,
+            unit="ratio",
+            reason=undefined("incremental campaign ROI is undefined: cost is 0"),
+        )
     treated = n_t > 0
     if (treated & (n_c == 0)).any():
-        return ValueResult(NAN, NAN, c, members, unit="ratio", reason=undefined(
-            "incremental campaign ROI is undefined: a campaign with treated members has no control "
-            "group (control_n is 0), so what it added cannot be measured"))
+        return ValueResult(
+            NAN,
+            NAN,
+            c,
+            members,
+            unit="ratio",
+            reason=undefined(
+                "incremental campaign ROI is undefined: a campaign with treated members has no control "
+                "group (control_n is 0), so what it added cannot be measured"
+            ),
+        )
     t, k = n_t[treated], n_c[treated]
     increments = (r_t[treated] / t - r_c[treated] / k) * t * m
     variance = float(np.sum(m**2 * t**2 * (s_t[treated] ** 2 / t + s_c[treated] ** 2 / k)))
@@ -328,8 +380,12 @@ def incremental_campaign_roi(treated_n, treated_revenue, treated_revenue_std, co
     roi = (profit - c) / c
     z = z_critical(level)
     ci = ConfidenceInterval(roi - z * se / c, roi + z * se / c, level, "normal approximation")
-    components = {"incremental_gross_profit": profit, "incremental_gross_profit_se": se, "cost": c,
-                  "net_profit": profit - c}
+    components = {
+        "incremental_gross_profit": profit,
+        "incremental_gross_profit_se": se,
+        "cost": c,
+        "net_profit": profit - c,
+    }
     return ValueResult(roi, profit - c, c, members, ci, "ratio", components)
 
 
@@ -349,8 +405,9 @@ def _per_campaign(name: str, values, *, whole: bool = False, missing_ok: bool = 
     return arr
 
 
-def minimum_detectable_lift(control_rate, treated_n, control_n, *, alpha: float = 0.05,
-                            power: float = 0.8) -> ValueResult:
+def minimum_detectable_lift(
+    control_rate, treated_n, control_n, *, alpha: float = 0.05, power: float = 0.8
+) -> ValueResult:
     r"""The smallest rise in conversion over the control group's rate that groups of these sizes
     detect with the given power (minimum detectable effect of a two-proportion test).
 
@@ -407,20 +464,35 @@ def minimum_detectable_lift(control_rate, treated_n, control_n, *, alpha: float 
     nc = check_whole_count("control_n", control_n)
     rate = getattr(control_rate, "value", control_rate)
     if hasattr(control_rate, "value") and isinstance(rate, float) and math.isnan(rate):
-        return ValueResult(NAN, n=nt + nc, unit="share", reason=undefined(
-            "minimum detectable lift is undefined: the control rate is undefined"))
+        return ValueResult(
+            NAN,
+            n=nt + nc,
+            unit="share",
+            reason=undefined("minimum detectable lift is undefined: the control rate is undefined"),
+        )
     p = check_number("control_rate", rate, low=0, high=1)
     if nt == 0 or nc == 0:
         empty = " and ".join(g for g, k in (("treated", nt), ("control", nc)) if k == 0)
-        return ValueResult(NAN, n=nt + nc, unit="share", reason=undefined(
-            f"minimum detectable lift is undefined: the {empty} group is empty"))
+        return ValueResult(
+            NAN,
+            n=nt + nc,
+            unit="share",
+            reason=undefined(f"minimum detectable lift is undefined: the {empty} group is empty"),
+        )
     h = (float(sps.norm.ppf(1 - a / 2)) + float(sps.norm.ppf(power))) * math.sqrt(1 / nt + 1 / nc)
     angle = math.asin(math.sqrt(p)) + h / 2
     components = {"control_rate": p, "detectable_rate": NAN, "effect_size_h": h}
     if angle >= math.pi / 2:
-        return ValueResult(NAN, n=nt + nc, unit="share", components=components, reason=undefined(
-            f"minimum detectable lift is undefined: with {nt} treated and {nc} control members not even a "
-            "treated conversion rate of 100% would be detected"))
+        return ValueResult(
+            NAN,
+            n=nt + nc,
+            unit="share",
+            components=components,
+            reason=undefined(
+                f"minimum detectable lift is undefined: with {nt} treated and {nc} control members not even a "
+                "treated conversion rate of 100% would be detected"
+            ),
+        )
     detectable = math.sin(angle) ** 2
     components["detectable_rate"] = detectable
     return ValueResult(detectable - p, n=nt + nc, unit="share", components=components)

@@ -80,8 +80,14 @@ def close_rate(won, leads, *, confidence_level: float = 0.95) -> RateResult:
     >>> close_rate(0, 0).reason
     'close rate is undefined: leads is 0'
     """
-    return rate_result(won, leads, numerator_name="won", denominator_name="leads",
-                       what="close rate", confidence_level=confidence_level)
+    return rate_result(
+        won,
+        leads,
+        numerator_name="won",
+        denominator_name="leads",
+        what="close rate",
+        confidence_level=confidence_level,
+    )
 
 
 def win_rate(won, lost, *, confidence_level: float = 0.95) -> RateResult:
@@ -121,8 +127,14 @@ def win_rate(won, lost, *, confidence_level: float = 0.95) -> RateResult:
     """
     w = check_count("won", won)
     lo = check_count("lost", lost)
-    return rate_result(w, w + lo, numerator_name="won", denominator_name="won + lost",
-                       what="win rate", confidence_level=confidence_level)
+    return rate_result(
+        w,
+        w + lo,
+        numerator_name="won",
+        denominator_name="won + lost",
+        what="win rate",
+        confidence_level=confidence_level,
+    )
 
 
 def upsell_rate(upsell_customers, active_customers, *, confidence_level: float = 0.95) -> RateResult:
@@ -158,9 +170,14 @@ def upsell_rate(upsell_customers, active_customers, *, confidence_level: float =
     >>> upsell_rate(15, 200).value
     0.075
     """
-    return rate_result(upsell_customers, active_customers, numerator_name="upsell_customers",
-                       denominator_name="active_customers", what="upsell rate",
-                       confidence_level=confidence_level)
+    return rate_result(
+        upsell_customers,
+        active_customers,
+        numerator_name="upsell_customers",
+        denominator_name="active_customers",
+        what="upsell rate",
+        confidence_level=confidence_level,
+    )
 
 
 def average_deal_size(won_amounts, *, confidence_level: float = 0.95) -> MeanResult:
@@ -197,8 +214,7 @@ def average_deal_size(won_amounts, *, confidence_level: float = 0.95) -> MeanRes
     (2000.0, 3)
     """
     amounts = check_values("won_amounts", won_amounts, low=0.0)
-    return mean_result(amounts, unit="currency", what="average deal size",
-                       confidence_level=confidence_level)
+    return mean_result(amounts, unit="currency", what="average deal size", confidence_level=confidence_level)
 
 
 @dataclass(frozen=True)
@@ -255,8 +271,15 @@ def sales_cycle_length(days, *, confidence_level: float = 0.95) -> CycleLengthRe
     arr = np.sort(check_values("days", days, low=0.0))
     m = mean_result(arr, unit="days", what="sales cycle length", confidence_level=level)
     return CycleLengthResult(
-        value=m.median, n=m.n, ci=median_interval(arr, level), median=m.median, std=m.std,
-        unit="days", reason=m.reason, mean=m.value, mean_ci=m.ci,
+        value=m.median,
+        n=m.n,
+        ci=median_interval(arr, level),
+        median=m.median,
+        std=m.std,
+        unit="days",
+        reason=m.reason,
+        mean=m.value,
+        mean_ci=m.ci,
     )
 
 
@@ -314,20 +337,22 @@ def sales_velocity(open_opportunities, win_rate, average_deal_size, cycle_days) 
     wr = _factor("win_rate", win_rate, high=1.0)
     size = _factor("average_deal_size", average_deal_size)
     cycle = _factor("cycle_days", cycle_days)
-    components = {"open_opportunities": opp, "win_rate": wr,
-                  "average_deal_size": size, "cycle_days": cycle}
+    components = {"open_opportunities": opp, "win_rate": wr, "average_deal_size": size, "cycle_days": cycle}
     pipeline_value = opp * wr * size
     missing = [k for k, v in components.items() if math.isnan(v)]
     if missing:
         reason = undefined(f"sales velocity is undefined: {', '.join(missing)} is undefined (NaN)")
-        return ValueResult(NAN, pipeline_value, cycle, unit="currency per day",
-                           components=components, reason=reason)
+        return ValueResult(
+            NAN, pipeline_value, cycle, unit="currency per day", components=components, reason=reason
+        )
     if cycle == 0:
         reason = undefined("sales velocity is undefined: cycle_days is 0")
-        return ValueResult(NAN, pipeline_value, cycle, unit="currency per day",
-                           components=components, reason=reason)
-    return ValueResult(pipeline_value / cycle, pipeline_value, cycle, unit="currency per day",
-                       components=components)
+        return ValueResult(
+            NAN, pipeline_value, cycle, unit="currency per day", components=components, reason=reason
+        )
+    return ValueResult(
+        pipeline_value / cycle, pipeline_value, cycle, unit="currency per day", components=components
+    )
 
 
 # --- stage history -------------------------------------------------------------------------
@@ -365,12 +390,14 @@ def _prepared_history(stage_history: Any, order: list | None) -> pd.DataFrame:
         )
     if hist["stage"].isna().any() or hist["deal_id"].isna().any():
         raise ValueError("`stage_history` has missing `deal_id` or `stage` values; both are required")
-    df = pd.DataFrame({
-        "deal_id": hist["deal_id"].to_numpy(),
-        "stage": hist["stage"].to_numpy(),
-        "entered_at": entered.to_numpy(),
-        "row": np.arange(len(hist)),
-    })
+    df = pd.DataFrame(
+        {
+            "deal_id": hist["deal_id"].to_numpy(),
+            "stage": hist["stage"].to_numpy(),
+            "entered_at": entered.to_numpy(),
+            "row": np.arange(len(hist)),
+        }
+    )
     rank = {s: i for i, s in enumerate(order)} if order is not None else {}
     df["rank"] = df["stage"].map(rank).fillna(len(rank)).astype(int)
     return df.sort_values(["deal_id", "entered_at", "rank", "row"], kind="stable").reset_index(drop=True)
@@ -466,10 +493,14 @@ def time_in_stage(stage_history, *, as_of=None, stage_order=None) -> pd.DataFram
     measured = df.dropna(subset=["days"])
 
     per_deal = measured.groupby(["stage", "deal_id"], sort=False).agg(
-        days=("days", "sum"), open=("open", "any"))
+        days=("days", "sum"), open=("open", "any")
+    )
     table = per_deal.groupby(level="stage", sort=False).agg(
-        deals=("days", "size"), mean_days=("days", "mean"),
-        median_days=("days", "median"), open_deals=("open", "sum"))
+        deals=("days", "size"),
+        mean_days=("days", "mean"),
+        median_days=("days", "median"),
+        open_deals=("open", "sum"),
+    )
 
     if order is not None:
         stages = order
@@ -609,10 +640,13 @@ def stage_funnel(stage_history, stage_order) -> pd.DataFrame:
         conversion = np.where(prev > 0, reached / prev, np.nan)
         first = float(reached[0])
         share = reached / first if first > 0 else np.full(len(order), np.nan)
-    table = pd.DataFrame({
-        "deals": reached,
-        "entered": [int(entered.get(k, 0)) for k in range(len(order))],
-        "conversion": conversion,
-        "share_of_first": share,
-    }, index=pd.Index(order, name="stage"))
+    table = pd.DataFrame(
+        {
+            "deals": reached,
+            "entered": [int(entered.get(k, 0)) for k in range(len(order))],
+            "conversion": conversion,
+            "share_of_first": share,
+        },
+        index=pd.Index(order, name="stage"),
+    )
     return table

@@ -80,8 +80,14 @@ def churn_rate(active_at_start, lost, *, confidence_level: float = 0.95) -> Rate
     """
     active = check_whole_count("active_at_start", active_at_start)
     n_lost = check_whole_count("lost", lost)
-    return rate_result(n_lost, active, numerator_name="lost", denominator_name="active_at_start",
-                       what="churn rate", confidence_level=confidence_level)
+    return rate_result(
+        n_lost,
+        active,
+        numerator_name="lost",
+        denominator_name="active_at_start",
+        what="churn rate",
+        confidence_level=confidence_level,
+    )
 
 
 def retention_rate(active_at_start, retained, *, confidence_level: float = 0.95) -> RateResult:
@@ -121,8 +127,14 @@ def retention_rate(active_at_start, retained, *, confidence_level: float = 0.95)
     """
     active = check_whole_count("active_at_start", active_at_start)
     kept = check_whole_count("retained", retained)
-    return rate_result(kept, active, numerator_name="retained", denominator_name="active_at_start",
-                       what="retention rate", confidence_level=confidence_level)
+    return rate_result(
+        kept,
+        active,
+        numerator_name="retained",
+        denominator_name="active_at_start",
+        what="retention rate",
+        confidence_level=confidence_level,
+    )
 
 
 def convert_churn_rate(churn, *, days_measured, days_target) -> ValueResult:
@@ -172,18 +184,25 @@ def convert_churn_rate(churn, *, days_measured, days_target) -> ValueResult:
     c = getattr(churn, "value", churn)
     components = {"days_measured": measured, "days_target": target}
     if isinstance(c, float) and np.isnan(c):
-        reason = undefined("converted churn is undefined: the churn rate given is NaN"
-                           + (f" ({churn.reason})" if getattr(churn, "reason", None) else ""))
+        reason = undefined(
+            "converted churn is undefined: the churn rate given is NaN"
+            + (f" ({churn.reason})" if getattr(churn, "reason", None) else "")
+        )
         return ValueResult(NAN, unit="share", components={"churn": NAN, **components}, reason=reason)
     c = check_number("churn", c, low=0, high=1)
     exponent = target / measured
     value = _convert(c, exponent)
     ci = NO_CI
     if isinstance(ci_in, ConfidenceInterval) and np.isfinite([ci_in.low, ci_in.high]).all():
-        ci = ConfidenceInterval(_convert(ci_in.low, exponent), _convert(ci_in.high, exponent),
-                                ci_in.level, f"{ci_in.method}, converted")
-    return ValueResult(value, n=getattr(churn, "n", None), ci=ci, unit="share",
-                       components={"churn": c, **components})
+        ci = ConfidenceInterval(
+            _convert(ci_in.low, exponent),
+            _convert(ci_in.high, exponent),
+            ci_in.level,
+            f"{ci_in.method}, converted",
+        )
+    return ValueResult(
+        value, n=getattr(churn, "n", None), ci=ci, unit="share", components={"churn": c, **components}
+    )
 
 
 def _convert(c: float, exponent: float) -> float:
@@ -226,8 +245,14 @@ def repeat_customer_rate(repeat_customers, customers, *, confidence_level: float
     """
     rep = check_whole_count("repeat_customers", repeat_customers)
     cust = check_whole_count("customers", customers)
-    return rate_result(rep, cust, numerator_name="repeat_customers", denominator_name="customers",
-                       what="repeat customer rate", confidence_level=confidence_level)
+    return rate_result(
+        rep,
+        cust,
+        numerator_name="repeat_customers",
+        denominator_name="customers",
+        what="repeat customer rate",
+        confidence_level=confidence_level,
+    )
 
 
 def renewal_rate(renewed, due, *, confidence_level: float = 0.95) -> RateResult:
@@ -265,8 +290,14 @@ def renewal_rate(renewed, due, *, confidence_level: float = 0.95) -> RateResult:
     """
     ren = check_whole_count("renewed", renewed)
     n_due = check_whole_count("due", due)
-    return rate_result(ren, n_due, numerator_name="renewed", denominator_name="due",
-                       what="renewal rate", confidence_level=confidence_level)
+    return rate_result(
+        ren,
+        n_due,
+        numerator_name="renewed",
+        denominator_name="due",
+        what="renewal rate",
+        confidence_level=confidence_level,
+    )
 
 
 def gross_revenue_retention(start_mrr, churned_mrr, contraction_mrr) -> ValueResult:
@@ -360,8 +391,12 @@ def net_revenue_retention(start_mrr, expansion_mrr, contraction_mrr, churned_mrr
     contraction = check_count("contraction_mrr", contraction_mrr)
     churned = check_count("churned_mrr", churned_mrr)
     _check_losses(start, churned, contraction)
-    components = {"start_mrr": start, "expansion_mrr": expansion,
-                  "contraction_mrr": contraction, "churned_mrr": churned}
+    components = {
+        "start_mrr": start,
+        "expansion_mrr": expansion,
+        "contraction_mrr": contraction,
+        "churned_mrr": churned,
+    }
     end = max(0.0, start + expansion - contraction - churned)
     if start == 0:
         reason = undefined("net revenue retention is undefined: start_mrr is 0")
@@ -398,9 +433,14 @@ class CohortRetention:
         return not self.matrix.empty
 
 
-def cohort_retention(activity: pd.DataFrame, *, customer_col: str = "customer_id",
-                     cohort_col: str = "cohort", period_col: str = "period_index",
-                     last_period: Any = None) -> CohortRetention:
+def cohort_retention(
+    activity: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    cohort_col: str = "cohort",
+    period_col: str = "period_index",
+    last_period: Any = None,
+) -> CohortRetention:
     r"""Share of each cohort active k periods (months) after the cohort's start.
 
     .. math:: r_{c,k} = \frac{\#\{\text{customers of cohort } c \text{ active in period } k\}}
@@ -476,10 +516,13 @@ def cohort_retention(activity: pd.DataFrame, *, customer_col: str = "customer_id
     if not split.empty:
         who = split.index[0]
         seen = sorted(map(str, frame.loc[frame[customer_col] == who, cohort_col].unique()))
-        raise ValueError(f"`activity`: customer {who!r} is in {len(seen)} cohorts ({', '.join(seen)}); "
-                         "each customer belongs to exactly one cohort")
-    rows = pd.DataFrame({"customer": frame[customer_col].to_numpy(),
-                         "cohort": frame[cohort_col].to_numpy(), "k": periods})
+        raise ValueError(
+            f"`activity`: customer {who!r} is in {len(seen)} cohorts ({', '.join(seen)}); "
+            "each customer belongs to exactly one cohort"
+        )
+    rows = pd.DataFrame(
+        {"customer": frame[customer_col].to_numpy(), "cohort": frame[cohort_col].to_numpy(), "k": periods}
+    )
     sizes = rows.groupby("cohort", sort=True)["customer"].nunique()
     # Every customer is active at k = 0 by definition of the cohort.
     starts = rows.drop_duplicates("customer").assign(k=0)
@@ -508,12 +551,15 @@ def _check_period_index(values: pd.Series, name: str) -> np.ndarray:
     try:
         arr = values.to_numpy(dtype="float64", na_value=np.nan)
     except (TypeError, ValueError):
-        raise ValueError(f"`activity` column `{name}` must hold whole numbers >= 0 "
-                         "(periods since the cohort start)") from None
+        raise ValueError(
+            f"`activity` column `{name}` must hold whole numbers >= 0 (periods since the cohort start)"
+        ) from None
     bad = arr[np.isnan(arr) | (arr < 0) | (arr != np.floor(arr)) | np.isinf(arr)]
     if bad.size:
-        raise ValueError(f"`activity` column `{name}` contains {float(bad[0])!r}; period indexes must be "
-                         "whole numbers >= 0")
+        raise ValueError(
+            f"`activity` column `{name}` contains {float(bad[0])!r}; period indexes must be "
+            "whole numbers >= 0"
+        )
     return arr.astype("int64")
 
 
@@ -535,5 +581,7 @@ def _as_month(value: Any, name: str) -> pd.Period:
             return value.asfreq("M")
         return pd.Period(value, freq="M")
     except (TypeError, ValueError):
-        raise ValueError(f"{name} ({value!r}) must be a month (pandas Period, Timestamp or 'YYYY-MM') "
-                         "when `last_period` is given") from None
+        raise ValueError(
+            f"{name} ({value!r}) must be a month (pandas Period, Timestamp or 'YYYY-MM') "
+            "when `last_period` is given"
+        ) from None

@@ -94,8 +94,7 @@ class CESResult(_Result):
     reason: str | None = None
 
 
-def csat(scores, *, scale=(1, 5), satisfied_threshold: int = 4,
-         confidence_level: float = 0.95) -> CSATResult:
+def csat(scores, *, scale=(1, 5), satisfied_threshold: int = 4, confidence_level: float = 0.95) -> CSATResult:
     r"""Customer satisfaction: the share of answers at or above the "satisfied" threshold.
 
     .. math:: \text{CSAT} = \frac{\#\{\text{answers} \ge \text{threshold}\}}{\#\{\text{answers}\}}
@@ -149,8 +148,17 @@ def csat(scores, *, scale=(1, 5), satisfied_threshold: int = 4,
     if n == 0:
         reason = undefined("CSAT is undefined: no answers")
         mean = MeanResult(NAN, 0, ConfidenceInterval(NAN, NAN, level, "t"), reason=reason)
-        return CSATResult(NAN, 0, 0, ConfidenceInterval(NAN, NAN, level, "wilson"), 0, mean,
-                          (low, high), threshold, reason=reason)
+        return CSATResult(
+            NAN,
+            0,
+            0,
+            ConfidenceInterval(NAN, NAN, level, "wilson"),
+            0,
+            mean,
+            (low, high),
+            threshold,
+            reason=reason,
+        )
     share = rate_result(satisfied, n, confidence_level=level)
     mean = mean_result(answers, unit="score", what="mean CSAT score", confidence_level=level)
     return CSATResult(share.value, satisfied, n, share.ci, n, mean, (low, high), threshold)
@@ -192,8 +200,14 @@ def csat_from_counts(satisfied, total, *, confidence_level: float = 0.95) -> Rat
     """
     sat = check_whole_count("satisfied", satisfied)
     tot = check_whole_count("total", total)
-    return rate_result(sat, tot, numerator_name="satisfied", denominator_name="total", what="CSAT",
-                       confidence_level=confidence_level)
+    return rate_result(
+        sat,
+        tot,
+        numerator_name="satisfied",
+        denominator_name="total",
+        what="CSAT",
+        confidence_level=confidence_level,
+    )
 
 
 def nps(scores, *, confidence_level: float = 0.95, method: str = "wald") -> NPSResult:
@@ -236,12 +250,12 @@ def nps(scores, *, confidence_level: float = 0.95, method: str = "wald") -> NPSR
     promoters = int((answers >= 9).sum())
     detractors = int((answers <= 6).sum())
     passives = int(answers.size) - promoters - detractors
-    return nps_from_counts(promoters, passives, detractors, confidence_level=confidence_level,
-                           method=method)
+    return nps_from_counts(promoters, passives, detractors, confidence_level=confidence_level, method=method)
 
 
-def nps_from_counts(promoters, passives, detractors, *, confidence_level: float = 0.95,
-                    method: str = "wald") -> NPSResult:
+def nps_from_counts(
+    promoters, passives, detractors, *, confidence_level: float = 0.95, method: str = "wald"
+) -> NPSResult:
     r"""Net Promoter Score from the counts of promoters, passives and detractors.
 
     With :math:`P` and :math:`D` the promoter and detractor shares of the :math:`n` answers,
@@ -308,8 +322,9 @@ def nps_from_counts(promoters, passives, detractors, *, confidence_level: float 
     n = p + m + d
     if n == 0:
         reason = undefined("NPS is undefined: no answers")
-        return NPSResult(NAN, 0, 0, 0, 0, NAN, NAN, NAN, ConfidenceInterval(NAN, NAN, level, method),
-                         NAN, reason=reason)
+        return NPSResult(
+            NAN, 0, 0, 0, 0, NAN, NAN, NAN, ConfidenceInterval(NAN, NAN, level, method), NAN, reason=reason
+        )
     value = 100.0 * (p - d) / n
     share_p, share_d = p / n, d / n
     variance = _score_variance(share_p, share_d)
@@ -367,15 +382,15 @@ def compare_nps(current: NPSResult, previous: NPSResult, *, alpha: float = 0.05)
     """
     for name, res in (("current", current), ("previous", previous)):
         if not isinstance(res, NPSResult):
-            raise ValueError(f"`{name}` ({type(res).__name__}) must be an NPSResult from nps() or "
-                             "nps_from_counts()")
+            raise ValueError(
+                f"`{name}` ({type(res).__name__}) must be an NPSResult from nps() or nps_from_counts()"
+            )
     alpha = check_alpha(alpha)
     test = "two-sample z (NPS)"
     diff = current.value - previous.value
     if not (current.defined and previous.defined):
         reason = undefined("NPS comparison is undefined: a period has no answers")
-        return ComparisonResult(NAN, current.value, previous.value, alpha=alpha, test=test,
-                                reason=reason)
+        return ComparisonResult(NAN, current.value, previous.value, alpha=alpha, test=test, reason=reason)
     var_cur = _score_variance(current.promoters / current.n, current.detractors / current.n)
     var_prev = _score_variance(previous.promoters / previous.n, previous.detractors / previous.n)
     se = math.sqrt(var_cur / current.n + var_prev / previous.n)
@@ -385,8 +400,7 @@ def compare_nps(current: NPSResult, previous: NPSResult, *, alpha: float = 0.05)
             ci = ConfidenceInterval(0.0, 0.0, level, "z")
             return ComparisonResult(0.0, current.value, previous.value, 1.0, 0.0, alpha, test, ci)
         reason = undefined("NPS z-test is undefined: neither period varies (all answers in one group)")
-        return ComparisonResult(diff, current.value, previous.value, alpha=alpha, test=test,
-                                reason=reason)
+        return ComparisonResult(diff, current.value, previous.value, alpha=alpha, test=test, reason=reason)
     z = (diff / 100.0) / se
     p_value = float(2 * sps.norm.sf(abs(z)))
     half = 100.0 * z_critical(level) * se
@@ -394,8 +408,14 @@ def compare_nps(current: NPSResult, previous: NPSResult, *, alpha: float = 0.05)
     return ComparisonResult(diff, current.value, previous.value, p_value, float(z), alpha, test, ci)
 
 
-def ces(scores, *, scale=(1, 7), higher_is_easier: bool = True, easy_threshold: int = 5,
-        confidence_level: float = 0.95) -> CESResult:
+def ces(
+    scores,
+    *,
+    scale=(1, 7),
+    higher_is_easier: bool = True,
+    easy_threshold: int = 5,
+    confidence_level: float = 0.95,
+) -> CESResult:
     r"""Customer effort score: the mean answer and the share of "easy" answers.
 
     .. math::
@@ -452,14 +472,31 @@ def ces(scores, *, scale=(1, 7), higher_is_easier: bool = True, easy_threshold: 
     if n == 0:
         reason = undefined("CES is undefined: no answers")
         easy = RateResult(NAN, 0, 0, ConfidenceInterval(NAN, NAN, level, "wilson"), 0, reason=reason)
-        return CESResult(NAN, 0, ConfidenceInterval(NAN, NAN, level, "t"), NAN, NAN, easy,
-                         (low, high), higher_is_easier, threshold, reason=reason)
+        return CESResult(
+            NAN,
+            0,
+            ConfidenceInterval(NAN, NAN, level, "t"),
+            NAN,
+            NAN,
+            easy,
+            (low, high),
+            higher_is_easier,
+            threshold,
+            reason=reason,
+        )
     is_easy = answers >= threshold if higher_is_easier else answers <= threshold
-    easy = rate_result(int(is_easy.sum()), n, numerator_name="easy answers",
-                       denominator_name="answers", what="easy share", confidence_level=level)
+    easy = rate_result(
+        int(is_easy.sum()),
+        n,
+        numerator_name="easy answers",
+        denominator_name="answers",
+        what="easy share",
+        confidence_level=level,
+    )
     mean = mean_result(answers, unit="score", what="CES", confidence_level=level)
-    return CESResult(mean.value, n, mean.ci, mean.median, mean.std, easy, (low, high),
-                     higher_is_easier, threshold)
+    return CESResult(
+        mean.value, n, mean.ci, mean.median, mean.std, easy, (low, high), higher_is_easier, threshold
+    )
 
 
 def low_sample(n: Any, *, threshold: int = LOW_SAMPLE_THRESHOLD) -> bool:
@@ -493,7 +530,11 @@ def _score_variance(share_p: float, share_d: float) -> float:
 
 
 def _check_threshold(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer() \
-            or not low <= value <= high:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not float(value).is_integer()
+        or not low <= value <= high
+    ):
         raise ValueError(f"`{name}` ({value!r}) must be a whole number within the scale {low}-{high}")
     return int(value)

@@ -32,8 +32,9 @@ __all__ = [
 ]
 
 
-def first_contact_resolution(resolved_in_one_contact, resolved, *,
-                             confidence_level: float = 0.95) -> RateResult:
+def first_contact_resolution(
+    resolved_in_one_contact, resolved, *, confidence_level: float = 0.95
+) -> RateResult:
     r"""Share of the resolved tickets that were resolved in a single contact.
 
     .. math:: \text{FCR} = \frac{\text{tickets resolved in one contact}}{\text{tickets resolved}}
@@ -68,9 +69,14 @@ def first_contact_resolution(resolved_in_one_contact, resolved, *,
     >>> first_contact_resolution(0, 0).reason
     'first contact resolution is undefined: resolved is 0'
     """
-    return rate_result(resolved_in_one_contact, resolved,
-                       numerator_name="resolved_in_one_contact", denominator_name="resolved",
-                       what="first contact resolution", confidence_level=confidence_level)
+    return rate_result(
+        resolved_in_one_contact,
+        resolved,
+        numerator_name="resolved_in_one_contact",
+        denominator_name="resolved",
+        what="first contact resolution",
+        confidence_level=confidence_level,
+    )
 
 
 @dataclass(frozen=True)
@@ -95,9 +101,9 @@ class TimeSummary(_Result):
     reason: str | None = None
 
 
-def response_time_summary(hours, *, target_hours: float = 2.0,
-                          quantity: str = "first response time",
-                          confidence_level: float = 0.95) -> TimeSummary:
+def response_time_summary(
+    hours, *, target_hours: float = 2.0, quantity: str = "first response time", confidence_level: float = 0.95
+) -> TimeSummary:
     r"""Median, mean and 90th percentile of service times, and the share within the target.
 
     .. math:: \text{within target} = \frac{\#\{i : h_i \le \text{target}\}}{n}, \qquad
@@ -148,24 +154,47 @@ def response_time_summary(hours, *, target_hours: float = 2.0,
     if not isinstance(quantity, str) or not quantity.strip():
         raise ValueError(f"`quantity` ({quantity!r}) must be a non-empty name, e.g. 'resolution time'")
     arr = check_values("hours", hours, low=0.0)
-    within = rate_result(int((arr <= target).sum()), arr.size,
-                         numerator_name=f"times <= {target:g} h", denominator_name="times",
-                         what=f"share of {quantity} within target", confidence_level=level)
+    within = rate_result(
+        int((arr <= target).sum()),
+        arr.size,
+        numerator_name=f"times <= {target:g} h",
+        denominator_name="times",
+        what=f"share of {quantity} within target",
+        confidence_level=level,
+    )
     if arr.size == 0:
         reason = undefined(f"{quantity} summary is undefined: no times")
-        return TimeSummary(NAN, 0, NAN, NAN, NAN, within, target, quantity,
-                           ConfidenceInterval(NAN, NAN, level, "none"),
-                           ConfidenceInterval(NAN, NAN, level, "none"), reason=reason)
+        return TimeSummary(
+            NAN,
+            0,
+            NAN,
+            NAN,
+            NAN,
+            within,
+            target,
+            quantity,
+            ConfidenceInterval(NAN, NAN, level, "none"),
+            ConfidenceInterval(NAN, NAN, level, "none"),
+            reason=reason,
+        )
     m = mean_result(arr, unit="hours", what=quantity, confidence_level=level)
     return TimeSummary(
-        value=m.median, n=int(arr.size), median=m.median, mean=m.value,
-        p90=float(np.quantile(arr, 0.9)), within_target=within, target_hours=target,
-        quantity=quantity, ci=median_interval(arr, level), mean_ci=m.ci,
+        value=m.median,
+        n=int(arr.size),
+        median=m.median,
+        mean=m.value,
+        p90=float(np.quantile(arr, 0.9)),
+        within_target=within,
+        target_hours=target,
+        quantity=quantity,
+        ci=median_interval(arr, level),
+        mean_ci=m.ci,
     )
 
 
-def response_within_target(response_hours, unanswered_hours, *, target_hours: float = 2.0,
-                           confidence_level: float = 0.95) -> RateResult:
+def response_within_target(
+    response_hours, unanswered_hours, *, target_hours: float = 2.0, confidence_level: float = 0.95
+) -> RateResult:
     r"""Share of tickets answered within the target, counting a ticket never answered as a miss
     once it has waited longer than the target (a breach, as support tools count it).
 
@@ -231,10 +260,14 @@ def response_within_target(response_hours, unanswered_hours, *, target_hours: fl
             raise ValueError(f"`{name}` contains {arr.min():g}; hours must be >= 0")
     answered = response[~open_]
     overdue = int((waiting[open_] > target).sum())
-    return rate_result(int((answered <= target).sum()), int(answered.size) + overdue,
-                       numerator_name=f"answered <= {target:g} h",
-                       denominator_name="answered or overdue tickets",
-                       what="share answered within target", confidence_level=confidence_level)
+    return rate_result(
+        int((answered <= target).sum()),
+        int(answered.size) + overdue,
+        numerator_name=f"answered <= {target:g} h",
+        denominator_name="answered or overdue tickets",
+        what="share answered within target",
+        confidence_level=confidence_level,
+    )
 
 
 def unanswered_share(unanswered, tickets, *, confidence_level: float = 0.95) -> RateResult:
@@ -272,8 +305,14 @@ def unanswered_share(unanswered, tickets, *, confidence_level: float = 0.95) -> 
     >>> unanswered_share(0, 0).reason
     'unanswered ticket share is undefined: tickets is 0'
     """
-    return rate_result(unanswered, tickets, numerator_name="unanswered", denominator_name="tickets",
-                       what="unanswered ticket share", confidence_level=confidence_level)
+    return rate_result(
+        unanswered,
+        tickets,
+        numerator_name="unanswered",
+        denominator_name="tickets",
+        what="unanswered ticket share",
+        confidence_level=confidence_level,
+    )
 
 
 def _aligned(name: str, values) -> np.ndarray:
@@ -281,8 +320,10 @@ def _aligned(name: str, values) -> np.ndarray:
     if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
         raise ValueError(f"`{name}` ({values!r}) must be a sequence of hours (list, array or Series)")
     try:
-        arr = np.asarray(values.to_numpy(dtype="float64", na_value=np.nan) if hasattr(values, "to_numpy")
-                         else values, dtype="float64").ravel()
+        arr = np.asarray(
+            values.to_numpy(dtype="float64", na_value=np.nan) if hasattr(values, "to_numpy") else values,
+            dtype="float64",
+        ).ravel()
     except (TypeError, ValueError):
         raise ValueError(f"`{name}` must contain numbers only") from None
     if np.isinf(arr).any():

@@ -32,8 +32,9 @@ __all__ = [
 ]
 
 
-def average_order_value(revenue, orders, *, order_values=None, order_value_std=None,
-                        confidence_level: float = 0.95) -> ValueResult:
+def average_order_value(
+    revenue, orders, *, order_values=None, order_value_std=None, confidence_level: float = 0.95
+) -> ValueResult:
     r"""Revenue per order.
 
     .. math:: \text{AOV} = \frac{\text{revenue}}{\text{orders}}
@@ -161,18 +162,32 @@ def clv_simple(average_order_value, purchases_per_year, lifespan_years) -> Value
     >>> r.components
     {'average_order_value': 100.0, 'purchases_per_year': 4.0, 'lifespan_years': 5.0}
     """
-    inputs = {"average_order_value": average_order_value, "purchases_per_year": purchases_per_year,
-              "lifespan_years": lifespan_years}
+    inputs = {
+        "average_order_value": average_order_value,
+        "purchases_per_year": purchases_per_year,
+        "lifespan_years": lifespan_years,
+    }
     components, reason = _amounts(inputs, low=0)
     if reason:
-        return ValueResult(NAN, unit="currency", components=components,
-                           reason=undefined(f"CLV is undefined: {reason}"))
-    value = components["average_order_value"] * components["purchases_per_year"] * components["lifespan_years"]
+        return ValueResult(
+            NAN, unit="currency", components=components, reason=undefined(f"CLV is undefined: {reason}")
+        )
+    value = (
+        components["average_order_value"] * components["purchases_per_year"] * components["lifespan_years"]
+    )
     return ValueResult(value, unit="currency", components=components)
 
 
-def clv_four_step(revenue, purchases, customers, *, lifespan_years=None, annual_churn_rate=None,
-                  gross_margin=None, years=1.0) -> ValueResult:
+def clv_four_step(
+    revenue,
+    purchases,
+    customers,
+    *,
+    lifespan_years=None,
+    annual_churn_rate=None,
+    gross_margin=None,
+    years=1.0,
+) -> ValueResult:
     r"""Customer lifetime value from a year of raw data, in four steps.
 
     .. math::
@@ -239,8 +254,10 @@ def clv_four_step(revenue, purchases, customers, *, lifespan_years=None, annual_
     n_customers = check_whole_count("customers", customers)
     span = check_number("years", years, low=0, low_inclusive=False)
     if n_customers > n_purchases:
-        raise ValueError(f"`customers` ({n_customers}) cannot exceed `purchases` ({n_purchases}): "
-                         "every customer counted made at least one purchase")
+        raise ValueError(
+            f"`customers` ({n_customers}) cannot exceed `purchases` ({n_purchases}): "
+            "every customer counted made at least one purchase"
+        )
     if n_purchases and not n_customers:
         raise ValueError(f"`customers` is 0 but `purchases` is {n_purchases}: purchases need customers")
     if (lifespan_years is None) == (annual_churn_rate is None):
@@ -254,8 +271,7 @@ def clv_four_step(revenue, purchases, customers, *, lifespan_years=None, annual_
     else:
         components["average_purchase_value"] = rev / n_purchases
         components["purchase_frequency"] = n_purchases / n_customers / span
-    components["customer_value"] = (components["average_purchase_value"]
-                                    * components["purchase_frequency"])
+    components["customer_value"] = components["average_purchase_value"] * components["purchase_frequency"]
     if lifespan_years is not None:
         life, why = _amount("lifespan_years", lifespan_years, low=0, low_inclusive=False)
     else:
@@ -274,8 +290,12 @@ def clv_four_step(revenue, purchases, customers, *, lifespan_years=None, annual_
             reasons.append(why)
         value *= margin
     if reasons:
-        return ValueResult(NAN, unit="currency", components=components,
-                           reason=undefined(f"CLV is undefined: {'; '.join(reasons)}"))
+        return ValueResult(
+            NAN,
+            unit="currency",
+            components=components,
+            reason=undefined(f"CLV is undefined: {'; '.join(reasons)}"),
+        )
     return ValueResult(value, unit="currency", components=components)
 
 
@@ -313,8 +333,9 @@ def cac(acquisition_spend, new_customers) -> ValueResult:
     spend = check_count("acquisition_spend", acquisition_spend)
     n_new = check_whole_count("new_customers", new_customers)
     if n_new == 0:
-        return ValueResult(NAN, spend, 0, 0, unit="currency",
-                           reason=undefined("CAC is undefined: new_customers is 0"))
+        return ValueResult(
+            NAN, spend, 0, 0, unit="currency", reason=undefined("CAC is undefined: new_customers is 0")
+        )
     return ValueResult(spend / n_new, spend, n_new, n_new, unit="currency")
 
 
@@ -356,10 +377,17 @@ def ltv_cac_ratio(ltv, cac) -> ValueResult:
     if reason is None and values["cac"] == 0:
         reason = "cac is 0"
     if reason:
-        return ValueResult(NAN, values["ltv"], values["cac"], unit="ratio", components=values,
-                           reason=undefined(f"LTV:CAC is undefined: {reason}"))
-    return ValueResult(values["ltv"] / values["cac"], values["ltv"], values["cac"], unit="ratio",
-                       components=values)
+        return ValueResult(
+            NAN,
+            values["ltv"],
+            values["cac"],
+            unit="ratio",
+            components=values,
+            reason=undefined(f"LTV:CAC is undefined: {reason}"),
+        )
+    return ValueResult(
+        values["ltv"] / values["cac"], values["ltv"], values["cac"], unit="ratio", components=values
+    )
 
 
 def cac_payback_months(cac, monthly_gross_profit_per_customer) -> ValueResult:
@@ -395,17 +423,25 @@ def cac_payback_months(cac, monthly_gross_profit_per_customer) -> ValueResult:
     8.0
     """
     values, reason = _amounts({"cac": cac}, low=0)
-    more, reason2 = _amounts({"monthly_gross_profit_per_customer": monthly_gross_profit_per_customer},
-                             low=None)
+    more, reason2 = _amounts(
+        {"monthly_gross_profit_per_customer": monthly_gross_profit_per_customer}, low=None
+    )
     values.update(more)
     reason = reason or reason2
     profit = values["monthly_gross_profit_per_customer"]
     if reason is None and profit <= 0:
-        reason = (f"monthly_gross_profit_per_customer is {profit:g}, so the acquisition cost is "
-                  "never paid back")
+        reason = (
+            f"monthly_gross_profit_per_customer is {profit:g}, so the acquisition cost is never paid back"
+        )
     if reason:
-        return ValueResult(NAN, values["cac"], profit, unit="months", components=values,
-                           reason=undefined(f"CAC payback is undefined: {reason}"))
+        return ValueResult(
+            NAN,
+            values["cac"],
+            profit,
+            unit="months",
+            components=values,
+            reason=undefined(f"CAC payback is undefined: {reason}"),
+        )
     return ValueResult(values["cac"] / profit, values["cac"], profit, unit="months", components=values)
 
 
@@ -444,8 +480,14 @@ def retention_cost_per_client(retention_spend, customers_retained) -> ValueResul
     spend = check_count("retention_spend", retention_spend)
     kept = check_whole_count("customers_retained", customers_retained)
     if kept == 0:
-        return ValueResult(NAN, spend, 0, 0, unit="currency",
-                           reason=undefined("retention cost per client is undefined: customers_retained is 0"))
+        return ValueResult(
+            NAN,
+            spend,
+            0,
+            0,
+            unit="currency",
+            reason=undefined("retention cost per client is undefined: customers_retained is 0"),
+        )
     return ValueResult(spend / kept, spend, kept, kept, unit="currency")
 
 
@@ -523,8 +565,15 @@ def gross_margin(revenue, cost) -> ValueResult:
     profit = rev - cst
     components = {"revenue": rev, "cost": cst}
     if rev == 0:
-        return ValueResult(NAN, profit, rev, n, unit="share", components=components,
-                           reason=undefined("gross margin is undefined: revenue is 0"))
+        return ValueResult(
+            NAN,
+            profit,
+            rev,
+            n,
+            unit="share",
+            components=components,
+            reason=undefined("gross margin is undefined: revenue is 0"),
+        )
     return ValueResult(profit / rev, profit, rev, n, unit="share", components=components)
 
 
@@ -535,8 +584,10 @@ def _revenue_cost(revenue: Any, cost: Any) -> tuple[float, float, int | None]:
     rev = check_values("revenue", revenue, low=0, missing="reject")
     cst = check_values("cost", cost, low=0, missing="reject")
     if rev.size != cst.size:
-        raise ValueError(f"`revenue` ({rev.size} values) and `cost` ({cst.size} values) must have the "
-                         "same length: one amount of each per row")
+        raise ValueError(
+            f"`revenue` ({rev.size} values) and `cost` ({cst.size} values) must have the "
+            "same length: one amount of each per row"
+        )
     return float(rev.sum()), float(cst.sum()), int(rev.size)
 
 

@@ -310,7 +310,9 @@ def active_flags(scope: Scope, day_a: datetime, day_b: datetime):
         s = s.filter((s.start_date <= last_day) & (s.end_date > first_day))
 
         def subscribed_on(d):
-            return (s.start_date <= d) & (s.end_date > d) & (s.cancelled_date.isnull() | (s.cancelled_date > d))
+            return (
+                (s.start_date <= d) & (s.end_date > d) & (s.cancelled_date.isnull() | (s.cancelled_date > d))
+            )
 
         return s.group_by("customer_id").aggregate(
             at_a=subscribed_on(day_a).any(), at_b=subscribed_on(day_b).any()
@@ -335,12 +337,16 @@ def activity_counts(scope: Scope) -> ActivityCounts:
     """
     day_before = scope.start - timedelta(days=1)
     flags, basis = active_flags(scope, day_before, scope.last_day)
-    agg = flags.aggregate(
-        active_at_start=count_true(flags.at_a),
-        lost=count_true(flags.at_a & ~flags.at_b),
-        active_at_end=count_true(flags.at_b),
-        retained=count_true(flags.at_a & flags.at_b),
-    ).execute().iloc[0]
+    agg = (
+        flags.aggregate(
+            active_at_start=count_true(flags.at_a),
+            lost=count_true(flags.at_a & ~flags.at_b),
+            active_at_end=count_true(flags.at_b),
+            retained=count_true(flags.at_a & flags.at_b),
+        )
+        .execute()
+        .iloc[0]
+    )
     if basis == "contractual":
         s = scope.table("subscriptions")
         first = s.group_by("customer_id").aggregate(first=s.start_date.min())
@@ -364,26 +370,36 @@ def orders_summary(scope: Scope) -> OrdersSummary:
     """Revenue, cost, orders and buyers of the period; order value moments for the AOV interval."""
     o = scope.table("orders")
     p = o.filter(scope.during(o.order_date))
-    agg = p.aggregate(
-        revenue=p.revenue.sum(),
-        cost=p.cost.sum(),
-        cost_missing=count_true(p.cost.isnull()),
-        orders=p.count(),
-        buyers=p.customer_id.nunique(),
-        revenue_std=p.revenue.std(),
-    ).execute().iloc[0]
+    agg = (
+        p.aggregate(
+            revenue=p.revenue.sum(),
+            cost=p.cost.sum(),
+            cost_missing=count_true(p.cost.isnull()),
+            orders=p.count(),
+            buyers=p.customer_id.nunique(),
+            revenue_std=p.revenue.std(),
+        )
+        .execute()
+        .iloc[0]
+    )
     per = p.group_by("customer_id").aggregate(
         days=p.order_date.date().nunique(), upsell=p.order_type.isin(["upsell", "cross_sell"]).any()
     )
-    buyers = per.aggregate(
-        repeat=count_true(per.days >= 2), upsell=count_true(per.upsell), purchases=per.days.sum()
-    ).execute().iloc[0]
+    buyers = (
+        per.aggregate(
+            repeat=count_true(per.days >= 2), upsell=count_true(per.upsell), purchases=per.days.sum()
+        )
+        .execute()
+        .iloc[0]
+    )
     repeat = 0 if pd.isna(buyers["repeat"]) else buyers["repeat"]
     upsell_buyers = 0 if pd.isna(buyers["upsell"]) else buyers["upsell"]
     n = int(agg["orders"])
     return OrdersSummary(
         revenue=float(agg["revenue"] or 0.0) if n else 0.0,
-        cost=float(agg["cost"]) if n and agg["cost_missing"] == 0 and not pd.isna(agg["cost"]) else float("nan"),
+        cost=float(agg["cost"])
+        if n and agg["cost_missing"] == 0 and not pd.isna(agg["cost"])
+        else float("nan"),
         orders=n,
         buyers=int(agg["buyers"] or 0),
         repeat_buyers=int(repeat),
@@ -406,9 +422,14 @@ def monthly_revenue(scope: Scope, months: int = 12) -> pd.DataFrame:
     start = datetime(total // 12, total % 12 + 1, 1)
     p = o.filter((o.order_date >= start) & (o.order_date < end))
     m = p.mutate(month=p.order_date.truncate("M"))
-    df = m.group_by("month").aggregate(
-        revenue=m.revenue.sum(), cost=m.cost.sum(), orders=m.count(), buyers=m.customer_id.nunique()
-    ).order_by("month").execute()
+    df = (
+        m.group_by("month")
+        .aggregate(
+            revenue=m.revenue.sum(), cost=m.cost.sum(), orders=m.count(), buyers=m.customer_id.nunique()
+        )
+        .order_by("month")
+        .execute()
+    )
     df["gross_profit"] = df["revenue"] - df["cost"]
     return df
 
@@ -417,13 +438,18 @@ def new_customers_summary(scope: Scope) -> NewCustomers:
     """New customers (signup_date in the period), how many came through a referral, and by channel."""
     c = scope.customers()
     new = c.filter(scope.during(c.signup_date))
-    counts = new.aggregate(
-        n=new.count(), referred=count_true(new.referred_by.notnull()), referrers=new.referred_by.nunique()
-    ).execute().iloc[0]
+    counts = (
+        new.aggregate(
+            n=new.count(), referred=count_true(new.referred_by.notnull()), referrers=new.referred_by.nunique()
+        )
+        .execute()
+        .iloc[0]
+    )
     n, referred, referrers = (0 if pd.isna(counts[k]) else counts[k] for k in ("n", "referred", "referrers"))
     by_channel = new.group_by("acquisition_channel").aggregate(new_customers=new.count()).execute()
-    return NewCustomers(new_customers=int(n), referred=int(referred), referrers=int(referrers),
-                        by_channel=by_channel)
+    return NewCustomers(
+        new_customers=int(n), referred=int(referred), referrers=int(referrers), by_channel=by_channel
+    )
 
 
 def survey_scores(scope: Scope, survey: str) -> pd.Series:
@@ -451,18 +477,29 @@ def pipeline_summary(scope: Scope) -> PipelineSummary:
     # the window's end is taken on the whole table, not the segment's: it is the data's as-of date
     whole = scope.source.table("deals")
     dates = whole.aggregate(created=whole.created_date.max(), closed=whole.closed_date.max())
-    counts = d.aggregate(  # one pass over the table: one query on a remote engine, not five
-        leads=count_true(created),
-        leads_won=count_true(created & (d.outcome == "won") & (cycle <= window)),
-        won=count_true(closed & (d.outcome == "won")),
-        lost=count_true(closed & (d.outcome == "lost")),
-        open_at_end=count_true(open_at_end),
-    ).cross_join(dates).execute().iloc[0]
+    counts = (
+        d.aggregate(  # one pass over the table: one query on a remote engine, not five
+            leads=count_true(created),
+            leads_won=count_true(created & (d.outcome == "won") & (cycle <= window)),
+            won=count_true(closed & (d.outcome == "won")),
+            lost=count_true(closed & (d.outcome == "lost")),
+            open_at_end=count_true(open_at_end),
+        )
+        .cross_join(dates)
+        .execute()
+        .iloc[0]
+    )
     stamps = [pd.Timestamp(counts[k]).date() for k in ("created", "closed") if not pd.isna(counts[k])]
-    return PipelineSummary(leads=_count(counts["leads"]), leads_won=_count(counts["leads_won"]),
-                           won=_count(counts["won"]), lost=_count(counts["lost"]),
-                           open_at_end=_count(counts["open_at_end"]), close_window_days=window,
-                           last_date=max(stamps) if stamps else None, period_end=scope.period.end)
+    return PipelineSummary(
+        leads=_count(counts["leads"]),
+        leads_won=_count(counts["leads_won"]),
+        won=_count(counts["won"]),
+        lost=_count(counts["lost"]),
+        open_at_end=_count(counts["open_at_end"]),
+        close_window_days=window,
+        last_date=max(stamps) if stamps else None,
+        period_end=scope.period.end,
+    )
 
 
 def won_deals(scope: Scope) -> pd.DataFrame:
@@ -477,9 +514,13 @@ def tickets_as_of(scope: Scope) -> pd.Timestamp | None:
     """The data's last ticket timestamp: the latest ``opened_at``, ``first_response_at`` or
     ``resolved_at`` of the whole tickets table (whatever the segment); None when it has none."""
     t = scope.source.table("tickets")
-    row = t.aggregate(
-        opened=t.opened_at.max(), responded=t.first_response_at.max(), resolved=t.resolved_at.max()
-    ).execute().iloc[0]
+    row = (
+        t.aggregate(
+            opened=t.opened_at.max(), responded=t.first_response_at.max(), resolved=t.resolved_at.max()
+        )
+        .execute()
+        .iloc[0]
+    )
     stamps = [pd.Timestamp(v) for v in row if not pd.isna(v)]
     return max(stamps) if stamps else None
 
@@ -490,8 +531,9 @@ def ticket_times(scope: Scope) -> pd.DataFrame:
     the data's last ticket timestamp (:func:`tickets_as_of`); NaN for answered tickets."""
     t = scope.table("tickets")
     p = t.filter(scope.during(t.opened_at))
-    df = p.select("ticket_id", "opened_at", "first_response_at", "resolved_at", "contacts_to_resolve",
-                  "channel").execute()
+    df = p.select(
+        "ticket_id", "opened_at", "first_response_at", "resolved_at", "contacts_to_resolve", "channel"
+    ).execute()
     # the differences are taken here, on the period's rows: engines disagree on sub-second parts
     # (Spark's epoch seconds are whole seconds, DuckDB's and PostgreSQL's are not)
     opened = pd.to_datetime(df.pop("opened_at"))
@@ -501,18 +543,29 @@ def ticket_times(scope: Scope) -> pd.DataFrame:
     as_of = tickets_as_of(scope) if unanswered.any() else None
     waited = (as_of - opened).dt.total_seconds() / 3600.0 if as_of is not None else float("nan")
     df["unanswered_hours"] = pd.Series(waited, index=df.index, dtype="float64").where(unanswered)
-    return df[["ticket_id", "first_response_hours", "resolution_hours", "contacts_to_resolve", "channel",
-               "unanswered_hours"]]
+    return df[
+        [
+            "ticket_id",
+            "first_response_hours",
+            "resolution_hours",
+            "contacts_to_resolve",
+            "channel",
+            "unanswered_hours",
+        ]
+    ]
 
 
 def resolved_tickets(scope: Scope) -> ResolvedTickets:
     """Tickets resolved in the period, and those resolved in one contact."""
     t = scope.table("tickets")
     r = t.filter(scope.during(t.resolved_at))
-    counts = r.aggregate(resolved=r.count(), resolved_first_contact=count_true(r.contacts_to_resolve == 1)).execute()
+    counts = r.aggregate(
+        resolved=r.count(), resolved_first_contact=count_true(r.contacts_to_resolve == 1)
+    ).execute()
     row = counts.iloc[0]
-    return ResolvedTickets(resolved=_count(row["resolved"]),
-                           resolved_first_contact=_count(row["resolved_first_contact"]))
+    return ResolvedTickets(
+        resolved=_count(row["resolved"]), resolved_first_contact=_count(row["resolved_first_contact"])
+    )
 
 
 def revenue_retention(scope: Scope) -> RevenueRetention:
@@ -528,16 +581,24 @@ def revenue_retention(scope: Scope) -> RevenueRetention:
     per = s.group_by("customer_id").aggregate(m0=mrr_on(day_before).sum(), m1=mrr_on(end).sum())
     per = per.filter(per.m0 > 0)
     delta = per.m1 - per.m0
-    agg = per.aggregate(
-        start_mrr=per.m0.sum(),
-        churned=(per.m1 == 0).ifelse(per.m0, 0.0).sum(),
-        expansion=((per.m1 > 0) & (delta > 0)).ifelse(delta, 0.0).sum(),
-        contraction=((per.m1 > 0) & (delta < 0)).ifelse(-delta, 0.0).sum(),
-        customers=per.count(),
-    ).execute().iloc[0]
-    return RevenueRetention(start_mrr=_amount(agg["start_mrr"]), churned=_amount(agg["churned"]),
-                            expansion=_amount(agg["expansion"]), contraction=_amount(agg["contraction"]),
-                            customers=_count(agg["customers"]))
+    agg = (
+        per.aggregate(
+            start_mrr=per.m0.sum(),
+            churned=(per.m1 == 0).ifelse(per.m0, 0.0).sum(),
+            expansion=((per.m1 > 0) & (delta > 0)).ifelse(delta, 0.0).sum(),
+            contraction=((per.m1 > 0) & (delta < 0)).ifelse(-delta, 0.0).sum(),
+            customers=per.count(),
+        )
+        .execute()
+        .iloc[0]
+    )
+    return RevenueRetention(
+        start_mrr=_amount(agg["start_mrr"]),
+        churned=_amount(agg["churned"]),
+        expansion=_amount(agg["expansion"]),
+        contraction=_amount(agg["contraction"]),
+        customers=_count(agg["customers"]),
+    )
 
 
 def renewal_counts(scope: Scope) -> RenewalCounts:
@@ -560,8 +621,9 @@ def spend_summary(scope: Scope) -> SpendSummary:
     by = dict(zip(df["purpose"], df["spend"]))
     company = float(by.get("acquisition", 0.0))
     acquisition = float(acquisition_spend_by_channel(scope).sum()) if scope.segment else company
-    return SpendSummary(acquisition=acquisition, retention=float(by.get("retention", 0.0)),
-                        company_acquisition=company)
+    return SpendSummary(
+        acquisition=acquisition, retention=float(by.get("retention", 0.0)), company_acquisition=company
+    )
 
 
 def acquisition_spend_by_channel(scope: Scope) -> pd.Series:
@@ -581,9 +643,11 @@ def acquisition_spend_by_channel(scope: Scope) -> pd.Series:
         return spend
     c = scope.source.table("customers")
     new = c.filter(scope.during(c.signup_date))
-    counts = new.group_by("acquisition_channel").aggregate(
-        everyone=new.count(), segment=count_true(new.segment == scope.segment)
-    ).execute()
+    counts = (
+        new.group_by("acquisition_channel")
+        .aggregate(everyone=new.count(), segment=count_true(new.segment == scope.segment))
+        .execute()
+    )
     everyone, segment = _count(counts["everyone"].sum()), _count(counts["segment"].sum())
     overall = segment / everyone if everyone else 0.0
     by = counts.dropna(subset=["acquisition_channel"]).set_index("acquisition_channel")
@@ -598,13 +662,24 @@ def web_summary(scope: Scope) -> WebSummary:
     """Sessions, page views, bounces and time on page summed over the period."""
     w = scope.source.table("web_engagement")
     p = w.filter(scope.during(w.date))
-    agg = p.aggregate(
-        sessions=p.sessions.sum(), page_views=p.page_views.sum(), bounces=p.bounces.sum(),
-        total_time_on_page_s=p.total_time_on_page_s.sum(), days=p.count(),
-    ).execute().iloc[0]
-    return WebSummary(sessions=_amount(agg["sessions"]), page_views=_amount(agg["page_views"]),
-                      bounces=_amount(agg["bounces"]), total_time_on_page_s=_amount(agg["total_time_on_page_s"]),
-                      days=_count(agg["days"]))
+    agg = (
+        p.aggregate(
+            sessions=p.sessions.sum(),
+            page_views=p.page_views.sum(),
+            bounces=p.bounces.sum(),
+            total_time_on_page_s=p.total_time_on_page_s.sum(),
+            days=p.count(),
+        )
+        .execute()
+        .iloc[0]
+    )
+    return WebSummary(
+        sessions=_amount(agg["sessions"]),
+        page_views=_amount(agg["page_views"]),
+        bounces=_amount(agg["bounces"]),
+        total_time_on_page_s=_amount(agg["total_time_on_page_s"]),
+        days=_count(agg["days"]),
+    )
 
 
 def campaign_groups(scope: Scope) -> pd.DataFrame:
@@ -621,10 +696,16 @@ def campaign_groups(scope: Scope) -> pd.DataFrame:
     m = scope.table("campaign_members")
     camp = c.filter(scope.during(c.start_date))
     g = m.group_by(["campaign_id", "group"]).aggregate(
-        members=m.count(), converted=count_true(m.converted), revenue=m.revenue.sum(),
+        members=m.count(),
+        converted=count_true(m.converted),
+        revenue=m.revenue.sum(),
         revenue_std=m.revenue.fill_null(0.0).std(),
     )
-    df = camp.select("campaign_id", "name", "channel", "start_date", "cost").left_join(g, "campaign_id").execute()
+    df = (
+        camp.select("campaign_id", "name", "channel", "start_date", "cost")
+        .left_join(g, "campaign_id")
+        .execute()
+    )
     return df.drop(columns=[c for c in df.columns if c.endswith("_right")])
 
 
@@ -634,15 +715,32 @@ def campaign_summary(scope: Scope) -> pd.DataFrame:
     group has fewer than two members)."""
     df = campaign_groups(scope)
     if df.empty:
-        return pd.DataFrame(columns=["campaign_id", "name", "channel", "start_date", "cost",
-                                     "treatment_members", "treatment_converted", "treatment_revenue",
-                                     "control_members", "control_converted", "control_revenue",
-                                     "treatment_revenue_std", "control_revenue_std"])
+        return pd.DataFrame(
+            columns=[
+                "campaign_id",
+                "name",
+                "channel",
+                "start_date",
+                "cost",
+                "treatment_members",
+                "treatment_converted",
+                "treatment_revenue",
+                "control_members",
+                "control_converted",
+                "control_revenue",
+                "treatment_revenue_std",
+                "control_revenue_std",
+            ]
+        )
     # pivot on the id alone: a campaign without a channel or without members keeps its row (and
     # its cost); a pivot on every detail would drop the rows with an empty one
     details = df[["campaign_id", "name", "channel", "start_date", "cost"]].drop_duplicates("campaign_id")
     groups = df.dropna(subset=["group"]).pivot_table(
-        index="campaign_id", columns="group", values=["members", "converted", "revenue"], aggfunc="sum", fill_value=0
+        index="campaign_id",
+        columns="group",
+        values=["members", "converted", "revenue"],
+        aggfunc="sum",
+        fill_value=0,
     )
     groups.columns = [f"{grp}_{val}" for val, grp in cast(pd.MultiIndex, groups.columns)]
     # a standard deviation is not summed, and a missing one (one member) stays missing, not 0
@@ -689,7 +787,9 @@ def renewal_record(scope: Scope, day: datetime, *, window_days: int = 365):
         return ((col > since) & (col <= day)).fill_null(False)
 
     due = s.filter(within(s.end_date) | within(s.cancelled_date))
-    successors = s.filter(s.renewed_from.notnull() & (s.start_date <= day)).select(sid=s.renewed_from).distinct()
+    successors = (
+        s.filter(s.renewed_from.notnull() & (s.start_date <= day)).select(sid=s.renewed_from).distinct()
+    )
     flagged = due.left_join(successors, due.subscription_id == successors.sid)
     return flagged.group_by("customer_id").aggregate(
         terms_due=flagged.count().cast("float64"),
@@ -697,7 +797,9 @@ def renewal_record(scope: Scope, day: datetime, *, window_days: int = 365):
     )
 
 
-def health_components(scope: Scope, *, support_window_days: int = 90, renewal_window_days: int = 365) -> pd.DataFrame:
+def health_components(
+    scope: Scope, *, support_window_days: int = 90, renewal_window_days: int = 365
+) -> pd.DataFrame:
     """Per customer active at the period's end, the health components scaled to [0, 1] (1 = healthy).
 
     * ``recency``: 1 - days since the last order / inactivity_days (clipped at 0);
@@ -722,12 +824,16 @@ def health_components(scope: Scope, *, support_window_days: int = 90, renewal_wi
         parts.append(latest_nps_scores(scope, end))
     if scope.has("tickets"):
         t = scope.table("tickets")
-        recent = t.filter((t.opened_at > end - timedelta(days=support_window_days)) & (t.opened_at < scope.next_start))
-        parts.append(recent.group_by("customer_id").aggregate(
-            tickets=recent.count().cast("float64"),
-            first=count_true(recent.contacts_to_resolve == 1).cast("float64"),
-            resolved=count_true(recent.contacts_to_resolve.notnull()).cast("float64"),
-        ))
+        recent = t.filter(
+            (t.opened_at > end - timedelta(days=support_window_days)) & (t.opened_at < scope.next_start)
+        )
+        parts.append(
+            recent.group_by("customer_id").aggregate(
+                tickets=recent.count().cast("float64"),
+                first=count_true(recent.contacts_to_resolve == 1).cast("float64"),
+                resolved=count_true(recent.contacts_to_resolve.notnull()).cast("float64"),
+            )
+        )
     renewals = scope.has("subscriptions") and scope.source.has_values("subscriptions", "renewed_from")
     if renewals:
         parts.append(renewal_record(scope, end, window_days=renewal_window_days))
@@ -735,7 +841,11 @@ def health_components(scope: Scope, *, support_window_days: int = 90, renewal_wi
         joined = joined.left_join(part, "customer_id").drop("customer_id_right")
     frame = joined.execute()
     if frame.empty:
-        names = ["recency"] + ["nps"] * scope.has("surveys") + ["support_load", "resolution"] * scope.has("tickets")
+        names = (
+            ["recency"]
+            + ["nps"] * scope.has("surveys")
+            + ["support_load", "resolution"] * scope.has("tickets")
+        )
         return pd.DataFrame(columns=["customer_id", *names, *["renewal"] * renewals])
     frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
     days = (pd.Timestamp(end) - pd.to_datetime(frame.pop("last_order"))).dt.days

@@ -28,6 +28,7 @@ from metrics_lib.metrics.period_data import PeriodData
 
 __all__ = ["NPSChurn", "nps_vs_churn", "BeforeAfter", "before_after", "BEFORE_AFTER_METRICS"]
 
+
 @dataclass(frozen=True)
 class NPSChurn:
     """Churn by NPS group: ``table`` has one row per group (promoter, passive, detractor,
@@ -56,10 +57,14 @@ def nps_vs_churn(source, period, *, segment=None, confidence_level: float = 0.95
     outcomes = churn_outcomes(scope)
     scores = agg.latest_nps_scores(scope, scope.start, inclusive=False).execute()
     frame = outcomes.merge(scores, on="customer_id", how="left")
-    frame["nps_group"] = np.select([frame["score"] >= 9, frame["score"] >= 7, frame["score"].notna()],
-                                   ["promoter", "passive", "detractor"], "no answer")
-    table, rates = churn_by_group(frame, "nps_group", _ORDER, what="churn of {}s",
-                                  confidence_level=confidence_level)
+    frame["nps_group"] = np.select(
+        [frame["score"] >= 9, frame["score"] >= 7, frame["score"].notna()],
+        ["promoter", "passive", "detractor"],
+        "no answer",
+    )
+    table, rates = churn_by_group(
+        frame, "nps_group", _ORDER, what="churn of {}s", confidence_level=confidence_level
+    )
     comp = compare_rates(rates["detractor"], rates["promoter"])
     diff, pval = comp.value, comp.p_value
     if math.isnan(diff):
@@ -67,10 +72,15 @@ def nps_vs_churn(source, period, *, segment=None, confidence_level: float = 0.95
     else:
         d, pr = rates["detractor"].value, rates["promoter"].value
         more = "more" if diff > 0 else "less"
-        sure = ("a difference beyond noise" if comp.significant
-                else "a difference within noise: this data does not show that detractors churn differently")
-        verdict = (f"Detractors churned at {100 * d:.1f}% against {100 * pr:.1f}% for promoters "
-                   f"({more} by {abs(100 * diff):.1f} points; p={pval:.3g}): {sure}.")
+        sure = (
+            "a difference beyond noise"
+            if comp.significant
+            else "a difference within noise: this data does not show that detractors churn differently"
+        )
+        verdict = (
+            f"Detractors churned at {100 * d:.1f}% against {100 * pr:.1f}% for promoters "
+            f"({more} by {abs(100 * diff):.1f} points; p={pval:.3g}): {sure}."
+        )
     return NPSChurn(p.label, table, diff, pval, verdict)
 
 
@@ -108,8 +118,16 @@ def _window_metrics(source, window, segment, ids):
     return d, {mid: safe_compute(HEADLINE[mid].compute, d) for mid in ids}
 
 
-def before_after(source, change_date=None, *, window_days: int = 365, segment=None,
-                 comparison_segment=None, ids=BEFORE_AFTER_METRICS, as_of=None) -> BeforeAfter:
+def before_after(
+    source,
+    change_date=None,
+    *,
+    window_days: int = 365,
+    segment=None,
+    comparison_segment=None,
+    ids=BEFORE_AFTER_METRICS,
+    as_of=None,
+) -> BeforeAfter:
     """Each metric over the ``window_days`` before ``change_date`` against the same span after it.
 
     ``change_date`` defaults to the source's ``strategy_change_date`` (``source.yml``). With
@@ -121,8 +139,10 @@ def before_after(source, change_date=None, *, window_days: int = 365, segment=No
     if change_date is None:
         change_date = source.config.strategy_change_date
         if change_date is None:
-            raise WorkbookError("before_after needs a change date: pass change_date= or set "
-                                "`strategy_change_date` in the data source's source.yml")
+            raise WorkbookError(
+                "before_after needs a change date: pass change_date= or set "
+                "`strategy_change_date` in the data source's source.yml"
+            )
     change = pd.Timestamp(change_date).date()
     unknown = [i for i in ids if i not in HEADLINE]
     if unknown:
@@ -137,11 +157,17 @@ def before_after(source, change_date=None, *, window_days: int = 365, segment=No
         rows = []
         for mid in ids:
             comp = None if unfit else compare(HEADLINE[mid], ra[mid], rb[mid], da, db)
-            rows.append({"metric": mid, "before": rb[mid].value, "after": ra[mid].value,
-                         "change": NAN if unfit else ra[mid].value - rb[mid].value,
-                         "p_value": NAN if comp is None else comp.p_value,
-                         "significant": None if comp is None or math.isnan(comp.p_value) else comp.significant,
-                         "se": _se_of_change(comp)})
+            rows.append(
+                {
+                    "metric": mid,
+                    "before": rb[mid].value,
+                    "after": ra[mid].value,
+                    "change": NAN if unfit else ra[mid].value - rb[mid].value,
+                    "p_value": NAN if comp is None else comp.p_value,
+                    "significant": None if comp is None or math.isnan(comp.p_value) else comp.significant,
+                    "se": _se_of_change(comp),
+                }
+            )
         return pd.DataFrame(rows).set_index("metric")
 
     treated = side(segment)
@@ -152,15 +178,32 @@ def before_after(source, change_date=None, *, window_days: int = 365, segment=No
         se = np.sqrt(treated["se"] ** 2 + control["se"] ** 2)
         z = diff / se
         p = pd.Series(2 * sps.norm.sf(np.abs(z)), index=diff.index)
-        did = pd.DataFrame({"treated change": treated["change"], "comparison change": control["change"],
-                            "difference in differences": diff, "p_value": p})
-    return BeforeAfter(change, window_days, treated.drop(columns=["se"]), did, before_w, after_w,
-                       source.config.strategy_change_label, unfit)
+        did = pd.DataFrame(
+            {
+                "treated change": treated["change"],
+                "comparison change": control["change"],
+                "difference in differences": diff,
+                "p_value": p,
+            }
+        )
+    return BeforeAfter(
+        change,
+        window_days,
+        treated.drop(columns=["se"]),
+        did,
+        before_w,
+        after_w,
+        source.config.strategy_change_label,
+        unfit,
+    )
 
 
 def _not_comparable(source, before: agg.DateWindow, after: agg.DateWindow, as_of) -> str | None:
     """Why the windows cannot be compared (the data does not cover one whole), None when they can."""
-    covs = {"before": period_coverage(source, before, as_of=as_of), "after": period_coverage(source, after, as_of=as_of)}
+    covs = {
+        "before": period_coverage(source, before, as_of=as_of),
+        "after": period_coverage(source, after, as_of=as_of),
+    }
     parts = [f"the {name} window is {cov.state}" for name, cov in covs.items() if not cov.complete]
     return f"not comparable: {' and '.join(parts)}" if parts else None
 

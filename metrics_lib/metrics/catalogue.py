@@ -152,9 +152,10 @@ def _no_responses(d: PeriodData) -> ValueResult | None:
     if d.source.has_values("tickets", "first_response_at"):
         return None
     return ValueResult(
-        NAN, unit="share",
+        NAN,
+        unit="share",
         reason="the tickets' `first_response_at` is empty in every row, so the data has no response times "
-               "to tell answered tickets from unanswered ones",
+        "to tell answered tickets from unanswered ones",
     )
 
 
@@ -208,7 +209,15 @@ def _needs_met(h: Headline):
 
 def _h(id, family, unit, direction, needs, compute, sample=None, label="", moments=None, maturity=None):
     h = Headline(
-        id, family, unit, direction, tuple(needs), compute, sample, label or id.replace("_", " "), moments,
+        id,
+        family,
+        unit,
+        direction,
+        tuple(needs),
+        compute,
+        sample,
+        label or id.replace("_", " "),
+        moments,
         maturity,
     )
     return replace(h, compute=_needs_met(h))
@@ -355,7 +364,9 @@ def _close_window(d: PeriodData) -> str | None:
         return None
     since = p.last_date - timedelta(days=p.close_window_days - 1)
     which = (
-        "none of its leads has" if since <= d.scope.period.start else f"its leads created from {since} on have not"
+        "none of its leads has"
+        if since <= d.scope.period.start
+        else f"its leads created from {since} on have not"
     )
     return (
         f"the close rate of {d.scope.period.label} is incomplete: {which} had the {p.close_window_days}-day "

@@ -98,7 +98,11 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
         metric_notes += [f"{h.id}: {n}" for n in unsettled[:1]]
         unfit_h = unfit
         if unsettled:
-            unfit_h = f"{unfit}; and {'; and '.join(unsettled)}" if unfit else f"not comparable: {'; and '.join(unsettled)}"
+            unfit_h = (
+                f"{unfit}; and {'; and '.join(unsettled)}"
+                if unfit
+                else f"not comparable: {'; and '.join(unsettled)}"
+            )
         comp = None if unfit_h else compare(h, rc, rp, cur, prev)
         t = tmap.get(h.id)
         value_ = rec["value"]

@@ -44,23 +44,28 @@ __all__ = [
 
 #: The report palette: few colours, each with one meaning.
 PALETTE = {
-    "main": "#30628f",      # the series being read
-    "current": "#d9822b",   # the period the report is about
-    "good": "#4a9163",      # promoters, healthy, significant gains
-    "bad": "#c0504d",       # detractors, the bottleneck, losses
-    "neutral": "#9a9a9a",   # passives, targets, reference lines
-    "light": "#bfd1e3",     # intervals and backgrounds
+    "main": "#30628f",  # the series being read
+    "current": "#d9822b",  # the period the report is about
+    "good": "#4a9163",  # promoters, healthy, significant gains
+    "bad": "#c0504d",  # detractors, the bottleneck, losses
+    "neutral": "#9a9a9a",  # passives, targets, reference lines
+    "light": "#bfd1e3",  # intervals and backgrounds
 }
 
 _GROUP_COLOURS = dict(zip(RELATIONSHIP_GROUPS, ["#9a9a9a", "#d9822b", "#7a9cc6", "#4a9163"]))
-_GROUP_NAMES = {"stranger": "strangers", "butterfly": "butterflies", "barnacle": "barnacles",
-                "true friend": "true friends"}
+_GROUP_NAMES = {
+    "stranger": "strangers",
+    "butterfly": "butterflies",
+    "barnacle": "barnacles",
+    "true friend": "true friends",
+}
 
 
 def set_theme() -> None:
     """Apply the report theme: white grid, 9 x 4.5 in figures, 11 pt text, the report palette."""
     sns.set_theme(
-        context="notebook", style="whitegrid",
+        context="notebook",
+        style="whitegrid",
         palette=[PALETTE[k] for k in ("main", "current", "good", "bad", "neutral")],
         rc={
             "figure.figsize": (9.0, 4.5),
@@ -89,8 +94,11 @@ def _inline_in_kernels() -> None:
     except ImportError:  # pragma: no cover - IPython comes with ipykernel
         return
     shell = get_ipython()
-    if shell is not None and getattr(shell, "kernel", None) is not None and \
-            matplotlib.get_backend().lower() == "agg":
+    if (
+        shell is not None
+        and getattr(shell, "kernel", None) is not None
+        and matplotlib.get_backend().lower() == "agg"
+    ):
         shell.run_line_magic("matplotlib", "inline")
 
 
@@ -99,6 +107,7 @@ _inline_in_kernels()
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
 
 def _axes(ax: Axes | None) -> Axes:
     return ax if ax is not None else plt.gca()
@@ -111,8 +120,16 @@ def _is_empty(data) -> bool:
 def _empty(ax: Axes, data, what: str) -> Axes:
     """Write why there is nothing to draw in the middle of the axes."""
     note = getattr(data, "attrs", {}).get("note") if data is not None else None
-    ax.text(0.5, 0.5, note or f"no {what} for this period", transform=ax.transAxes, ha="center", va="center",
-            color=PALETTE["neutral"], fontsize=12)
+    ax.text(
+        0.5,
+        0.5,
+        note or f"no {what} for this period",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color=PALETTE["neutral"],
+        fontsize=12,
+    )
     ax.set(xticks=[], yticks=[], title=what[:1].upper() + what[1:])
     ax.grid(False)
     return ax
@@ -123,7 +140,15 @@ def _fmt(unit: str) -> FuncFormatter:
     return FuncFormatter(lambda v, _: format_tick(v, unit))
 
 
-_ACRONYMS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "cac": "CAC", "clv": "CLV", "ltv": "LTV", "roi": "ROI"}
+_ACRONYMS = {
+    "nps": "NPS",
+    "csat": "CSAT",
+    "ces": "CES",
+    "cac": "CAC",
+    "clv": "CLV",
+    "ltv": "LTV",
+    "roi": "ROI",
+}
 
 
 def _title(label: str) -> str:
@@ -133,6 +158,7 @@ def _title(label: str) -> str:
 
 
 # -- trends ----------------------------------------------------------------------------------------
+
 
 def plot_trend(trend_frame: pd.DataFrame, metric: str, *, ax: Axes | None = None) -> Axes:
     """One metric over the periods of a :meth:`Workbook.trend` table: the value as a line, its
@@ -151,12 +177,19 @@ def plot_trend(trend_frame: pd.DataFrame, metric: str, *, ax: Axes | None = None
     ax.plot(x, values, marker="o", color=PALETTE["main"], label=label)
     current = rows["current"].to_numpy(dtype=bool)
     if current.any():
-        ax.scatter(x[current], values[current], s=110, color=PALETTE["current"], zorder=3, label="current period")
+        ax.scatter(
+            x[current], values[current], s=110, color=PALETTE["current"], zorder=3, label="current period"
+        )
     target = rows["target"].dropna() if "target" in rows else pd.Series(dtype=float)
     if len(target):
         t = float(target.iloc[-1])
-        ax.axhline(t, color=PALETTE["neutral"], linestyle="--", linewidth=1.2,
-                   label=f"target {format_value(t, unit, short=True)}")
+        ax.axhline(
+            t,
+            color=PALETTE["neutral"],
+            linestyle="--",
+            linewidth=1.2,
+            label=f"target {format_value(t, unit, short=True)}",
+        )
     ax.set_xticks(x, rows["period"].tolist())
     ax.yaxis.set_major_formatter(_fmt(unit))
     ax.set(title=f"{_title(label)} by period", xlabel="period", ylabel=unit)
@@ -176,13 +209,17 @@ def plot_revenue(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.plot(x, frame["gross_profit"], color=PALETTE["good"], marker="o", label="gross profit")
     ax.set_xticks(x, frame.index.tolist(), rotation=45, ha="right")
     ax.yaxis.set_major_formatter(_fmt("currency"))
-    ax.set(title="Revenue and gross profit by month (the period's months in orange)", xlabel="month",
-           ylabel="currency")
+    ax.set(
+        title="Revenue and gross profit by month (the period's months in orange)",
+        xlabel="month",
+        ylabel="currency",
+    )
     ax.legend(loc="upper left")
     return ax
 
 
 # -- satisfaction ----------------------------------------------------------------------------------
+
 
 def plot_nps_mix(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Stacked bars of detractor, passive and promoter shares per period with the NPS on top,
@@ -192,16 +229,26 @@ def plot_nps_mix(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         return _empty(ax, frame, "NPS mix")
     x = np.arange(len(frame))
     bottom = np.zeros(len(frame))
-    for col, name, colour in (("detractor_share", "detractors (0-6)", PALETTE["bad"]),
-                              ("passive_share", "passives (7-8)", PALETTE["neutral"]),
-                              ("promoter_share", "promoters (9-10)", PALETTE["good"])):
+    for col, name, colour in (
+        ("detractor_share", "detractors (0-6)", PALETTE["bad"]),
+        ("passive_share", "passives (7-8)", PALETTE["neutral"]),
+        ("promoter_share", "promoters (9-10)", PALETTE["good"]),
+    ):
         share = frame[col].astype(float).fillna(0).to_numpy() * 100
         ax.bar(x, share, bottom=bottom, color=colour, label=name, width=0.7)
         bottom += share
-    for xi, (nps, n, cur) in enumerate(zip(frame["nps"], frame["n"], frame["current"])):
+    for xi, (nps, cur) in enumerate(zip(frame["nps"], frame["current"])):
         text = "n/a" if pd.isna(nps) else f"{nps:+.0f}"
-        ax.text(xi, 102, text, ha="center", va="bottom", fontsize=10,
-                fontweight="bold" if cur else "normal", color=PALETTE["current"] if cur else "black")
+        ax.text(
+            xi,
+            102,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            fontweight="bold" if cur else "normal",
+            color=PALETTE["current"] if cur else "black",
+        )
     ax.set_xticks(x, frame.index.tolist())
     ax.set_ylim(0, 115)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%" if v <= 100 else ""))
@@ -212,8 +259,10 @@ def plot_nps_mix(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 
 # -- retention -------------------------------------------------------------------------------------
 
-def plot_cohort_retention(matrix: pd.DataFrame, *, sizes: pd.Series | None = None,
-                          ax: Axes | None = None) -> Axes:
+
+def plot_cohort_retention(
+    matrix: pd.DataFrame, *, sizes: pd.Series | None = None, ax: Axes | None = None
+) -> Axes:
     """Heatmap of cohort retention (rows: signup cohort, columns: months since signup) with the
     share annotated in %; ``sizes`` adds each cohort's customers to its label."""
     ax = _axes(ax)
@@ -221,19 +270,31 @@ def plot_cohort_retention(matrix: pd.DataFrame, *, sizes: pd.Series | None = Non
         return _empty(ax, matrix, "cohort retention")
     values = matrix.astype(float)
     annot = values.map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}")
-    sns.heatmap(values * 100, annot=annot, fmt="", cmap="Blues", ax=ax, cbar_kws={"label": "% still active"},
-                linewidths=0.5, annot_kws={"fontsize": 9})
+    sns.heatmap(
+        values * 100,
+        annot=annot,
+        fmt="",
+        cmap="Blues",
+        ax=ax,
+        cbar_kws={"label": "% still active"},
+        linewidths=0.5,
+        annot_kws={"fontsize": 9},
+    )
     labels = [str(c) for c in values.index]
     if sizes is not None:
         labels = [f"{c} (n={int(sizes.get(c, 0)):,})" for c in values.index]
     ax.set_yticks(np.arange(len(labels)) + 0.5, labels, rotation=0)
-    ax.set(title="Share of each signup cohort still active, by months since signup (%)",
-           xlabel="months since signup", ylabel="signup cohort")
+    ax.set(
+        title="Share of each signup cohort still active, by months since signup (%)",
+        xlabel="months since signup",
+        ylabel="signup cohort",
+    )
     return ax
 
 
-def plot_churn_by_group(frame: pd.DataFrame, *, title: str = "Churn in the period by group",
-                        ax: Axes | None = None) -> Axes:
+def plot_churn_by_group(
+    frame: pd.DataFrame, *, title: str = "Churn in the period by group", ax: Axes | None = None
+) -> Axes:
     """Bars of churn rate per group with 95% intervals and the customers of each group, from a
     table with ``customers``, ``churn_rate``, ``ci_low`` and ``ci_high`` (e.g.
     :meth:`Workbook.nps_churn`)."""
@@ -251,7 +312,14 @@ def plot_churn_by_group(frame: pd.DataFrame, *, title: str = "Churn in the perio
     top = np.nanmax(np.append(high, 1.0))
     for xi, (r, n) in enumerate(zip(rate, frame["customers"])):
         text = "no customers" if n == 0 else f"{r:.1f}%\nn={int(n):,}"
-        ax.text(xi, (0 if np.isnan(high[xi]) else high[xi]) + top * 0.03, text, ha="center", va="bottom", fontsize=10)
+        ax.text(
+            xi,
+            (0 if np.isnan(high[xi]) else high[xi]) + top * 0.03,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=10,
+        )
     ax.set_ylim(0, top * 1.3)
     ax.set_xticks(x, [str(i) for i in frame.index])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
@@ -266,6 +334,7 @@ def plot_health_bands(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 
 
 # -- pipeline --------------------------------------------------------------------------------------
+
 
 def plot_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Horizontal bars of the deals reaching each stage, labelled with the count and the
@@ -299,22 +368,39 @@ def plot_time_in_stage(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     colours = [PALETTE["bad"] if b else PALETTE["main"] for b in flags]
     ax.barh(y, np.nan_to_num(mean), color=colours, height=0.6, label="mean days")
     if "median_days" in table:
-        ax.scatter(table["median_days"].astype(float), y, marker="|", s=300, color="black", zorder=3,
-                   label="median days")
+        ax.scatter(
+            table["median_days"].astype(float),
+            y,
+            marker="|",
+            s=300,
+            color="black",
+            zorder=3,
+            label="median days",
+        )
     for yi, (m, b) in enumerate(zip(mean, flags)):
-        ax.text(np.nan_to_num(m) + np.nanmax(mean) * 0.01, yi, f"{m:.1f} d" + ("  bottleneck" if b else ""),
-                va="center", fontsize=10, color=PALETTE["bad"] if b else "black")
+        ax.text(
+            np.nan_to_num(m) + np.nanmax(mean) * 0.01,
+            yi,
+            f"{m:.1f} d" + ("  bottleneck" if b else ""),
+            va="center",
+            fontsize=10,
+            color=PALETTE["bad"] if b else "black",
+        )
     ax.set_yticks(y, [str(s) for s in table.index])
     ax.invert_yaxis()
     ax.set_xlim(0, np.nanmax(mean) * 1.35)
     slowest = [str(s) for s, b in zip(table.index, flags) if b]
-    ax.set(title="Days in each stage" + (f" (bottleneck: {slowest[0]})" if slowest else ""),
-           xlabel="days", ylabel="stage")
+    ax.set(
+        title="Days in each stage" + (f" (bottleneck: {slowest[0]})" if slowest else ""),
+        xlabel="days",
+        ylabel="stage",
+    )
     ax.legend(loc="lower right")
     return ax
 
 
 # -- service ---------------------------------------------------------------------------------------
+
 
 def plot_response_times(hours, *, target_hours: float = 2.0, ax: Axes | None = None) -> Axes:
     """Histogram of first response times on a log axis with the target as a vertical line and
@@ -329,27 +415,47 @@ def plot_response_times(hours, *, target_hours: float = 2.0, ax: Axes | None = N
     clipped = arr.clip(lower=floor)
     top = max(float(clipped.max()), target_hours * 2)
     # log-spaced bins with the target as an edge, so no bin straddles it
-    below = np.logspace(np.log10(floor), np.log10(target_hours), 20) if target_hours > floor else np.array([floor])
+    below = (
+        np.logspace(np.log10(floor), np.log10(target_hours), 20)
+        if target_hours > floor
+        else np.array([floor])
+    )
     above = np.logspace(np.log10(target_hours), np.log10(top), 21)[1:]
     bins = np.concatenate([below, above])
     inside = clipped <= target_hours
-    ax.hist([clipped[inside], clipped[~inside]], bins=bins, stacked=True,
-            color=[PALETTE["good"], PALETTE["main"]], label=["within target", "over target"])
-    ax.axvline(target_hours, color=PALETTE["bad"], linestyle="--", linewidth=1.5, label=f"target {target_hours:g} h")
+    ax.hist(
+        [clipped[inside], clipped[~inside]],
+        bins=bins,
+        stacked=True,
+        color=[PALETTE["good"], PALETTE["main"]],
+        label=["within target", "over target"],
+    )
+    ax.axvline(
+        target_hours, color=PALETTE["bad"], linestyle="--", linewidth=1.5, label=f"target {target_hours:g} h"
+    )
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     share = summary.within_target.value
-    ax.set(title=f"First response time: {100 * share:.1f}% within {target_hours:g} h "
-                 f"(median {summary.median:.2f} h, n={summary.n:,})",
-           xlabel="hours to first response (log scale)", ylabel="tickets")
+    ax.set(
+        title=f"First response time: {100 * share:.1f}% within {target_hours:g} h "
+        f"(median {summary.median:.2f} h, n={summary.n:,})",
+        xlabel="hours to first response (log scale)",
+        ylabel="tickets",
+    )
     ax.legend(loc="upper right")
     return ax
 
 
 # -- health and relationship groups ----------------------------------------------------------------
 
-def plot_relationship_quadrant(frame: pd.DataFrame, *, profit_split: float | None = None,
-                               loyalty_split: float | None = None, ax: Axes | None = None) -> Axes:
+
+def plot_relationship_quadrant(
+    frame: pd.DataFrame,
+    *,
+    profit_split: float | None = None,
+    loyalty_split: float | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """Loyalty (tenure) x gross profit per customer, coloured by relationship group, with the
     split lines and the four group names; splits default to ``frame.attrs`` (as set by
     :meth:`Workbook.relationship_groups`)."""
@@ -360,26 +466,50 @@ def plot_relationship_quadrant(frame: pd.DataFrame, *, profit_split: float | Non
     ls = loyalty_split if loyalty_split is not None else frame.attrs.get("loyalty_split")
     for group in RELATIONSHIP_GROUPS:
         part = frame[frame["group"] == group]
-        ax.scatter(part["tenure_months"], part["profit"], s=8, alpha=0.45, color=_GROUP_COLOURS[group],
-                   label=f"{_GROUP_NAMES[group]} ({len(part):,})", linewidths=0)
+        ax.scatter(
+            part["tenure_months"],
+            part["profit"],
+            s=8,
+            alpha=0.45,
+            color=_GROUP_COLOURS[group],
+            label=f"{_GROUP_NAMES[group]} ({len(part):,})",
+            linewidths=0,
+        )
     ax.set_yscale("symlog", linthresh=1000)
     if ps is not None and not pd.isna(ps):
         ax.axhline(ps, color="black", linestyle="--", linewidth=1)
     if ls is not None and not pd.isna(ls):
         ax.axvline(ls, color="black", linestyle="--", linewidth=1)
-    corners = {"stranger": (0.02, 0.02, "left", "bottom"), "butterfly": (0.02, 0.98, "left", "top"),
-               "barnacle": (0.98, 0.02, "right", "bottom"), "true friend": (0.98, 0.98, "right", "top")}
+    corners = {
+        "stranger": (0.02, 0.02, "left", "bottom"),
+        "butterfly": (0.02, 0.98, "left", "top"),
+        "barnacle": (0.98, 0.02, "right", "bottom"),
+        "true friend": (0.98, 0.98, "right", "top"),
+    }
     for group, (x, y, ha, va) in corners.items():
-        ax.text(x, y, _GROUP_NAMES[group], transform=ax.transAxes, ha=ha, va=va, fontsize=12,
-                fontweight="bold", color=_GROUP_COLOURS[group])
+        ax.text(
+            x,
+            y,
+            _GROUP_NAMES[group],
+            transform=ax.transAxes,
+            ha=ha,
+            va=va,
+            fontsize=12,
+            fontweight="bold",
+            color=_GROUP_COLOURS[group],
+        )
     ax.yaxis.set_major_formatter(_fmt("currency"))
-    ax.set(title="Relationship groups: loyalty x profit (dashed lines: medians)",
-           xlabel="tenure (months)", ylabel="gross profit, last 12 months")
+    ax.set(
+        title="Relationship groups: loyalty x profit (dashed lines: medians)",
+        xlabel="tenure (months)",
+        ylabel="gross profit, last 12 months",
+    )
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), markerscale=3)
     return ax
 
 
 # -- marketing -------------------------------------------------------------------------------------
+
 
 def plot_lift(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Conversion lift of each campaign over its control group in percentage points with its 95%
@@ -394,20 +524,31 @@ def plot_lift(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     sig = frame["significant"].to_numpy(dtype=bool)
     for yi in y:
         colour = PALETTE["good"] if sig[yi] else PALETTE["main"]
-        ax.errorbar(lift[yi], yi, xerr=[[lift[yi] - low[yi]], [high[yi] - lift[yi]]], fmt="o", color=colour,
-                    capsize=5, markersize=8)
+        ax.errorbar(
+            lift[yi],
+            yi,
+            xerr=[[lift[yi] - low[yi]], [high[yi] - lift[yi]]],
+            fmt="o",
+            color=colour,
+            capsize=5,
+            markersize=8,
+        )
         p = frame["p_value"].iloc[yi]
         ax.text(high[yi], yi - 0.18, f"  {lift[yi]:+.1f} pp (p={p:.2f})", va="bottom", fontsize=10)
     ax.axvline(0, color=PALETTE["neutral"], linewidth=1.2)
     ax.set_yticks(y, [str(i) for i in frame.index])
     ax.invert_yaxis()
     ax.set_ylim(len(frame) - 0.5, -0.7)
-    ax.set(title="Conversion lift over the control group (percentage points, 95% CI)",
-           xlabel="lift (pp)", ylabel="")
+    ax.set(
+        title="Conversion lift over the control group (percentage points, 95% CI)",
+        xlabel="lift (pp)",
+        ylabel="",
+    )
     return ax
 
 
 # -- probabilistic CLV -----------------------------------------------------------------------------
+
 
 def plot_calibration_holdout(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Mean actual and BG/NBD-predicted repeat purchases in the holdout period by repeat purchases
@@ -417,11 +558,20 @@ def plot_calibration_holdout(table: pd.DataFrame, *, ax: Axes | None = None) -> 
         return _empty(ax, table, "calibration / holdout check")
     x = np.arange(len(table))
     ax.plot(x, table["actual"].astype(float).to_numpy(), marker="o", color=PALETTE["main"], label="actual")
-    ax.plot(x, table["predicted"].astype(float).to_numpy(), marker="s", linestyle="--",
-            color=PALETTE["current"], label="predicted (BG/NBD)")
+    ax.plot(
+        x,
+        table["predicted"].astype(float).to_numpy(),
+        marker="s",
+        linestyle="--",
+        color=PALETTE["current"],
+        label="predicted (BG/NBD)",
+    )
     ax.set_xticks(x, [str(v) for v in table["label"]])
-    ax.set(title="Holdout purchases: model against actual", xlabel="repeat purchases in calibration",
-           ylabel="mean repeat purchases in holdout")
+    ax.set(
+        title="Holdout purchases: model against actual",
+        xlabel="repeat purchases in calibration",
+        ylabel="mean repeat purchases in holdout",
+    )
     ax.legend()
     return ax
 
@@ -439,6 +589,9 @@ def plot_probability_alive(matrix: pd.DataFrame, *, ax: Axes | None = None) -> A
     ax.invert_yaxis()
     T = matrix.attrs.get("T")
     title = "Probability a customer is still alive" + (f" after T = {T:g} {unit}" if T is not None else "")
-    ax.set(title=title, xlabel=f"recency ({unit} from first to last purchase)",
-           ylabel="frequency (repeat purchases)")
+    ax.set(
+        title=title,
+        xlabel=f"recency ({unit} from first to last purchase)",
+        ylabel="frequency (repeat purchases)",
+    )
     return ax

@@ -457,8 +457,14 @@ class Workbook:
         """The period's tickets: hours to first response and to resolution (NaN while open),
         contacts to resolve, channel, and for a ticket not answered the hours it has waited as of
         the data's last ticket timestamp (``unanswered_hours``)."""
-        cols = ["ticket_id", "first_response_hours", "resolution_hours", "contacts_to_resolve", "channel",
-                "unanswered_hours"]
+        cols = [
+            "ticket_id",
+            "first_response_hours",
+            "resolution_hours",
+            "contacts_to_resolve",
+            "channel",
+            "unanswered_hours",
+        ]
         if missing := self._missing("tickets"):
             return _skipped_frame(cols, missing)
         return aggregate.ticket_times(self._scope()).reset_index(drop=True)

@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize, special
 
-from metrics_lib import clv
 from metrics_lib.clv import (
     BetaGeoModel,
     CLVInputError,
@@ -35,10 +34,14 @@ def _orders() -> pd.DataFrame:
     # A: three purchase days (two orders on Jan 1), one order after the observation end;
     # B: one order; C: two orders on one day (no repeat purchase); D: first buys on Jan 20.
     rows = [
-        ("A", "2025-01-01 09:00", 10.0), ("A", "2025-01-01 17:30", 5.0), ("A", "2025-01-15 12:00", 20.0),
-        ("A", "2025-01-29 08:00", 30.0), ("A", "2025-03-01 10:00", 100.0),
+        ("A", "2025-01-01 09:00", 10.0),
+        ("A", "2025-01-01 17:30", 5.0),
+        ("A", "2025-01-15 12:00", 20.0),
+        ("A", "2025-01-29 08:00", 30.0),
+        ("A", "2025-03-01 10:00", 100.0),
         ("B", "2025-01-08 10:00", 7.0),
-        ("C", "2025-01-10 10:00", 4.0), ("C", "2025-01-10 11:00", 6.0),
+        ("C", "2025-01-10 10:00", 4.0),
+        ("C", "2025-01-10 11:00", 6.0),
         ("D", "2025-01-20 10:00", 9.0),
     ]
     df = pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue"])
@@ -63,6 +66,7 @@ def fitted(bg_sample):
 
 # -- summaries -------------------------------------------------------------------------------------
 
+
 def test_summary_by_hand_in_weeks():
     s = summarize_transactions(_orders(), value_col="revenue", observation_end="2025-01-31")
     assert list(s.index) == ["A", "B", "C", "D"]
@@ -70,11 +74,14 @@ def test_summary_by_hand_in_weeks():
     # A: days Jan 1, 15, 29 -> 2 repeat days; first to last 28 days; first to Jan 31 30 days;
     # repeat days' values 20 and 30 (Jan 1's 10 + 5 excluded); the March order ignored
     assert s.loc["A"].to_dict() == pytest.approx(
-        {"frequency": 2, "recency": 4.0, "T": 30 / 7, "monetary_value": 25.0})
+        {"frequency": 2, "recency": 4.0, "T": 30 / 7, "monetary_value": 25.0}
+    )
     assert s.loc["B"].to_dict() == pytest.approx(
-        {"frequency": 0, "recency": 0.0, "T": 23 / 7, "monetary_value": 0.0})
+        {"frequency": 0, "recency": 0.0, "T": 23 / 7, "monetary_value": 0.0}
+    )
     assert s.loc["C"].to_dict() == pytest.approx(
-        {"frequency": 0, "recency": 0.0, "T": 3.0, "monetary_value": 0.0})
+        {"frequency": 0, "recency": 0.0, "T": 3.0, "monetary_value": 0.0}
+    )
     assert s.loc["D", "T"] == pytest.approx(11 / 7)
     assert s["frequency"].dtype == "int64"
     assert s.attrs["time_unit"] == "W"
@@ -92,7 +99,8 @@ def test_orders_after_observation_end_ignored():
     early = summarize_transactions(_orders(), value_col="revenue", observation_end="2025-01-16")
     assert "D" not in early.index  # first purchase after the end
     assert early.loc["A"].to_dict() == pytest.approx(
-        {"frequency": 1, "recency": 2.0, "T": 15 / 7, "monetary_value": 20.0})
+        {"frequency": 1, "recency": 2.0, "T": 15 / 7, "monetary_value": 20.0}
+    )
 
 
 def test_dataframe_and_ibis_table_agree():
@@ -104,12 +112,14 @@ def test_dataframe_and_ibis_table_agree():
     pd.testing.assert_frame_equal(from_df, from_ibis)
     text_dates = df.assign(order_date=df["order_date"].dt.strftime("%Y-%m-%d"))
     pd.testing.assert_frame_equal(
-        summarize_transactions(text_dates, value_col="revenue", observation_end="2025-01-31"), from_df)
+        summarize_transactions(text_dates, value_col="revenue", observation_end="2025-01-31"), from_df
+    )
 
 
 def test_calibration_holdout_split_by_hand():
-    split = calibration_holdout_split(_orders(), value_col="revenue", calibration_end="2025-01-15",
-                                      observation_end="2025-01-31")
+    split = calibration_holdout_split(
+        _orders(), value_col="revenue", calibration_end="2025-01-15", observation_end="2025-01-31"
+    )
     assert list(split.index) == ["A", "B", "C"]  # D first buys in the holdout
     a = split.loc["A"]
     assert a[["frequency", "recency", "T", "monetary_value"]].tolist() == pytest.approx([1, 2.0, 2.0, 20.0])
@@ -131,6 +141,7 @@ def test_summary_input_errors():
 
 
 # -- BG/NBD ----------------------------------------------------------------------------------------
+
 
 def _bgnbd_likelihood_direct(x, tx, T, r, alpha, a, b):
     """The published likelihood, term by term, without logs."""
@@ -176,8 +187,14 @@ def test_expected_purchases_formulas(bg_sample):
     # conditional expectation against eq. (10) with the untransformed hypergeometric function
     for x, tx, T, t in [(0, 0.0, 40.0, 10.0), (2, 20.0, 52.0, 26.0), (6, 50.0, 60.0, 5.0)]:
         z = t / (alpha + T + t)
-        num = (a + b + x - 1) / (a - 1) * (
-            1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * special.hyp2f1(r + x, b + x, a + b + x - 1, z))
+        num = (
+            (a + b + x - 1)
+            / (a - 1)
+            * (
+                1
+                - ((alpha + T) / (alpha + T + t)) ** (r + x) * special.hyp2f1(r + x, b + x, a + b + x - 1, z)
+            )
+        )
         den = 1 + (x > 0) * a / (b + x - 1) * ((alpha + T) / (alpha + tx)) ** (r + x)
         assert model.expected_purchases(t, x, tx, T) == pytest.approx(num / den, rel=1e-9)
     # E[X(t)] of a new customer against simulated customers all observed for 52 weeks
@@ -197,8 +214,9 @@ def test_predictions_default_to_the_fitted_summary(fitted, bg_sample):
     assert isinstance(alive, pd.Series) and alive.index.equals(bg_sample.index)
     assert (alive[bg_sample["frequency"] == 0] == 1.0).all()
     ahead = model.expected_purchases(10)
-    assert ahead.iloc[3] == pytest.approx(model.expected_purchases(
-        10, *bg_sample[["frequency", "recency", "T"]].iloc[3]))
+    assert ahead.iloc[3] == pytest.approx(
+        model.expected_purchases(10, *bg_sample[["frequency", "recency", "T"]].iloc[3])
+    )
 
 
 def test_huge_histories_stay_finite():
@@ -214,8 +232,13 @@ def test_huge_histories_stay_finite():
 
 
 @settings(max_examples=60, deadline=None)
-@given(x=st.integers(0, 300), share=st.floats(0, 1), T=st.floats(0.1, 500),
-       t=st.floats(0.1, 200), dt=st.floats(0.1, 50))
+@given(
+    x=st.integers(0, 300),
+    share=st.floats(0, 1),
+    T=st.floats(0.1, 500),
+    t=st.floats(0.1, 200),
+    dt=st.floats(0.1, 50),
+)
 def test_alive_is_a_probability_and_purchases_grow_with_t(x, share, T, t, dt):
     model = BetaGeoModel.from_params(**BG_TRUE)
     tx = share * T if x > 0 else 0.0
@@ -243,8 +266,12 @@ def test_penalizer_shrinks_parameters(bg_sample):
 
 
 def _summary(**cols) -> pd.DataFrame:
-    base = {"frequency": [1, 0, 2, 3] * 3, "recency": [2.0, 0.0, 5.0, 7.0] * 3, "T": [10.0, 8.0, 9.0, 7.5] * 3,
-            "monetary_value": [10.0, 0.0, 12.0, 8.0] * 3}
+    base = {
+        "frequency": [1, 0, 2, 3] * 3,
+        "recency": [2.0, 0.0, 5.0, 7.0] * 3,
+        "T": [10.0, 8.0, 9.0, 7.5] * 3,
+        "monetary_value": [10.0, 0.0, 12.0, 8.0] * 3,
+    }
     base.update(cols)
     return pd.DataFrame(base, index=pd.Index([f"C{i}" for i in range(12)], name="customer_id"))
 
@@ -255,10 +282,14 @@ def test_bgnbd_input_errors():
         BetaGeoModel().fit(_summary(recency=[2.0, 0.0, 5.0, 9.0] + [2.0, 0.0, 5.0, 7.0] * 2))
     with pytest.raises(ValueError, match=r"column `T` is negative for 1 customer \(C1: T=-8\).*must be >= 0"):
         BetaGeoModel().fit(_summary(T=[10.0, -8.0, 9.0, 7.5] + [10.0, 8.0, 9.0, 7.5] * 2))
-    fractional = r"`frequency` is not a whole number for 3 customers \(C0: frequency=1.5; C4: frequency=1.5; C8"
+    fractional = (
+        r"`frequency` is not a whole number for 3 customers \(C0: frequency=1.5; C4: frequency=1.5; C8"
+    )
     with pytest.raises(CLVInputError, match=fractional):
         BetaGeoModel().fit(_summary(frequency=[1.5, 0, 2, 3] * 3))
-    with pytest.raises(CLVInputError, match=r"no customer of the 12 .* has a repeat purchase.*nothing to fit"):
+    with pytest.raises(
+        CLVInputError, match=r"no customer of the 12 .* has a repeat purchase.*nothing to fit"
+    ):
         BetaGeoModel().fit(_summary(frequency=[0] * 12, recency=[0.0] * 12))
     with pytest.raises(CLVInputError, match=r"has 4 customers; the BG/NBD model needs at least 10"):
         BetaGeoModel().fit(_summary().iloc[:4])
@@ -272,12 +303,15 @@ def test_bgnbd_input_errors():
 
 # -- Gamma-Gamma and CLV ---------------------------------------------------------------------------
 
+
 def test_gamma_gamma_log_likelihood_matches_the_density():
     p, q, g = 6.0, 4.0, 15.0
     x, m = np.array([1.0, 3.0, 10.0]), np.array([12.0, 30.5, 8.25])
     got = GammaGammaModel._loglik(np.log([p, q, g]), x, m, np.ones(3))[0]
     G = special.gamma
-    dens = G(p * x + q) / (G(p * x) * G(q)) * g**q * m ** (p * x - 1) * x ** (p * x) / (g + m * x) ** (p * x + q)
+    dens = (
+        G(p * x + q) / (G(p * x) * G(q)) * g**q * m ** (p * x - 1) * x ** (p * x) / (g + m * x) ** (p * x + q)
+    )
     assert got == pytest.approx(np.log(dens).sum(), rel=1e-10)
 
 
@@ -300,9 +334,13 @@ def test_expected_spend_and_clv_by_hand():
     one = gg.customer_lifetime_value(bg, summary, horizon=1, discount_rate=0.02)
     row = summary.loc["C2"]
     spend = gg.expected_spend(row["frequency"], row["monetary_value"])
-    assert one["C2"] == pytest.approx(spend * bg.expected_purchases(1, *row[["frequency", "recency", "T"]]) / 1.02)
+    assert one["C2"] == pytest.approx(
+        spend * bg.expected_purchases(1, *row[["frequency", "recency", "T"]]) / 1.02
+    )
     undiscounted = gg.customer_lifetime_value(bg, summary, horizon=3, discount_rate=0.0)
-    assert undiscounted["C2"] == pytest.approx(spend * bg.expected_purchases(3, *row[["frequency", "recency", "T"]]))
+    assert undiscounted["C2"] == pytest.approx(
+        spend * bg.expected_purchases(3, *row[["frequency", "recency", "T"]])
+    )
     discounted = gg.customer_lifetime_value(bg, summary, horizon=3, discount_rate=0.05)
     assert (discounted < undiscounted).all() and discounted.name == "clv"
 
@@ -320,7 +358,9 @@ def test_clv_of_a_fitted_pair(fitted, bg_sample):
 def test_gamma_gamma_input_errors():
     with pytest.raises(CLVInputError, match=r"positive `monetary_value`.*nothing to fit"):
         GammaGammaModel().fit(_summary(monetary_value=[0.0] * 12))
-    with pytest.raises(ValueError, match=r"`monetary_value` is negative for 1 customer \(C0: monetary_value=-10\)"):
+    with pytest.raises(
+        ValueError, match=r"`monetary_value` is negative for 1 customer \(C0: monetary_value=-10\)"
+    ):
         GammaGammaModel().fit(_summary(monetary_value=[-10.0, 0.0, 12.0, 8.0] + [10.0, 0.0, 12.0, 8.0] * 2))
     with pytest.raises(CLVInputError, match=r"only 9 customers .* at least 10"):
         GammaGammaModel().fit(_summary())
@@ -329,6 +369,7 @@ def test_gamma_gamma_input_errors():
 
 
 # -- checks of a fit and their plots ---------------------------------------------------------------
+
 
 def _split(bg_sample):
     rng = np.random.default_rng(3)
@@ -342,7 +383,9 @@ def test_calibration_holdout_table(fitted, bg_sample):
     assert list(table.index) == list(range(8)) and table["label"].iloc[-1] == "7+"
     assert table["customers"].sum() == len(split)
     assert table.loc[7, "customers"] == (split["frequency"] >= 7).sum()
-    assert table.loc[0, "actual"] == pytest.approx(split.loc[split["frequency"] == 0, "frequency_holdout"].mean())
+    assert table.loc[0, "actual"] == pytest.approx(
+        split.loc[split["frequency"] == 0, "frequency_holdout"].mean()
+    )
     assert table["predicted"].is_monotonic_increasing
 
 

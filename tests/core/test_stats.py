@@ -19,7 +19,7 @@ def test_welch_from_moments_is_welch_on_the_samples():
     # Welch: t = (m1 - m2) / sqrt(s1^2/n1 + s2^2/n2), Welch-Satterthwaite degrees of freedom
     v1, v2 = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
     t = (a.mean() - b.mean()) / math.sqrt(v1 + v2)
-    df = (v1 + v2) ** 2 / (v1 ** 2 / (a.size - 1) + v2 ** 2 / (b.size - 1))
+    df = (v1 + v2) ** 2 / (v1**2 / (a.size - 1) + v2**2 / (b.size - 1))
     p = 2 * sps.t.sf(abs(t), df)
     for c in (on_samples, on_moments):
         assert c.value == pytest.approx(a.mean() - b.mean())

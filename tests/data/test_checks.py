@@ -99,8 +99,10 @@ def _set_cell(parquet, row, column, value):
     i = t.schema.get_field_index(column)
     cells = t[column].to_pylist()
     cells[row] = value
-    pq.write_table(t.set_column(i, t.schema.field(i), pa.array(cells, t.schema.field(i).type, from_pandas=False)),
-                   parquet)
+    pq.write_table(
+        t.set_column(i, t.schema.field(i), pa.array(cells, t.schema.field(i).type, from_pandas=False)),
+        parquet,
+    )
 
 
 # (table, row, column, new value, the engine checks that count it, the pandas path's message)
@@ -110,17 +112,25 @@ BROKEN = [
     ("orders", 1, "order_id", "O1", "order_id: duplicates", "duplicate values in a unique key"),
     ("orders", 2, "order_type", "gift", "order_type: not allowed", "value not allowed"),
     ("orders", 0, "customer_id", None, "customer_id: empty", "empty values are not allowed"),
-    ("deals", 0, "closed_date", dt.date(2024, 1, 1), "rule 0: closed_date >= created_date",
-     "rule broken: closed_date >= created_date"),
+    (
+        "deals",
+        0,
+        "closed_date",
+        dt.date(2024, 1, 1),
+        "rule 0: closed_date >= created_date",
+        "rule broken: closed_date >= created_date",
+    ),
     ("surveys", 0, "score", 11, "rule 0: score within the survey's scale", "rule broken: score within"),
     ("campaign_members", 1, "customer_id", None, "customer_id: empty", "empty values are not allowed"),
 ]
 
 
-@pytest.mark.parametrize("table, row, column, value, check, message", BROKEN,
-                         ids=[f"{b[0]}.{b[2]}={b[3]}" for b in BROKEN])
+@pytest.mark.parametrize(
+    "table, row, column, value, check, message", BROKEN, ids=[f"{b[0]}.{b[2]}={b[3]}" for b in BROKEN]
+)
 def test_a_broken_rule_sends_the_table_to_pandas_with_the_usual_message(
-        tmp_path, typed_frames, table, row, column, value, check, message):
+    tmp_path, typed_frames, table, row, column, value, check, message
+):
     folder = _write_parquet(tmp_path / "broken", typed_frames)
     _set_cell(folder / f"{table}.parquet", row, column, value)
     src = open_source(folder)
@@ -155,8 +165,9 @@ def test_dates_stored_as_text_are_parsed_in_pandas(tmp_path, typed_frames):
     folder = _write_parquet(tmp_path / "text", typed_frames)
     orders = pq.read_table(folder / "orders.parquet")
     i = orders.schema.get_field_index("order_date")
-    pq.write_table(orders.set_column(i, "order_date", orders["order_date"].cast(pa.string())),
-                   folder / "orders.parquet")
+    pq.write_table(
+        orders.set_column(i, "order_date", orders["order_date"].cast(pa.string())), folder / "orders.parquet"
+    )
     src = open_source(folder)
     assert src.table("orders").schema()["order_date"].is_timestamp()
     assert "stored as string" in src.engine_checks["orders"]
@@ -174,39 +185,54 @@ def test_an_unreadable_parquet_file_gets_the_readers_message(tmp_path, typed_fra
 
 # -- row rules: the pandas and the engine form agree ------------------------------------------
 
+
 def _rule_cases():
     t0 = pd.Timestamp("2025-03-01")
     return {
-        "subscriptions": pd.DataFrame({
-            "start_date": [t0, t0, t0, pd.NaT, t0],
-            "end_date": [t0, t0 - pd.Timedelta(days=1), pd.NaT, t0, t0 + pd.Timedelta(days=3)],
-            "cancelled_date": [pd.NaT, t0, t0 - pd.Timedelta(days=2), t0, t0 + pd.Timedelta(days=1)],
-        }),
-        "deals": pd.DataFrame({
-            "created_date": [t0] * 5,
-            "closed_date": [pd.NaT, t0, t0 - pd.Timedelta(days=1), pd.NaT, t0 + pd.Timedelta(days=9)],
-            "outcome": ["open", "open", "won", "lost", "won"],
-        }),
-        "surveys": pd.DataFrame({
-            "survey": ["nps", "nps", "csat", "csat", "ces", "ces", "nps"],
-            "score": pd.array([0, 11, 5, 6, 7, 0, 10], dtype="Int64"),
-        }),
-        "tickets": pd.DataFrame({
-            "opened_at": [t0] * 4,
-            "first_response_at": [pd.NaT, t0 - pd.Timedelta(hours=1), t0, t0 + pd.Timedelta(hours=2)],
-            "resolved_at": [pd.NaT, t0, t0 + pd.Timedelta(hours=5), t0 - pd.Timedelta(hours=1)],
-            "contacts_to_resolve": pd.array([None, 1, None, 2], dtype="Int64"),
-        }),
-        "web_engagement": pd.DataFrame({
-            "sessions": pd.array([10, 5, 0], dtype="Int64"), "bounces": pd.array([3, 6, 0], dtype="Int64"),
-        }),
+        "subscriptions": pd.DataFrame(
+            {
+                "start_date": [t0, t0, t0, pd.NaT, t0],
+                "end_date": [t0, t0 - pd.Timedelta(days=1), pd.NaT, t0, t0 + pd.Timedelta(days=3)],
+                "cancelled_date": [pd.NaT, t0, t0 - pd.Timedelta(days=2), t0, t0 + pd.Timedelta(days=1)],
+            }
+        ),
+        "deals": pd.DataFrame(
+            {
+                "created_date": [t0] * 5,
+                "closed_date": [pd.NaT, t0, t0 - pd.Timedelta(days=1), pd.NaT, t0 + pd.Timedelta(days=9)],
+                "outcome": ["open", "open", "won", "lost", "won"],
+            }
+        ),
+        "surveys": pd.DataFrame(
+            {
+                "survey": ["nps", "nps", "csat", "csat", "ces", "ces", "nps"],
+                "score": pd.array([0, 11, 5, 6, 7, 0, 10], dtype="Int64"),
+            }
+        ),
+        "tickets": pd.DataFrame(
+            {
+                "opened_at": [t0] * 4,
+                "first_response_at": [pd.NaT, t0 - pd.Timedelta(hours=1), t0, t0 + pd.Timedelta(hours=2)],
+                "resolved_at": [pd.NaT, t0, t0 + pd.Timedelta(hours=5), t0 - pd.Timedelta(hours=1)],
+                "contacts_to_resolve": pd.array([None, 1, None, 2], dtype="Int64"),
+            }
+        ),
+        "web_engagement": pd.DataFrame(
+            {
+                "sessions": pd.array([10, 5, 0], dtype="Int64"),
+                "bounces": pd.array([3, 6, 0], dtype="Int64"),
+            }
+        ),
         "campaigns": pd.DataFrame({"start_date": [t0, t0], "end_date": [t0, t0 - pd.Timedelta(days=1)]}),
     }
 
 
 @pytest.mark.parametrize("table", sorted(_rule_cases()))
-@pytest.mark.parametrize("options", [C.ContractOptions(), C.ContractOptions(csat_scale=(0, 10), ces_scale=(1, 5))],
-                         ids=["default scales", "other scales"])
+@pytest.mark.parametrize(
+    "options",
+    [C.ContractOptions(), C.ContractOptions(csat_scale=(0, 10), ces_scale=(1, 5))],
+    ids=["default scales", "other scales"],
+)
 def test_row_rules_mean_the_same_in_pandas_and_in_the_engine(table, options):
     df = _rule_cases()[table]
     con = ibis.duckdb.connect()
@@ -223,8 +249,15 @@ def test_dates_and_timestamps_keep_their_meaning(tmp_path, typed_frames):
     folder = _write_parquet(tmp_path / "ts", typed_frames)
     orders = pq.read_table(folder / "orders.parquet")
     i = orders.schema.get_field_index("order_date")
-    stamps = pa.array([dt.datetime(2025, 1, 6, 15, 30), dt.datetime(2025, 2, 10, 0, 0),
-                       dt.datetime(2025, 1, 21, 23, 59), dt.datetime(2025, 3, 15, 8, 0)], pa.timestamp("us"))
+    stamps = pa.array(
+        [
+            dt.datetime(2025, 1, 6, 15, 30),
+            dt.datetime(2025, 2, 10, 0, 0),
+            dt.datetime(2025, 1, 21, 23, 59),
+            dt.datetime(2025, 3, 15, 8, 0),
+        ],
+        pa.timestamp("us"),
+    )
     pq.write_table(orders.set_column(i, "order_date", stamps), folder / "orders.parquet")
     src = open_source(folder)
     got = src.table("orders").execute()["order_date"].tolist()
@@ -233,6 +266,7 @@ def test_dates_and_timestamps_keep_their_meaning(tmp_path, typed_frames):
 
 
 # -- remembering clean checks ---------------------------------------------------------------
+
 
 def test_a_clean_check_is_remembered_for_the_next_run_on_the_same_files(tmp_path, typed_frames, monkeypatch):
     cache = tmp_path / "cache"
@@ -261,7 +295,9 @@ def test_a_changed_file_is_checked_again(tmp_path, typed_frames, monkeypatch):
     assert src.engine_checks["orders"].violations["revenue: below minimum"] == 1
 
 
-def test_a_broken_table_is_never_remembered_and_the_cache_can_be_turned_off(tmp_path, typed_frames, monkeypatch):
+def test_a_broken_table_is_never_remembered_and_the_cache_can_be_turned_off(
+    tmp_path, typed_frames, monkeypatch
+):
     cache = tmp_path / "cache"
     monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(cache))
     folder = _write_parquet(tmp_path / "data", typed_frames)
@@ -279,6 +315,7 @@ def test_a_broken_table_is_never_remembered_and_the_cache_can_be_turned_off(tmp_
 
 
 # -- the whole source at once (what `run` and the notebooks do) --------------------------------
+
 
 def test_check_all_reads_nothing_into_pandas_when_the_data_is_clean():
     src = open_source(DEMO_DATA)
@@ -303,7 +340,9 @@ def test_a_period_outside_parquet_data_gets_the_note(tmp_path, typed_frames, cap
     folder = _write_parquet(tmp_path / "data", typed_frames)
     assert cli_main(["metrics", "--data", str(folder), "--period", "1999-Q1", "--format", "json"]) == 0
     err = capsys.readouterr().err
-    first = min(df[C.TABLES[t].date_column].min() for t, df in typed_frames.items() if C.TABLES[t].date_column)
+    first = min(
+        df[C.TABLES[t].date_column].min() for t, df in typed_frames.items() if C.TABLES[t].date_column
+    )
     assert f"is outside the data ({first:%Y-%m-%d} to 2025-" in err
 
 
@@ -316,14 +355,16 @@ def test_integer_ids_too_long_for_a_float_go_the_careful_way(tmp_path, typed_fra
     n = deals.num_rows
 
     def with_ids(ids):
-        pq.write_table(deals.set_column(i, pa.field("customer_id", pa.int64()), pa.array(ids, pa.int64())),
-                       folder / "deals.parquet")
+        pq.write_table(
+            deals.set_column(i, pa.field("customer_id", pa.int64()), pa.array(ids, pa.int64())),
+            folder / "deals.parquet",
+        )
 
     with_ids([7] + [None] * (n - 1))
     src = open_source(folder)
     assert src.table("deals").execute()["customer_id"].iloc[0] == "7"
     assert isinstance(src.engine_checks["deals"], EngineCheck) and src.engine_checks["deals"].clean
-    with_ids([2 ** 60 + 1] + [None] * (n - 1))
+    with_ids([2**60 + 1] + [None] * (n - 1))
     src = open_source(folder)
     src.table("deals")
     assert src.engine_checks["deals"].violations["customer_id: integer id of more than 15 digits"] == 1
@@ -345,8 +386,10 @@ def test_a_mapping_onto_a_column_that_exists_once_trimmed_goes_the_careful_way(t
     folder = _write_parquet(tmp_path / "clash", typed_frames)
     orders = pq.read_table(folder / "orders.parquet")
     orders = orders.append_column(" order_ref", orders["order_id"])
-    pq.write_table(orders.rename_columns([c if c != "order_id" else " order_id" for c in orders.column_names]),
-                   folder / "orders.parquet")
+    pq.write_table(
+        orders.rename_columns([c if c != "order_id" else " order_id" for c in orders.column_names]),
+        folder / "orders.parquet",
+    )
     (folder / "mapping.yml").write_text("tables:\n  orders:\n    columns:\n      ' order_ref': order_id\n")
     src = open_source(folder)
     with pytest.raises(ContractError, match=r"column `order_id` appears twice"):

@@ -33,87 +33,249 @@ def assert_mentions(message: str, *parts: str) -> None:
 
 # (id, cells to set, file, table, column or None, "line N: value", rule text, fix text)
 CELL_RULES = [
-    ("text in an amount", {("orders", 1, "revenue"): "12 EUR"},
-     "orders.csv", "orders", "revenue", "line 3: '12 EUR'",
-     "not a number", "no currency symbols"),
-    ("unparseable date", {("orders", 1, "order_date"): "2025-02-30"},
-     "orders.csv", "orders", "order_date", "line 3: '2025-02-30'",
-     "not a date", "write dates as YYYY-MM-DD"),
-    ("day-first date", {("orders", 1, "order_date"): "03/04/2025"},
-     "orders.csv", "orders", "order_date", "line 3: '03/04/2025'",
-     "day-first or month-first is ambiguous", "set `date_format` for this table in the mapping file"),
-    ("mixed time zones", {("tickets", 0, "opened_at"): "2025-02-02T09:00:00+00:00",
-                          ("tickets", 2, "opened_at"): "2025-03-10T11:15:00Z"},
-     "tickets.csv", "tickets", "opened_at", "line 3: '2025-02-05 14:00:00'",
-     "time zones are mixed", "all with an offset (e.g. +00:00) or all without"),
-    ("fractional score", {("surveys", 0, "score"): "7.5"},
-     "surveys.csv", "surveys", "score", "line 2: '7.5'",
-     "not a whole number", "whole numbers"),
-    ("not true/false", {("campaign_members", 2, "converted"): "maybe"},
-     "campaign_members.csv", "campaign_members", "converted", "line 4: 'maybe'",
-     "not true/false", "write true or false"),
-    ("NPS 11", {("surveys", 0, "score"): "11"},
-     "surveys.csv", "surveys", None, "line 2: response_id='S1', survey='nps', score=11",
-     "rule broken: score within the survey's scale", "NPS answers are 0-10, CSAT 1-5"),
-    ("CSAT 0", {("surveys", 2, "score"): "0"},
-     "surveys.csv", "surveys", None, "line 4: response_id='S3', survey='csat', score=0",
-     "rule broken: score within the survey's scale", "correct the scores or the configured scale"),
-    ("negative revenue", {("orders", 1, "revenue"): "-5"},
-     "orders.csv", "orders", "revenue", "line 3: -5.0",
-     "value below the minimum 0", "`revenue` must be at least 0"),
-    ("contacts_to_resolve 0", {("tickets", 0, "contacts_to_resolve"): "0"},
-     "tickets.csv", "tickets", "contacts_to_resolve", "line 2: 0",
-     "value below the minimum 1", "`contacts_to_resolve` must be at least 1"),
-    ("duplicate key", {("orders", 1, "order_id"): "O1"},
-     "orders.csv", "orders", "order_id", "line 3: 'O1'",
-     "duplicate values in a unique key", "each `order_id` may appear once"),
-    ("duplicate composite key", {("campaign_members", 1, "customer_id"): "C1"},
-     "campaign_members.csv", "campaign_members", None, "line 3: campaign_id='K1', customer_id='C1'",
-     "duplicate key (campaign_id, customer_id)", "remove the duplicate rows"),
-    ("orphan foreign key", {("orders", 1, "customer_id"): "C99"},
-     "orders.csv", "orders", "customer_id", "line 3: 'C99'",
-     "references a `customer_id` not in table `customers` (orphan foreign key)",
-     "add the missing rows to `customers` or remove these rows from `orders`"),
-    ("closed before created", {("deals", 0, "closed_date"): "2024-12-01"},
-     "deals.csv", "deals", None, "line 2: deal_id='D1', created_date=2024-12-10, closed_date=2024-12-01",
-     "rule broken: closed_date >= created_date", "check that the two columns are not swapped"),
-    ("first response before opened", {("tickets", 0, "first_response_at"): "2025-02-02 08:00:00"},
-     "tickets.csv", "tickets", None,
-     "line 2: ticket_id='T1', opened_at=2025-02-02 09:00:00, first_response_at=2025-02-02 08:00:00",
-     "rule broken: first_response_at >= opened_at", "`first_response_at` must not be before `opened_at`"),
-    ("closed_date on an open deal", {("deals", 2, "closed_date"): "2025-03-05"},
-     "deals.csv", "deals", None, "line 4: deal_id='D3', outcome='open', closed_date=2025-03-05",
-     "rule broken: closed_date is set exactly when outcome is won or lost",
-     "leave it empty for open deals"),
-    ("won deal without closed_date", {("deals", 0, "closed_date"): ""},
-     "deals.csv", "deals", None, "line 2: deal_id='D1', outcome='won', closed_date=(empty)",
-     "rule broken: closed_date is set exactly when outcome is won or lost",
-     "give won and lost deals a closed_date"),
-    ("resolved before opened", {("tickets", 1, "resolved_at"): "2025-02-05 13:00:00"},
-     "tickets.csv", "tickets", None,
-     "line 3: ticket_id='T2', opened_at=2025-02-05 14:00:00, resolved_at=2025-02-05 13:00:00",
-     "rule broken: resolved_at >= opened_at", "`resolved_at` must not be before `opened_at`"),
-    ("resolved ticket without contacts", {("tickets", 1, "contacts_to_resolve"): ""},
-     "tickets.csv", "tickets", None,
-     "line 3: ticket_id='T2', resolved_at=2025-02-07 10:00:00, contacts_to_resolve=(empty)",
-     "rule broken: resolved tickets give contacts_to_resolve", "fill contacts_to_resolve (1 or more)"),
-    ("subscription ends before it starts", {("subscriptions", 0, "end_date"): "2024-01-04"},
-     "subscriptions.csv", "subscriptions", None,
-     "line 2: subscription_id='SUB1', start_date=2025-01-05, end_date=2024-01-04",
-     "rule broken: end_date >= start_date", "`end_date` must not be before `start_date`"),
-    ("campaign ends before it starts", {("campaigns", 0, "end_date"): "2025-02-28"},
-     "campaigns.csv", "campaigns", None,
-     "line 2: campaign_id='K1', start_date=2025-03-01, end_date=2025-02-28",
-     "rule broken: end_date >= start_date", "`end_date` must not be before `start_date`"),
-    ("value not allowed", {("orders", 1, "order_type"): "refund"},
-     "orders.csv", "orders", "order_type", "line 3: 'refund'",
-     "value not allowed (allowed: new, repeat, upsell, cross_sell)", "use one of new, repeat, upsell"),
-    ("null in a non-nullable column", {("orders", 1, "order_date"): ""},
-     "orders.csv", "orders", "order_date", "line 3: (empty)",
-     "empty values are not allowed", "fill `order_date` in every row"),
-    ("null id", {("orders", 2, "customer_id"): ""},
-     "orders.csv", "orders", "customer_id", "line 4: (empty)",
-     "empty values are not allowed", "fill `customer_id` in every row"),
+    (
+        "text in an amount",
+        {("orders", 1, "revenue"): "12 EUR"},
+        "orders.csv",
+        "orders",
+        "revenue",
+        "line 3: '12 EUR'",
+        "not a number",
+        "no currency symbols",
+    ),
+    (
+        "unparseable date",
+        {("orders", 1, "order_date"): "2025-02-30"},
+        "orders.csv",
+        "orders",
+        "order_date",
+        "line 3: '2025-02-30'",
+        "not a date",
+        "write dates as YYYY-MM-DD",
+    ),
+    (
+        "day-first date",
+        {("orders", 1, "order_date"): "03/04/2025"},
+        "orders.csv",
+        "orders",
+        "order_date",
+        "line 3: '03/04/2025'",
+        "day-first or month-first is ambiguous",
+        "set `date_format` for this table in the mapping file",
+    ),
+    (
+        "mixed time zones",
+        {
+            ("tickets", 0, "opened_at"): "2025-02-02T09:00:00+00:00",
+            ("tickets", 2, "opened_at"): "2025-03-10T11:15:00Z",
+        },
+        "tickets.csv",
+        "tickets",
+        "opened_at",
+        "line 3: '2025-02-05 14:00:00'",
+        "time zones are mixed",
+        "all with an offset (e.g. +00:00) or all without",
+    ),
+    (
+        "fractional score",
+        {("surveys", 0, "score"): "7.5"},
+        "surveys.csv",
+        "surveys",
+        "score",
+        "line 2: '7.5'",
+        "not a whole number",
+        "whole numbers",
+    ),
+    (
+        "not true/false",
+        {("campaign_members", 2, "converted"): "maybe"},
+        "campaign_members.csv",
+        "campaign_members",
+        "converted",
+        "line 4: 'maybe'",
+        "not true/false",
+        "write true or false",
+    ),
+    (
+        "NPS 11",
+        {("surveys", 0, "score"): "11"},
+        "surveys.csv",
+        "surveys",
+        None,
+        "line 2: response_id='S1', survey='nps', score=11",
+        "rule broken: score within the survey's scale",
+        "NPS answers are 0-10, CSAT 1-5",
+    ),
+    (
+        "CSAT 0",
+        {("surveys", 2, "score"): "0"},
+        "surveys.csv",
+        "surveys",
+        None,
+        "line 4: response_id='S3', survey='csat', score=0",
+        "rule broken: score within the survey's scale",
+        "correct the scores or the configured scale",
+    ),
+    (
+        "negative revenue",
+        {("orders", 1, "revenue"): "-5"},
+        "orders.csv",
+        "orders",
+        "revenue",
+        "line 3: -5.0",
+        "value below the minimum 0",
+        "`revenue` must be at least 0",
+    ),
+    (
+        "contacts_to_resolve 0",
+        {("tickets", 0, "contacts_to_resolve"): "0"},
+        "tickets.csv",
+        "tickets",
+        "contacts_to_resolve",
+        "line 2: 0",
+        "value below the minimum 1",
+        "`contacts_to_resolve` must be at least 1",
+    ),
+    (
+        "duplicate key",
+        {("orders", 1, "order_id"): "O1"},
+        "orders.csv",
+        "orders",
+        "order_id",
+        "line 3: 'O1'",
+        "duplicate values in a unique key",
+        "each `order_id` may appear once",
+    ),
+    (
+        "duplicate composite key",
+        {("campaign_members", 1, "customer_id"): "C1"},
+        "campaign_members.csv",
+        "campaign_members",
+        None,
+        "line 3: campaign_id='K1', customer_id='C1'",
+        "duplicate key (campaign_id, customer_id)",
+        "remove the duplicate rows",
+    ),
+    (
+        "orphan foreign key",
+        {("orders", 1, "customer_id"): "C99"},
+        "orders.csv",
+        "orders",
+        "customer_id",
+        "line 3: 'C99'",
+        "references a `customer_id` not in table `customers` (orphan foreign key)",
+        "add the missing rows to `customers` or remove these rows from `orders`",
+    ),
+    (
+        "closed before created",
+        {("deals", 0, "closed_date"): "2024-12-01"},
+        "deals.csv",
+        "deals",
+        None,
+        "line 2: deal_id='D1', created_date=2024-12-10, closed_date=2024-12-01",
+        "rule broken: closed_date >= created_date",
+        "check that the two columns are not swapped",
+    ),
+    (
+        "first response before opened",
+        {("tickets", 0, "first_response_at"): "2025-02-02 08:00:00"},
+        "tickets.csv",
+        "tickets",
+        None,
+        "line 2: ticket_id='T1', opened_at=2025-02-02 09:00:00, first_response_at=2025-02-02 08:00:00",
+        "rule broken: first_response_at >= opened_at",
+        "`first_response_at` must not be before `opened_at`",
+    ),
+    (
+        "closed_date on an open deal",
+        {("deals", 2, "closed_date"): "2025-03-05"},
+        "deals.csv",
+        "deals",
+        None,
+        "line 4: deal_id='D3', outcome='open', closed_date=2025-03-05",
+        "rule broken: closed_date is set exactly when outcome is won or lost",
+        "leave it empty for open deals",
+    ),
+    (
+        "won deal without closed_date",
+        {("deals", 0, "closed_date"): ""},
+        "deals.csv",
+        "deals",
+        None,
+        "line 2: deal_id='D1', outcome='won', closed_date=(empty)",
+        "rule broken: closed_date is set exactly when outcome is won or lost",
+        "give won and lost deals a closed_date",
+    ),
+    (
+        "resolved before opened",
+        {("tickets", 1, "resolved_at"): "2025-02-05 13:00:00"},
+        "tickets.csv",
+        "tickets",
+        None,
+        "line 3: ticket_id='T2', opened_at=2025-02-05 14:00:00, resolved_at=2025-02-05 13:00:00",
+        "rule broken: resolved_at >= opened_at",
+        "`resolved_at` must not be before `opened_at`",
+    ),
+    (
+        "resolved ticket without contacts",
+        {("tickets", 1, "contacts_to_resolve"): ""},
+        "tickets.csv",
+        "tickets",
+        None,
+        "line 3: ticket_id='T2', resolved_at=2025-02-07 10:00:00, contacts_to_resolve=(empty)",
+        "rule broken: resolved tickets give contacts_to_resolve",
+        "fill contacts_to_resolve (1 or more)",
+    ),
+    (
+        "subscription ends before it starts",
+        {("subscriptions", 0, "end_date"): "2024-01-04"},
+        "subscriptions.csv",
+        "subscriptions",
+        None,
+        "line 2: subscription_id='SUB1', start_date=2025-01-05, end_date=2024-01-04",
+        "rule broken: end_date >= start_date",
+        "`end_date` must not be before `start_date`",
+    ),
+    (
+        "campaign ends before it starts",
+        {("campaigns", 0, "end_date"): "2025-02-28"},
+        "campaigns.csv",
+        "campaigns",
+        None,
+        "line 2: campaign_id='K1', start_date=2025-03-01, end_date=2025-02-28",
+        "rule broken: end_date >= start_date",
+        "`end_date` must not be before `start_date`",
+    ),
+    (
+        "value not allowed",
+        {("orders", 1, "order_type"): "refund"},
+        "orders.csv",
+        "orders",
+        "order_type",
+        "line 3: 'refund'",
+        "value not allowed (allowed: new, repeat, upsell, cross_sell)",
+        "use one of new, repeat, upsell",
+    ),
+    (
+        "null in a non-nullable column",
+        {("orders", 1, "order_date"): ""},
+        "orders.csv",
+        "orders",
+        "order_date",
+        "line 3: (empty)",
+        "empty values are not allowed",
+        "fill `order_date` in every row",
+    ),
+    (
+        "null id",
+        {("orders", 2, "customer_id"): ""},
+        "orders.csv",
+        "orders",
+        "customer_id",
+        "line 4: (empty)",
+        "empty values are not allowed",
+        "fill `customer_id` in every row",
+    ),
 ]
 
 
@@ -133,19 +295,53 @@ def test_each_rule_gives_one_readable_problem(make_source, cells, file, table, c
     assert fix in str(err).split("\n  fix: ")[1]
 
 
-@pytest.mark.parametrize("table, rows, column, example, rule", [
-    ("reviews", [{"review_id": "R1", "customer_id": "C1", "review_date": "2025-02-01", "rating": "5"},
-                 {"review_id": "R2", "customer_id": "", "review_date": "2025-02-02", "rating": "6"}],
-     "rating", "line 3: 6", "value above the maximum 5"),
-    ("web_engagement", [{"date": "2025-02-01", "sessions": "10", "page_views": "30", "bounces": "4",
-                         "total_time_on_page_s": "600"},
-                        {"date": "2025-02-02", "sessions": "10", "page_views": "12", "bounces": "11",
-                         "total_time_on_page_s": "80"}],
-     None, "line 3: date=2025-02-02, sessions=10, bounces=11", "rule broken: bounces <= sessions"),
-    ("marketing_spend", [{"month": "2025-01-01", "channel": "ads", "purpose": "acquisition", "spend": "500"},
-                         {"month": "2025-01-01", "channel": "email", "purpose": "branding", "spend": "90"}],
-     "purpose", "line 3: 'branding'", "value not allowed (allowed: acquisition, retention)"),
-])
+@pytest.mark.parametrize(
+    "table, rows, column, example, rule",
+    [
+        (
+            "reviews",
+            [
+                {"review_id": "R1", "customer_id": "C1", "review_date": "2025-02-01", "rating": "5"},
+                {"review_id": "R2", "customer_id": "", "review_date": "2025-02-02", "rating": "6"},
+            ],
+            "rating",
+            "line 3: 6",
+            "value above the maximum 5",
+        ),
+        (
+            "web_engagement",
+            [
+                {
+                    "date": "2025-02-01",
+                    "sessions": "10",
+                    "page_views": "30",
+                    "bounces": "4",
+                    "total_time_on_page_s": "600",
+                },
+                {
+                    "date": "2025-02-02",
+                    "sessions": "10",
+                    "page_views": "12",
+                    "bounces": "11",
+                    "total_time_on_page_s": "80",
+                },
+            ],
+            None,
+            "line 3: date=2025-02-02, sessions=10, bounces=11",
+            "rule broken: bounces <= sessions",
+        ),
+        (
+            "marketing_spend",
+            [
+                {"month": "2025-01-01", "channel": "ads", "purpose": "acquisition", "spend": "500"},
+                {"month": "2025-01-01", "channel": "email", "purpose": "branding", "spend": "90"},
+            ],
+            "purpose",
+            "line 3: 'branding'",
+            "value not allowed (allowed: acquisition, retention)",
+        ),
+    ],
+)
 def test_rules_of_the_other_tables(make_source, table, rows, column, example, rule):
     folder = make_source(dict(valid_tables(), **{table: rows}))
     (p,) = contract_error(folder).problems
@@ -161,12 +357,19 @@ def test_mixed_time_zones_flag_the_rows_without_an_offset(make_source):
 
 
 def test_timestamps_with_offsets_are_converted_to_utc(make_source):
-    folder = make_source(set={("tickets", 0, "opened_at"): "2025-02-02T09:00:00+02:00",
-                              ("tickets", 1, "opened_at"): "2025-02-05T14:00:00Z",
-                              ("tickets", 2, "opened_at"): "2025-03-10T11:15:00+00:00"})
+    folder = make_source(
+        set={
+            ("tickets", 0, "opened_at"): "2025-02-02T09:00:00+02:00",
+            ("tickets", 1, "opened_at"): "2025-02-05T14:00:00Z",
+            ("tickets", 2, "opened_at"): "2025-03-10T11:15:00+00:00",
+        }
+    )
     opened = open_source(folder).frame("tickets")["opened_at"]
-    assert list(opened) == [pd.Timestamp("2025-02-02 07:00"), pd.Timestamp("2025-02-05 14:00"),
-                            pd.Timestamp("2025-03-10 11:15")]
+    assert list(opened) == [
+        pd.Timestamp("2025-02-02 07:00"),
+        pd.Timestamp("2025-02-05 14:00"),
+        pd.Timestamp("2025-03-10 11:15"),
+    ]
 
 
 def test_survey_scale_comes_from_source_yml(make_source):
@@ -183,9 +386,18 @@ def test_missing_table_is_fine_and_its_families_are_skipped(make_source):
     assert "tickets" in report.missing
     assert report.skipped_families == {"service": ["tickets"]}
     assert "family `service` will be skipped: needs tickets" in report.to_text()
-    assert set(src.load_all()) == {"customers", "orders", "surveys", "deals", "subscriptions",
-                                   "campaigns", "campaign_members"}
-    with pytest.raises(WorkbookError, match=r"table `tickets` not found .* the families that need it are skipped"):
+    assert set(src.load_all()) == {
+        "customers",
+        "orders",
+        "surveys",
+        "deals",
+        "subscriptions",
+        "campaigns",
+        "campaign_members",
+    }
+    with pytest.raises(
+        WorkbookError, match=r"table `tickets` not found .* the families that need it are skipped"
+    ):
         src.frame("tickets")
 
 
@@ -201,15 +413,18 @@ def test_a_missing_referenced_table_skips_the_foreign_key_check(make_source):
 
 def test_missing_required_column_names_the_columns_found_and_the_closest(make_source):
     tables = valid_tables()
-    tables["orders"] = [{("Revenue" if k == "revenue" else k): v for k, v in row.items()}
-                        for row in tables["orders"]]
+    tables["orders"] = [
+        {("Revenue" if k == "revenue" else k): v for k, v in row.items()} for row in tables["orders"]
+    ]
     folder = make_source(tables)
     err = contract_error(folder)
     (p,) = err.problems
     assert (p.table, p.column) == ("orders", "revenue")
     assert_mentions(
-        str(err), f"{folder / 'orders.csv'}: table `orders`, column `revenue`",
-        "required column `revenue` is missing", "the closest column is `Revenue`",
+        str(err),
+        f"{folder / 'orders.csv'}: table `orders`, column `revenue`",
+        "required column `revenue` is missing",
+        "the closest column is `Revenue`",
         "(`Revenue: revenue`)",
         "columns found: order_id, customer_id, order_date, Revenue, cost, order_type",
     )
@@ -220,8 +435,12 @@ def test_missing_required_column_without_a_close_name(make_source):
     for row in tables["surveys"]:
         del row["score"]
     err = contract_error(make_source(tables))
-    assert_mentions(str(err), "required column `score` is missing", "add it or map one",
-                    "columns found: response_id, customer_id, response_date, survey, touchpoint, comment")
+    assert_mentions(
+        str(err),
+        "required column `score` is missing",
+        "add it or map one",
+        "columns found: response_id, customer_id, response_date, survey, touchpoint, comment",
+    )
     assert "closest" not in str(err)
 
 
@@ -241,7 +460,8 @@ def test_parsed_types_follow_the_contract(make_source):
     for table, frame in src.load_all().items():
         spec = C.TABLES[table]
         assert {c: str(t) for c, t in frame.dtypes.items()} == {
-            c.name: str(C.pandas_dtype(c.kind)) for c in spec.columns}, table
+            c.name: str(C.pandas_dtype(c.kind)) for c in spec.columns
+        }, table
     tickets = src.frame("tickets")
     assert tickets["contacts_to_resolve"].tolist()[:2] == [1, 3]
     assert tickets["contacts_to_resolve"].isna().tolist() == [False, False, True]
@@ -249,11 +469,20 @@ def test_parsed_types_follow_the_contract(make_source):
 
 
 def test_every_problem_of_every_table_is_in_one_message(make_source):
-    err = contract_error(make_source(set={("orders", 1, "revenue"): "-5",
-                                          ("orders", 2, "order_type"): "refund",
-                                          ("tickets", 0, "contacts_to_resolve"): "0"}))
+    err = contract_error(
+        make_source(
+            set={
+                ("orders", 1, "revenue"): "-5",
+                ("orders", 2, "order_type"): "refund",
+                ("tickets", 0, "contacts_to_resolve"): "0",
+            }
+        )
+    )
     assert [(p.table, p.column) for p in err.problems] == [
-        ("orders", "revenue"), ("orders", "order_type"), ("tickets", "contacts_to_resolve")]
+        ("orders", "revenue"),
+        ("orders", "order_type"),
+        ("tickets", "contacts_to_resolve"),
+    ]
     assert str(err).startswith("The data breaks the contract (3 problems):")
 
 
@@ -282,9 +511,12 @@ def test_empty_file(make_source):
     folder = make_source()
     (folder / "orders.csv").write_bytes(b"")
     err = contract_error(folder)
-    assert_mentions(str(err), f"{folder / 'orders.csv'}: table `orders`",
-                    "the file is empty (not even a header line)",
-                    "fix: export the table with its header line: order_id, customer_id, order_date, revenue")
+    assert_mentions(
+        str(err),
+        f"{folder / 'orders.csv'}: table `orders`",
+        "the file is empty (not even a header line)",
+        "fix: export the table with its header line: order_id, customer_id, order_date, revenue",
+    )
 
 
 def test_header_only_file_is_valid_with_no_rows(make_source):
@@ -302,11 +534,16 @@ def test_header_only_file_is_valid_with_no_rows(make_source):
 def test_non_utf8_file(make_source):
     folder = make_source()
     (folder / "customers.csv").write_bytes(
-        "customer_id,signup_date,region\nC1,2025-01-05,Zürich\n".encode("latin-1"))
+        "customer_id,signup_date,region\nC1,2025-01-05,Zürich\n".encode("latin-1")
+    )
     before = (folder / "customers.csv").read_bytes()
     err = contract_error(folder)
-    assert_mentions(str(err), f"{folder / 'customers.csv'}: table `customers`",
-                    "the file is not UTF-8 text (byte 46: b'\\xfc')", "save the export as UTF-8")
+    assert_mentions(
+        str(err),
+        f"{folder / 'customers.csv'}: table `customers`",
+        "the file is not UTF-8 text (byte 46: b'\\xfc')",
+        "save the export as UTF-8",
+    )
     assert (folder / "customers.csv").read_bytes() == before
 
 
@@ -323,8 +560,13 @@ def test_ragged_csv_row(make_source):
     with open(folder / "orders.csv", "a", encoding="utf-8") as fh:
         fh.write("O5,C4,2025-03-20,10,0,new,surplus\n")
     err = contract_error(folder)
-    assert_mentions(str(err), f"{folder / 'orders.csv'}: table `orders`", "the CSV cannot be read",
-                    "Expected 6 fields in line 6, saw 7", "every line needs as many fields as the header")
+    assert_mentions(
+        str(err),
+        f"{folder / 'orders.csv'}: table `orders`",
+        "the CSV cannot be read",
+        "Expected 6 fields in line 6, saw 7",
+        "every line needs as many fields as the header",
+    )
 
 
 def test_parquet_file_that_is_not_parquet(make_source):
@@ -332,15 +574,20 @@ def test_parquet_file_that_is_not_parquet(make_source):
     (folder / "orders.csv").unlink()
     (folder / "orders.parquet").write_text("order_id,revenue\nO1,5\n", encoding="utf-8")
     err = contract_error(folder)
-    assert_mentions(str(err), f"{folder / 'orders.parquet'}: table `orders`",
-                    "the file cannot be read as parquet",
-                    "check that orders.parquet really is a parquet file, or export it again")
+    assert_mentions(
+        str(err),
+        f"{folder / 'orders.parquet'}: table `orders`",
+        "the file cannot be read as parquet",
+        "check that orders.parquet really is a parquet file, or export it again",
+    )
 
 
 def test_a_table_in_two_files_is_an_error(make_source):
     folder = make_source()
     pd.DataFrame({"order_id": ["O1"]}).to_parquet(folder / "orders.parquet")
-    with pytest.raises(WorkbookError, match=r"table `orders` is in more than one file \(orders.csv, orders.parquet\)"):
+    with pytest.raises(
+        WorkbookError, match=r"table `orders` is in more than one file \(orders.csv, orders.parquet\)"
+    ):
         open_source(folder)
 
 
@@ -381,8 +628,9 @@ def test_parquet_and_duckdb_problems_name_the_row(make_source, tmp_path):
     pq_folder.mkdir()
     _typed(folder, "orders").to_parquet(pq_folder / "orders.parquet")
     err = contract_error(pq_folder)
-    assert_mentions(str(err), f"{pq_folder / 'orders.parquet'}: table `orders`, column `revenue`",
-                    "row 2: -5.0")
+    assert_mentions(
+        str(err), f"{pq_folder / 'orders.parquet'}: table `orders`, column `revenue`", "row 2: -5.0"
+    )
 
     db = tmp_path / "crm.duckdb"
     with duckdb.connect(str(db)) as con:
@@ -427,9 +675,13 @@ def test_fingerprints_record_each_input_file(make_source):
 
 
 def test_quarantine_sets_bad_rows_aside_and_keeps_the_good_ones(make_source):
-    folder = make_source(set={("orders", 1, "revenue"): "abc",
-                              ("orders", 2, "revenue"): "-4",
-                              ("orders", 3, "order_type"): "refund"})
+    folder = make_source(
+        set={
+            ("orders", 1, "revenue"): "abc",
+            ("orders", 2, "revenue"): "-4",
+            ("orders", 3, "order_type"): "refund",
+        }
+    )
     src = open_source(folder, on_invalid="quarantine")
     tables = src.load_all()
     good, rejected = tables["orders"], src.rejected["orders"]
@@ -474,8 +726,10 @@ def test_a_file_source_must_be_duckdb(make_source):
 
 def test_validate_counts_rows_and_date_ranges(make_source):
     report = open_source(make_source()).validate()
-    summary = {t.table: (t.rows, str(t.first_date.date()) if t.first_date is not None else None)
-               for t in report.tables}
+    summary = {
+        t.table: (t.rows, str(t.first_date.date()) if t.first_date is not None else None)
+        for t in report.tables
+    }
     assert summary["orders"] == (4, "2025-01-06")
     assert summary["campaign_members"] == (3, None)
     assert report.ok and "No problems found." in report.to_text()

@@ -49,6 +49,7 @@ def _absent(reason: str):
 
 # -- the reference: DuckDB ------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def duckdb_metrics() -> dict:
     src = open_source(DEMO_DATA)
@@ -85,8 +86,13 @@ def assert_same_metrics(expected: dict, got: dict) -> None:
 
 def test_the_comparison_notices_a_difference(duckdb_metrics):
     a = duckdb_metrics["2025-Q4"]
-    b = {**a, "metrics": {**a["metrics"], "revenue": {**a["metrics"]["revenue"],
-                                                     "value": a["metrics"]["revenue"]["value"] * (1 + 1e-8)}}}
+    b = {
+        **a,
+        "metrics": {
+            **a["metrics"],
+            "revenue": {**a["metrics"]["revenue"], "value": a["metrics"]["revenue"]["value"] * (1 + 1e-8)},
+        },
+    }
     with pytest.raises(AssertionError, match="revenue.value"):
         assert_same_metrics(a, b)
     assert_same_metrics(a, a)
@@ -94,13 +100,16 @@ def test_the_comparison_notices_a_difference(duckdb_metrics):
 
 # -- PostgreSQL -----------------------------------------------------------------------------
 
+
 def _pg_binary(name: str) -> str | None:
     found = shutil.which(name)
     if found:
         return found
     # Debian keeps the server programs off the PATH, under /usr/lib/postgresql/<version>/bin
-    versions = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
-                      key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    versions = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
     return versions[-1] if versions else None
 
 
@@ -110,8 +119,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-_PG_TYPES = {"id": "text", "str": "text", "date": "date", "timestamp": "timestamp",
-             "float": "numeric", "int": "integer", "bool": "boolean"}
+_PG_TYPES = {
+    "id": "text",
+    "str": "text",
+    "date": "date",
+    "timestamp": "timestamp",
+    "float": "numeric",
+    "int": "integer",
+    "bool": "boolean",
+}
 
 
 def _load_demo_into_postgres(dsn: str) -> None:
@@ -126,8 +142,15 @@ def _load_demo_into_postgres(dsn: str) -> None:
             df = src.frame(table)
             cols = [c for c in C.TABLES[table].columns if c.name in df.columns]
             names = sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
-            conn.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(table), sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(_PG_TYPES[c.kind])) for c in cols)))
+            conn.execute(
+                sql.SQL("CREATE TABLE {} ({})").format(
+                    sql.Identifier(table),
+                    sql.SQL(", ").join(
+                        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(_PG_TYPES[c.kind]))
+                        for c in cols
+                    ),
+                )
+            )
             values = []
             for c in cols:
                 s = df[c.name]
@@ -137,8 +160,10 @@ def _load_demo_into_postgres(dsn: str) -> None:
                     values.append([None if pd.isna(x) else x.to_pydatetime() for x in s])
                 else:
                     values.append([None if pd.isna(x) else x for x in s.astype(object)])
-            with conn.cursor() as cur, cur.copy(
-                    sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), names)) as copy:
+            with (
+                conn.cursor() as cur,
+                cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), names)) as copy,
+            ):
                 for row in zip(*values):
                     copy.write_row(row)
 
@@ -173,8 +198,10 @@ def postgres_url():
             extra = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise RuntimeError(f"{' '.join(args)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}\n{extra}")
 
-    options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={folder} "
-               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={folder} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
     started = False
     try:
         run([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
@@ -228,16 +255,31 @@ def test_postgresql_gives_the_same_metrics_as_duckdb(postgres_source, duckdb_met
 def test_the_cli_takes_a_postgresql_url(postgres_url, duckdb_metrics, capsys):
     import json
 
-    assert cli_main(["metrics", "--data", postgres_url, "--period", "2025-Q4", "--format", "json",
-                     "--targets", str(TARGETS)]) == 0
+    assert (
+        cli_main(
+            [
+                "metrics",
+                "--data",
+                postgres_url,
+                "--period",
+                "2025-Q4",
+                "--format",
+                "json",
+                "--targets",
+                str(TARGETS),
+            ]
+        )
+        == 0
+    )
     got = json.loads(capsys.readouterr().out)
     assert got["source"] == postgres_url
     expected = json.loads(json.dumps(duckdb_metrics["2025-Q4"], default=str))
     for mid, rec in expected["metrics"].items():
         for key in ("value", "numerator", "denominator", "previous"):
             a, b = rec[key], got["metrics"][mid][key]
-            assert (a is None and b is None) or (a is not None and b is not None
-                                                 and math.isclose(a, b, rel_tol=1e-9)), (mid, key, a, b)
+            assert (a is None and b is None) or (
+                a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9)
+            ), (mid, key, a, b)
 
 
 def test_a_mapped_postgresql_table_is_renamed_and_cast_in_the_query(postgres_url, tmp_path):
@@ -246,21 +288,30 @@ def test_a_mapped_postgresql_table_is_renamed_and_cast_in_the_query(postgres_url
     import psycopg
 
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute('CREATE TABLE IF NOT EXISTS sales_export AS SELECT order_id AS "Order Number", '
-                     'customer_id AS "Account", to_char(order_date, \'DD/MM/YYYY\') AS "Date", '
-                     'revenue::text AS "Amount", order_type AS "Kind" FROM orders')
+        conn.execute(
+            'CREATE TABLE IF NOT EXISTS sales_export AS SELECT order_id AS "Order Number", '
+            'customer_id AS "Account", to_char(order_date, \'DD/MM/YYYY\') AS "Date", '
+            'revenue::text AS "Amount", order_type AS "Kind" FROM orders'
+        )
     mapping = tmp_path / "mapping.yml"
     mapping.write_text(
-        "tables:\n  orders:\n    source: sales_export\n    date_format: \"%d/%m/%Y\"\n    columns:\n"
+        'tables:\n  orders:\n    source: sales_export\n    date_format: "%d/%m/%Y"\n    columns:\n'
         "      Order Number: order_id\n      Account: customer_id\n      Date: order_date\n"
-        "      Amount: revenue\n      Kind: order_type\n", encoding="utf-8")
+        "      Amount: revenue\n      Kind: order_type\n",
+        encoding="utf-8",
+    )
     src = open_source(postgres_url, mapping=mapping)
     frame = src.frame("orders")
     t = src.table("orders")
     assert t._find_backend().name == "postgres"
     assert list(t.columns) == list(C.TABLES["orders"].column_names)
-    got = t.aggregate(revenue=t.revenue.sum(), first=t.order_date.min(), last=t.order_date.max(),
-                      costs=t.cost.count()).execute().iloc[0]
+    got = (
+        t.aggregate(
+            revenue=t.revenue.sum(), first=t.order_date.min(), last=t.order_date.max(), costs=t.cost.count()
+        )
+        .execute()
+        .iloc[0]
+    )
     assert got["revenue"] == pytest.approx(frame["revenue"].sum(), rel=1e-9)
     assert pd.Timestamp(got["first"]) == frame["order_date"].min()
     assert pd.Timestamp(got["last"]) == frame["order_date"].max()
@@ -287,8 +338,10 @@ def test_quarantined_rows_in_a_database_stop_the_aggregation(postgres_url):
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA IF NOT EXISTS broken")
         conn.execute("CREATE TABLE IF NOT EXISTS broken.orders AS SELECT * FROM public.orders")
-        conn.execute("UPDATE broken.orders SET revenue = -1 WHERE order_id IN "
-                     "(SELECT order_id FROM broken.orders ORDER BY order_id LIMIT 2)")
+        conn.execute(
+            "UPDATE broken.orders SET revenue = -1 WHERE order_id IN "
+            "(SELECT order_id FROM broken.orders ORDER BY order_id LIMIT 2)"
+        )
     src = open_source(postgres_url + "/broken", on_invalid="quarantine")  # the schema `broken`
     assert src.tables == ["orders"]
     assert len(src.frame("orders")) == len(open_source(DEMO_DATA).frame("orders")) - 2
@@ -297,6 +350,7 @@ def test_quarantined_rows_in_a_database_stop_the_aggregation(postgres_url):
 
 
 # -- Spark ----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def spark():
@@ -311,7 +365,8 @@ def spark():
     t0 = time.perf_counter()
     warehouse = tempfile.mkdtemp(prefix="metrics-spark-")
     session = (
-        SparkSession.builder.master("local[2]").appName("metrics-lib-tests")
+        SparkSession.builder.master("local[2]")
+        .appName("metrics-lib-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
@@ -353,6 +408,7 @@ def test_spark_gives_the_same_metrics_as_duckdb(spark_source, duckdb_metrics, pe
 
 # -- no engine needed -----------------------------------------------------------------------
 
+
 def test_database_urls_are_told_from_paths():
     assert is_database_url("postgresql://me@db.example.com:5432/crm")
     assert is_database_url("postgres://me@localhost/crm")
@@ -371,6 +427,10 @@ def test_an_unreachable_server_is_a_clear_error():
 def test_the_reports_refuse_a_url_with_a_password(tmp_path):
     from metrics_lib.reporting.runner import run_reports
 
-    with pytest.raises(WorkbookError, match=r"postgresql://me:\*\*\*@db.example.com/crm holds a password.*PGPASSWORD"):
-        run_reports(["2025-Q4"], data="postgresql://me:secret@db.example.com/crm", out=tmp_path, progress=None)
+    with pytest.raises(
+        WorkbookError, match=r"postgresql://me:\*\*\*@db.example.com/crm holds a password.*PGPASSWORD"
+    ):
+        run_reports(
+            ["2025-Q4"], data="postgresql://me:secret@db.example.com/crm", out=tmp_path, progress=None
+        )
     assert not any(tmp_path.iterdir())

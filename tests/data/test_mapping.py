@@ -51,8 +51,11 @@ def test_mapping_renames_columns_and_picks_the_file(crm_source, tmp_path):
     orders = src.frame("orders")
     assert orders["order_id"].tolist() == ["O1", "O2", "O3"]
     assert orders["customer_id"].tolist() == ["C1", "C1", "C2"]
-    assert orders["order_date"].tolist() == [pd.Timestamp("2025-01-06"), pd.Timestamp("2025-02-10"),
-                                             pd.Timestamp("2025-01-21")]
+    assert orders["order_date"].tolist() == [
+        pd.Timestamp("2025-01-06"),
+        pd.Timestamp("2025-02-10"),
+        pd.Timestamp("2025-01-21"),
+    ]
     assert orders["revenue"].tolist() == [120.0, 80.5, 200.0]
     assert orders["order_type"].tolist() == ["new", "repeat", "new"]
     assert src.validate().ok
@@ -83,37 +86,52 @@ def test_a_date_not_in_the_date_format_is_reported(crm_source, tmp_path):
     rows = [CRM_ORDERS[0], dict(CRM_ORDERS[1], **{"Order Date": "2025-02-10"})]
     write_csv(crm_source / "sales_export.csv", rows)
     src = open_source(crm_source, mapping=write_mapping(tmp_path / "m.yml", MAPPING))
-    with pytest.raises(ContractError, match=r"column `order_date`: not a date \(1 row\)\n    line 3: '2025-02-10'\n"
-                                            r"  fix: dates must follow the mapping's date_format '%d/%m/%Y'"):
+    with pytest.raises(
+        ContractError,
+        match=r"column `order_date`: not a date \(1 row\)\n    line 3: '2025-02-10'\n"
+        r"  fix: dates must follow the mapping's date_format '%d/%m/%Y'",
+    ):
         src.frame("orders")
 
 
 def test_two_columns_mapped_to_one_target_name_both(tmp_path):
-    path = write_mapping(tmp_path / "m.yml", "tables:\n  orders:\n    columns:\n"
-                                             "      Amount: revenue\n      Total: revenue\n")
-    with pytest.raises(WorkbookError, match=r"table `orders` maps 2 columns \(`Amount`, `Total`\) to `revenue`; "
-                                            r"map exactly one"):
+    path = write_mapping(
+        tmp_path / "m.yml", "tables:\n  orders:\n    columns:\n      Amount: revenue\n      Total: revenue\n"
+    )
+    with pytest.raises(
+        WorkbookError,
+        match=r"table `orders` maps 2 columns \(`Amount`, `Total`\) to `revenue`; "
+        r"map exactly one",
+    ):
         ColumnMapping.read(path)
 
 
 def test_mapping_to_an_unknown_contract_column(tmp_path):
     path = write_mapping(tmp_path / "m.yml", "tables:\n  orders:\n    columns:\n      Amount: turnover\n")
-    with pytest.raises(WorkbookError, match=r"maps `Amount` to `turnover`, which is not a column of the contract; "
-                                            r"columns: order_id, customer_id, order_date, revenue, cost, order_type"):
+    with pytest.raises(
+        WorkbookError,
+        match=r"maps `Amount` to `turnover`, which is not a column of the contract; "
+        r"columns: order_id, customer_id, order_date, revenue, cost, order_type",
+    ):
         ColumnMapping.read(path)
 
 
 def test_mapping_an_unknown_table(tmp_path):
     path = write_mapping(tmp_path / "m.yml", "tables:\n  sales:\n    columns:\n      Amount: revenue\n")
-    with pytest.raises(WorkbookError, match=r"table `sales` is not in the data contract; known tables: customers, "):
+    with pytest.raises(
+        WorkbookError, match=r"table `sales` is not in the data contract; known tables: customers, "
+    ):
         ColumnMapping.read(path)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("orders:\n  columns: {}\n", r"the mapping file needs a `tables:` section"),
-    ("tables: [orders\n", r"not valid YAML"),
-    ("- orders\n", r"expected a mapping of keys to values at the top level"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("orders:\n  columns: {}\n", r"the mapping file needs a `tables:` section"),
+        ("tables: [orders\n", r"not valid YAML"),
+        ("- orders\n", r"expected a mapping of keys to values at the top level"),
+    ],
+)
 def test_malformed_mapping_file(tmp_path, text, message):
     with pytest.raises(WorkbookError, match=message):
         ColumnMapping.read(write_mapping(tmp_path / "m.yml", text))
@@ -127,7 +145,9 @@ def test_mapping_file_not_found(make_source, tmp_path):
 def test_mapping_a_column_the_file_lacks_lists_the_columns_found(crm_source, tmp_path):
     text = MAPPING.replace("Amount: revenue", "Revenue (EUR): revenue")
     src = open_source(crm_source, mapping=write_mapping(tmp_path / "m.yml", text))
-    with pytest.raises(ContractError, match=r"the mapping names column\(s\) `Revenue \(EUR\)` that the file lacks") as info:
+    with pytest.raises(
+        ContractError, match=r"the mapping names column\(s\) `Revenue \(EUR\)` that the file lacks"
+    ) as info:
         src.frame("orders")
     message = str(info.value)
     assert f"{crm_source / 'sales_export.csv'}: table `orders`" in message
@@ -147,7 +167,9 @@ def test_mapping_onto_a_column_the_file_already_has(make_source, tmp_path):
 
 def test_source_naming_a_file_that_is_not_there(make_source, tmp_path):
     path = write_mapping(tmp_path / "m.yml", "tables:\n  orders:\n    source: export.csv\n")
-    with pytest.raises(WorkbookError, match=r"table `orders` is mapped to file `export.csv`, which is not in"):
+    with pytest.raises(
+        WorkbookError, match=r"table `orders` is mapped to file `export.csv`, which is not in"
+    ):
         open_source(make_source(), mapping=path)
 
 

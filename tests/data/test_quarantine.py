@@ -36,8 +36,14 @@ def test_strict_stops_before_any_notebook_runs(broken, tmp_path):
 
 
 def test_quarantine_sets_rows_aside_counts_them_and_flags_the_reports(broken, tmp_path):
-    summary = run_reports(["2025-Q4"], data=broken["data"], families="scorecard", out=tmp_path,
-                          on_invalid="quarantine", progress=None)
+    summary = run_reports(
+        ["2025-Q4"],
+        data=broken["data"],
+        families="scorecard",
+        out=tmp_path,
+        on_invalid="quarantine",
+        progress=None,
+    )
     assert summary.ok, summary.text()
     period = tmp_path / "2025-Q4"
     rejected = (period / "rejected" / "orders.csv").read_text()

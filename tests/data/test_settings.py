@@ -43,7 +43,10 @@ def test_a_full_source_yml_is_read_into_its_types(tmp_path):
     assert SourceConfig.read(_write(tmp_path / "bare.yml", "name: x\n")).strategy_change_label == ""
     assert cfg.extra == {"generator": {"seed": 7}}  # other keys are kept for the tools that wrote them
     assert cfg.close_window_days == 90  # the default
-    assert SourceConfig.read(_write(tmp_path / "window.yml", "close_window_days: '60'\n")).close_window_days == 60
+    assert (
+        SourceConfig.read(_write(tmp_path / "window.yml", "close_window_days: '60'\n")).close_window_days
+        == 60
+    )
 
 
 def test_a_quoted_date_and_a_quarter_are_accepted(tmp_path):
@@ -71,7 +74,10 @@ def test_a_quoted_date_and_a_quarter_are_accepted(tmp_path):
         ),
         ("close_window_days: 0", r"setting `close_window_days` is 0, which is not allowed"),
         ("close_window_days: -30", r"setting `close_window_days` is -30, which is not allowed"),
-        ("close_windows_days: 60", r"unknown setting `close_windows_days`; did you mean `close_window_days`\?"),
+        (
+            "close_windows_days: 60",
+            r"unknown setting `close_windows_days`; did you mean `close_window_days`\?",
+        ),
         (
             "strategy_change_date: next tuesday",
             r"setting `strategy_change_date` is 'next tuesday', which is not "

@@ -27,18 +27,37 @@ CONTRACT = {
     "customers": ["customer_id", "signup_date", "acquisition_channel", "segment", "region", "referred_by"],
     "orders": ["order_id", "customer_id", "order_date", "revenue", "cost", "order_type"],
     "subscriptions": [
-        "subscription_id", "customer_id", "plan", "start_date", "end_date", "cancelled_date", "mrr",
+        "subscription_id",
+        "customer_id",
+        "plan",
+        "start_date",
+        "end_date",
+        "cancelled_date",
+        "mrr",
         "renewed_from",
     ],
     "deals": [
-        "deal_id", "customer_id", "owner", "team", "source", "created_date", "closed_date", "outcome",
-        "amount", "deal_type",
+        "deal_id",
+        "customer_id",
+        "owner",
+        "team",
+        "source",
+        "created_date",
+        "closed_date",
+        "outcome",
+        "amount",
+        "deal_type",
     ],
     "deal_stages": ["deal_id", "stage", "entered_at"],
     "surveys": ["response_id", "customer_id", "response_date", "survey", "score", "touchpoint", "comment"],
     "tickets": [
-        "ticket_id", "customer_id", "opened_at", "first_response_at", "resolved_at",
-        "contacts_to_resolve", "channel",
+        "ticket_id",
+        "customer_id",
+        "opened_at",
+        "first_response_at",
+        "resolved_at",
+        "contacts_to_resolve",
+        "channel",
     ],
     "marketing_spend": ["month", "channel", "campaign_id", "purpose", "spend"],
     "campaigns": ["campaign_id", "name", "channel", "start_date", "end_date", "cost"],
@@ -332,8 +351,12 @@ def test_support_surveys_follow_resolved_tickets(data):
     tickets["resolved_day"] = tickets["resolved_at"].dt.floor("D").astype("datetime64[ms]")
     tickets = tickets.sort_values("resolved_day")
     paired = pd.merge_asof(
-        answers, tickets[["customer_id", "resolved_day"]], left_on="response_date",
-        right_on="resolved_day", by="customer_id", direction="backward",
+        answers,
+        tickets[["customer_id", "resolved_day"]],
+        left_on="response_date",
+        right_on="resolved_day",
+        by="customer_id",
+        direction="backward",
     )
     waited = paired["response_date"] - paired["resolved_day"]
     assert waited.notna().all() and (waited <= pd.Timedelta(days=3)).all()

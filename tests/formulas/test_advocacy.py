@@ -30,7 +30,9 @@ def test_referral_rate_no_new_customers():
 
 
 def test_referral_rate_rejects_more_referred_than_new():
-    with pytest.raises(ValueError, match=r"`referred_new_customers` \(9\) cannot exceed `new_customers` \(8\)"):
+    with pytest.raises(
+        ValueError, match=r"`referred_new_customers` \(9\) cannot exceed `new_customers` \(8\)"
+    ):
         referral_rate(9, 8)
 
 

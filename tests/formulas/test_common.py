@@ -169,7 +169,9 @@ def _takes_rows(spec, *, frames: bool = True) -> bool:
     if spec is None or not _array_slots(spec):
         return False
     args, kwargs = tuple(spec["args"]), dict(spec.get("kwargs", {}))
-    return frames or any(not isinstance(_get(args, kwargs, slot), pd.DataFrame) for slot in _array_slots(spec))
+    return frames or any(
+        not isinstance(_get(args, kwargs, slot), pd.DataFrame) for slot in _array_slots(spec)
+    )
 
 
 def _where(keep):
@@ -214,8 +216,6 @@ def test_interval_contains_estimate(name, spec):
         assert ci.low - 1e-9 <= est <= ci.high + 1e-9, f"{name}: {est_attr}={est} outside {ci}"
         assert ci.low <= ci.high
     assert checked, f"{name}: its valid example has no finite interval"
-
-
 
 
 @pytest.mark.parametrize("name, spec", SEQUENCE_ENTRIES)

@@ -32,19 +32,23 @@ Z_975 = 1.959963984540054
 
 # --- health score ---------------------------------------------------------------------------
 
+
 def test_default_weights_sum_to_one():
     assert sum(DEFAULT_HEALTH_WEIGHTS.values()) == pytest.approx(1.0)
     assert set(DEFAULT_HEALTH_WEIGHTS) == {"recency", "nps", "support_load", "resolution", "renewal"}
 
 
 def test_health_score_hand_example():
-    frame = pd.DataFrame({
-        "recency": [1.0, 0.0, 0.0, 1.0],
-        "nps": [1.0, 0.0, 0.5, 1.0],
-        "support_load": [1.0, 0.0, 0.5, 1.0],
-        "resolution": [1.0, 0.0, 0.5, 1.0],
-        "renewal": [1.0, 0.0, 1.0, 0.0],
-    }, index=pd.Index(["best", "worst", "mixed", "lapsed"], name="customer_id"))
+    frame = pd.DataFrame(
+        {
+            "recency": [1.0, 0.0, 0.0, 1.0],
+            "nps": [1.0, 0.0, 0.5, 1.0],
+            "support_load": [1.0, 0.0, 0.5, 1.0],
+            "resolution": [1.0, 0.0, 0.5, 1.0],
+            "renewal": [1.0, 0.0, 1.0, 0.0],
+        },
+        index=pd.Index(["best", "worst", "mixed", "lapsed"], name="customer_id"),
+    )
     s = health_score(frame)
     assert s.name == "health_score"
     assert list(s.index) == ["best", "worst", "mixed", "lapsed"]
@@ -85,15 +89,18 @@ def test_health_score_errors():
         health_score(pd.DataFrame({"nps": [0.5]}), weights={"nps": -1})
     with pytest.raises(ValueError, match="are all 0"):
         health_score(pd.DataFrame({"nps": [0.5]}), weights={"nps": 0})
-    with pytest.raises(ValueError, match=r"`components\['nps'\]` contains 8; components must be scaled to \[0, 1\]"):
+    with pytest.raises(
+        ValueError, match=r"`components\['nps'\]` contains 8; components must be scaled to \[0, 1\]"
+    ):
         health_score(pd.DataFrame({"nps": [8.0]}))
     with pytest.raises(ValueError, match="must be a pandas DataFrame"):
         health_score([0.5, 0.5])
 
 
-@given(st.lists(st.tuples(*[st.one_of(st.none(), st.floats(0, 1)) for _ in range(5)]),
-                min_size=1, max_size=20),
-       st.lists(st.floats(0, 10), min_size=5, max_size=5).filter(lambda w: sum(w) > 0))
+@given(
+    st.lists(st.tuples(*[st.one_of(st.none(), st.floats(0, 1)) for _ in range(5)]), min_size=1, max_size=20),
+    st.lists(st.floats(0, 10), min_size=5, max_size=5).filter(lambda w: sum(w) > 0),
+)
 def test_health_score_always_within_1_and_10(rows, weights):
     names = list(DEFAULT_HEALTH_WEIGHTS)
     frame = pd.DataFrame([[np.nan if v is None else v for v in r] for r in rows], columns=names)
@@ -103,6 +110,7 @@ def test_health_score_always_within_1_and_10(rows, weights):
 
 
 # --- bands ----------------------------------------------------------------------------------
+
 
 def test_health_band_boundaries():
     assert health_band(3.999) == "at risk"
@@ -188,6 +196,7 @@ def test_healthy_share_undefined_and_errors():
 
 # --- AUC ------------------------------------------------------------------------------------
 
+
 def test_auc_hand_case_with_tie():
     # Stayers score 2 and 3, churners 1 and 2. Pairs (stayer, churner):
     # (2,1)=1, (2,2)=1/2, (3,1)=1, (3,2)=1 -> 3.5 / 4.
@@ -244,6 +253,7 @@ def test_auc_in_unit_interval_and_flips(rows):
 
 # --- relationship groups --------------------------------------------------------------------
 
+
 def test_assign_relationship_group_ties_at_median_are_low():
     # profit median 20: only 30 is high. loyalty median 5: only 9 is high.
     profit = pd.Series([10, 20, 20, 30], index=["c1", "c2", "c3", "c4"])
@@ -275,11 +285,13 @@ def test_relationship_actions_cover_every_group():
 
 
 def test_relationship_group_summary_hand_example():
-    frame = pd.DataFrame({
-        "group": ["stranger", "true friend", "true friend", "barnacle", None],
-        "revenue": [100.0, 500.0, 300.0, 100.0, 999.0],
-        "profit": [10.0, 200.0, 150.0, 40.0, 999.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "group": ["stranger", "true friend", "true friend", "barnacle", None],
+            "revenue": [100.0, 500.0, 300.0, 100.0, 999.0],
+            "profit": [10.0, 200.0, 150.0, 40.0, 999.0],
+        }
+    )
     s = relationship_group_summary(frame)
     assert list(s.index) == ["stranger", "butterfly", "barnacle", "true friend"]
     assert s["customers"].tolist() == [1, 0, 1, 2]
@@ -302,10 +314,12 @@ def test_relationship_group_summary_errors():
 
 
 def test_group_transition_matrix_hand_case():
-    prev = pd.Series(["stranger", "barnacle", "barnacle", "true friend", "butterfly"],
-                     index=["a", "b", "c", "d", "e"])
-    cur = pd.Series(["true friend", "barnacle", "butterfly", "true friend", "stranger"],
-                    index=["d", "b", "c", "a", "f"])
+    prev = pd.Series(
+        ["stranger", "barnacle", "barnacle", "true friend", "butterfly"], index=["a", "b", "c", "d", "e"]
+    )
+    cur = pd.Series(
+        ["true friend", "barnacle", "butterfly", "true friend", "stranger"], index=["d", "b", "c", "a", "f"]
+    )
     t = group_transition_matrix(prev, cur)
     assert t.n == 4 and t.only_previous == 1 and t.only_current == 1
     assert t.counts.loc["stranger", "true friend"] == 1
@@ -327,5 +341,6 @@ def test_group_transition_matrix_positional_and_errors():
     with pytest.raises(ValueError, match=r"`current` has unknown group\(s\) \['loyalist'\]"):
         group_transition_matrix(["stranger"], ["loyalist"])
     with pytest.raises(ValueError, match="lists customer 'a' more than once"):
-        group_transition_matrix(pd.Series(["stranger", "barnacle"], index=["a", "a"]),
-                                pd.Series(["stranger"], index=["a"]))
+        group_transition_matrix(
+            pd.Series(["stranger", "barnacle"], index=["a", "a"]), pd.Series(["stranger"], index=["a"])
+        )

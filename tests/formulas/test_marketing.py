@@ -47,8 +47,7 @@ def test_campaign_roi_errors():
 
 
 def test_lift_hand_computation():
-    r = control_group_lift(120, 1000, 100, 1000, treated_revenue=60_000, control_revenue=50_000,
-                           cost=4_000)
+    r = control_group_lift(120, 1000, 100, 1000, treated_revenue=60_000, control_revenue=50_000, cost=4_000)
     assert isinstance(r, LiftResult)
     assert r.treated.value == 0.12 and r.control.value == 0.1
     assert r.value == pytest.approx(0.02)
@@ -133,6 +132,7 @@ def test_lift_laws(nt, xt, nc, xc):
 
 # --- incremental campaign ROI ---------------------------------------------------------------
 
+
 def test_incremental_campaign_roi_by_hand():
     # treated members earned 10, 20, 30, 40 (100 in all, 25 each; sample sd sqrt(500/3)), control
     # members 5 and 15 (20 in all, 10 each; sd sqrt(50)). Increment (25 - 10) x 4 treated = 60 of
@@ -152,8 +152,16 @@ def test_incremental_campaign_roi_adds_up_campaigns_and_ignores_what_control_mem
     # campaign 1 as above (increment 30 after margin); campaign 2: 10 treated earning 50 in all
     # against 5 control members earning 50 (10 each, more than the treated): (5 - 10) x 10 x 0.5
     # = -25; a third campaign without treated members adds nothing. Total 5, cost 40 -> -35 / 40
-    r = incremental_campaign_roi([4, 10, 0], [100, 50, 0], [math.sqrt(500 / 3), 3.0, NAN],
-                                 [2, 5, 3], [20, 50, 12], [math.sqrt(50), 4.0, 1.0], 40, gross_margin=0.5)
+    r = incremental_campaign_roi(
+        [4, 10, 0],
+        [100, 50, 0],
+        [math.sqrt(500 / 3), 3.0, NAN],
+        [2, 5, 3],
+        [20, 50, 12],
+        [math.sqrt(50), 4.0, 1.0],
+        40,
+        gross_margin=0.5,
+    )
     assert r.components["incremental_gross_profit"] == pytest.approx(5.0)
     assert r.value == pytest.approx(-35 / 40)
     var = 800 / 3 + 0.25 * 100 * (9 / 10 + 16 / 5)
@@ -179,27 +187,39 @@ def test_incremental_campaign_roi_undefined_cases():
     assert math.isnan(r.value)
 
 
-@pytest.mark.parametrize("args, match", [
-    (([4, 3], [100], [1.0], [2], [20], [1.0], 20), r"one entry per campaign each; their lengths differ"),
-    ((4, -100, 1.0, 2, 20, 1.0, 20), r"`treated_revenue` contains -100"),
-    ((4.5, 100, 1.0, 2, 20, 1.0, 20), r"`treated_n` \(4.5\) must be a whole number"),
-    ((4, 100, 1.0, 2, NAN, 1.0, 20), r"`control_revenue` has a missing value at position 0"),
-    ((4, 100, -1.0, 2, 20, 1.0, 20), r"`treated_revenue_std` contains -1"),
-    ((4, 100, 1.0, 2, 20, 1.0, -5), r"`cost` \(-5\) must be a finite number >= 0"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (([4, 3], [100], [1.0], [2], [20], [1.0], 20), r"one entry per campaign each; their lengths differ"),
+        ((4, -100, 1.0, 2, 20, 1.0, 20), r"`treated_revenue` contains -100"),
+        ((4.5, 100, 1.0, 2, 20, 1.0, 20), r"`treated_n` \(4.5\) must be a whole number"),
+        ((4, 100, 1.0, 2, NAN, 1.0, 20), r"`control_revenue` has a missing value at position 0"),
+        ((4, 100, -1.0, 2, 20, 1.0, 20), r"`treated_revenue_std` contains -1"),
+        ((4, 100, 1.0, 2, 20, 1.0, -5), r"`cost` \(-5\) must be a finite number >= 0"),
+    ],
+)
 def test_incremental_campaign_roi_rejects(args, match):
     with pytest.raises(ValueError, match=match):
         incremental_campaign_roi(*args)
 
 
 campaign = st.tuples(
-    st.integers(0, 500), st.floats(0, 1e6), st.floats(0, 1e4), st.integers(1, 500), st.floats(0, 1e6),
+    st.integers(0, 500),
+    st.floats(0, 1e6),
+    st.floats(0, 1e4),
+    st.integers(1, 500),
+    st.floats(0, 1e6),
     st.floats(0, 1e4),
 )
 
 
-@given(st.lists(campaign, min_size=1, max_size=5), st.floats(1, 1e6), st.floats(-1, 1),
-       st.integers(0, 4), st.floats(0, 1e6))
+@given(
+    st.lists(campaign, min_size=1, max_size=5),
+    st.floats(1, 1e6),
+    st.floats(-1, 1),
+    st.integers(0, 4),
+    st.floats(0, 1e6),
+)
 def test_raising_control_revenue_never_raises_the_roi(camps, cost, margin, which, extra):
     cols = [list(c) for c in zip(*camps)]
     before = incremental_campaign_roi(*cols, cost, gross_margin=margin)
@@ -212,6 +232,7 @@ def test_raising_control_revenue_never_raises_the_roi(camps, cost, margin, which
 
 
 # --- minimum detectable lift ----------------------------------------------------------------
+
 
 def _statsmodels_mde(p, n_t, n_c):
     """The detectable lift by statsmodels: Cohen's h solved for power 0.8 at alpha 0.05."""
@@ -240,7 +261,9 @@ def test_minimum_detectable_lift_of_1000_against_1000_at_10_percent():
 
 @pytest.mark.parametrize("p, n_t, n_c", [(0.0588, 468, 51), (0.5, 200, 800), (0.0, 300, 300)])
 def test_minimum_detectable_lift_agrees_with_statsmodels(p, n_t, n_c):
-    assert minimum_detectable_lift(p, n_t, n_c).value == pytest.approx(_statsmodels_mde(p, n_t, n_c), abs=1e-5)
+    assert minimum_detectable_lift(p, n_t, n_c).value == pytest.approx(
+        _statsmodels_mde(p, n_t, n_c), abs=1e-5
+    )
 
 
 def test_larger_groups_detect_smaller_lifts():
@@ -257,12 +280,15 @@ def test_minimum_detectable_lift_undefined_cases():
     assert math.isnan(r.value) and "2 treated and 1 control" in r.reason
 
 
-@pytest.mark.parametrize("args, kwargs, match", [
-    ((1.2, 100, 100), {}, r"`control_rate` \(1.2\) must be <= 1"),
-    ((0.1, -1, 100), {}, r"`treated_n` \(-1\) must be a finite number >= 0"),
-    ((0.1, 100, 100), {"power": 1.0}, r"`power` \(1.0\) must lie strictly between 0 and 1"),
-    ((0.1, 100, 100), {"alpha": 0}, r"`alpha` \(0\) must lie strictly between 0 and 1"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((1.2, 100, 100), {}, r"`control_rate` \(1.2\) must be <= 1"),
+        ((0.1, -1, 100), {}, r"`treated_n` \(-1\) must be a finite number >= 0"),
+        ((0.1, 100, 100), {"power": 1.0}, r"`power` \(1.0\) must lie strictly between 0 and 1"),
+        ((0.1, 100, 100), {"alpha": 0}, r"`alpha` \(0\) must lie strictly between 0 and 1"),
+    ],
+)
 def test_minimum_detectable_lift_rejects(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         minimum_detectable_lift(*args, **kwargs)

@@ -28,6 +28,7 @@ T_975_DF2 = 4.302652729911275  # Student t quantile 0.975 with 2 degrees of free
 
 # --- rates ----------------------------------------------------------------------------------
 
+
 def test_close_rate_worked_example():
     r = close_rate(10, 100)
     assert r.value == 0.1
@@ -81,6 +82,7 @@ def test_rates_lie_in_unit_interval(a, b):
 
 
 # --- deal size and cycle --------------------------------------------------------------------
+
 
 def test_average_deal_size_mean_and_t_interval():
     r = average_deal_size([1000.0, 3000.0, 2000.0])
@@ -138,17 +140,23 @@ def test_sales_cycle_length_rejects_negative_days():
 
 # --- velocity -------------------------------------------------------------------------------
 
+
 def test_sales_velocity_hand_example():
     v = sales_velocity(50, 0.2, 10_000, 40)
     assert v.value == 2500.0
     assert v.numerator == 100_000.0 and v.denominator == 40.0
-    assert v.components == {"open_opportunities": 50.0, "win_rate": 0.2,
-                            "average_deal_size": 10_000.0, "cycle_days": 40.0}
+    assert v.components == {
+        "open_opportunities": 50.0,
+        "win_rate": 0.2,
+        "average_deal_size": 10_000.0,
+        "cycle_days": 40.0,
+    }
 
 
 def test_sales_velocity_accepts_result_objects():
-    v = sales_velocity(10, win_rate(1, 3), average_deal_size([600.0, 1200.0]),
-                       sales_cycle_length([20, 30, 40]))
+    v = sales_velocity(
+        10, win_rate(1, 3), average_deal_size([600.0, 1200.0]), sales_cycle_length([20, 30, 40])
+    )
     assert v.value == pytest.approx(10 * 0.25 * 900.0 / 30.0)
 
 
@@ -166,16 +174,20 @@ def test_sales_velocity_rejects_win_rate_above_one():
 
 # --- time in stage --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def two_deals():
     # Deal A: lead 3 days, qualified 6 days, proposal 2 days, then won on 01-12.
     # Deal B: lead 10 days, then in qualified since 01-12 (still open).
-    return pd.DataFrame({
-        "deal_id": ["A", "A", "A", "A", "B", "B"],
-        "stage": ["lead", "qualified", "proposal", "won", "lead", "qualified"],
-        "entered_at": pd.to_datetime(["2025-01-01", "2025-01-04", "2025-01-10", "2025-01-12",
-                                      "2025-01-02", "2025-01-12"]),
-    })
+    return pd.DataFrame(
+        {
+            "deal_id": ["A", "A", "A", "A", "B", "B"],
+            "stage": ["lead", "qualified", "proposal", "won", "lead", "qualified"],
+            "entered_at": pd.to_datetime(
+                ["2025-01-01", "2025-01-04", "2025-01-10", "2025-01-12", "2025-01-02", "2025-01-12"]
+            ),
+        }
+    )
 
 
 def test_time_in_stage_without_as_of_drops_running_stages(two_deals):
@@ -199,32 +211,38 @@ def test_time_in_stage_with_as_of_runs_open_stage(two_deals):
 
 
 def test_time_in_stage_sums_revisits_per_deal():
-    history = pd.DataFrame({
-        "deal_id": [1, 1, 1, 1],
-        "stage": ["lead", "qualified", "lead", "qualified"],
-        "entered_at": pd.to_datetime(["2025-01-01", "2025-01-03", "2025-01-04", "2025-01-09"]),
-    })
+    history = pd.DataFrame(
+        {
+            "deal_id": [1, 1, 1, 1],
+            "stage": ["lead", "qualified", "lead", "qualified"],
+            "entered_at": pd.to_datetime(["2025-01-01", "2025-01-03", "2025-01-04", "2025-01-09"]),
+        }
+    )
     t = time_in_stage(history)
     assert t.loc["lead", "deals"] == 1
     assert t.loc["lead", "mean_days"] == 7.0  # 2 + 5 days over two visits
 
 
 def test_time_in_stage_fractional_days_and_row_order():
-    history = pd.DataFrame({
-        "deal_id": [7, 7],
-        "stage": ["proposal", "lead"],
-        "entered_at": pd.to_datetime(["2025-01-01 12:00", "2025-01-01 00:00"]),
-    })
+    history = pd.DataFrame(
+        {
+            "deal_id": [7, 7],
+            "stage": ["proposal", "lead"],
+            "entered_at": pd.to_datetime(["2025-01-01 12:00", "2025-01-01 00:00"]),
+        }
+    )
     t = time_in_stage(history)
     assert t.loc["lead", "mean_days"] == 0.5
 
 
 def test_time_in_stage_ties_broken_by_stage_order():
-    history = pd.DataFrame({
-        "deal_id": [1, 1, 1],
-        "stage": ["qualified", "lead", "proposal"],
-        "entered_at": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-05"]),
-    })
+    history = pd.DataFrame(
+        {
+            "deal_id": [1, 1, 1],
+            "stage": ["qualified", "lead", "proposal"],
+            "entered_at": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-05"]),
+        }
+    )
     t = time_in_stage(history, stage_order=["lead", "qualified", "proposal"])
     assert t.loc["lead", "mean_days"] == 0.0
     assert t.loc["qualified", "mean_days"] == 4.0
@@ -266,13 +284,26 @@ def test_bottleneck_stage_without_measured_stage():
 
 # --- funnel ---------------------------------------------------------------------------------
 
+
 def test_stage_funnel_counts_skipped_stages_as_passed():
-    history = pd.DataFrame({
-        "deal_id": [1, 1, 1, 1, 2, 2, 3, 3],
-        "stage": ["lead", "qualified", "proposal", "won", "lead", "proposal", "lead", "lost"],
-        "entered_at": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04",
-                                      "2025-01-01", "2025-01-05", "2025-01-02", "2025-01-03"]),
-    })
+    history = pd.DataFrame(
+        {
+            "deal_id": [1, 1, 1, 1, 2, 2, 3, 3],
+            "stage": ["lead", "qualified", "proposal", "won", "lead", "proposal", "lead", "lost"],
+            "entered_at": pd.to_datetime(
+                [
+                    "2025-01-01",
+                    "2025-01-02",
+                    "2025-01-03",
+                    "2025-01-04",
+                    "2025-01-01",
+                    "2025-01-05",
+                    "2025-01-02",
+                    "2025-01-03",
+                ]
+            ),
+        }
+    )
     f = stage_funnel(history, ["lead", "qualified", "proposal", "won"])
     assert f["deals"].tolist() == [3, 2, 2, 1]
     assert f["entered"].tolist() == [3, 1, 2, 1]
@@ -282,8 +313,7 @@ def test_stage_funnel_counts_skipped_stages_as_passed():
 
 
 def test_stage_funnel_stage_nobody_reached():
-    history = pd.DataFrame({"deal_id": [1], "stage": ["lead"],
-                            "entered_at": pd.to_datetime(["2025-01-01"])})
+    history = pd.DataFrame({"deal_id": [1], "stage": ["lead"], "entered_at": pd.to_datetime(["2025-01-01"])})
     f = stage_funnel(history, ["lead", "proposal", "won"])
     assert f["deals"].tolist() == [1, 0, 0]
     assert f["conversion"].iloc[1] == 0.0
@@ -291,23 +321,25 @@ def test_stage_funnel_stage_nobody_reached():
 
 
 def test_stage_funnel_requires_stage_order():
-    history = pd.DataFrame({"deal_id": [1], "stage": ["lead"],
-                            "entered_at": pd.to_datetime(["2025-01-01"])})
+    history = pd.DataFrame({"deal_id": [1], "stage": ["lead"], "entered_at": pd.to_datetime(["2025-01-01"])})
     with pytest.raises(ValueError, match="`stage_order` .* is required"):
         stage_funnel(history, None)
     with pytest.raises(ValueError, match="must name at least one stage"):
         stage_funnel(history, [])
 
 
-@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3), st.integers(0, 1000)),
-                min_size=1, max_size=30))
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3), st.integers(0, 1000)), min_size=1, max_size=30)
+)
 def test_funnel_monotone_and_times_nonnegative(rows):
     stages = ["lead", "qualified", "proposal", "won"]
-    history = pd.DataFrame({
-        "deal_id": [r[0] for r in rows],
-        "stage": [stages[r[1]] for r in rows],
-        "entered_at": pd.Timestamp("2025-01-01") + pd.to_timedelta([r[2] for r in rows], unit="h"),
-    })
+    history = pd.DataFrame(
+        {
+            "deal_id": [r[0] for r in rows],
+            "stage": [stages[r[1]] for r in rows],
+            "entered_at": pd.Timestamp("2025-01-01") + pd.to_timedelta([r[2] for r in rows], unit="h"),
+        }
+    )
     f = stage_funnel(history, stages)
     assert (np.diff(f["deals"].to_numpy()) <= 0).all()
     conv = f["conversion"].dropna()

@@ -28,6 +28,7 @@ NAN = float("nan")
 
 # --- churn and retention --------------------------------------------------------------------
 
+
 def test_churn_worked_example():
     # worked example: 100 customers at the start of a quarter, 10 lost in it: 10%.
     r = churn_rate(100, 10)
@@ -47,12 +48,15 @@ def test_churn_no_customers_at_start():
     assert math.isnan(r.value) and r.reason == "churn rate is undefined: active_at_start is 0"
 
 
-@pytest.mark.parametrize("args, match", [
-    ((-5, 0), r"`active_at_start` \(-5\) must be a finite number >= 0"),
-    ((10, 1.5), r"`lost` \(1.5\) must be a whole number >= 0"),
-    ((10, "3"), r"`lost` \('3'\) must be a whole number >= 0, not text"),
-    ((float("inf"), 3), r"`active_at_start` \(inf\) must be a finite number >= 0"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((-5, 0), r"`active_at_start` \(-5\) must be a finite number >= 0"),
+        ((10, 1.5), r"`lost` \(1.5\) must be a whole number >= 0"),
+        ((10, "3"), r"`lost` \('3'\) must be a whole number >= 0, not text"),
+        ((float("inf"), 3), r"`active_at_start` \(inf\) must be a finite number >= 0"),
+    ],
+)
 def test_churn_rejects_bad_counts(args, match):
     with pytest.raises(ValueError, match=match):
         churn_rate(*args)
@@ -82,6 +86,7 @@ def test_retention_zero_cohort():
 
 # --- churn conversion -----------------------------------------------------------------------
 
+
 def test_convert_monthly_to_quarterly_by_hand():
     # 1 - 0.95 ** 3 = 1 - 0.857375 = 0.142625
     r = convert_churn_rate(0.05, days_measured=30, days_target=90)
@@ -99,7 +104,7 @@ def test_convert_quarterly_to_monthly_by_hand():
 def test_convert_monthly_to_annual():
     # 1 - 0.98 ** 12 = 0.21528...
     r = convert_churn_rate(0.02, days_measured=30, days_target=360)
-    assert r.value == pytest.approx(1 - 0.98 ** 12)
+    assert r.value == pytest.approx(1 - 0.98**12)
     assert r.value == pytest.approx(0.2153, abs=1e-4)
 
 
@@ -113,7 +118,7 @@ def test_convert_carries_the_interval():
     churn = churn_rate(100, 10)
     r = convert_churn_rate(churn, days_measured=90, days_target=365)
     exponent = 365 / 90
-    assert r.value == pytest.approx(1 - 0.9 ** exponent)
+    assert r.value == pytest.approx(1 - 0.9**exponent)
     assert r.ci.low == pytest.approx(1 - (1 - churn.ci.low) ** exponent)
     assert r.ci.high == pytest.approx(1 - (1 - churn.ci.high) ** exponent)
     assert r.n == 100 and "converted" in r.ci.method
@@ -127,12 +132,15 @@ def test_convert_undefined_churn():
     assert math.isnan(r.value) and "active_at_start is 0" in r.reason
 
 
-@pytest.mark.parametrize("churn, kwargs, match", [
-    (1.5, {"days_measured": 30, "days_target": 90}, r"`churn` \(1.5\) must be <= 1"),
-    (-0.1, {"days_measured": 30, "days_target": 90}, r"`churn` \(-0.1\) must be >= 0"),
-    (0.1, {"days_measured": 0, "days_target": 90}, r"`days_measured` \(0\) must be > 0"),
-    (0.1, {"days_measured": 30, "days_target": -7}, r"`days_target` \(-7\) must be > 0"),
-])
+@pytest.mark.parametrize(
+    "churn, kwargs, match",
+    [
+        (1.5, {"days_measured": 30, "days_target": 90}, r"`churn` \(1.5\) must be <= 1"),
+        (-0.1, {"days_measured": 30, "days_target": 90}, r"`churn` \(-0.1\) must be >= 0"),
+        (0.1, {"days_measured": 0, "days_target": 90}, r"`days_measured` \(0\) must be > 0"),
+        (0.1, {"days_measured": 30, "days_target": -7}, r"`days_target` \(-7\) must be > 0"),
+    ],
+)
 def test_convert_rejects(churn, kwargs, match):
     with pytest.raises(ValueError, match=match):
         convert_churn_rate(churn, **kwargs)
@@ -144,6 +152,7 @@ def test_convert_days_are_keyword_only():
 
 
 # --- repeat customers and renewals ----------------------------------------------------------
+
 
 def test_repeat_customer_rate():
     r = repeat_customer_rate(30, 120)
@@ -165,6 +174,7 @@ def test_renewal_rate():
 
 # --- revenue retention ----------------------------------------------------------------------
 
+
 def test_gross_revenue_retention_by_hand():
     # (10,000 - 500 - 300) / 10,000 = 0.92
     r = gross_revenue_retention(10_000, 500, 300)
@@ -179,8 +189,11 @@ def test_gross_revenue_retention_bounds():
 
 
 def test_gross_revenue_retention_losses_cannot_exceed_start():
-    with pytest.raises(ValueError, match=r"`churned_mrr` \(800\) plus `contraction_mrr` \(300\) cannot "
-                                         r"exceed `start_mrr` \(1000\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"`churned_mrr` \(800\) plus `contraction_mrr` \(300\) cannot "
+        r"exceed `start_mrr` \(1000\)",
+    ):
         gross_revenue_retention(1_000, 800, 300)
 
 
@@ -205,7 +218,8 @@ def test_net_revenue_retention_by_hand():
 def test_net_revenue_retention_can_fall_below_gross_only_never():
     # Expansion never lowers NRR below GRR on the same cohort.
     assert net_revenue_retention(1_000, 0, 100, 200).value == pytest.approx(
-        gross_revenue_retention(1_000, 200, 100).value)
+        gross_revenue_retention(1_000, 200, 100).value
+    )
 
 
 def test_net_revenue_retention_rejects_and_undefined():
@@ -219,11 +233,13 @@ def test_net_revenue_retention_rejects_and_undefined():
 
 # --- cohort retention -----------------------------------------------------------------------
 
-ACTIVITY = pd.DataFrame({
-    "customer_id": ["a", "a", "a", "b", "b", "c", "d", "d"],
-    "cohort": ["2025-01"] * 6 + ["2025-02"] * 2,
-    "period_index": [0, 1, 2, 0, 2, 0, 0, 1],
-})
+ACTIVITY = pd.DataFrame(
+    {
+        "customer_id": ["a", "a", "a", "b", "b", "c", "d", "d"],
+        "cohort": ["2025-01"] * 6 + ["2025-02"] * 2,
+        "period_index": [0, 1, 2, 0, 2, 0, 0, 1],
+    }
+)
 
 
 def test_cohort_retention_by_hand():
@@ -240,11 +256,13 @@ def test_cohort_retention_by_hand():
 
 
 def test_cohort_retention_counts_everyone_at_k0_and_duplicates_once():
-    activity = pd.DataFrame({
-        "customer_id": [1, 2, 2, 2, 3],
-        "cohort": ["x", "x", "x", "x", "x"],
-        "period_index": [0, 1, 1, 1, 3],  # 2 and 3 have no k=0 row; 2 bought 3 times at k=1
-    })
+    activity = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 2, 2, 3],
+            "cohort": ["x", "x", "x", "x", "x"],
+            "period_index": [0, 1, 1, 1, 3],  # 2 and 3 have no k=0 row; 2 bought 3 times at k=1
+        }
+    )
     r = cohort_retention(activity)
     assert r.sizes["x"] == 3
     assert r.matrix.loc["x"].tolist() == pytest.approx([1.0, 1 / 3, 0.0, 1 / 3])
@@ -289,17 +307,31 @@ def test_cohort_retention_empty_frame():
     assert r.matrix.empty and r.reason and not r.defined
 
 
-@pytest.mark.parametrize("frame, kwargs, match", [
-    (ACTIVITY.drop(columns="cohort"), {}, r"`activity` is missing column\(s\) \['cohort'\]"),
-    ([1, 2], {}, r"`activity` must be a pandas DataFrame, got list"),
-    (ACTIVITY.assign(period_index=[0, 1, 2, 0, -2, 0, 0, 1]), {}, r"contains -2.0; period indexes must be whole"),
-    (ACTIVITY.assign(period_index=[0, 1, 2, 0, 1.5, 0, 0, 1]), {}, r"contains 1.5"),
-    (ACTIVITY.assign(period_index=[0, 1, 2, 0, None, 0, 0, 1]), {}, r"contains nan"),
-    (ACTIVITY.assign(cohort=["2025-01"] * 4 + ["2025-02"] * 4), {},
-     r"customer 'b' is in 2 cohorts \(2025-01, 2025-02\)"),
-    (ACTIVITY, {"last_period": "2025-02"}, r"cohort '2025-01' has activity at period index 2, after `last_period`"),
-    (ACTIVITY.assign(cohort="spring"), {"last_period": "2025-02"}, r"\('spring'\) must be a month"),
-])
+@pytest.mark.parametrize(
+    "frame, kwargs, match",
+    [
+        (ACTIVITY.drop(columns="cohort"), {}, r"`activity` is missing column\(s\) \['cohort'\]"),
+        ([1, 2], {}, r"`activity` must be a pandas DataFrame, got list"),
+        (
+            ACTIVITY.assign(period_index=[0, 1, 2, 0, -2, 0, 0, 1]),
+            {},
+            r"contains -2.0; period indexes must be whole",
+        ),
+        (ACTIVITY.assign(period_index=[0, 1, 2, 0, 1.5, 0, 0, 1]), {}, r"contains 1.5"),
+        (ACTIVITY.assign(period_index=[0, 1, 2, 0, None, 0, 0, 1]), {}, r"contains nan"),
+        (
+            ACTIVITY.assign(cohort=["2025-01"] * 4 + ["2025-02"] * 4),
+            {},
+            r"customer 'b' is in 2 cohorts \(2025-01, 2025-02\)",
+        ),
+        (
+            ACTIVITY,
+            {"last_period": "2025-02"},
+            r"cohort '2025-01' has activity at period index 2, after `last_period`",
+        ),
+        (ACTIVITY.assign(cohort="spring"), {"last_period": "2025-02"}, r"\('spring'\) must be a month"),
+    ],
+)
 def test_cohort_retention_rejects(frame, kwargs, match):
     with pytest.raises(ValueError, match=match):
         cohort_retention(frame, **kwargs)

@@ -39,6 +39,7 @@ def wilson(successes, n, z=Z95):
 
 # --- CSAT -----------------------------------------------------------------------------------
 
+
 def test_csat_worked_example():
     r = csat([5, 4, 4, 3, 5, 2, 5, 4, 1, 5])
     assert isinstance(r, CSATResult)
@@ -106,26 +107,35 @@ def test_csat_to_dict_is_plain():
     assert d["mean"]["value"] == pytest.approx(10 / 3)
 
 
-@pytest.mark.parametrize("scores, match", [
-    ([5, 6, 4], r"`scores` contains 6, outside the scale 1-5"),
-    ([0, 4], r"`scores` contains 0, outside the scale 1-5"),
-    ([4.5, 4], r"`scores` contains 4.5; answers must be whole numbers"),
-    (["good", 4], r"`scores` must contain numbers only"),
-    ("45", r"`scores` \('45'\) must be a sequence of answers"),
-    (5, r"`scores` \(5\) must be a sequence of answers"),
-])
+@pytest.mark.parametrize(
+    "scores, match",
+    [
+        ([5, 6, 4], r"`scores` contains 6, outside the scale 1-5"),
+        ([0, 4], r"`scores` contains 0, outside the scale 1-5"),
+        ([4.5, 4], r"`scores` contains 4.5; answers must be whole numbers"),
+        (["good", 4], r"`scores` must contain numbers only"),
+        ("45", r"`scores` \('45'\) must be a sequence of answers"),
+        (5, r"`scores` \(5\) must be a sequence of answers"),
+    ],
+)
 def test_csat_rejects_bad_answers(scores, match):
     with pytest.raises(ValueError, match=match):
         csat(scores)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"satisfied_threshold": 6}, r"`satisfied_threshold` \(6\) must be a whole number within the scale 1-5"),
-    ({"satisfied_threshold": 3.5}, r"`satisfied_threshold` \(3.5\)"),
-    ({"scale": (5, 1)}, r"`scale` \(\(5, 1\)\) must be a pair .* with low < high"),
-    ({"scale": 5}, r"`scale` \(5\) must be a pair"),
-    ({"confidence_level": 1.5}, r"`confidence_level` \(1.5\) must lie strictly between 0 and 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (
+            {"satisfied_threshold": 6},
+            r"`satisfied_threshold` \(6\) must be a whole number within the scale 1-5",
+        ),
+        ({"satisfied_threshold": 3.5}, r"`satisfied_threshold` \(3.5\)"),
+        ({"scale": (5, 1)}, r"`scale` \(\(5, 1\)\) must be a pair .* with low < high"),
+        ({"scale": 5}, r"`scale` \(5\) must be a pair"),
+        ({"confidence_level": 1.5}, r"`confidence_level` \(1.5\) must lie strictly between 0 and 1"),
+    ],
+)
 def test_csat_rejects_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         csat([4, 5], **kwargs)
@@ -144,18 +154,22 @@ def test_csat_from_counts_zero_total():
     assert math.isnan(r.value) and r.reason == "CSAT is undefined: total is 0"
 
 
-@pytest.mark.parametrize("args, match", [
-    ((12, 10), r"`satisfied` \(12\) cannot exceed `total` \(10\)"),
-    ((-1, 10), r"`satisfied` \(-1\) must be a finite number >= 0"),
-    ((2.5, 10), r"`satisfied` \(2.5\) must be a whole number"),
-    ((2, float("nan")), r"`total` \(nan\) must be a finite number >= 0"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((12, 10), r"`satisfied` \(12\) cannot exceed `total` \(10\)"),
+        ((-1, 10), r"`satisfied` \(-1\) must be a finite number >= 0"),
+        ((2.5, 10), r"`satisfied` \(2.5\) must be a whole number"),
+        ((2, float("nan")), r"`total` \(nan\) must be a finite number >= 0"),
+    ],
+)
 def test_csat_from_counts_rejects(args, match):
     with pytest.raises(ValueError, match=match):
         csat_from_counts(*args)
 
 
 # --- NPS ------------------------------------------------------------------------------------
+
 
 def test_nps_from_scores_groups_answers():
     r = nps([10, 9, 9, 8, 7, 6, 3, 10, 9, 0])
@@ -248,23 +262,29 @@ def test_nps_no_answers_is_nan_with_reason():
     assert r.reason == "NPS is undefined: no answers"
 
 
-@pytest.mark.parametrize("scores, match", [
-    ([10, 11], r"`scores` contains 11, outside the scale 0-10"),
-    ([-1, 5], r"`scores` contains -1, outside the scale 0-10"),
-    ([8.5, 9], r"`scores` contains 8.5; answers must be whole numbers"),
-])
+@pytest.mark.parametrize(
+    "scores, match",
+    [
+        ([10, 11], r"`scores` contains 11, outside the scale 0-10"),
+        ([-1, 5], r"`scores` contains -1, outside the scale 0-10"),
+        ([8.5, 9], r"`scores` contains 8.5; answers must be whole numbers"),
+    ],
+)
 def test_nps_rejects_bad_answers(scores, match):
     with pytest.raises(ValueError, match=match):
         nps(scores)
 
 
-@pytest.mark.parametrize("args, kwargs, match", [
-    ((-1, 0, 3), {}, r"`promoters` \(-1\) must be a finite number >= 0"),
-    ((1, 2.5, 3), {}, r"`passives` \(2.5\) must be a whole number"),
-    ((1, 2, True), {}, r"`detractors` \(True\) must be a whole number >= 0, not a boolean"),
-    ((1, 2, 3), {"method": "wilson"}, r"`method` \('wilson'\) must be one of 'wald', 'adjusted_wald'"),
-    ((1, 2, 3), {"confidence_level": 0}, r"`confidence_level` \(0\) must lie strictly between"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((-1, 0, 3), {}, r"`promoters` \(-1\) must be a finite number >= 0"),
+        ((1, 2.5, 3), {}, r"`passives` \(2.5\) must be a whole number"),
+        ((1, 2, True), {}, r"`detractors` \(True\) must be a whole number >= 0, not a boolean"),
+        ((1, 2, 3), {"method": "wilson"}, r"`method` \('wilson'\) must be one of 'wald', 'adjusted_wald'"),
+        ((1, 2, 3), {"confidence_level": 0}, r"`confidence_level` \(0\) must lie strictly between"),
+    ],
+)
 def test_nps_from_counts_rejects(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         nps_from_counts(*args, **kwargs)
@@ -273,8 +293,8 @@ def test_nps_from_counts_rejects(args, kwargs, match):
 def test_compare_nps_z_test_by_hand():
     cur, prev = nps_from_counts(50, 30, 20), nps_from_counts(40, 30, 30)
     c = compare_nps(cur, prev)
-    var_cur = (0.5 + 0.2) - 0.3 ** 2   # .61
-    var_prev = (0.4 + 0.3) - 0.1 ** 2  # .69
+    var_cur = (0.5 + 0.2) - 0.3**2  # .61
+    var_prev = (0.4 + 0.3) - 0.1**2  # .69
     se = math.sqrt(var_cur / 100 + var_prev / 100)
     z = (0.30 - 0.10) / se
     assert z == pytest.approx(1.7541, abs=1e-4)
@@ -298,8 +318,17 @@ def test_compare_nps_uses_alpha():
 
 
 def test_compare_nps_with_an_empty_period():
-    empty = NPSResult(float("nan"), 0, 0, 0, 0, float("nan"), float("nan"), float("nan"),
-                      reason="NPS is undefined: no answers")
+    empty = NPSResult(
+        float("nan"),
+        0,
+        0,
+        0,
+        0,
+        float("nan"),
+        float("nan"),
+        float("nan"),
+        reason="NPS is undefined: no answers",
+    )
     with pytest.warns(MetricUndefinedWarning, match="a period has no answers"):
         c = compare_nps(nps_from_counts(5, 1, 1), empty)
     assert math.isnan(c.value) and math.isnan(c.p_value) and c.reason
@@ -313,17 +342,25 @@ def test_compare_nps_without_variance():
     assert apart.value == 200.0 and math.isnan(apart.p_value) and not apart.significant
 
 
-@pytest.mark.parametrize("args, kwargs, match", [
-    ((30.0, nps_from_counts(1, 1, 1)), {}, r"`current` \(float\) must be an NPSResult"),
-    ((nps_from_counts(1, 1, 1), [9, 10]), {}, r"`previous` \(list\) must be an NPSResult"),
-    ((nps_from_counts(1, 1, 1), nps_from_counts(1, 1, 1)), {"alpha": 5}, r"`alpha` \(5\) must lie strictly"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((30.0, nps_from_counts(1, 1, 1)), {}, r"`current` \(float\) must be an NPSResult"),
+        ((nps_from_counts(1, 1, 1), [9, 10]), {}, r"`previous` \(list\) must be an NPSResult"),
+        (
+            (nps_from_counts(1, 1, 1), nps_from_counts(1, 1, 1)),
+            {"alpha": 5},
+            r"`alpha` \(5\) must lie strictly",
+        ),
+    ],
+)
 def test_compare_nps_rejects(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         compare_nps(*args, **kwargs)
 
 
 # --- CES ------------------------------------------------------------------------------------
+
 
 def test_ces_mean_and_easy_share():
     r = ces([7, 6, 5, 3, 2, 6, 7, 4])
@@ -359,17 +396,21 @@ def test_ces_no_answers():
     assert math.isnan(r.value) and math.isnan(r.easy.value) and r.reason
 
 
-@pytest.mark.parametrize("scores, kwargs, match", [
-    ([8], {}, r"`scores` contains 8, outside the scale 1-7"),
-    ([3], {"easy_threshold": 0}, r"`easy_threshold` \(0\) must be a whole number within the scale 1-7"),
-    ([3], {"higher_is_easier": "yes"}, r"`higher_is_easier` \('yes'\) must be True or False"),
-])
+@pytest.mark.parametrize(
+    "scores, kwargs, match",
+    [
+        ([8], {}, r"`scores` contains 8, outside the scale 1-7"),
+        ([3], {"easy_threshold": 0}, r"`easy_threshold` \(0\) must be a whole number within the scale 1-7"),
+        ([3], {"higher_is_easier": "yes"}, r"`higher_is_easier` \('yes'\) must be True or False"),
+    ],
+)
 def test_ces_rejects(scores, kwargs, match):
     with pytest.raises(ValueError, match=match):
         ces(scores, **kwargs)
 
 
 # --- low sample -----------------------------------------------------------------------------
+
 
 def test_low_sample_threshold():
     assert low_sample(29) and not low_sample(30)
@@ -413,8 +454,10 @@ def test_nps_from_scores_agrees_with_counts(scores):
     assert r == nps_from_counts(p, len(scores) - p - d, d)
 
 
-@given(st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=200),
-       st.integers(min_value=1, max_value=5))
+@given(
+    st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=200),
+    st.integers(min_value=1, max_value=5),
+)
 def test_csat_share_in_unit_interval(scores, threshold):
     r = csat(scores, satisfied_threshold=threshold)
     assert 0.0 <= r.value <= 1.0

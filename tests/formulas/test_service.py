@@ -96,8 +96,7 @@ def test_to_dict_is_plain():
     assert d["within_target"]["value"] == 0.5
 
 
-@given(st.lists(st.floats(0, 1e4, allow_nan=False), min_size=1, max_size=60),
-       st.floats(0.01, 100))
+@given(st.lists(st.floats(0, 1e4, allow_nan=False), min_size=1, max_size=60), st.floats(0.01, 100))
 def test_summary_laws(hours, target):
     s = response_time_summary(hours, target_hours=target)
     assert 0.0 <= s.within_target.value <= 1.0

@@ -30,6 +30,7 @@ NAN = float("nan")
 
 # --- average order value --------------------------------------------------------------------
 
+
 def test_average_order_value():
     r = average_order_value(12_000, 120)
     assert isinstance(r, ValueResult)
@@ -40,7 +41,7 @@ def test_average_order_value():
 def test_average_order_value_t_interval_by_hand():
     values = [80, 120, 90, 110]
     r = average_order_value(400, 4, order_values=values)
-    std = math.sqrt((20 ** 2 + 20 ** 2 + 10 ** 2 + 10 ** 2) / 3)
+    std = math.sqrt((20**2 + 20**2 + 10**2 + 10**2) / 3)
     half = sps.t.ppf(0.975, 3) * std / 2
     assert r.value == 100.0
     assert r.ci.low == pytest.approx(100 - half) and r.ci.high == pytest.approx(100 + half)
@@ -50,7 +51,7 @@ def test_average_order_value_t_interval_by_hand():
 def test_average_order_value_interval_from_the_standard_deviation_alone():
     """What an engine returns (sum, count, sample standard deviation) gives the same t interval
     as the order values themselves."""
-    std = math.sqrt((20 ** 2 + 20 ** 2 + 10 ** 2 + 10 ** 2) / 3)
+    std = math.sqrt((20**2 + 20**2 + 10**2 + 10**2) / 3)
     r = average_order_value(400, 4, order_value_std=std)
     assert (round(r.ci.low, 2), round(r.ci.high, 2)) == (70.95, 129.05)
     assert r.ci == average_order_value(400, 4, order_values=[80, 120, 90, 110]).ci
@@ -62,11 +63,17 @@ def test_average_order_value_interval_from_the_standard_deviation_alone():
     assert unknown.value == 100.0 and math.isnan(unknown.ci.low)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"order_value_std": -1.0}, r"`order_value_std` \(-1.0\) must be a finite number >= 0"),
-    ({"order_value_std": math.inf}, r"`order_value_std` \(inf\) must be a finite number >= 0"),
-    ({"order_value_std": 5.0, "order_values": [80, 120, 90, 110]}, r"give `order_values` or `order_value_std`, not both"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"order_value_std": -1.0}, r"`order_value_std` \(-1.0\) must be a finite number >= 0"),
+        ({"order_value_std": math.inf}, r"`order_value_std` \(inf\) must be a finite number >= 0"),
+        (
+            {"order_value_std": 5.0, "order_values": [80, 120, 90, 110]},
+            r"give `order_values` or `order_value_std`, not both",
+        ),
+    ],
+)
 def test_average_order_value_rejects_a_bad_standard_deviation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         average_order_value(400, 4, **kwargs)
@@ -89,21 +96,32 @@ def test_average_order_value_no_orders():
     assert math.isnan(r.value) and r.reason
 
 
-@pytest.mark.parametrize("args, kwargs, match", [
-    ((400, 3), {"order_values": [80, 120, 90, 110]},
-     r"`order_values` holds 4 orders summing to 400, but `orders` is 3 and `revenue` is 400"),
-    ((500, 4), {"order_values": [80, 120, 90, 110]}, r"summing to 400, but `orders` is 4 and `revenue` is 500"),
-    ((400, 4), {"order_values": [80, 120, NAN, 200]}, r"`order_values` contains nan"),
-    ((400, 4), {"order_values": 400}, r"`order_values` \(400\) must be a sequence"),
-    ((-1, 4), {}, r"`revenue` \(-1\) must be a finite number >= 0"),
-    ((100, 2.5), {}, r"`orders` \(2.5\) must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        (
+            (400, 3),
+            {"order_values": [80, 120, 90, 110]},
+            r"`order_values` holds 4 orders summing to 400, but `orders` is 3 and `revenue` is 400",
+        ),
+        (
+            (500, 4),
+            {"order_values": [80, 120, 90, 110]},
+            r"summing to 400, but `orders` is 4 and `revenue` is 500",
+        ),
+        ((400, 4), {"order_values": [80, 120, NAN, 200]}, r"`order_values` contains nan"),
+        ((400, 4), {"order_values": 400}, r"`order_values` \(400\) must be a sequence"),
+        ((-1, 4), {}, r"`revenue` \(-1\) must be a finite number >= 0"),
+        ((100, 2.5), {}, r"`orders` \(2.5\) must be a whole number"),
+    ],
+)
 def test_average_order_value_rejects(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         average_order_value(*args, **kwargs)
 
 
 # --- CLV ------------------------------------------------------------------------------------
+
 
 def test_clv_simple_worked_example():
     # worked example: $100 x 4 per year x 5 years = $2,000.
@@ -124,11 +142,14 @@ def test_clv_simple_undefined_input():
     assert math.isnan(r.value) and "orders is 0" in r.reason
 
 
-@pytest.mark.parametrize("args, match", [
-    ((-100, 4, 5), r"`average_order_value` \(-100\) must be >= 0"),
-    ((100, NAN, 5), r"`purchases_per_year` \(nan\) must be a finite number"),
-    ((100, 4, "five"), r"`lifespan_years` \('five'\) must be a number"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((-100, 4, 5), r"`average_order_value` \(-100\) must be >= 0"),
+        ((100, NAN, 5), r"`purchases_per_year` \(nan\) must be a finite number"),
+        ((100, 4, "five"), r"`lifespan_years` \('five'\) must be a number"),
+    ],
+)
 def test_clv_simple_rejects(args, match):
     with pytest.raises(ValueError, match=match):
         clv_simple(*args)
@@ -138,8 +159,12 @@ def test_clv_four_step_by_hand():
     # 50,000 revenue / 500 purchases = 100 per purchase; 500 / 125 customers = 4 a year.
     r = clv_four_step(50_000, 500, 125, lifespan_years=5)
     assert r.value == 2000.0
-    assert r.components == {"average_purchase_value": 100.0, "purchase_frequency": 4.0,
-                            "customer_value": 400.0, "lifespan_years": 5.0}
+    assert r.components == {
+        "average_purchase_value": 100.0,
+        "purchase_frequency": 4.0,
+        "customer_value": 400.0,
+        "lifespan_years": 5.0,
+    }
 
 
 def test_clv_four_step_lifespan_from_churn_and_margin():
@@ -183,21 +208,29 @@ def test_clv_four_step_no_purchases_is_undefined():
     assert math.isnan(r.value) and r.reason.startswith("CLV is undefined")
 
 
-@pytest.mark.parametrize("args, kwargs, match", [
-    ((100, 5, 6), {"lifespan_years": 2}, r"`customers` \(6\) cannot exceed `purchases` \(5\)"),
-    ((100, 5, 0), {"lifespan_years": 2}, r"`customers` is 0 but `purchases` is 5"),
-    ((100, 5, 2), {}, r"give exactly one of `lifespan_years` and `annual_churn_rate` \(neither was given\)"),
-    ((100, 5, 2), {"lifespan_years": 2, "annual_churn_rate": 0.5}, r"\(both were given\)"),
-    ((100, 5, 2), {"lifespan_years": 0}, r"`lifespan_years` \(0\) must be > 0"),
-    ((100, 5, 2), {"annual_churn_rate": 1.2}, r"`annual_churn_rate` \(1.2\) must be <= 1"),
-    ((100, 5, 2), {"lifespan_years": 2, "gross_margin": 1.5}, r"`gross_margin` \(1.5\) must be <= 1"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((100, 5, 6), {"lifespan_years": 2}, r"`customers` \(6\) cannot exceed `purchases` \(5\)"),
+        ((100, 5, 0), {"lifespan_years": 2}, r"`customers` is 0 but `purchases` is 5"),
+        (
+            (100, 5, 2),
+            {},
+            r"give exactly one of `lifespan_years` and `annual_churn_rate` \(neither was given\)",
+        ),
+        ((100, 5, 2), {"lifespan_years": 2, "annual_churn_rate": 0.5}, r"\(both were given\)"),
+        ((100, 5, 2), {"lifespan_years": 0}, r"`lifespan_years` \(0\) must be > 0"),
+        ((100, 5, 2), {"annual_churn_rate": 1.2}, r"`annual_churn_rate` \(1.2\) must be <= 1"),
+        ((100, 5, 2), {"lifespan_years": 2, "gross_margin": 1.5}, r"`gross_margin` \(1.5\) must be <= 1"),
+    ],
+)
 def test_clv_four_step_rejects(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         clv_four_step(*args, **kwargs)
 
 
 # --- acquisition and retention cost ---------------------------------------------------------
+
 
 def test_cac():
     r = cac(50_000, 250)
@@ -245,6 +278,7 @@ def test_retention_cost_per_client():
 
 # --- profit ---------------------------------------------------------------------------------
 
+
 def test_gross_profit_totals_and_rows():
     assert gross_profit(10_000, 6_000).value == 4_000.0
     r = gross_profit([100, 250, 50], [60, 150, 40])
@@ -257,12 +291,15 @@ def test_gross_profit_of_nothing_is_zero():
     assert gross_profit([], []).value == 0.0
 
 
-@pytest.mark.parametrize("args, match", [
-    (([100, 200], [50]), r"`revenue` \(2 values\) and `cost` \(1 values\) must have the same length"),
-    (([100, -5], [50, 5]), r"`revenue` contains -5; values must be >= 0"),
-    (([100, 5], [50, NAN]), r"`cost` has a missing value at position 1; every row needs a number"),
-    (([100, 5], 50), r"`cost` \(50\) must be a sequence of numbers"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (([100, 200], [50]), r"`revenue` \(2 values\) and `cost` \(1 values\) must have the same length"),
+        (([100, -5], [50, 5]), r"`revenue` contains -5; values must be >= 0"),
+        (([100, 5], [50, NAN]), r"`cost` has a missing value at position 1; every row needs a number"),
+        (([100, 5], 50), r"`cost` \(50\) must be a sequence of numbers"),
+    ],
+)
 def test_gross_profit_rejects(args, match):
     with pytest.raises(ValueError, match=match):
         gross_profit(*args)

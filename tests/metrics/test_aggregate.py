@@ -61,10 +61,12 @@ ORDERS = [
 @pytest.fixture(scope="module")
 def log_source(tmp_path_factory):
     folder = tmp_path_factory.mktemp("log")
-    pd.DataFrame(CUSTOMERS, columns=["customer_id", "signup_date", "acquisition_channel", "segment",
-                                     "referred_by"]).to_csv(folder / "customers.csv", index=False)
-    pd.DataFrame(ORDERS, columns=["order_id", "customer_id", "order_date", "revenue", "cost",
-                                  "order_type"]).to_csv(folder / "orders.csv", index=False)
+    pd.DataFrame(
+        CUSTOMERS, columns=["customer_id", "signup_date", "acquisition_channel", "segment", "referred_by"]
+    ).to_csv(folder / "customers.csv", index=False)
+    pd.DataFrame(
+        ORDERS, columns=["order_id", "customer_id", "order_date", "revenue", "cost", "order_type"]
+    ).to_csv(folder / "orders.csv", index=False)
     return open_source(folder)
 
 
@@ -121,10 +123,14 @@ def test_monthly_revenue_of_a_calendar_period(log_source):
 
 def test_monthly_revenue_of_a_date_window(log_source):
     # a DateWindow has no calendar kind: the months end with the one holding its last day
-    same = agg.monthly_revenue(scope(log_source, agg.DateWindow(date(2025, 1, 1), date(2025, 4, 1))), months=3)
+    same = agg.monthly_revenue(
+        scope(log_source, agg.DateWindow(date(2025, 1, 1), date(2025, 4, 1))), months=3
+    )
     calendar = agg.monthly_revenue(scope(log_source, "2025-Q1"), months=3)
     pd.testing.assert_frame_equal(same, calendar)
-    mid = agg.monthly_revenue(scope(log_source, agg.DateWindow(date(2024, 12, 15), date(2025, 2, 5))), months=2)
+    mid = agg.monthly_revenue(
+        scope(log_source, agg.DateWindow(date(2024, 12, 15), date(2025, 2, 5))), months=2
+    )
     assert _months(mid) == ["2025-01", "2025-02"]
     assert list(mid["revenue"]) == pytest.approx([80, 60])  # February up to the window's end: C4's order
 

@@ -14,22 +14,38 @@ from metrics_lib.metrics.analyses import before_after, nps_vs_churn
 # NPS answers before 2025: C1 3 and C2 5 (detractors), C3 7 (passive), C4 9 and C5 10 (promoters),
 # C6 none; C2 answered twice, the later answer (9, promoter) counts.
 CUSTOMERS = [(f"C{i}", "2024-01-01") for i in range(1, 7)]
-LAST_ORDER = {"C1": "2024-08-01", "C2": "2024-12-15", "C3": "2024-08-01", "C4": "2024-12-15",
-              "C5": "2024-12-15", "C6": "2024-08-01"}
-ANSWERS = [("R1", "C1", "2024-11-01", 3), ("R2", "C2", "2024-10-05", 5), ("R3", "C3", "2024-11-01", 7),
-           ("R4", "C4", "2024-11-01", 9), ("R5", "C5", "2024-12-01", 10), ("R6", "C2", "2024-12-20", 9),
-           ("R7", "C4", "2025-02-01", 0)]  # R7 is in the measured quarter itself: ignored
+LAST_ORDER = {
+    "C1": "2024-08-01",
+    "C2": "2024-12-15",
+    "C3": "2024-08-01",
+    "C4": "2024-12-15",
+    "C5": "2024-12-15",
+    "C6": "2024-08-01",
+}
+ANSWERS = [
+    ("R1", "C1", "2024-11-01", 3),
+    ("R2", "C2", "2024-10-05", 5),
+    ("R3", "C3", "2024-11-01", 7),
+    ("R4", "C4", "2024-11-01", 9),
+    ("R5", "C5", "2024-12-01", 10),
+    ("R6", "C2", "2024-12-20", 9),
+    ("R7", "C4", "2025-02-01", 0),
+]  # R7 is in the measured quarter itself: ignored
 
 
 @pytest.fixture
 def small(tmp_path):
-    pd.DataFrame(CUSTOMERS, columns=["customer_id", "signup_date"]).to_csv(tmp_path / "customers.csv", index=False)
+    pd.DataFrame(CUSTOMERS, columns=["customer_id", "signup_date"]).to_csv(
+        tmp_path / "customers.csv", index=False
+    )
     orders = [(f"O{i}", c, d, 10) for i, (c, d) in enumerate(LAST_ORDER.items())]
     pd.DataFrame(orders, columns=["order_id", "customer_id", "order_date", "revenue"]).to_csv(
-        tmp_path / "orders.csv", index=False)
+        tmp_path / "orders.csv", index=False
+    )
     surveys = [(r, c, d, "nps", s) for r, c, d, s in ANSWERS]
     pd.DataFrame(surveys, columns=["response_id", "customer_id", "response_date", "survey", "score"]).to_csv(
-        tmp_path / "surveys.csv", index=False)
+        tmp_path / "surveys.csv", index=False
+    )
     return open_source(tmp_path)
 
 
@@ -69,7 +85,8 @@ def test_difference_in_differences_is_the_treated_change_minus_the_comparison_ch
     smb = before_after(src, segment="SMB", ids=("csat", "nps"))
     assert b.did.loc["nps", "comparison change"] == pytest.approx(smb.table.loc["nps", "change"])
     assert b.did.loc["nps", "difference in differences"] == pytest.approx(
-        b.table.loc["nps", "change"] - smb.table.loc["nps", "change"])
+        b.table.loc["nps", "change"] - smb.table.loc["nps", "change"]
+    )
     assert b.did["p_value"].between(0, 1).all()
 
 

@@ -13,8 +13,16 @@ import yaml
 from metrics_lib.data import DEMO_DATA, open_source
 from metrics_lib.metrics.scorecard import headline_metrics
 
-IDS = ["csat", "nps", "first_response_hours_median", "first_contact_resolution", "churn_rate",
-       "sales_cycle_days", "win_rate", "ces"]
+IDS = [
+    "csat",
+    "nps",
+    "first_response_hours_median",
+    "first_contact_resolution",
+    "churn_rate",
+    "sales_cycle_days",
+    "win_rate",
+    "ces",
+]
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +46,10 @@ def test_csat_share_matches_the_generator(before_after, effects):
 
 def test_nps_rises_by_about_the_planted_shift(before_after, effects):
     before, after = before_after
-    planted = 100 * ((effects["nps_promoters_after"] - effects["nps_detractors_after"])
-                     - (effects["nps_promoters_before"] - effects["nps_detractors_before"]))
+    planted = 100 * (
+        (effects["nps_promoters_after"] - effects["nps_detractors_after"])
+        - (effects["nps_promoters_before"] - effects["nps_detractors_before"])
+    )
     measured = after["nps"]["value"] - before["nps"]["value"]
     assert measured == pytest.approx(planted, abs=10)
 
@@ -47,13 +57,17 @@ def test_nps_rises_by_about_the_planted_shift(before_after, effects):
 def test_first_response_and_resolution_improve(before_after, effects):
     before, after = before_after
     assert before["first_response_hours_median"]["value"] == pytest.approx(
-        effects["first_response_hours_before"], rel=0.2)
+        effects["first_response_hours_before"], rel=0.2
+    )
     assert after["first_response_hours_median"]["value"] == pytest.approx(
-        effects["first_response_hours_after"], rel=0.2)
+        effects["first_response_hours_after"], rel=0.2
+    )
     assert before["first_contact_resolution"]["value"] == pytest.approx(
-        effects["first_contact_resolution_before"], abs=0.05)
+        effects["first_contact_resolution_before"], abs=0.05
+    )
     assert after["first_contact_resolution"]["value"] == pytest.approx(
-        effects["first_contact_resolution_after"], abs=0.05)
+        effects["first_contact_resolution_after"], abs=0.05
+    )
 
 
 def test_churn_falls_and_the_cycle_shortens(before_after, effects):

@@ -24,16 +24,19 @@ REQUIRED_IDS = (
 FIELDS = ("value", "numerator", "denominator", "n", "ci_low", "ci_high", "unit", "family", "status")
 
 
-@pytest.mark.parametrize("value, target, expected", [
-    (0.80, Target("csat", 0.80, "higher", 0.05), "on target"),
-    (0.75, Target("csat", 0.80, "higher", 0.05), "near"),
-    (0.7499, Target("csat", 0.80, "higher", 0.05), "off"),
-    (1.9, Target("first_response_hours_median", 2.0, "lower", 0.5), "on target"),
-    (2.5, Target("first_response_hours_median", 2.0, "lower", 0.5), "near"),
-    (2.6, Target("first_response_hours_median", 2.0, "lower", 0.5), "off"),
-    (float("nan"), Target("nps", 30, "higher", 5), "undefined"),
-    (12.0, None, "no target"),
-])
+@pytest.mark.parametrize(
+    "value, target, expected",
+    [
+        (0.80, Target("csat", 0.80, "higher", 0.05), "on target"),
+        (0.75, Target("csat", 0.80, "higher", 0.05), "near"),
+        (0.7499, Target("csat", 0.80, "higher", 0.05), "off"),
+        (1.9, Target("first_response_hours_median", 2.0, "lower", 0.5), "on target"),
+        (2.5, Target("first_response_hours_median", 2.0, "lower", 0.5), "near"),
+        (2.6, Target("first_response_hours_median", 2.0, "lower", 0.5), "off"),
+        (float("nan"), Target("nps", 30, "higher", 5), "undefined"),
+        (12.0, None, "no target"),
+    ],
+)
 def test_status_against_target(value, target, expected):
     assert status_for(value, target) == expected
 
@@ -55,8 +58,11 @@ def test_unknown_metric_or_family_is_rejected():
     with pytest.raises(WorkbookError, match="unknown metric or family 'npss'"):
         select_headlines(["npss"])
     assert {h.id for h in select_headlines("service")} == {
-        "first_contact_resolution", "first_response_hours_median", "first_response_within_target",
-        "unanswered_ticket_share"}
+        "first_contact_resolution",
+        "first_response_hours_median",
+        "first_response_within_target",
+        "unanswered_ticket_share",
+    }
 
 
 def test_every_required_metric_is_in_the_catalogue():
@@ -66,8 +72,23 @@ def test_every_required_metric_is_in_the_catalogue():
 @pytest.fixture(scope="module")
 def demo_json():
     proc = subprocess.run(
-        [sys.executable, "-m", "metrics_lib", "metrics", "--data", str(DEMO_DATA), "--period", "2025-Q1",
-         "--format", "json"], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+        [
+            sys.executable,
+            "-m",
+            "metrics_lib",
+            "metrics",
+            "--data",
+            str(DEMO_DATA),
+            "--period",
+            "2025-Q1",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=True,
+    )
     return proc.stdout
 
 
@@ -88,8 +109,23 @@ def test_metrics_json_shape(demo_json):
 
 def test_metrics_json_is_deterministic(demo_json):
     again = subprocess.run(
-        [sys.executable, "-m", "metrics_lib", "metrics", "--data", str(DEMO_DATA), "--period", "2025-Q1",
-         "--format", "json"], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True).stdout
+        [
+            sys.executable,
+            "-m",
+            "metrics_lib",
+            "metrics",
+            "--data",
+            str(DEMO_DATA),
+            "--period",
+            "2025-Q1",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=True,
+    ).stdout
     assert again == demo_json
 
 
@@ -98,8 +134,11 @@ def test_transaction_log_only_gives_nulls_with_reasons(tmp_path):
 
     src = open_source(DEMO_DATA)
     for table in ("customers", "orders"):
-        cols = ["customer_id", "signup_date"] if table == "customers" else [
-            "order_id", "customer_id", "order_date", "revenue"]
+        cols = (
+            ["customer_id", "signup_date"]
+            if table == "customers"
+            else ["order_id", "customer_id", "order_date", "revenue"]
+        )
         src.frame(table)[cols].to_csv(tmp_path / f"{table}.csv", index=False, date_format="%Y-%m-%d")
     log = open_source(tmp_path)
     m = headline_metrics(log, "2025-Q1")["metrics"]
@@ -136,7 +175,9 @@ def test_average_order_value_has_a_t_interval_and_a_welch_test_on_the_order_valu
     day = pd.to_datetime(orders["order_date"])
     q4 = orders.loc[(day >= "2025-10-01") & (day < "2026-01-01"), "revenue"]
     q3 = orders.loc[(day >= "2025-07-01") & (day < "2025-10-01"), "revenue"]
-    rec = headline_metrics(open_source(DEMO_DATA), "2025-Q4", ids=["average_order_value"])["metrics"]["average_order_value"]
+    rec = headline_metrics(open_source(DEMO_DATA), "2025-Q4", ids=["average_order_value"])["metrics"][
+        "average_order_value"
+    ]
     half = sps.t.ppf(0.975, len(q4) - 1) * q4.std(ddof=1) / len(q4) ** 0.5
     assert rec["value"] == pytest.approx(q4.mean(), rel=1e-9) and rec["n"] == len(q4)
     assert rec["ci_low"] == pytest.approx(q4.mean() - half, rel=1e-9)

@@ -15,9 +15,13 @@ PARAMETERS = 'period: str = "2025-01"\ndata: str = ""\ntargets: str = ""\nsegmen
 
 
 def _notebook(path, *sources):
-    nb = new_notebook(cells=[new_markdown_cell("# Browser check"),
-                             new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
-                             *[new_code_cell(s) for s in sources]])
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Browser check"),
+            new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+            *[new_code_cell(s) for s in sources],
+        ]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
 
@@ -28,9 +32,12 @@ def reports(chromium, tmp_path_factory):
     nbs, data = root / "notebooks", root / "data"
     nbs.mkdir()
     data.mkdir()
-    _notebook(nbs / "00_scorecard.ipynb", "print('period', period)",
-              "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(3, 2))\n"
-              "ax.bar(['a', 'b'], [3, 5])\nplt.show()")
+    _notebook(
+        nbs / "00_scorecard.ipynb",
+        "print('period', period)",
+        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(3, 2))\n"
+        "ax.bar(['a', 'b'], [3, 5])\nplt.show()",
+    )
     _notebook(nbs / "01_retention.ipynb", "raise RuntimeError('planted')")
     (data / "customers.csv").write_text("customer_id,signup_date\nc1,2024-01-05\n")
     (data / "orders.csv").write_text("order_id,customer_id,order_date,revenue\no1,c1,2025-03-10,100\n")

@@ -61,7 +61,11 @@ def test_every_notebook_renders(rendered):
 
 def test_every_page_loads_offline_cleanly_and_runs_no_script_from_the_data(chromium, rendered):
     _, out = rendered
-    pages = [out / "index.html", out / "2025-Q4" / "index.html", *sorted((out / "2025-Q4").glob("[a-z]*.html"))]
+    pages = [
+        out / "index.html",
+        out / "2025-Q4" / "index.html",
+        *sorted((out / "2025-Q4").glob("[a-z]*.html")),
+    ]
     shown_hostile_text = False
     for page in pages:
         shot = out / "index.png" if page.name == "index.html" and page.parent == out else None
@@ -78,8 +82,14 @@ def test_every_page_loads_offline_cleanly_and_runs_no_script_from_the_data(chrom
 
 
 def test_show_pii_puts_the_comments_in_the_satisfaction_report(hostile_data, tmp_path):
-    summary = run_reports(["2025-Q4"], data=hostile_data, out=tmp_path, families="satisfaction",
-                          extra_parameters={"show_pii": True}, progress=None)
+    summary = run_reports(
+        ["2025-Q4"],
+        data=hostile_data,
+        out=tmp_path,
+        families="satisfaction",
+        extra_parameters={"show_pii": True},
+        progress=None,
+    )
     assert summary.ok, summary.text()
     page = (tmp_path / "2025-Q4" / "satisfaction.html").read_text()
     assert "call Jane Roe on 555-0100" in page  # pandas shortens the long comment in the table

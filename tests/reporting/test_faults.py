@@ -27,14 +27,23 @@ DIES = ["import os\nos._exit(3)"]
 
 
 def _run(args, env=None, **kw):
-    return subprocess.Popen([sys.executable, "-m", "metrics_lib", "run", *args], cwd=PROJECT_ROOT,
-                            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "metrics_lib", "run", *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -55,8 +64,11 @@ def test_killed_run_leaves_published_periods_intact_and_rerun_replaces_it(setup)
     published = _digest(out / "2025-01")
 
     # a second run of a new period and of the published one, killed while a notebook sleeps
-    victim = _run(["--period", "2025-02", "--period", "2025-01", *common], env={"SLOW_REPORT": "60"},
-                  start_new_session=True)
+    victim = _run(
+        ["--period", "2025-02", "--period", "2025-01", *common],
+        env={"SLOW_REPORT": "60"},
+        start_new_session=True,
+    )
     deadline = time.time() + 120
     while not list(out.glob(".tmp-*")) and time.time() < deadline:
         time.sleep(0.2)

@@ -19,10 +19,21 @@ import pytest
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-FAMILIES = ["scorecard", "satisfaction", "retention", "value", "pipeline", "service", "advocacy", "marketing",
-            "health"]
+FAMILIES = [
+    "scorecard",
+    "satisfaction",
+    "retention",
+    "value",
+    "pipeline",
+    "service",
+    "advocacy",
+    "marketing",
+    "health",
+]
 PARAMETERS = ["period", "data", "targets", "segment", "as_of", "mapping", "on_invalid", "show_pii"]
-FORBIDDEN = re.compile(r"\bdef\b|\bclass\b|\bopen\(|to_csv|savefig|to_parquet|to_excel|write_text|%%?writefile")
+FORBIDDEN = re.compile(
+    r"\bdef\b|\bclass\b|\bopen\(|to_csv|savefig|to_parquet|to_excel|write_text|%%?writefile"
+)
 
 
 def read(path: Path):
@@ -71,12 +82,16 @@ def test_exactly_one_parameters_cell_of_commented_literals(nb):
         assert isinstance(stmt.target, ast.Name)
         assert isinstance(stmt.annotation, ast.Name) and stmt.annotation.id in ("str", "bool")
         kind = {"str": str, "bool": bool}[stmt.annotation.id]
-        assert isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, kind), \
+        assert isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, kind), (
             f"{stmt.target.id} must be a literal of its annotated type"
+        )
         names.append(stmt.target.id)
     assert names == PARAMETERS
-    comments = {tok.start[0] for tok in tokenize.generate_tokens(io.StringIO(source).readline)
-                if tok.type == tokenize.COMMENT}
+    comments = {
+        tok.start[0]
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+        if tok.type == tokenize.COMMENT
+    }
     assert all(stmt.lineno in comments for stmt in tree.body), "every parameter needs a comment"
     assert nb.cells.index(cells[0]) == 1  # right after the title
 
@@ -84,7 +99,10 @@ def test_exactly_one_parameters_cell_of_commented_literals(nb):
 def test_the_cell_after_the_parameters_builds_the_workbook_from_them(nb):
     cells = code_cells(nb)
     setup = cells[1].source
-    assert "wb = Workbook(period, data, targets, segment, as_of, mapping, on_invalid=on_invalid, show_pii=show_pii)" in setup
+    assert (
+        "wb = Workbook(period, data, targets, segment, as_of, mapping, on_invalid=on_invalid, show_pii=show_pii)"
+        in setup
+    )
     assert setup.rstrip().endswith("wb.summary()")
 
 
@@ -118,7 +136,8 @@ def test_notebook_is_committed_executed_without_errors_or_plot_reprs(nb):
             assert out.output_type != "error", f"{out.get('ename')}: {out.get('evalue')}"
             assert not (out.output_type == "stream" and out.name == "stderr"), out.text
             text = out.get("text", "") + "".join(
-                v for k, v in out.get("data", {}).items() if k.startswith("text/") and isinstance(v, str))
+                v for k, v in out.get("data", {}).items() if k.startswith("text/") and isinstance(v, str)
+            )
             assert "<matplotlib" not in text and "<Axes" not in text, cell.source
 
 
@@ -130,8 +149,10 @@ def test_plot_cells_end_with_a_semicolon_or_an_assignment(nb):
 
 
 def calls_a_plot(source: str) -> bool:
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id.startswith("plot_")
-               for n in ast.walk(ast.parse(source)))
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id.startswith("plot_")
+        for n in ast.walk(ast.parse(source))
+    )
 
 
 def test_every_plot_cell_shows_a_figure(nb):

@@ -31,19 +31,21 @@ def texts(ax) -> list[str]:
 
 
 def trend_frame(target=2.0) -> pd.DataFrame:
-    return pd.DataFrame({
-        "period": ["2025-Q2", "2025-Q3", "2025-Q4"],
-        "metric": "first_response_hours_median",
-        "label": "first response hours median",
-        "value": [3.0, 2.5, 1.5],
-        "ci_low": [2.8, 2.3, 1.4],
-        "ci_high": [3.2, 2.7, 1.6],
-        "n": [100, 110, 120],
-        "unit": "hours",
-        "direction": "lower",
-        "target": target,
-        "current": [False, False, True],
-    })
+    return pd.DataFrame(
+        {
+            "period": ["2025-Q2", "2025-Q3", "2025-Q4"],
+            "metric": "first_response_hours_median",
+            "label": "first response hours median",
+            "value": [3.0, 2.5, 1.5],
+            "ci_low": [2.8, 2.3, 1.4],
+            "ci_high": [3.2, 2.7, 1.6],
+            "n": [100, 110, 120],
+            "unit": "hours",
+            "direction": "lower",
+            "target": target,
+            "current": [False, False, True],
+        }
+    )
 
 
 def test_theme_is_applied_on_import():
@@ -52,13 +54,21 @@ def test_theme_is_applied_on_import():
 
 
 def test_importing_plots_leaves_pandas_options_alone():
-    code = ("import pandas as pd\n"
-            "before = pd.describe_option('', _print_desc=False)\n"
-            "import metrics_lib.reporting.plots\n"
-            "print(before == pd.describe_option('', _print_desc=False))")
+    code = (
+        "import pandas as pd\n"
+        "before = pd.describe_option('', _print_desc=False)\n"
+        "import metrics_lib.reporting.plots\n"
+        "print(before == pd.describe_option('', _print_desc=False))"
+    )
     root = Path(plots.__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(root)}, cwd=root)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(root)},
+        cwd=root,
+    )
     assert out.stdout.strip() == "True"
 
 
@@ -90,10 +100,17 @@ def test_trend_of_a_metric_not_in_the_table_says_so():
 
 
 def test_nps_mix_stacks_three_bars_per_period_with_the_score_on_top():
-    frame = pd.DataFrame({
-        "n": [10, 20], "promoter_share": [0.5, 0.4], "passive_share": [0.2, 0.4],
-        "detractor_share": [0.3, 0.2], "nps": [20.0, 20.0], "current": [False, True],
-    }, index=pd.Index(["2025-Q3", "2025-Q4"], name="period"))
+    frame = pd.DataFrame(
+        {
+            "n": [10, 20],
+            "promoter_share": [0.5, 0.4],
+            "passive_share": [0.2, 0.4],
+            "detractor_share": [0.3, 0.2],
+            "nps": [20.0, 20.0],
+            "current": [False, True],
+        },
+        index=pd.Index(["2025-Q3", "2025-Q4"], name="period"),
+    )
     ax = plots.plot_nps_mix(frame)
     assert len(ax.patches) == 6
     heights = sorted(round(p.get_height(), 6) for p in ax.patches)
@@ -103,7 +120,9 @@ def test_nps_mix_stacks_three_bars_per_period_with_the_score_on_top():
 
 
 def test_cohort_heatmap_annotates_percent_and_cohort_sizes():
-    matrix = pd.DataFrame([[1.0, 0.5, 0.25], [1.0, 0.0, np.nan]], index=["2025-01", "2025-02"], columns=[0, 1, 2])
+    matrix = pd.DataFrame(
+        [[1.0, 0.5, 0.25], [1.0, 0.0, np.nan]], index=["2025-01", "2025-02"], columns=[0, 1, 2]
+    )
     sizes = pd.Series({"2025-01": 4, "2025-02": 2})
     ax = plots.plot_cohort_retention(matrix, sizes=sizes)
     shown = [t for t in texts(ax) if t]
@@ -113,17 +132,31 @@ def test_cohort_heatmap_annotates_percent_and_cohort_sizes():
 
 
 def test_funnel_draws_one_bar_per_stage_with_conversion():
-    funnel = pd.DataFrame({"deals": [100, 50, 20], "entered": [100, 50, 20], "conversion": [np.nan, 0.5, 0.4],
-                           "share_of_first": [1.0, 0.5, 0.2]}, index=pd.Index(["lead", "proposal", "won"], name="stage"))
+    funnel = pd.DataFrame(
+        {
+            "deals": [100, 50, 20],
+            "entered": [100, 50, 20],
+            "conversion": [np.nan, 0.5, 0.4],
+            "share_of_first": [1.0, 0.5, 0.2],
+        },
+        index=pd.Index(["lead", "proposal", "won"], name="stage"),
+    )
     ax = plots.plot_funnel(funnel)
     assert [p.get_width() for p in ax.patches] == [100, 50, 20]
     assert texts(ax) == ["100", "50  (50% of the stage before)", "20  (40% of the stage before)"]
 
 
 def test_time_in_stage_highlights_the_bottleneck():
-    table = pd.DataFrame({"deals": [5, 4, 3], "mean_days": [3.0, 9.0, 2.0], "median_days": [2.0, 6.0, 2.0],
-                          "open_deals": [0, 1, 0], "bottleneck": [False, True, False]},
-                         index=pd.Index(["lead", "proposal", "negotiation"], name="stage"))
+    table = pd.DataFrame(
+        {
+            "deals": [5, 4, 3],
+            "mean_days": [3.0, 9.0, 2.0],
+            "median_days": [2.0, 6.0, 2.0],
+            "open_deals": [0, 1, 0],
+            "bottleneck": [False, True, False],
+        },
+        index=pd.Index(["lead", "proposal", "negotiation"], name="stage"),
+    )
     ax = plots.plot_time_in_stage(table)
     colours = [to_hex(p.get_facecolor()) for p in ax.patches]
     assert colours == [plots.PALETTE["main"], plots.PALETTE["bad"], plots.PALETTE["main"]]
@@ -141,8 +174,13 @@ def test_response_times_mark_the_target_and_the_share_within_it():
 
 
 def test_relationship_quadrant_draws_splits_and_group_names():
-    frame = pd.DataFrame({"customer_id": list("abcd"), "profit": [10.0, 5000.0, 20.0, 8000.0],
-                          "tenure_months": [1.0, 2.0, 30.0, 40.0]})
+    frame = pd.DataFrame(
+        {
+            "customer_id": list("abcd"),
+            "profit": [10.0, 5000.0, 20.0, 8000.0],
+            "tenure_months": [1.0, 2.0, 30.0, 40.0],
+        }
+    )
     frame["group"] = assign_relationship_group(frame["profit"], frame["tenure_months"])
     frame.attrs.update(profit_split=15.0, loyalty_split=2.0)
     ax = plots.plot_relationship_quadrant(frame)
@@ -154,9 +192,16 @@ def test_relationship_quadrant_draws_splits_and_group_names():
 
 
 def test_health_bands_draw_churn_with_intervals_per_band():
-    bands = pd.DataFrame({"customers": [0, 50, 200], "churned": [0, 5, 4], "churn_rate": [np.nan, 0.1, 0.02],
-                          "ci_low": [np.nan, 0.04, 0.008], "ci_high": [np.nan, 0.21, 0.05]},
-                         index=pd.Index(["at risk", "neutral", "healthy"], name="band"))
+    bands = pd.DataFrame(
+        {
+            "customers": [0, 50, 200],
+            "churned": [0, 5, 4],
+            "churn_rate": [np.nan, 0.1, 0.02],
+            "ci_low": [np.nan, 0.04, 0.008],
+            "ci_high": [np.nan, 0.21, 0.05],
+        },
+        index=pd.Index(["at risk", "neutral", "healthy"], name="band"),
+    )
     ax = plots.plot_health_bands(bands)
     assert [round(p.get_height(), 6) for p in ax.patches] == [0.0, 10.0, 2.0]
     assert texts(ax) == ["no customers", "10.0%\nn=50", "2.0%\nn=200"]
@@ -164,9 +209,16 @@ def test_health_bands_draw_churn_with_intervals_per_band():
 
 
 def test_lift_draws_one_interval_per_campaign_and_the_zero_line():
-    frame = pd.DataFrame({"lift": [0.05, -0.01], "ci_low": [0.01, -0.04], "ci_high": [0.09, 0.02],
-                          "p_value": [0.01, 0.6], "significant": [True, False]},
-                         index=pd.Index(["spring", "autumn"], name="campaign"))
+    frame = pd.DataFrame(
+        {
+            "lift": [0.05, -0.01],
+            "ci_low": [0.01, -0.04],
+            "ci_high": [0.09, 0.02],
+            "p_value": [0.01, 0.6],
+            "significant": [True, False],
+        },
+        index=pd.Index(["spring", "autumn"], name="campaign"),
+    )
     ax = plots.plot_lift(frame)
     assert len(ax.containers) == 2
     assert [t.get_text() for t in ax.get_yticklabels()] == ["spring", "autumn"]
@@ -176,16 +228,32 @@ def test_lift_draws_one_interval_per_campaign_and_the_zero_line():
 
 
 def test_revenue_highlights_the_period_months():
-    frame = pd.DataFrame({"revenue": [100.0, 120.0, 130.0], "gross_profit": [40.0, 50.0, 55.0],
-                          "in_period": [False, True, True]}, index=pd.Index(["2025-10", "2025-11", "2025-12"]))
+    frame = pd.DataFrame(
+        {
+            "revenue": [100.0, 120.0, 130.0],
+            "gross_profit": [40.0, 50.0, 55.0],
+            "in_period": [False, True, True],
+        },
+        index=pd.Index(["2025-10", "2025-11", "2025-12"]),
+    )
     ax = plots.plot_revenue(frame)
     colours = [to_hex(p.get_facecolor()) for p in ax.patches]
     assert colours == [plots.PALETTE["main"], plots.PALETTE["current"], plots.PALETTE["current"]]
 
 
-@pytest.mark.parametrize("draw", [plots.plot_nps_mix, plots.plot_cohort_retention, plots.plot_funnel,
-                                  plots.plot_time_in_stage, plots.plot_relationship_quadrant,
-                                  plots.plot_health_bands, plots.plot_lift, plots.plot_revenue])
+@pytest.mark.parametrize(
+    "draw",
+    [
+        plots.plot_nps_mix,
+        plots.plot_cohort_retention,
+        plots.plot_funnel,
+        plots.plot_time_in_stage,
+        plots.plot_relationship_quadrant,
+        plots.plot_health_bands,
+        plots.plot_lift,
+        plots.plot_revenue,
+    ],
+)
 def test_an_empty_table_draws_its_note_instead_of_failing(draw):
     empty = pd.DataFrame(columns=["x"])
     empty.attrs["note"] = "skipped: needs deal_stages"

@@ -24,12 +24,12 @@ from metrics_lib.reporting.runner.publish import _MARK_TEXT, RUN_MARK
 
 pytestmark = pytest.mark.integration  # executes notebooks in Jupyter kernels
 
-PARAMETERS = '''\
+PARAMETERS = """\
 period: str = "2025-01"  # month YYYY-MM, quarter YYYY-Qn or year YYYY
 data: str = ""  # the data source
 targets: str = ""  # targets YAML
 segment: str = ""  # only this segment
-as_of: str = ""  # as-of date'''
+as_of: str = ""  # as-of date"""
 
 SCORECARD = [
     # the marker must not reach the HTML: code inputs are hidden
@@ -42,11 +42,13 @@ FAILING = ["raise ValueError('planted failure in ' + period + '\\nsecond line')"
 
 
 def write_notebook(path: Path, sources: list[str]) -> Path:
-    nb = new_notebook(cells=[
-        new_markdown_cell("# A throwaway report"),
-        new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
-        *[new_code_cell(s) for s in sources],
-    ])
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# A throwaway report"),
+            new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+            *[new_code_cell(s) for s in sources],
+        ]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
     return path
@@ -78,8 +80,14 @@ def run(workbook):
     """One two-period run in two worker processes, shared by the tests that only read it."""
     lines: list[str] = []
     out = workbook["root"] / "reports"
-    summary = run_reports(["2025-02", "2025-03"], data=workbook["data"], notebooks_dir=workbook["notebooks"],
-                          out=out, jobs=2, progress=lines.append)
+    summary = run_reports(
+        ["2025-02", "2025-03"],
+        data=workbook["data"],
+        notebooks_dir=workbook["notebooks"],
+        out=out,
+        jobs=2,
+        progress=lines.append,
+    )
     return {"summary": summary, "out": out, "lines": lines, **workbook}
 
 
@@ -101,8 +109,16 @@ def test_output_files(run):
     out = run["out"]
     for period in ("2025-02", "2025-03"):
         names = sorted(str(p.relative_to(out / period)) for p in (out / period).rglob("*"))
-        assert names == [RUN_MARK, "index.html", "manifest.json", "notebooks", "notebooks/retention.ipynb",
-                         "notebooks/scorecard.ipynb", "retention.html", "scorecard.html"]
+        assert names == [
+            RUN_MARK,
+            "index.html",
+            "manifest.json",
+            "notebooks",
+            "notebooks/retention.ipynb",
+            "notebooks/scorecard.ipynb",
+            "retention.html",
+            "scorecard.html",
+        ]
     assert (out / "index.html").is_file()
     assert sorted(p.name for p in out.iterdir()) == ["2025-02", "2025-03", "index.html"]
 
@@ -122,7 +138,12 @@ def test_html_is_offline_without_code(run):
 
 def test_manifest(run):
     m = manifest(run["out"], "2025-03")
-    assert (m["period"], m["period_start"], m["period_end"], m["status"]) == ("2025-03", "2025-03-01", "2025-03-31", "failed")
+    assert (m["period"], m["period_start"], m["period_end"], m["status"]) == (
+        "2025-03",
+        "2025-03-01",
+        "2025-03-31",
+        "failed",
+    )
     assert m["counts"] == {"ok": 1, "failed": 1, "skipped": 1}
     assert m["parameters"] == {"period": "2025-03", "data": str(run["data"])}
     assert set(m["versions"]) >= {"metrics_lib", "pandas", "duckdb", "ibis", "papermill", "nbconvert"}
@@ -135,7 +156,10 @@ def test_manifest(run):
     for nb in (ok, failed):
         assert nb["duration_s"] > 0 and nb["started"] <= nb["ended"]
         assert nb["parameters"]["period"] == "2025-03"
-    assert ok["error"] is None and (ok["html"], ok["executed"]) == ("scorecard.html", "notebooks/scorecard.ipynb")
+    assert ok["error"] is None and (ok["html"], ok["executed"]) == (
+        "scorecard.html",
+        "notebooks/scorecard.ipynb",
+    )
     assert failed["error"] == "ValueError: planted failure in 2025-03"
     assert skipped["status"] == "skipped" and "tickets" in skipped["reason"]
     assert skipped["html"] is None and skipped["duration_s"] is None
@@ -145,8 +169,10 @@ def test_failing_notebook_does_not_stop_the_others(run):
     summary, out = run["summary"], run["out"]
     assert not summary.ok
     assert summary.counts == {"ok": 2, "failed": 2, "skipped": 2}
-    assert [r.error for r in summary.failed] == ["ValueError: planted failure in 2025-02",
-                                                 "ValueError: planted failure in 2025-03"]
+    assert [r.error for r in summary.failed] == [
+        "ValueError: planted failure in 2025-02",
+        "ValueError: planted failure in 2025-03",
+    ]
     failed_page = (out / "2025-03" / "retention.html").read_text()
     assert "planted failure in 2025-03" in failed_page  # papermill's banner and traceback are kept
     for page in (out / "2025-03" / "index.html", out / "index.html"):
@@ -159,10 +185,13 @@ def test_progress_lines(run):
     lines = run["lines"]
     assert "[4/6] 2025-03 scorecard ..." in lines
     assert any(re.fullmatch(r"\[4/6\] 2025-03 scorecard \.\.\. ok \(\d+\.\d s\)", ln) for ln in lines)
-    assert any(ln.startswith("[5/6] 2025-03 retention ... FAILED") and "planted failure" in ln for ln in lines)
+    assert any(
+        ln.startswith("[5/6] 2025-03 retention ... FAILED") and "planted failure" in ln for ln in lines
+    )
     assert "[6/6] 2025-03 service ... skipped (the data source lacks table(s) tickets)" in lines
-    assert re.match(r"6 notebooks in 2 periods: 2 ok, 2 failed, 2 skipped in \d+\.\d s; index: .*index\.html$",
-                    lines[-1])
+    assert re.match(
+        r"6 notebooks in 2 periods: 2 ok, 2 failed, 2 skipped in \d+\.\d s; index: .*index\.html$", lines[-1]
+    )
 
 
 def test_cross_period_index_lists_both_periods(run):
@@ -181,12 +210,23 @@ def test_rerun_replaces_the_period_folder(run, tmp_path):
     (stale / "notebooks").mkdir(parents=True)
     (stale / "manifest.json").write_text("{}")
     (stale / RUN_MARK).write_text(_MARK_TEXT)
-    summary = run_reports("2025-03", data=run["data"], notebooks_dir=run["notebooks"], out=out,
-                          families="scorecard", progress=None)
+    summary = run_reports(
+        "2025-03",
+        data=run["data"],
+        notebooks_dir=run["notebooks"],
+        out=out,
+        families="scorecard",
+        progress=None,
+    )
     assert summary.ok and summary.counts == {"ok": 1, "failed": 0, "skipped": 0}
     assert sorted(p.name for p in out.iterdir()) == ["2025-02", "2025-03", "index.html"]
-    assert sorted(p.name for p in (out / "2025-03").iterdir()) == [RUN_MARK, "index.html", "manifest.json",
-                                                                   "notebooks", "scorecard.html"]
+    assert sorted(p.name for p in (out / "2025-03").iterdir()) == [
+        RUN_MARK,
+        "index.html",
+        "manifest.json",
+        "notebooks",
+        "scorecard.html",
+    ]
     assert [nb["family"] for nb in manifest(out, "2025-03")["notebooks"]] == ["scorecard"]
     page = (out / "index.html").read_text()
     assert ">2025-02<" in page and ">2025-03<" in page
@@ -200,39 +240,82 @@ def test_temporary_folders_are_not_periods(tmp_path):
 
 
 def test_unknown_parameter_is_rejected_before_anything_runs(workbook, tmp_path):
-    with pytest.raises(WorkbookError, match=r"has no parameter `colour`; its parameters: period, data, targets"):
-        run_reports("2025-03", data=workbook["data"], notebooks_dir=workbook["notebooks"], out=tmp_path / "r",
-                    extra_parameters={"colour": "red"}, progress=None)
+    with pytest.raises(
+        WorkbookError, match=r"has no parameter `colour`; its parameters: period, data, targets"
+    ):
+        run_reports(
+            "2025-03",
+            data=workbook["data"],
+            notebooks_dir=workbook["notebooks"],
+            out=tmp_path / "r",
+            extra_parameters={"colour": "red"},
+            progress=None,
+        )
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.parametrize("period, message", [
-    ("2025-13", r"month 13 does not exist"),
-    ("../../etc", r"period '\.\./\.\./etc' is not a month"),
-])
+@pytest.mark.parametrize(
+    "period, message",
+    [
+        ("2025-13", r"month 13 does not exist"),
+        ("../../etc", r"period '\.\./\.\./etc' is not a month"),
+    ],
+)
 def test_bad_period_is_rejected_before_anything_runs(workbook, tmp_path, period, message):
     with pytest.raises(PeriodError, match=message):
-        run_reports(["2025-03", period], data=workbook["data"], notebooks_dir=workbook["notebooks"],
-                    out=tmp_path / "r", progress=None)
+        run_reports(
+            ["2025-03", period],
+            data=workbook["data"],
+            notebooks_dir=workbook["notebooks"],
+            out=tmp_path / "r",
+            progress=None,
+        )
     assert not (tmp_path / "r").exists()
 
 
 def test_unknown_family_and_missing_data_are_rejected(workbook, tmp_path):
-    with pytest.raises(WorkbookError, match=r"unknown family `nope`; known families: scorecard, retention, service"):
-        run_reports("2025-03", data=workbook["data"], notebooks_dir=workbook["notebooks"], families="scorecard,nope",
-                    out=tmp_path / "r", progress=None)
+    with pytest.raises(
+        WorkbookError, match=r"unknown family `nope`; known families: scorecard, retention, service"
+    ):
+        run_reports(
+            "2025-03",
+            data=workbook["data"],
+            notebooks_dir=workbook["notebooks"],
+            families="scorecard,nope",
+            out=tmp_path / "r",
+            progress=None,
+        )
     with pytest.raises(WorkbookError, match=r"cannot run the reports: .*data source not found"):
-        run_reports("2025-03", data=tmp_path / "absent", notebooks_dir=workbook["notebooks"], out=tmp_path / "r",
-                    progress=None)
+        run_reports(
+            "2025-03",
+            data=tmp_path / "absent",
+            notebooks_dir=workbook["notebooks"],
+            out=tmp_path / "r",
+            progress=None,
+        )
     (tmp_path / "empty").mkdir()
-    with pytest.raises(WorkbookError, match=r"cannot run the reports: .*empty holds no table of the data contract"):
-        run_reports("2025-03", data=tmp_path / "empty", notebooks_dir=workbook["notebooks"], out=tmp_path / "r",
-                    progress=None)
+    with pytest.raises(
+        WorkbookError, match=r"cannot run the reports: .*empty holds no table of the data contract"
+    ):
+        run_reports(
+            "2025-03",
+            data=tmp_path / "empty",
+            notebooks_dir=workbook["notebooks"],
+            out=tmp_path / "r",
+            progress=None,
+        )
     assert not (tmp_path / "r").exists()
 
 
 def test_cli_errors_exit_2_before_running(workbook, tmp_path, capsys):
-    common = ["--data", str(workbook["data"]), "--notebooks", str(workbook["notebooks"]), "--out", str(tmp_path / "r")]
+    common = [
+        "--data",
+        str(workbook["data"]),
+        "--notebooks",
+        str(workbook["notebooks"]),
+        "--out",
+        str(tmp_path / "r"),
+    ]
     assert main_run(["--period", "../../etc", *common]) == 2
     assert "is not a month" in capsys.readouterr().err
     assert main_run(["--from", "2025-01", *common]) == 2
@@ -242,9 +325,22 @@ def test_cli_errors_exit_2_before_running(workbook, tmp_path, capsys):
 
 def test_pages_escape_what_they_show():
     hostile = "<script>alert('x')</script>"
-    m = {"period": "2025-03", "period_start": "2025-03-01", "period_end": "2025-03-31",
-         "data_source": {"path": hostile}, "notebooks": [
-             {"family": "scorecard", "notebook": "00_scorecard.ipynb", "status": "failed", "error": hostile,
-              "html": "scorecard.html", "executed": "notebooks/scorecard.ipynb", "duration_s": 1.0}]}
+    m = {
+        "period": "2025-03",
+        "period_start": "2025-03-01",
+        "period_end": "2025-03-31",
+        "data_source": {"path": hostile},
+        "notebooks": [
+            {
+                "family": "scorecard",
+                "notebook": "00_scorecard.ipynb",
+                "status": "failed",
+                "error": hostile,
+                "html": "scorecard.html",
+                "executed": "notebooks/scorecard.ipynb",
+                "duration_s": 1.0,
+            }
+        ],
+    }
     for page in (overview_html([m]), period_index_html(m)):
         assert "<script>" not in page and "&lt;script&gt;alert(&#x27;x&#x27;)" in page

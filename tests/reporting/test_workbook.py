@@ -32,6 +32,7 @@ def demo():
 
 # -- parameters ---------------------------------------------------------------------------------
 
+
 def test_summary_names_the_period_the_source_and_row_counts(tiny):
     s = tiny.summary()["value"]
     assert s["period"] == "2025-Q1 (01 Jan 2025 to 31 Mar 2025)"
@@ -45,7 +46,9 @@ def test_summary_names_the_period_the_source_and_row_counts(tiny):
         "2025-01-06, and runs past its last date, 2025-03-15 (table `orders`), so its numbers cover "
         "2025-01-06 to 2025-03-15 only"
     )
-    assert s["note 2"].startswith("the previous period 2024-Q4 (2024-10-01 to 2024-12-31) lies outside the data")
+    assert s["note 2"].startswith(
+        "the previous period 2024-Q4 (2024-10-01 to 2024-12-31) lies outside the data"
+    )
 
 
 def test_summary_lists_the_families_a_missing_table_skips(make_source):
@@ -74,8 +77,11 @@ def test_absolute_data_path_elsewhere_is_the_users_choice(make_source):
 
 
 def test_unknown_segment_is_rejected_with_the_known_ones(make_source):
-    with pytest.raises(WorkbookError, match=r"segment 'nope' is not in the data \(column `segment` of table `customers`\); "
-                       r"segments: 'enterprise', 'mid', 'smb'"):
+    with pytest.raises(
+        WorkbookError,
+        match=r"segment 'nope' is not in the data \(column `segment` of table `customers`\); "
+        r"segments: 'enterprise', 'mid', 'smb'",
+    ):
         Workbook("2025-Q1", str(make_source()), segment="nope", restrict_paths=False)
 
 
@@ -86,10 +92,20 @@ def test_bad_period_is_rejected():
 
 # -- headline tables ----------------------------------------------------------------------------
 
+
 def test_headline_table_has_the_display_columns(tiny):
     table = tiny.headline(["satisfaction"])
-    assert list(table.columns) == ["value", "95% CI", "n", "previous (2024-Q4)", "change", "change vs noise",
-                                   "target", "status", "note"]
+    assert list(table.columns) == [
+        "value",
+        "95% CI",
+        "n",
+        "previous (2024-Q4)",
+        "change",
+        "change vs noise",
+        "target",
+        "status",
+        "note",
+    ]
     assert list(table.index) == ["csat", "nps", "ces"]
     # one csat answer (S3: 4) is satisfied: 100%; two NPS answers, a 9 and a 6: 50% - 50% = 0
     assert table.loc["csat", "value"] == "100.0%"
@@ -126,6 +142,7 @@ def test_trend_needs_at_least_one_period(tiny):
 
 
 # -- sections on the tiny source ----------------------------------------------------------------
+
 
 def test_nps_mix_counts_each_group(tiny):
     mix = tiny.nps_mix(periods=2)
@@ -188,13 +205,23 @@ def test_relationship_groups_of_one_active_customer(tiny):
 
 # -- missing tables -----------------------------------------------------------------------------
 
+
 def test_missing_tables_give_empty_frames_with_a_note(make_source):
-    wb = Workbook("2025-Q1", str(make_source(drop=("tickets", "surveys", "campaigns", "campaign_members"))),
-                  restrict_paths=False)
-    for frame, needs in [(wb.response_times(), "tickets"), (wb.response_summary(), "tickets"),
-                         (wb.nps_mix(), "surveys"), (wb.breakdown("csat"), "surveys"),
-                         (wb.nps_churn(), "surveys"), (wb.campaign_lift(), "campaigns, campaign_members"),
-                         (wb.reviews(), "reviews"), (wb.web_engagement(), "web_engagement")]:
+    wb = Workbook(
+        "2025-Q1",
+        str(make_source(drop=("tickets", "surveys", "campaigns", "campaign_members"))),
+        restrict_paths=False,
+    )
+    for frame, needs in [
+        (wb.response_times(), "tickets"),
+        (wb.response_summary(), "tickets"),
+        (wb.nps_mix(), "surveys"),
+        (wb.breakdown("csat"), "surveys"),
+        (wb.nps_churn(), "surveys"),
+        (wb.campaign_lift(), "campaigns, campaign_members"),
+        (wb.reviews(), "reviews"),
+        (wb.web_engagement(), "web_engagement"),
+    ]:
         assert frame.empty
         assert frame.attrs["note"] == f"skipped: needs {needs}"
 
@@ -215,15 +242,22 @@ def test_missing_orders_skip_health_and_value_sections(make_source):
 
 # -- sections on the demo data: properties, not numbers -----------------------------------------
 
+
 def test_health_validation_auc_is_a_probability_with_its_interval(demo):
     hv = demo.health_validation()
     assert isinstance(hv, HealthValidation)
     assert 0.0 <= hv.auc_ci[0] <= hv.auc <= hv.auc_ci[1] <= 1.0
     assert hv.bands["customers"].sum() == hv.customers
     assert hv.bands["churned"].sum() == hv.churned
-    assert list(hv.summary().index) == ["customers scored at the start", "churned in the period",
-                                        "AUC (0.5 = chance, 1 = perfect)", "AUC 95% CI", "reading", "bands",
-                                        "do the bands separate churn?"]
+    assert list(hv.summary().index) == [
+        "customers scored at the start",
+        "churned in the period",
+        "AUC (0.5 = chance, 1 = perfect)",
+        "AUC 95% CI",
+        "reading",
+        "bands",
+        "do the bands separate churn?",
+    ]
     assert list(hv.bands.index) == ["higher risk", "middle", "lower risk"]
     # the bands' cut points come from the period before the scored one (2025-Q3 scores -> 2025-Q2)
     assert hv.cuts.calibration == "2025-Q2" and not hv.cuts.fixed and hv.cuts.low < hv.cuts.high
@@ -268,7 +302,9 @@ def test_clv_steps_end_with_the_headline_clv(demo):
     assert steps.loc["CLV (margin, the headline)", "value"] == f"{clv:,.0f}"
     assert steps.attrs["window"] == "01 Jan 2025 to 31 Dec 2025"
     assert steps.index[3:6].tolist() == [
-        "1. average purchase value", "2. purchase frequency (per year)", "3. customer value (per year)"
+        "1. average purchase value",
+        "2. purchase frequency (per year)",
+        "3. customer value (per year)",
     ]
 
 
@@ -304,7 +340,9 @@ def test_revenue_trend_marks_the_period_months(demo):
     rev = demo.revenue_trend(months=12)
     assert len(rev) == 12
     assert list(rev.index[rev["in_period"]]) == ["2025-10", "2025-11", "2025-12"]
-    assert rev.loc["2025-10":, "revenue"].sum() == pytest.approx(demo.headline_numbers(["revenue"])["revenue"], rel=1e-6)
+    assert rev.loc["2025-10":, "revenue"].sum() == pytest.approx(
+        demo.headline_numbers(["revenue"])["revenue"], rel=1e-6
+    )
 
 
 def test_segment_restricts_every_section(make_source):
@@ -330,7 +368,15 @@ def test_clv_models_on_the_demo_data():
     wb = Workbook("2025-Q4", "data/demo")
     view = wb.clv_models(horizon_weeks=52)
     assert view.note == ""
-    assert set(view.parameters.index.get_level_values("parameter")) == {"r", "alpha", "a", "b", "p", "q", "gamma"}
+    assert set(view.parameters.index.get_level_values("parameter")) == {
+        "r",
+        "alpha",
+        "a",
+        "b",
+        "p",
+        "q",
+        "gamma",
+    }
     assert len(view.customers) == wb.source.frame("customers")["customer_id"].nunique()
     assert view.customers["probability_alive"].between(0, 1).all()
     assert (view.customers["clv"] >= 0).all()
@@ -359,8 +405,11 @@ def test_comments_are_hidden_unless_personal_data_is_asked_for(make_source):
     assert hidden.empty and "--show-pii" in hidden.attrs["note"]
     shown = Workbook("2025-Q1", str(folder), show_pii=True).comments("nps", group="all")
     surveys = pd.read_csv(folder / "surveys.csv")
-    expected = surveys[(surveys["survey"] == "nps") & surveys["comment"].notna()
-                       & surveys["response_date"].between("2025-01-01", "2025-03-31")]
+    expected = surveys[
+        (surveys["survey"] == "nps")
+        & surveys["comment"].notna()
+        & surveys["response_date"].between("2025-01-01", "2025-03-31")
+    ]
     assert len(expected) > 0
     assert sorted(shown["comment"]) == sorted(expected["comment"])
 
