@@ -18,6 +18,7 @@ from metrics_lib.core.results import check_confidence_level, check_count
 __all__ = [
     "check_number",
     "check_values",
+    "check_row_values",
     "check_columns",
     "scalar_value",
     "check_whole_count",
@@ -80,6 +81,26 @@ def check_values(
         raise ValueError(f"`{name}` contains {arr.min():g}; values must be >= {low:g}")
     if high is not None and arr.size and arr.max() > high:
         raise ValueError(f"`{name}` contains {arr.max():g}; values must be <= {high:g}")
+    return arr
+
+
+def check_row_values(name: str, values: Any) -> np.ndarray:
+    """1-d float array of ``values`` with NaN (missing) entries kept in place, so rows stay
+    aligned with another argument.
+
+    Raises ValueError when ``values`` is not a sequence, an entry is not numeric, or (unless
+    ``values`` is a Series) an entry is infinite.
+    """
+    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
+        raise ValueError(f"`{name}` ({values!r}) must be a sequence of numbers")
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    try:
+        arr = np.asarray(values, dtype="float64").ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must contain numbers only") from None
+    if np.isinf(arr).any():
+        raise ValueError(f"`{name}` contains an infinite value; only finite numbers (or NaN) are allowed")
     return arr
 
 

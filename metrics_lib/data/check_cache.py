@@ -34,6 +34,7 @@ _DECIDING_CODE = (
     "parsing.py",
     "validation.py",
     "sources/base.py",
+    "sources/pandas_reader.py",
     "sources/files.py",
     "sources/engines.py",
 )

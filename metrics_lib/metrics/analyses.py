@@ -21,6 +21,7 @@ from metrics_lib.core.periods import parse_period
 from metrics_lib.core.results import NAN
 from metrics_lib.core.stats import compare_rates
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics import aggregate_health
 from metrics_lib.metrics.catalogue import HEADLINE, compare, safe_compute
 from metrics_lib.metrics.cohorts import churn_by_group, churn_outcomes
 from metrics_lib.metrics.coverage import period_coverage
@@ -55,7 +56,7 @@ def nps_vs_churn(source, period, *, segment=None, confidence_level: float = 0.95
     p = parse_period(period)
     scope = agg.Scope.of(source, p, segment)
     outcomes = churn_outcomes(scope)
-    scores = agg.latest_nps_scores(scope, scope.start, inclusive=False).execute()
+    scores = aggregate_health.latest_nps_scores(scope, scope.start, inclusive=False).execute()
     frame = outcomes.merge(scores, on="customer_id", how="left")
     frame["nps_group"] = np.select(
         [frame["score"] >= 9, frame["score"] >= 7, frame["score"].notna()],

@@ -17,6 +17,7 @@ from metrics_lib.core.results import quietly
 from metrics_lib.formulas import advocacy, satisfaction, service, value
 from metrics_lib.formulas.satisfaction import LOW_SAMPLE_THRESHOLD
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics import aggregate_marketing, aggregate_service
 
 __all__ = [
     "BREAKDOWNS",
@@ -160,7 +161,7 @@ def response_summary(scope: agg.Scope, *, target_hours: float = 2.0) -> pd.DataF
         "ci_high",
         "resolution_median_h",
     ]
-    times = agg.ticket_times(scope).reset_index(drop=True)
+    times = aggregate_service.ticket_times(scope).reset_index(drop=True)
     rows = {}
     groups = [(g, part) for g, part in times.groupby("channel", sort=True)]
     for label, part in groups + [("all", times)]:
@@ -197,10 +198,10 @@ def response_summary(scope: agg.Scope, *, target_hours: float = 2.0) -> pd.DataF
 def cac_by_channel(scope: agg.Scope) -> pd.DataFrame:
     """Acquisition spend, new customers and CAC per acquisition channel in the period, and ``all``;
     with a segment, the segment's share of each channel's spend
-    (:func:`~metrics_lib.metrics.aggregate.acquisition_spend_by_channel`)."""
+    (:func:`~metrics_lib.metrics.aggregate_marketing.acquisition_spend_by_channel`)."""
     cols = ["spend", "new_customers", "cac"]
     new = agg.new_customers_summary(scope).by_channel.set_index("acquisition_channel")["new_customers"]
-    spend = agg.acquisition_spend_by_channel(scope)
+    spend = aggregate_marketing.acquisition_spend_by_channel(scope)
     channels = sorted(set(new.index.dropna()) | set(spend.index.dropna()))
     rows = {}
     for ch in channels:

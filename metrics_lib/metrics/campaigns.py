@@ -4,7 +4,7 @@ what the treated group earned beyond it, and the smallest lift the groups could 
 :func:`campaign_lift` takes a :class:`~metrics_lib.metrics.aggregate.Scope` over the window of
 campaign start dates (usually the twelve months ending with the report's period) and builds on
 the per-campaign, per-group aggregation that the scorecard's campaign ROI uses too
-(:func:`metrics_lib.metrics.aggregate.campaign_groups`); :func:`detectable_lifts` reads its
+(:func:`metrics_lib.metrics.aggregate_marketing.campaign_groups`); :func:`detectable_lifts` reads its
 group sizes as the smallest lift each campaign could detect.
 """
 
@@ -17,6 +17,7 @@ import pandas as pd
 from metrics_lib.core.results import quietly
 from metrics_lib.formulas import marketing
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics import aggregate_marketing
 
 __all__ = ["LIFT_COLUMNS", "DETECTABLE_COLUMNS", "campaign_lift", "detectable_lifts"]
 
@@ -72,7 +73,7 @@ def campaign_lift(scope: agg.Scope) -> pd.DataFrame:
     Campaigns are in order of their start date; with none, the frame is empty and
     ``attrs["note"]`` says so.
     """
-    per = agg.campaign_groups(scope)
+    per = aggregate_marketing.campaign_groups(scope)
     per = per[per["members"].notna()]  # campaigns without members have nothing to compare
     margin = _gross_margin(scope)
     rows = {}

@@ -27,7 +27,7 @@ from metrics_lib.core.results import (
 )
 from metrics_lib.core.stats import compare_means, compare_means_from_moments, compare_rates, rate_result
 from metrics_lib.formulas import advocacy, marketing, pipeline, retention, satisfaction, service, value
-from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics import aggregate_marketing, aggregate_subscriptions
 from metrics_lib.metrics.period_data import PeriodData
 
 __all__ = ["Headline", "HEADLINE", "compare", "safe_compute", "unmet_needs"]
@@ -160,7 +160,7 @@ def _no_responses(d: PeriodData) -> ValueResult | None:
 
 
 def _renewal_rate(d: PeriodData):
-    c = agg.renewal_counts(d.scope)
+    c = aggregate_subscriptions.renewal_counts(d.scope)
     return retention.renewal_rate(renewed=c.renewed, due=c.due)
 
 
@@ -306,7 +306,7 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
 # fmt: on
 
 
-def _mrr(d: PeriodData) -> agg.RevenueRetention:
+def _mrr(d: PeriodData) -> aggregate_subscriptions.RevenueRetention:
     return d.mrr
 
 
@@ -321,7 +321,7 @@ def _grr(d):
 
 
 def _bounce(d):
-    w = agg.web_summary(d.scope)
+    w = aggregate_marketing.web_summary(d.scope)
     return advocacy.bounce_rate(int(w.bounces), int(w.sessions))
 
 
@@ -329,7 +329,7 @@ def _campaign_roi(d):
     """Incremental ROI of the campaigns started in the period: what each treated group earned per
     member beyond its control group, x treated members x gross margin, net of the cost, over the
     cost, with a normal-approximation interval (:func:`marketing.incremental_campaign_roi`)."""
-    camps = agg.campaign_summary(d.scope)
+    camps = aggregate_marketing.campaign_summary(d.scope)
     if camps.empty:
         return ValueResult(NAN, unit="ratio", reason="no campaign started in the period")
     margin = _gross_margin(d)

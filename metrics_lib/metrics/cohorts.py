@@ -26,7 +26,7 @@ from metrics_lib.core.engine import count_true
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.results import RateResult, quietly
 from metrics_lib.core.stats import rate_result
-from metrics_lib.formulas import health, retention
+from metrics_lib.formulas import relationships, retention
 from metrics_lib.metrics import aggregate as agg
 
 __all__ = [
@@ -205,7 +205,7 @@ def relationship_customers(scope: agg.Scope, loyalty: str = "tenure") -> pd.Data
     elif loyalty != "tenure":
         raise WorkbookError(f"loyalty ({loyalty!r}) must be 'tenure' or 'probability_alive'")
     measure = "tenure_months" if loyalty == "tenure" else "probability_alive"
-    out["group"] = health.assign_relationship_group(out["profit"], out[measure])
+    out["group"] = relationships.assign_relationship_group(out["profit"], out[measure])
     return out
 
 
@@ -217,9 +217,9 @@ def relationship_groups(scope: agg.Scope, *, loyalty: str = "tenure") -> Relatio
     groups since the previous period."""
     cur = relationship_customers(scope, loyalty)
     prev = relationship_customers(agg.Scope.of(scope.source, scope.period.previous(), scope.segment), loyalty)
-    summary = health.relationship_group_summary(cur, group="group", revenue="revenue", profit="profit")
-    summary["action"] = [health.RELATIONSHIP_ACTIONS[g] for g in summary.index]
-    moves = health.group_transition_matrix(prev["group"].astype(object), cur["group"].astype(object))
+    summary = relationships.relationship_group_summary(cur, group="group", revenue="revenue", profit="profit")
+    summary["action"] = [relationships.RELATIONSHIP_ACTIONS[g] for g in summary.index]
+    moves = relationships.group_transition_matrix(prev["group"].astype(object), cur["group"].astype(object))
     profit_split = float(cur["profit"].median()) if len(cur) else float("nan")
     loyalty_split = float(cur["tenure_months"].median()) if len(cur) else float("nan")
     customers = cur.reset_index()

@@ -28,6 +28,7 @@ from metrics_lib.core.results import quietly
 from metrics_lib.core.stats import compare_rates
 from metrics_lib.formulas import health
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics import aggregate_health
 from metrics_lib.metrics.cohorts import churn_by_group, churn_outcomes
 
 __all__ = [
@@ -138,7 +139,7 @@ def _scores(comps: pd.DataFrame) -> pd.Series:
 
 def health_scores(scope: agg.Scope) -> pd.Series:
     """The health score of each customer active at the period's end, indexed by customer id."""
-    return _scores(agg.health_components(scope))
+    return _scores(aggregate_health.health_components(scope))
 
 
 def band_cuts(scope: agg.Scope) -> BandCuts:
@@ -183,7 +184,7 @@ def health_validation(scope: agg.Scope) -> HealthValidation:
     period before that, :func:`band_cuts`), whether the higher-risk band churned more than the
     lower-risk one, and the AUC."""
     previous = agg.Scope.of(scope.source, scope.period.previous(), scope.segment)
-    comps = agg.health_components(previous)
+    comps = aggregate_health.health_components(previous)
     scores = _scores(comps)
     cuts = band_cuts(previous)
     outcomes = churn_outcomes(scope).set_index("customer_id")["churned"]
@@ -227,7 +228,7 @@ def _separation(rates: dict) -> str:
 
 
 def health_weights(comps: pd.DataFrame) -> pd.DataFrame:
-    """The components the data gives (``comps``: :func:`~metrics_lib.metrics.aggregate.health_components`)
+    """The components the data gives (``comps``: :func:`~metrics_lib.metrics.aggregate_health.health_components`)
     with their default weight and the effective weight they carry once renormalised over the
     components present (:func:`~metrics_lib.formulas.health.effective_weights`)."""
     names = [c for c in comps.columns if c != "customer_id"]
@@ -243,7 +244,7 @@ def health_weights(comps: pd.DataFrame) -> pd.DataFrame:
 
 
 def component_signal(comps: pd.DataFrame, outcomes: pd.Series) -> pd.DataFrame:
-    """AUC of each health component alone (``comps``: :func:`~metrics_lib.metrics.aggregate.health_components`
+    """AUC of each health component alone (``comps``: :func:`~metrics_lib.metrics.aggregate_health.health_components`
     at the end of the previous period) for staying this period (``outcomes``: churned per
     customer id): which components carry the signal (0.5 = none). One row per component, in
     the components' order: ``default_weight``, the effective ``weight`` in the score

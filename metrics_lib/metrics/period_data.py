@@ -17,6 +17,13 @@ import pandas as pd
 from metrics_lib.core.results import NAN
 from metrics_lib.formulas import retention
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics import (
+    aggregate_health,
+    aggregate_marketing,
+    aggregate_pipeline,
+    aggregate_service,
+    aggregate_subscriptions,
+)
 from metrics_lib.metrics.context import trailing_window
 
 __all__ = ["PeriodData"]
@@ -51,24 +58,24 @@ class PeriodData:
         return agg.new_customers_summary(self.scope)
 
     @cached_property
-    def pipeline(self) -> agg.PipelineSummary:
-        return agg.pipeline_summary(self.scope)
+    def pipeline(self) -> aggregate_pipeline.PipelineSummary:
+        return aggregate_pipeline.pipeline_summary(self.scope)
 
     @cached_property
     def won(self):
-        return agg.won_deals(self.scope)
+        return aggregate_pipeline.won_deals(self.scope)
 
     @cached_property
     def tickets(self):
-        return agg.ticket_times(self.scope)
+        return aggregate_service.ticket_times(self.scope)
 
     @cached_property
-    def resolved(self) -> agg.ResolvedTickets:
-        return agg.resolved_tickets(self.scope)
+    def resolved(self) -> aggregate_service.ResolvedTickets:
+        return aggregate_service.resolved_tickets(self.scope)
 
     @cached_property
-    def spend(self) -> agg.SpendSummary:
-        return agg.spend_summary(self.scope)
+    def spend(self) -> aggregate_marketing.SpendSummary:
+        return aggregate_marketing.spend_summary(self.scope)
 
     @cached_property
     def year_window(self) -> agg.DateWindow:
@@ -104,11 +111,11 @@ class PeriodData:
     @cached_property
     def health_components(self) -> pd.DataFrame:
         # once per period: the health metric and its t-test both use it
-        return agg.health_components(self.scope)
+        return aggregate_health.health_components(self.scope)
 
     @cached_property
-    def mrr(self) -> agg.RevenueRetention:
-        return agg.revenue_retention(self.scope)
+    def mrr(self) -> aggregate_subscriptions.RevenueRetention:
+        return aggregate_subscriptions.revenue_retention(self.scope)
 
     def scores(self, survey: str) -> pd.Series:
         # each query once per period: a remote engine answers each in a fraction of a second, not

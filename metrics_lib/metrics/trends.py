@@ -17,6 +17,7 @@ from metrics_lib.core.periods import Period
 from metrics_lib.core.results import quietly
 from metrics_lib.formulas import advocacy, satisfaction
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics import aggregate_marketing
 from metrics_lib.metrics.catalogue import Headline, safe_compute
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.scorecard import record
@@ -109,7 +110,7 @@ def web_engagement(datas: Sequence[PeriodData]) -> pd.DataFrame:
     cols = ["sessions", "page_views", "pages_per_session", "avg_time_on_page_s", "bounce_rate"]
     rows = {}
     for d in datas:
-        w = agg.web_summary(d.scope)
+        w = aggregate_marketing.web_summary(d.scope)
         s = quietly(
             advocacy.web_engagement_summary, w.sessions, w.page_views, w.bounces, w.total_time_on_page_s
         )

@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from metrics_lib.formulas import service
-from metrics_lib.formulas.health import RELATIONSHIP_GROUPS
+from metrics_lib.formulas.relationships import RELATIONSHIP_GROUPS
 from metrics_lib.reporting.format import format_tick, format_value
 
 __all__ = [

@@ -35,6 +35,7 @@ from metrics_lib.data import PROJECT_ROOT, resolve_path
 from metrics_lib.formulas.satisfaction import LOW_SAMPLE_THRESHOLD
 from metrics_lib.metrics import (
     aggregate,
+    aggregate_service,
     analyses,
     breakdowns,
     campaigns,
@@ -424,7 +425,7 @@ class Workbook:
     def cac_by_channel(self) -> pd.DataFrame:
         """Acquisition spend, new customers and CAC per acquisition channel in the period; with a
         segment, the segment's share of each channel's spend (by its share of the channel's new
-        customers, :func:`metrics_lib.metrics.aggregate.acquisition_spend_by_channel`)."""
+        customers, :func:`metrics_lib.metrics.aggregate_marketing.acquisition_spend_by_channel`)."""
         cols = ["spend", "new_customers", "cac"]
         if missing := self._missing("customers", "marketing_spend"):
             return _skipped_frame(cols, missing, "channel")
@@ -467,7 +468,7 @@ class Workbook:
         ]
         if missing := self._missing("tickets"):
             return _skipped_frame(cols, missing)
-        return aggregate.ticket_times(self._scope()).reset_index(drop=True)
+        return aggregate_service.ticket_times(self._scope()).reset_index(drop=True)
 
     def response_summary(self, by: str = "channel", *, target_hours: float = 2.0) -> pd.DataFrame:
         """First response and resolution times of the period's tickets per channel: median and

@@ -20,9 +20,7 @@ from metrics_lib.formulas.advocacy import (
     web_engagement_summary,
 )
 from metrics_lib.formulas.health import (
-    assign_relationship_group,
     auc,
-    group_transition_matrix,
     health_score,
     healthy_share,
 )
@@ -41,6 +39,10 @@ from metrics_lib.formulas.pipeline import (
     time_in_stage,
     upsell_rate,
     win_rate,
+)
+from metrics_lib.formulas.relationships import (
+    assign_relationship_group,
+    group_transition_matrix,
 )
 from metrics_lib.formulas.retention import (
     CohortRetention,
@@ -474,6 +476,12 @@ HEALTH: dict[str, dict] = {
         "arrays": (0, 1),
         "empty": {"args": ([9, 8], [0, 0])},
     },
+}
+
+
+# -- relationships -----------------------------------------------------------------------------
+
+RELATIONSHIPS: dict[str, dict] = {
     "assign_relationship_group": {
         "func": assign_relationship_group,
         "args": ([10, 50, 20, 80, 20], [1, 2, 9, 7, 2]),
@@ -505,4 +513,5 @@ REGISTRIES: dict[str, dict[str, dict]] = {
     "advocacy": ADVOCACY,
     "marketing": MARKETING,
     "health": HEALTH,
+    "relationships": RELATIONSHIPS,
 }

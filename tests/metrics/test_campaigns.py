@@ -17,6 +17,7 @@ from conftest import valid_tables
 
 from metrics_lib.data import open_source
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics import aggregate_marketing
 from metrics_lib.metrics.campaigns import DETECTABLE_COLUMNS, LIFT_COLUMNS, campaign_lift, detectable_lifts
 
 Q1_2025 = agg.DateWindow(date(2025, 1, 1), date(2025, 4, 1))
@@ -91,10 +92,12 @@ def test_no_campaign_in_the_window_gives_an_empty_table_with_a_note(campaigns_so
 
 
 def test_campaign_summary_and_lift_share_one_query(campaigns_source):
-    groups = agg.campaign_groups(agg.Scope.of(campaigns_source, Q1_2025))
+    groups = aggregate_marketing.campaign_groups(agg.Scope.of(campaigns_source, Q1_2025))
     assert sorted(groups["campaign_id"]) == ["K1", "K1", "K2"]  # K2, without members, has no group
     assert groups.loc[groups["campaign_id"] == "K2", "group"].isna().all()
-    summary = agg.campaign_summary(agg.Scope.of(campaigns_source, Q1_2025)).set_index("campaign_id")
+    summary = aggregate_marketing.campaign_summary(agg.Scope.of(campaigns_source, Q1_2025)).set_index(
+        "campaign_id"
+    )
     assert "K3" not in summary.index  # started before the window
     k1 = summary.loc["K1"]
     assert (k1["treatment_members"], k1["treatment_converted"], k1["treatment_revenue"]) == (2, 1, 80)

@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 
 from metrics_lib.data import open_source
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics import aggregate_pipeline
 from metrics_lib.metrics.scorecard import headline_metrics
 
 DEALS = [
@@ -85,7 +86,7 @@ def test_wins_count_within_the_close_window_of_the_lead(tmp_path):
 def test_the_close_window_is_a_setting(tmp_path):
     folder = _write(tmp_path / "deals", DEALS, "close_window_days: 91\n")
     assert _close_rate(folder, "2025-Q1")["metrics"]["close_rate"]["numerator"] == 4  # D4 within 91 days
-    summary = agg.pipeline_summary(agg.Scope.of(open_source(folder), "2025-Q1"))
+    summary = aggregate_pipeline.pipeline_summary(agg.Scope.of(open_source(folder), "2025-Q1"))
     assert (summary.close_window_days, summary.last_date, summary.period_end) == (
         91,
         date(2025, 7, 1),

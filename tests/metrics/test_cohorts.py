@@ -18,7 +18,7 @@ from conftest import valid_tables
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.data import open_source
 from metrics_lib.metrics import aggregate as agg
-from metrics_lib.metrics import cohorts
+from metrics_lib.metrics import aggregate_health, cohorts
 from metrics_lib.metrics.health_views import health_validation
 
 
@@ -84,7 +84,7 @@ def test_latest_nps_answer_averages_the_latest_day(source):
     scope = agg.Scope.of(source, "2025-Q1")
 
     def scores(day, inclusive=True):
-        t = agg.latest_nps_scores(scope, day, inclusive=inclusive).execute()
+        t = aggregate_health.latest_nps_scores(scope, day, inclusive=inclusive).execute()
         return t.set_index("customer_id")["score"].sort_index().to_dict()
 
     assert scores(datetime(2025, 2, 28)) == {"C1": 6.0, "C2": 6.0}  # C1: (9 + 3) / 2 on 1 Feb

@@ -36,7 +36,7 @@ import pytest
 
 from metrics_lib.data import open_source
 from metrics_lib.metrics import aggregate as agg
-from metrics_lib.metrics import health_views
+from metrics_lib.metrics import aggregate_health, health_views
 from metrics_lib.metrics.scorecard import headline_metrics
 
 CUSTOMERS = [(f"C{i}", "2024-01-01", "organic", "SMB", "") for i in range(1, 6)]
@@ -84,7 +84,7 @@ def source(tmp_path_factory):
 
 def _record(source, day):
     scope = agg.Scope.of(source, "2025-Q1")
-    t = agg.renewal_record(scope, day).execute().set_index("customer_id").sort_index()
+    t = aggregate_health.renewal_record(scope, day).execute().set_index("customer_id").sort_index()
     return {c: (r.terms_due, r.terms_renewed) for c, r in t.iterrows()}
 
 
@@ -99,7 +99,7 @@ def test_renewal_record_counts_terms_due_and_renewed_by_the_day(source):
 
 
 def test_health_components_with_renewal_and_renormalised_weights(source):
-    comps = agg.health_components(agg.Scope.of(source, "2025-Q1")).set_index("customer_id")
+    comps = aggregate_health.health_components(agg.Scope.of(source, "2025-Q1")).set_index("customer_id")
     assert list(comps.columns) == ["recency", "renewal"]  # no surveys, no tickets
     assert comps["recency"].to_dict() == pytest.approx({"C1": 1.0, "C2": 2 / 3, "C3": 0.0, "C4": 0.5})
     assert comps.loc[["C1", "C3", "C4"], "renewal"].tolist() == [1.0, 0.0, 0.5]
@@ -112,7 +112,7 @@ def test_health_components_with_renewal_and_renormalised_weights(source):
 
 
 def test_no_renewed_from_values_leave_the_renewal_component_out(tmp_path):
-    comps = agg.health_components(agg.Scope.of(_write(tmp_path, renewals=False), "2025-Q1"))
+    comps = aggregate_health.health_components(agg.Scope.of(_write(tmp_path, renewals=False), "2025-Q1"))
     assert list(comps.columns) == ["customer_id", "recency"]
 
 

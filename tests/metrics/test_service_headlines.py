@@ -21,7 +21,7 @@ import pytest
 
 from metrics_lib.data import open_source
 from metrics_lib.metrics import aggregate as agg
-from metrics_lib.metrics import breakdowns
+from metrics_lib.metrics import aggregate_service, breakdowns
 from metrics_lib.metrics.scorecard import headline_metrics
 
 RESPONSES = [0.25, 0.5, 1.0, 1.0, 1.5, 2.0, 3.0, 26.0, None, None]
@@ -88,6 +88,6 @@ def test_a_ticket_younger_than_the_target_at_the_data_end_is_not_yet_a_miss(tmp_
         m["first_response_within_target"]["denominator"],
     ) == (1, 1)
     assert m["unanswered_ticket_share"]["value"] == pytest.approx(1 / 2)
-    times = agg.ticket_times(agg.Scope.of(src, "2025-04")).set_index("ticket_id")
+    times = aggregate_service.ticket_times(agg.Scope.of(src, "2025-04")).set_index("ticket_id")
     assert times.loc["T12", "unanswered_hours"] == pytest.approx(1.0)
     assert pd.isna(times.loc["T11", "unanswered_hours"])

@@ -29,6 +29,7 @@ from conftest import valid_tables
 from metrics_lib.core.results import quietly
 from metrics_lib.data import DEMO_DATA, open_source
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics import aggregate_marketing
 from metrics_lib.metrics.catalogue import HEADLINE
 from metrics_lib.metrics.clv_views import clv_steps
 from metrics_lib.metrics.period_data import PeriodData
@@ -163,7 +164,7 @@ def test_segment_cac_allocates_each_channels_spend_by_its_new_customers(make_sou
         r = quietly(HEADLINE["cac"].compute, PeriodData(src, "2025-Q1", segment))
         assert (r.numerator, r.denominator) == (pytest.approx(spend), new), segment
         assert r.value == pytest.approx(spend / new)
-    by_channel = agg.acquisition_spend_by_channel(agg.Scope.of(src, "2025-Q1", "smb"))
+    by_channel = aggregate_marketing.acquisition_spend_by_channel(agg.Scope.of(src, "2025-Q1", "smb"))
     assert by_channel.to_dict() == pytest.approx(
         {"ads": 0.0, "events": 25.0, "referral": 100.0, "web": 200.0}
     )

@@ -22,7 +22,7 @@ import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from metrics_lib.formulas.health import assign_relationship_group  # noqa: E402
+from metrics_lib.formulas.relationships import assign_relationship_group  # noqa: E402
 from metrics_lib.reporting import plots  # noqa: E402
 
 

@@ -1,6 +1,7 @@
 """The kinds of data source, and :func:`open_source`, which opens the right one.
 
-:class:`DataSource` (:mod:`.base`) holds what every kind shares; :class:`FileSource` (:mod:`.files`)
+:class:`DataSource` (:mod:`.base`) holds what every kind shares, with :mod:`.pandas_reader` turning
+a table read into pandas into the contract's typed columns; :class:`FileSource` (:mod:`.files`)
 reads a folder of CSV / Parquet files or a DuckDB file, :class:`PostgresSource` and
 :class:`SparkSource` (:mod:`.engines`) leave the tables in a PostgreSQL database or a Spark
 session's catalog and run the aggregations there.

@@ -5,11 +5,11 @@ of files or a DuckDB file (:mod:`.files`), a PostgreSQL database or a Spark sess
 (:mod:`.engines`). Whatever the kind, a table is found through the optional column mapping,
 checked against the contract in the engine when it has typed columns
 (:mod:`metrics_lib.data.engine_checks`, remembered by :mod:`metrics_lib.data.check_cache`), and
-otherwise read into pandas, parsed (:mod:`metrics_lib.data.parsing`), validated with row-level
-messages (:mod:`metrics_lib.data.validation`), quarantined when asked, and checked for foreign
-keys. This module holds that shared logic, the facts about the data (date spans, periods,
-fingerprints) and the one set-up every kind goes through; a kind only says how to find, read and
-connect to its tables.
+otherwise read into pandas, parsed and validated with row-level messages (:mod:`.pandas_reader`,
+with :mod:`metrics_lib.data.parsing` and :mod:`metrics_lib.data.validation`), quarantined when
+asked, and checked for foreign keys. This module holds that shared logic, the facts about the
+data (date spans, periods, fingerprints) and the one set-up every kind goes through; a kind only
+says how to find, read and connect to its tables.
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ import numpy as np
 import pandas as pd
 
 from metrics_lib.core.engine import count_true
-from metrics_lib.core.errors import ContractError, Problem, WorkbookError, some
+from metrics_lib.core.errors import ContractError, Problem, WorkbookError
 from metrics_lib.core.periods import Period, latest_complete, parse_period
 from metrics_lib.data import check_cache, engine_checks
 from metrics_lib.data import contract as C
 from metrics_lib.data.config import ColumnMapping, Location, SourceConfig, resolve_path
-from metrics_lib.data.parsing import parse_column, problem_from_rows, row_labeler
+from metrics_lib.data.parsing import problem_from_rows, row_labeler
 from metrics_lib.data.safe_io import open_regular
-from metrics_lib.data.validation import TableSummary, ValidationReport, fmt_date, pandera_problems
+from metrics_lib.data.sources.pandas_reader import contract_frame
+from metrics_lib.data.validation import TableSummary, ValidationReport, fmt_date
 
 __all__ = ["DataSource"]
 
@@ -175,120 +176,7 @@ class DataSource(ABC):
 
     def _load(self, table: str) -> tuple[pd.DataFrame, list[Problem]]:
         loc = self.locations[table]
-        spec = C.TABLES[table]
-        where = str(loc.path) if loc.format != "duckdb" else f"{loc.path} (table {loc.name})"
-        raw = self._read_raw(loc)
-        read_as = [str(c).strip() for c in raw.columns]
-        tm = self.mapping.for_table(table)
-        problems: list[Problem] = []
-        if tm.columns:
-            absent = [theirs for theirs in tm.columns if theirs not in raw.columns]
-            if absent:
-                problems.append(
-                    Problem(
-                        table,
-                        f"the mapping names column(s) {', '.join(f'`{a}`' for a in absent)} that the file lacks",
-                        f"columns found: {some(raw.columns)}; correct {self.mapping.path}",
-                        file=where,
-                    )
-                )
-                return raw, problems
-            clash = [
-                ours
-                for theirs, ours in tm.columns.items()
-                if ours in raw.columns and ours != theirs and ours not in tm.columns
-            ]
-            if clash:
-                problems.append(
-                    Problem(
-                        table,
-                        f"the mapping renames a column to {', '.join(f'`{c}`' for c in clash)}, which the file already has",
-                        "map only one column to each contract column",
-                        file=where,
-                    )
-                )
-                return raw, problems
-            raw = raw.rename(columns=tm.columns)
-        raw.columns = [str(c).strip() for c in raw.columns]
-        # only a CSV reader renames repeated names (`revenue.1`); elsewhere a name is as stored
-        mangled = set(spec.column_names) | set(tm.columns) if loc.format == "csv" else set()
-        repeats = _repeated_names(list(raw.columns), read_as, mangled)
-        if repeats:
-            problems.append(
-                Problem(
-                    table,
-                    ", ".join(
-                        f"column `{c}`"
-                        + (f" (`{read_as[at[0] - 1]}` in the file)" if read_as[at[0] - 1] != c else "")
-                        + f" appears {'twice' if len(at) == 2 else f'{len(at):,} times'} "
-                        + (
-                            f"(columns {', '.join(map(str, at[:-1]))} and {at[-1]})"
-                            if len(at) <= 10
-                            else f"(columns {some(at, 10)})"
-                        )
-                        for c, at in list(repeats.items())[:10]
-                    )
-                    + (f", ... and {len(repeats) - 10:,} more repeated names" if len(repeats) > 10 else "")
-                    + " (after the mapping's renames and trimming blanks from the names)",
-                    "keep one column of each name: drop or rename the other, or map only one column to it "
-                    "(a repeated name would leave all but one of the columns unread)",
-                    file=where,
-                    column=next(iter(repeats)),
-                )
-            )
-            return raw, problems
-        for name in spec.required_columns:
-            if name not in raw.columns:
-                # a column the contract already names (`survey` for `score`) is not a candidate
-                others = [c for c in raw.columns if c not in spec.column_names]
-                close = difflib.get_close_matches(name, others, n=1, cutoff=0.5)
-                hint = (
-                    f"the closest column is `{close[0]}`: rename it or map it "
-                    if close
-                    else "add it or map one "
-                )
-                problems.append(
-                    Problem(
-                        table,
-                        f"required column `{name}` is missing",
-                        f"{hint}in a mapping file (`{close[0] if close else 'Their Name'}: {name}`); "
-                        f"columns found: {some(raw.columns)}",
-                        file=where,
-                        column=name,
-                    )
-                )
-        if problems:
-            return raw, problems
-        df = pd.DataFrame(index=pd.RangeIndex(len(raw)))
-        labeler = row_labeler(loc.format, loc.path)
-        for col in spec.columns:
-            if col.name in raw.columns:
-                values, bad = parse_column(raw[col.name].reset_index(drop=True), col, tm.date_format)
-                for rows, rule, fix in bad:
-                    problems.append(
-                        problem_from_rows(
-                            table,
-                            where,
-                            col.name,
-                            rule,
-                            fix,
-                            raw[col.name].reset_index(drop=True),
-                            labeler,
-                            rows=rows,
-                        )
-                    )
-                df[col.name] = values
-            else:
-                df[col.name] = pd.Series(
-                    pd.NA if col.kind in ("id", "str", "int", "bool") else None,
-                    index=df.index,
-                    dtype=C.pandas_dtype(col.kind),
-                )
-        unparsed = sorted({r for p in problems for r in p.rows})
-        problems += pandera_problems(
-            table, where, spec, df.drop(index=unparsed), self.config.options, labeler
-        )
-        return df, problems
+        return contract_frame(table, loc, self._read_raw(loc), self.mapping, self.config.options)
 
     def _quarantine(self, table: str, df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
         """``df`` without the rows ``problems`` name (rows of the source, 0-based), which join
@@ -686,26 +574,6 @@ class DataSource(ABC):
         return type(self)(
             *args, mapping=self.mapping.path, on_invalid=self.on_invalid, config=replace(self.config, **kw)
         )
-
-
-def _repeated_names(names: list[str], read_as: list[str], wanted: set[str]) -> dict[str, list[int]]:
-    """Names heading more than one column, with the columns' positions (from 1), in one pass.
-
-    ``names`` are the columns' names after the mapping's renames, ``read_as`` as the reader gave
-    them. pandas reads a CSV header's repeats of ``revenue`` as ``revenue.1``, ``revenue.2``: when
-    ``revenue`` is ``wanted`` (a contract column or one the mapping renames) those count as the
-    column it repeats, so a repeated amount column is named instead of silently left unread.
-    """
-    first = {}
-    for i, name in enumerate(read_as):
-        first.setdefault(name, i)
-    at: dict[str, list[int]] = {}
-    for i, name in enumerate(names):
-        head, dot, tail = read_as[i].rpartition(".")
-        if dot and tail.isdigit() and head in wanted and head in first:
-            name = names[first[head]]
-        at.setdefault(name, []).append(i + 1)
-    return {name: cols for name, cols in at.items() if len(cols) > 1}
 
 
 def _sha256(path: Path) -> str:

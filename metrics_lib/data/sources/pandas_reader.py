@@ -1,0 +1,170 @@
+"""The pandas reader: a stored table, as read, turned into the contract's typed columns.
+
+:class:`~metrics_lib.data.sources.DataSource` reads a table into pandas when the engine cannot
+check it in place (:mod:`metrics_lib.data.engine_checks`): text columns to parse, a broken rule,
+or a kind without typed columns. :func:`contract_frame` then renames the columns as the mapping
+says, checks the header (mapped columns present, no repeated or missing required names), parses
+every column (:mod:`metrics_lib.data.parsing`) and validates the rows with the contract's pandera
+schema (:mod:`metrics_lib.data.validation`), listing every problem with the rows it concerns.
+Reading the stored table, quarantine and foreign keys stay with the source.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import pandas as pd
+
+from metrics_lib.core.errors import Problem, some
+from metrics_lib.data import contract as C
+from metrics_lib.data.config import ColumnMapping, Location
+from metrics_lib.data.parsing import parse_column, problem_from_rows, row_labeler
+from metrics_lib.data.validation import pandera_problems
+
+__all__ = ["contract_frame"]
+
+
+def contract_frame(
+    table: str, loc: Location, raw: pd.DataFrame, mapping: ColumnMapping, options: C.ContractOptions
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """The table ``raw`` (as stored at ``loc``, untouched) as a frame of the contract's columns
+    and types, with every problem found in it.
+
+    The mapping's renames are applied and the column names trimmed; a name the mapping wants but
+    the table lacks, a rename onto a name the table already has, a name heading two columns or a
+    missing required column stops there, returning ``raw`` with the problems found. Otherwise each
+    contract column is parsed (:func:`~metrics_lib.data.parsing.parse_column`; an optional column
+    the table lacks is all empty) and the rows that parsed are validated with the contract's
+    pandera schema under ``options``
+    (:func:`~metrics_lib.data.validation.pandera_problems`). The problems name rows of the source
+    (0-based positions, labelled as in the file).
+    """
+    spec = C.TABLES[table]
+    where = str(loc.path) if loc.format != "duckdb" else f"{loc.path} (table {loc.name})"
+    read_as = [str(c).strip() for c in raw.columns]
+    tm = mapping.for_table(table)
+    problems: list[Problem] = []
+    if tm.columns:
+        absent = [theirs for theirs in tm.columns if theirs not in raw.columns]
+        if absent:
+            problems.append(
+                Problem(
+                    table,
+                    f"the mapping names column(s) {', '.join(f'`{a}`' for a in absent)} that the file lacks",
+                    f"columns found: {some(raw.columns)}; correct {mapping.path}",
+                    file=where,
+                )
+            )
+            return raw, problems
+        clash = [
+            ours
+            for theirs, ours in tm.columns.items()
+            if ours in raw.columns and ours != theirs and ours not in tm.columns
+        ]
+        if clash:
+            problems.append(
+                Problem(
+                    table,
+                    f"the mapping renames a column to {', '.join(f'`{c}`' for c in clash)}, which the file already has",
+                    "map only one column to each contract column",
+                    file=where,
+                )
+            )
+            return raw, problems
+        raw = raw.rename(columns=tm.columns)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    # only a CSV reader renames repeated names (`revenue.1`); elsewhere a name is as stored
+    mangled = set(spec.column_names) | set(tm.columns) if loc.format == "csv" else set()
+    repeats = _repeated_names(list(raw.columns), read_as, mangled)
+    if repeats:
+        problems.append(
+            Problem(
+                table,
+                ", ".join(
+                    f"column `{c}`"
+                    + (f" (`{read_as[at[0] - 1]}` in the file)" if read_as[at[0] - 1] != c else "")
+                    + f" appears {'twice' if len(at) == 2 else f'{len(at):,} times'} "
+                    + (
+                        f"(columns {', '.join(map(str, at[:-1]))} and {at[-1]})"
+                        if len(at) <= 10
+                        else f"(columns {some(at, 10)})"
+                    )
+                    for c, at in list(repeats.items())[:10]
+                )
+                + (f", ... and {len(repeats) - 10:,} more repeated names" if len(repeats) > 10 else "")
+                + " (after the mapping's renames and trimming blanks from the names)",
+                "keep one column of each name: drop or rename the other, or map only one column to it "
+                "(a repeated name would leave all but one of the columns unread)",
+                file=where,
+                column=next(iter(repeats)),
+            )
+        )
+        return raw, problems
+    for name in spec.required_columns:
+        if name not in raw.columns:
+            # a column the contract already names (`survey` for `score`) is not a candidate
+            others = [c for c in raw.columns if c not in spec.column_names]
+            close = difflib.get_close_matches(name, others, n=1, cutoff=0.5)
+            hint = (
+                f"the closest column is `{close[0]}`: rename it or map it " if close else "add it or map one "
+            )
+            problems.append(
+                Problem(
+                    table,
+                    f"required column `{name}` is missing",
+                    f"{hint}in a mapping file (`{close[0] if close else 'Their Name'}: {name}`); "
+                    f"columns found: {some(raw.columns)}",
+                    file=where,
+                    column=name,
+                )
+            )
+    if problems:
+        return raw, problems
+    df = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    labeler = row_labeler(loc.format, loc.path)
+    for col in spec.columns:
+        if col.name in raw.columns:
+            values, bad = parse_column(raw[col.name].reset_index(drop=True), col, tm.date_format)
+            for rows, rule, fix in bad:
+                problems.append(
+                    problem_from_rows(
+                        table,
+                        where,
+                        col.name,
+                        rule,
+                        fix,
+                        raw[col.name].reset_index(drop=True),
+                        labeler,
+                        rows=rows,
+                    )
+                )
+            df[col.name] = values
+        else:
+            df[col.name] = pd.Series(
+                pd.NA if col.kind in ("id", "str", "int", "bool") else None,
+                index=df.index,
+                dtype=C.pandas_dtype(col.kind),
+            )
+    unparsed = sorted({r for p in problems for r in p.rows})
+    problems += pandera_problems(table, where, spec, df.drop(index=unparsed), options, labeler)
+    return df, problems
+
+
+def _repeated_names(names: list[str], read_as: list[str], wanted: set[str]) -> dict[str, list[int]]:
+    """Names heading more than one column, with the columns' positions (from 1), in one pass.
+
+    ``names`` are the columns' names after the mapping's renames, ``read_as`` as the reader gave
+    them. pandas reads a CSV header's repeats of ``revenue`` as ``revenue.1``, ``revenue.2``: when
+    ``revenue`` is ``wanted`` (a contract column or one the mapping renames) those count as the
+    column it repeats, so a repeated amount column is named instead of silently left unread.
+    """
+    first = {}
+    for i, name in enumerate(read_as):
+        first.setdefault(name, i)
+    at: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        head, dot, tail = read_as[i].rpartition(".")
+        if dot and tail.isdigit() and head in wanted and head in first:
+            name = names[first[head]]
+        at.setdefault(name, []).append(i + 1)
+    return {name: cols for name, cols in at.items() if len(cols) > 1}

@@ -1,0 +1,98 @@
+"""The pipeline's period-level aggregations: leads created and won within the close window, deals
+closed won or lost, opportunities open at the period's end (:func:`pipeline_summary`), and the won
+deals with their amounts and cycle days (:func:`won_deals`). Like every aggregation of
+:mod:`metrics_lib.metrics.aggregate`, they take a :class:`~metrics_lib.metrics.aggregate.Scope`,
+run on the engine and return plain numbers or small pandas frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from metrics_lib.core.engine import count_true
+from metrics_lib.metrics.aggregate import Scope, _count
+
+__all__ = [
+    "PipelineSummary",
+    "pipeline_summary",
+    "won_deals",
+]
+
+
+@dataclass(frozen=True)
+class PipelineSummary:
+    """Leads and deals of the period (:func:`pipeline_summary`). ``leads_won`` counts the leads
+    won within ``close_window_days`` of their creation; ``last_date`` is the deals' latest
+    created or closed date (None without deals), by which the close window may not yet have
+    passed for every lead (:attr:`close_window_open`)."""
+
+    leads: int
+    leads_won: int
+    won: int
+    lost: int
+    open_at_end: int
+    close_window_days: int = 90
+    last_date: date | None = None
+    period_end: date | None = None
+
+    @property
+    def close_window_open(self) -> bool:
+        """Whether some lead of the period has not had the whole close window by ``last_date``:
+        its close rate can still rise as those leads close."""
+        if self.last_date is None or self.period_end is None:
+            return False
+        return self.period_end + timedelta(days=self.close_window_days) > self.last_date
+
+
+def pipeline_summary(scope: Scope) -> PipelineSummary:
+    """Leads created and won, deals closed won / lost, and open opportunities at the period's end.
+
+    ``leads_won`` counts the deals created in the period that were won within
+    ``close_window_days`` (``source.yml``, default 90) of their creation: the cohort of the close
+    rate. Wins later than that never count, so a past period's close rate does not grow as newer
+    data arrives; a period whose last leads have not had the whole window by the deals' latest
+    date is still open (:attr:`PipelineSummary.close_window_open`)."""
+    d = scope.table("deals")
+    created = scope.during(d.created_date)
+    closed = scope.during(d.closed_date)
+    end = scope.last_day
+    window = scope.close_window_days
+    open_at_end = (d.created_date <= end) & (d.closed_date.isnull() | (d.closed_date > end))
+    cycle = d.closed_date.date().delta(d.created_date.date(), unit="day")
+    # the window's end is taken on the whole table, not the segment's: it is the data's as-of date
+    whole = scope.source.table("deals")
+    dates = whole.aggregate(created=whole.created_date.max(), closed=whole.closed_date.max())
+    counts = (
+        d.aggregate(  # one pass over the table: one query on a remote engine, not five
+            leads=count_true(created),
+            leads_won=count_true(created & (d.outcome == "won") & (cycle <= window)),
+            won=count_true(closed & (d.outcome == "won")),
+            lost=count_true(closed & (d.outcome == "lost")),
+            open_at_end=count_true(open_at_end),
+        )
+        .cross_join(dates)
+        .execute()
+        .iloc[0]
+    )
+    stamps = [pd.Timestamp(counts[k]).date() for k in ("created", "closed") if not pd.isna(counts[k])]
+    return PipelineSummary(
+        leads=_count(counts["leads"]),
+        leads_won=_count(counts["leads_won"]),
+        won=_count(counts["won"]),
+        lost=_count(counts["lost"]),
+        open_at_end=_count(counts["open_at_end"]),
+        close_window_days=window,
+        last_date=max(stamps) if stamps else None,
+        period_end=scope.period.end,
+    )
+
+
+def won_deals(scope: Scope) -> pd.DataFrame:
+    """Deals won in the period with amount and cycle days (created to closed)."""
+    d = scope.table("deals")
+    w = d.filter(scope.during(d.closed_date) & (d.outcome == "won"))
+    w = w.mutate(cycle_days=w.closed_date.date().delta(w.created_date.date(), unit="day").cast("float64"))
+    return w.select("deal_id", "amount", "cycle_days", "owner", "team").execute()
