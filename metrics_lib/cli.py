@@ -51,7 +51,8 @@ def cmd_validate(args) -> int:
     src = _source(args)
     report = src.validate()
     print(report.to_text())
-    return 0 if report.ok else 1
+    # with --on-invalid quarantine, rows set aside are no reason to stop: the commands go on
+    return 0 if report.usable else 1
 
 
 def cmd_metrics(args) -> int:
@@ -89,7 +90,7 @@ def _note_set_aside(src) -> None:
             "the metrics above are computed without them:",
             file=sys.stderr,
         )
-        for problem in src._problems.get(table, []):
+        for problem in src.set_aside(table):
             print("  " + problem.describe().replace("\n", "\n  "), file=sys.stderr)
 
 

@@ -109,3 +109,37 @@ def test_validate_in_process_relative_data_path(make_source, monkeypatch, capsys
     monkeypatch.chdir(folder.parent)
     assert cli.main(["validate", "--data", folder.name]) == 0
     assert capsys.readouterr().out.startswith(f"Data source: {folder}\n")
+
+
+def test_validate_in_quarantine_says_what_would_be_set_aside_and_exits_0(make_source, capsys):
+    folder = make_source(set={("orders", 1, "revenue"): "12 EUR", ("orders", 2, "customer_id"): "C99"})
+    assert cli.main(["validate", "--data", str(folder), "--on-invalid", "quarantine"]) == 0
+    out = capsys.readouterr().out
+    orders = next(line for line in out.splitlines() if line.startswith("orders "))
+    assert orders.split()[1:] == ["2", "2025-01-06", "2025-03-15", "2", "2"]  # rows kept, problems, set aside
+    assert (
+        "Set aside with --on-invalid quarantine: 2 rows that break the contract; `metrics` and `run` go "
+        "on without them (`run` writes them, with the rule each broke, to "
+        "<out>/<period>/rejected/<table>.csv):\n"
+        "  table `orders`: 2 rows\n"
+        "    column `revenue`: not a number (expected a number) (1 row)\n"
+        "    column `customer_id`: references a `customer_id` not in table `customers` (orphan foreign key) "
+        "(1 row)\n"
+    ) in out
+    assert "    line 3: '12 EUR'" in out and "    line 4: 'C99'" in out
+    assert out.rstrip().endswith("Nothing else is wrong: the data can be used without the rows set aside.")
+    assert "The data breaks the contract" not in out
+
+
+def test_validate_in_quarantine_exits_1_for_what_cannot_be_set_aside(make_source, capsys):
+    folder = make_source(set={("orders", 1, "revenue"): "12 EUR"})
+    deals = (folder / "deals.csv").read_text().replace("outcome", "result")
+    (folder / "deals.csv").write_text(deals)
+    assert cli.main(["validate", "--data", str(folder), "--on-invalid", "quarantine"]) == 1
+    out = capsys.readouterr().out
+    assert "  table `orders`: 1 row\n" in out
+    assert (
+        "The data breaks the contract where quarantine cannot set rows aside (1 problem; fix these "
+        "before the data can be used):\n"
+        f"{folder / 'deals.csv'}: table `deals`, column `outcome`: required column `outcome` is missing"
+    ) in out

@@ -1,9 +1,9 @@
 """The maximum-likelihood machinery shared by the BG/NBD and Gamma-Gamma models.
 
-:class:`_MLModel` fits log-parameters with L-BFGS-B and derives standard errors and Wald intervals
-from the numerical Hessian; :func:`_check_summary` checks every rule the models rely on (with a few
-offending customers in the message); :func:`_grouped` turns a summary into distinct rows and
-weights; :func:`_arrays` and :func:`_shape_like` let the prediction methods take scalars or arrays.
+:class:`MLModel` fits log-parameters with L-BFGS-B and derives standard errors and Wald intervals
+from the numerical Hessian; :func:`check_summary` checks every rule the models rely on (with a few
+offending customers in the message); :func:`grouped` turns a summary into distinct rows and
+weights; :func:`arrays` and :func:`shape_like` let the prediction methods take scalars or arrays.
 :data:`MIN_CUSTOMERS` is the smallest sample a fit accepts.
 """
 
@@ -20,12 +20,21 @@ from metrics_lib.clv._checks import CLVInputError
 from metrics_lib.core.errors import MAX_EXAMPLES
 from metrics_lib.core.results import ConfidenceInterval
 
-__all__ = ["MIN_CUSTOMERS"]
+__all__ = [
+    "MIN_CUSTOMERS",
+    "LOG_BOUND",
+    "MLModel",
+    "arrays",
+    "check_same_unit",
+    "check_summary",
+    "grouped",
+    "shape_like",
+]
 
 #: Fewest customers (BG/NBD) or repeat buyers with a positive spend (Gamma-Gamma) a fit accepts.
 MIN_CUSTOMERS = 10
 
-_LOG_BOUND = 15.0  # optimise log-parameters in [-15, 15]: natural values in [3e-7, 3e6]
+LOG_BOUND = 15.0  # optimise log-parameters in [-15, 15]: natural values in [3e-7, 3e6]
 
 
 # --------------------------------------------------------------------------------------------
@@ -52,7 +61,7 @@ def _num(value) -> str:
         return repr(value)
 
 
-def _check_summary(summary, columns: tuple[str, ...]) -> pd.DataFrame:
+def check_summary(summary, columns: tuple[str, ...]) -> pd.DataFrame:
     """The summary's columns as float arrays, after checking every rule the models rely on."""
     if not isinstance(summary, pd.DataFrame):
         raise CLVInputError(
@@ -106,7 +115,8 @@ def _check_summary(summary, columns: tuple[str, ...]) -> pd.DataFrame:
     return data
 
 
-def _check_same_unit(model_unit: str | None, summary: pd.DataFrame) -> None:
+def check_same_unit(model_unit: str | None, summary: pd.DataFrame) -> None:
+    """Refuse a summary in another time unit than the one the model was fitted on."""
     unit = summary.attrs.get("time_unit")
     if model_unit and unit and unit != model_unit:
         raise CLVInputError(
@@ -115,7 +125,7 @@ def _check_same_unit(model_unit: str | None, summary: pd.DataFrame) -> None:
         )
 
 
-def _grouped(data: pd.DataFrame, columns: list[str]):
+def grouped(data: pd.DataFrame, columns: list[str]):
     """Distinct rows of ``columns`` and how many customers share each (the likelihood weights)."""
     counts = data.groupby(columns, sort=False).size()
     keys = counts.index.to_frame(index=False)
@@ -127,7 +137,7 @@ def _grouped(data: pd.DataFrame, columns: list[str]):
 # --------------------------------------------------------------------------------------------
 
 
-class _MLModel:
+class MLModel:
     """Maximum likelihood over log-parameters with a Wald covariance from the numerical Hessian."""
 
     _names: tuple[str, ...] = ()
@@ -184,7 +194,7 @@ class _MLModel:
         return value, -grad / n + self.penalizer * 2 * theta**2
 
     def _optimise(self, start, data, n) -> None:
-        bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
+        bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
         from scipy import optimize
 
         res = optimize.minimize(
@@ -204,7 +214,7 @@ class _MLModel:
                 RuntimeWarning,
                 stacklevel=3,
             )
-        at_bound = np.abs(lp) >= _LOG_BOUND - 1e-6
+        at_bound = np.abs(lp) >= LOG_BOUND - 1e-6
         if at_bound.any():
             names = ", ".join(n_ for n_, b in zip(self._names, at_bound) if b)
             warnings.warn(
@@ -256,7 +266,7 @@ class _MLModel:
         }
 
     def _fitted_summary(self) -> pd.DataFrame:
-        self._require_fit()
+        self.require_fit()
         if getattr(self, "summary_", None) is None:
             raise CLVInputError(
                 f"this {type(self).__name__} was built from parameters, not fitted "
@@ -264,16 +274,18 @@ class _MLModel:
             )
         return self.summary_
 
-    def _require_fit(self) -> None:
+    def require_fit(self) -> None:
+        """Refuse to predict before the model is fitted (or built with :meth:`from_params`)."""
         if not hasattr(self, "params_"):
             raise CLVInputError(f"{type(self).__name__} is not fitted yet: call .fit(summary) first")
 
 
-def _arrays(*values):
+def arrays(*values):
     """Broadcast inputs to float arrays; also whether they were all scalars."""
-    arrays = np.broadcast_arrays(*[np.asarray(v, dtype="float64") for v in values])
-    return arrays, all(np.ndim(v) == 0 for v in values)
+    out = np.broadcast_arrays(*[np.asarray(v, dtype="float64") for v in values])
+    return out, all(np.ndim(v) == 0 for v in values)
 
 
-def _shape_like(result: np.ndarray, scalar: bool):
+def shape_like(result: np.ndarray, scalar: bool):
+    """A float when every input was a scalar (see :func:`arrays`), else the array."""
     return float(result) if scalar else result

@@ -14,19 +14,19 @@ from scipy import special
 
 from metrics_lib.clv._checks import CLVInputError
 from metrics_lib.clv._fitting import (
-    _LOG_BOUND,
+    LOG_BOUND,
     MIN_CUSTOMERS,
-    _arrays,
-    _check_summary,
-    _grouped,
-    _MLModel,
-    _shape_like,
+    MLModel,
+    arrays,
+    check_summary,
+    grouped,
+    shape_like,
 )
 
 __all__ = ["BetaGeoModel"]
 
 
-class BetaGeoModel(_MLModel):
+class BetaGeoModel(MLModel):
     r"""BG/NBD model of repeat buying (Fader, Hardie & Lee 2005a), fitted by maximum likelihood.
 
     While alive, a customer buys as a Poisson process with rate :math:`\lambda \sim
@@ -89,7 +89,7 @@ class BetaGeoModel(_MLModel):
 
     def fit(self, summary: pd.DataFrame) -> BetaGeoModel:
         """Fit on a summary with ``frequency``, ``recency`` and ``T``; returns ``self``."""
-        data = _check_summary(summary, ("frequency", "recency", "T"))
+        data = check_summary(summary, ("frequency", "recency", "T"))
         n = len(data)
         if n < MIN_CUSTOMERS:
             raise CLVInputError(
@@ -104,11 +104,11 @@ class BetaGeoModel(_MLModel):
                 "buying. Use a longer observation period, or check that customer ids are stable "
                 "across orders"
             )
-        (x, tx, T), w = _grouped(data, ["frequency", "recency", "T"])
+        (x, tx, T), w = grouped(data, ["frequency", "recency", "T"])
         mean_x = float(np.average(x, weights=w))
         mean_T = float(np.average(T, weights=w))
         start = np.log([1.0, max(mean_T, 1e-3) / max(mean_x, 1e-3), 1.0, 1.0])
-        start = np.clip(start, -_LOG_BOUND + 1, _LOG_BOUND - 1)
+        start = np.clip(start, -LOG_BOUND + 1, LOG_BOUND - 1)
         self._optimise(start, (x, tx, T, w), n)
         self.n_customers_ = n
         self.summary_ = summary
@@ -156,13 +156,13 @@ class BetaGeoModel(_MLModel):
 
     def log_likelihood(self, frequency, recency, T, params: dict | None = None) -> np.ndarray:
         """Per-customer log-likelihood at ``params`` (default: the fitted ones)."""
-        (x, tx, T_), scalar = _arrays(frequency, recency, T)
+        (x, tx, T_), scalar = arrays(frequency, recency, T)
         p = params if params is not None else self._fitted()
         lp = np.log([p["r"], p["alpha"], p["a"], p["b"]])
-        return _shape_like(self._loglik(lp, x, tx, T_, rows=True)[0], scalar)
+        return shape_like(self._loglik(lp, x, tx, T_, rows=True)[0], scalar)
 
     def _fitted(self) -> dict:
-        self._require_fit()
+        self.require_fit()
         return self.params_
 
     def _inputs(self, frequency, recency, T):
@@ -196,11 +196,11 @@ class BetaGeoModel(_MLModel):
         purchase). Arguments broadcast; all None means the fitted summary (a Series by customer).
         """
         (f, rec, T_), index = self._inputs(frequency, recency, T)
-        (x, tx, TT), scalar = _arrays(f, rec, T_)
+        (x, tx, TT), scalar = arrays(f, rec, T_)
         result = special.expit(-self._alive_logit(x, tx, TT))
         if index is not None:
             return pd.Series(result, index=index, name="probability_alive")
-        return _shape_like(result, scalar)
+        return shape_like(result, scalar)
 
     def expected_purchases(self, t, frequency=None, recency=None, T=None):
         r"""Expected repeat purchases in the next ``t`` time units, given each customer's history.
@@ -220,15 +220,16 @@ class BetaGeoModel(_MLModel):
         and a Series by customer comes back.
         """
         (f, rec, T_), index = self._inputs(frequency, recency, T)
-        (tt, x, tx, TT), scalar = _arrays(t, f, rec, T_)
+        (tt, x, tx, TT), scalar = arrays(t, f, rec, T_)
         if np.any(tt < 0):
             raise CLVInputError(f"`t` must be >= 0 time units, got {np.min(tt)!r}")
-        result = self._conditional(tt, x, tx, TT)
+        result = self.conditional_expected_purchases(tt, x, tx, TT)
         if index is not None:
             return pd.Series(result, index=index, name="expected_purchases")
-        return _shape_like(result, scalar)
+        return shape_like(result, scalar)
 
-    def _conditional(self, t, x, tx, T):
+    def conditional_expected_purchases(self, t, x, tx, T):
+        """:meth:`expected_purchases` on float arrays that broadcast, without checking them."""
         p = self._fitted()
         r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
         if abs(a - 1) < 1e-8:  # removable singularity of the closed form
@@ -245,8 +246,8 @@ class BetaGeoModel(_MLModel):
         .. math:: E[X(t)] = \frac{a + b - 1}{a - 1}\left[1 - \left(\frac{\alpha}{\alpha + t}
                   \right)^r {}_2F_1\!\left(r, b; a + b - 1; \frac{t}{\alpha + t}\right)\right]
         """
-        (tt,), scalar = _arrays(t)
+        (tt,), scalar = arrays(t)
         if np.any(tt < 0):
             raise CLVInputError(f"`t` must be >= 0 time units, got {np.min(tt)!r}")
         zero = np.zeros_like(tt)
-        return _shape_like(self._conditional(tt, zero, zero, zero), scalar)
+        return shape_like(self.conditional_expected_purchases(tt, zero, zero, zero), scalar)

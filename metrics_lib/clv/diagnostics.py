@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from metrics_lib.clv._checks import CLVInputError
-from metrics_lib.clv._fitting import _check_same_unit, _check_summary
+from metrics_lib.clv._fitting import check_same_unit, check_summary
 from metrics_lib.clv.bgnbd import BetaGeoModel
 
 __all__ = ["calibration_holdout_table", "probability_alive_matrix"]
@@ -37,15 +37,15 @@ def calibration_holdout_table(
     """
     if not isinstance(model, BetaGeoModel):
         raise CLVInputError("`model` must be a fitted BetaGeoModel")
-    model._require_fit()
+    model.require_fit()
     if (
         isinstance(max_frequency, bool)
         or not isinstance(max_frequency, (int, np.integer))
         or max_frequency < 1
     ):
         raise CLVInputError(f"`max_frequency` ({max_frequency!r}) must be a whole number >= 1")
-    _check_same_unit(model.time_unit_, split)
-    data = _check_summary(split, ("frequency", "recency", "T", "frequency_holdout", "duration_holdout"))
+    check_same_unit(model.time_unit_, split)
+    data = check_summary(split, ("frequency", "recency", "T", "frequency_holdout", "duration_holdout"))
     predicted = model.expected_purchases(
         data["duration_holdout"].to_numpy(),
         data["frequency"].to_numpy(),
@@ -81,7 +81,7 @@ def probability_alive_matrix(
     """
     if not isinstance(model, BetaGeoModel):
         raise CLVInputError("`model` must be a fitted BetaGeoModel")
-    model._require_fit()
+    model.require_fit()
     s = model.summary_ if getattr(model, "summary_", None) is not None else None
     if s is None and (T is None or max_frequency is None):
         raise CLVInputError("the model was built from parameters: give T and max_frequency")

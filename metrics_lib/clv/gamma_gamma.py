@@ -15,21 +15,21 @@ from scipy import special
 
 from metrics_lib.clv._checks import CLVInputError
 from metrics_lib.clv._fitting import (
-    _LOG_BOUND,
+    LOG_BOUND,
     MIN_CUSTOMERS,
-    _arrays,
-    _check_same_unit,
-    _check_summary,
-    _grouped,
-    _MLModel,
-    _shape_like,
+    MLModel,
+    arrays,
+    check_same_unit,
+    check_summary,
+    grouped,
+    shape_like,
 )
 from metrics_lib.clv.bgnbd import BetaGeoModel
 
 __all__ = ["GammaGammaModel"]
 
 
-class GammaGammaModel(_MLModel):
+class GammaGammaModel(MLModel):
     r"""Gamma-Gamma model of spend per purchase (Colombo & Jiang 1999; Fader, Hardie & Lee 2005b).
 
     A customer's purchase values are Gamma(p, ν) around their own mean p/ν, with ν ~ Gamma(q, γ)
@@ -60,7 +60,7 @@ class GammaGammaModel(_MLModel):
 
     def fit(self, summary: pd.DataFrame) -> GammaGammaModel:
         """Fit on a summary with ``frequency`` and ``monetary_value``; returns ``self``."""
-        data = _check_summary(summary, ("frequency", "monetary_value"))
+        data = check_summary(summary, ("frequency", "monetary_value"))
         used = data[(data["frequency"] > 0) & (data["monetary_value"] > 0)]
         n = len(used)
         if n == 0:
@@ -75,9 +75,9 @@ class GammaGammaModel(_MLModel):
                 f"Gamma-Gamma model needs at least {MIN_CUSTOMERS} (in practice hundreds): widen "
                 "the period or the segment"
             )
-        (x, m), w = _grouped(used, ["frequency", "monetary_value"])
+        (x, m), w = grouped(used, ["frequency", "monetary_value"])
         mean_m = float(np.average(m, weights=w))
-        start = np.clip(np.log([1.0, 2.0, mean_m]), -_LOG_BOUND + 1, _LOG_BOUND - 1)
+        start = np.clip(np.log([1.0, 2.0, mean_m]), -LOG_BOUND + 1, LOG_BOUND - 1)
         self._optimise(start, (x, m, w), n)
         self.n_customers_ = n
         self.summary_ = summary
@@ -120,14 +120,14 @@ class GammaGammaModel(_MLModel):
         the population mean. NaN where :math:`p x + q \le 1` (the mean does not exist).
         All None means the fitted summary (a Series by customer).
         """
-        self._require_fit()
+        self.require_fit()
         index = None
         if frequency is None and monetary_value is None:
             s = self._fitted_summary()
             frequency, monetary_value, index = s["frequency"], s["monetary_value"], s.index
         elif frequency is None or monetary_value is None:
             raise CLVInputError("give both frequency and monetary_value, or neither (the fitted summary)")
-        (x, m), scalar = _arrays(frequency, monetary_value)
+        (x, m), scalar = arrays(frequency, monetary_value)
         p, q, g = self.params_["p"], self.params_["q"], self.params_["gamma"]
         m = np.where(x > 0, m, 0.0)
         denom = p * x + q - 1
@@ -135,7 +135,7 @@ class GammaGammaModel(_MLModel):
             result = np.where(denom > 0, (g + m * x) * p / denom, np.nan)
         if index is not None:
             return pd.Series(result, index=index, name="expected_spend")
-        return _shape_like(result, scalar)
+        return shape_like(result, scalar)
 
     def customer_lifetime_value(
         self,
@@ -172,26 +172,28 @@ class GammaGammaModel(_MLModel):
         pandas.Series
             ``clv`` by customer, in the currency of ``monetary_value``.
         """
-        self._require_fit()
+        self.require_fit()
         if not isinstance(bgnbd_model, BetaGeoModel):
             raise CLVInputError("`bgnbd_model` must be a fitted BetaGeoModel")
-        bgnbd_model._require_fit()
+        bgnbd_model.require_fit()
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise CLVInputError(f"`horizon` ({horizon!r}) must be a whole number of time units >= 1")
         if not (
             isinstance(discount_rate, (int, float)) and math.isfinite(discount_rate) and discount_rate >= 0
         ):
             raise CLVInputError(f"`discount_rate` ({discount_rate!r}) must be a number >= 0 per time unit")
-        _check_same_unit(bgnbd_model.time_unit_, summary)
-        _check_same_unit(self.time_unit_, summary)
-        data = _check_summary(summary, ("frequency", "recency", "T", "monetary_value"))
+        check_same_unit(bgnbd_model.time_unit_, summary)
+        check_same_unit(self.time_unit_, summary)
+        data = check_summary(summary, ("frequency", "recency", "T", "monetary_value"))
         spend = self.expected_spend(data["frequency"].to_numpy(), data["monetary_value"].to_numpy())
         keys = data[["frequency", "recency", "T"]]
         codes, uniques = pd.MultiIndex.from_frame(keys).factorize()
         # uniques of a MultiIndex is a MultiIndex; pandas-stubs type it as any factorize result
         ux, utx, uT = (uniques.get_level_values(i).to_numpy(dtype=float) for i in range(3))  # type: ignore[union-attr]
         steps = np.arange(1, int(horizon) + 1, dtype=float)
-        cum = bgnbd_model._conditional(steps[:, None], ux[None, :], utx[None, :], uT[None, :])
+        cum = bgnbd_model.conditional_expected_purchases(
+            steps[:, None], ux[None, :], utx[None, :], uT[None, :]
+        )
         per_step = np.diff(np.vstack([np.zeros((1, len(ux))), cum]), axis=0)
         discounted = (per_step / (1 + discount_rate) ** steps[:, None]).sum(axis=0)
         return pd.Series(spend * discounted[codes], index=summary.index, name="clv")

@@ -19,6 +19,7 @@ __all__ = [
     "parse_period",
     "period_range",
     "period_containing",
+    "latest_within",
     "FIRST_YEAR",
     "LAST_YEAR",
 ]
@@ -172,4 +173,21 @@ def latest_complete(last_date, kind: str) -> Period:
     p = period_containing(last_date, kind)
     if pd.Timestamp(last_date).date() < p.end:
         p = p.previous()
+    return p
+
+
+def latest_within(first_date, last_date, kind: str) -> Period:
+    """The latest period of ``kind`` that lies whole from ``first_date`` to ``last_date`` (both
+    included); when none does, the latest one that overlaps them: the one holding ``last_date``.
+
+    Examples
+    --------
+    >>> latest_within("2022-01-02", "2025-12-31", "quarter").label
+    '2025-Q4'
+    >>> latest_within("2025-01-10", "2025-03-12", "quarter").label  # no quarter whole
+    '2025-Q1'
+    """
+    p = latest_complete(last_date, kind)
+    if p.start < pd.Timestamp(first_date).date():
+        return period_containing(last_date, kind)
     return p

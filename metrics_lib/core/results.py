@@ -21,6 +21,7 @@ __all__ = [
     "MetricUndefinedWarning",
     "NPSResult",
     "RateResult",
+    "Result",
     "ValueResult",
     "NO_CI",
     "check_confidence_level",
@@ -57,7 +58,7 @@ NO_CI = ConfidenceInterval(NAN, NAN, 0.95, "none")
 
 
 @dataclass(frozen=True)
-class _Result:
+class Result:
     """Fields and behaviour common to every result."""
 
     def __post_init__(self) -> None:  # pragma: no cover - overridden where needed
@@ -94,7 +95,7 @@ def _plain(val: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class RateResult(_Result):
+class RateResult(Result):
     """A share ``numerator / denominator`` in [0, 1] with a confidence interval.
 
     ``n`` is the sample size the interval rests on (normally the denominator).
@@ -110,7 +111,7 @@ class RateResult(_Result):
 
 
 @dataclass(frozen=True)
-class MeanResult(_Result):
+class MeanResult(Result):
     """A mean (or other location statistic) of a sample, with its interval."""
 
     value: float
@@ -123,7 +124,7 @@ class MeanResult(_Result):
 
 
 @dataclass(frozen=True)
-class NPSResult(_Result):
+class NPSResult(Result):
     """Net Promoter Score in [-100, 100] with the group counts and shares behind it."""
 
     value: float
@@ -141,7 +142,7 @@ class NPSResult(_Result):
 
 
 @dataclass(frozen=True)
-class ValueResult(_Result):
+class ValueResult(Result):
     """A derived quantity (money, a ratio of aggregates, a count) that is not a sample share.
 
     ``numerator`` and ``denominator`` are filled where the value is a ratio; ``components``
@@ -159,7 +160,7 @@ class ValueResult(_Result):
 
 
 @dataclass(frozen=True)
-class ComparisonResult(_Result):
+class ComparisonResult(Result):
     """The change of a metric between two periods or groups, and whether it is beyond noise.
 
     ``value`` is ``current - previous``; ``significant`` is True when ``p_value < alpha``.

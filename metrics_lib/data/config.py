@@ -172,8 +172,19 @@ _DATE_CODES = set("aAbBdHIjmMpSfyYzZ%")
 
 
 def _show(value) -> str:
-    """A setting's value as the user wrote it, short."""
-    text = repr(value) if isinstance(value, str) else str(value)
+    """A setting's value as YAML writes it, on one line and short: ``true``, ``null``, ``7.5``,
+    ``[5, 1]``, ``{a: null}``, text in quotes (``'six months'``, ``"new\\npricing"``)."""
+    if isinstance(value, str):
+        style = "'" if value.isprintable() else '"'
+    else:
+        style = None
+    try:
+        text = yaml.safe_dump(
+            value, default_flow_style=True, default_style=style, width=1 << 30, allow_unicode=True
+        )
+    except yaml.YAMLError:  # not a YAML value (never read from a file): as Python writes it
+        text = repr(value)
+    text = text.strip().removesuffix("...").strip()  # a value alone is a document that ends in `...`
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -377,9 +388,7 @@ def read_yaml_config(path, *, what: str | None = None) -> dict:
     try:
         raw = yaml.load(text, Loader=_TextDates) or {}
     except yaml.YAMLError as exc:
-        raise WorkbookError(
-            f"{label}: not valid YAML ({exc}); correct the indentation, colons and brackets at the line shown"
-        ) from None
+        raise WorkbookError(f"{label}: {_yaml_error(exc)}") from None
     except (ValueError, TypeError, OverflowError) as exc:  # a tagged value its constructor refuses
         raise WorkbookError(
             f"{label}: a value cannot be read ({exc}); correct it or write it as text"
@@ -394,6 +403,50 @@ def read_yaml_config(path, *, what: str | None = None) -> dict:
 
 
 _read_yaml = read_yaml_config
+
+
+#: What the parser was inside when a file ended too early (its ``context``), and how to close it.
+_OPENERS = {
+    "flow sequence": ("the bracket `[`", "close the list with `]` on that line"),
+    "flow mapping": ("the brace `{`", "close it with `}` on that line"),
+    "quoted scalar": ("the quote", "end the text with the same quote it starts with"),
+}
+
+
+def _yaml_error(exc: yaml.YAMLError) -> str:
+    """The parser's complaint on one line: where (line and column, from 1), what, and the fix."""
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    mark = getattr(exc, "problem_mark", None)
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    unclosed = "end of stream" in problem or "<stream end>" in problem
+    closing = "close the bracket or the quote opened last"
+    if unclosed and start is not None:  # the file ended inside brackets or quotes: where they open
+        opened, closing = next(
+            (v for k, v in _OPENERS.items() if k in (context or "")),
+            ("a bracket or quote", closing),
+        )
+        mark, problem = start, f"{opened} opened there is never closed"
+    elif context and start is not None and mark is not None and start.line != mark.line:
+        problem += f", {context} from line {start.line + 1}"
+    mark = mark or start
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    if "\\t" in problem or "\t" in problem:
+        fix = "indent with spaces, not tabs"
+    elif unclosed:
+        fix = closing
+    elif "mapping values are not allowed" in problem:
+        fix = (
+            "put a value holding `: ` in quotes ('a: b'), and indent the settings under a heading by "
+            "the same number of spaces"
+        )
+    elif "cannot start any token" in problem or "undefined alias" in problem:
+        fix = "put a value that starts with @, `, * or & in quotes"
+    else:
+        fix = (
+            "correct the indentation (spaces, not tabs), the `setting: value` colons and the quotes "
+            "and brackets there"
+        )
+    return f"not valid YAML{where} ({problem}); {fix}"
 
 
 @dataclass(frozen=True)

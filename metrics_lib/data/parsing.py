@@ -26,6 +26,7 @@ __all__ = [
     "parse_dates",
     "bad_rows",
     "row_labeler",
+    "row_numberer",
     "csv_row_lines",
     "problem_from_rows",
     "show_value",
@@ -78,24 +79,33 @@ def not_utf8_problem(loc: Location, exc: UnicodeDecodeError) -> Problem:
     return Problem(loc.table, f"the file is not UTF-8 text {where}", fix, file=str(loc.path))
 
 
-def row_labeler(fmt: str, path=None):
-    """Labels for the rows of a table as users find them: ``row 6`` of a Parquet file or DuckDB
-    table, ``line 7`` of a CSV file, where line is the physical line on which the row starts in
-    the file (quoted fields spanning lines and blank lines counted, see :func:`csv_row_lines`,
-    worked out only when a label is asked for); without ``path``, the header's line plus the row."""
+def row_numberer(fmt: str, path=None):
+    """``(word, number)``: how users find the rows of a table, ``row`` of a Parquet file or DuckDB
+    table (from 1), ``line`` of a CSV file, where ``number(i)`` is the physical line on which row
+    ``i`` (0-based) starts in the file (quoted fields spanning lines and blank lines counted, see
+    :func:`csv_row_lines`, worked out only when a number is asked for); without ``path``, the
+    header's line plus the row. Messages (:func:`row_labeler`) and the rows set aside in
+    quarantine name rows alike."""
     if fmt != "csv":
-        return lambda i: f"row {i + 1}"
+        return "row", lambda i: i + 1
     if path is None:
-        return lambda i: f"line {i + 2}"
+        return "line", lambda i: i + 2
     starts: list[int] | None = None
 
-    def label(i: int) -> str:
+    def number(i: int) -> int:
         nonlocal starts
         if starts is None:
             starts = [line for line, blank in csv_row_lines(path) if not blank][1:]  # after the header
-        return f"line {starts[i] if i < len(starts) else i + 2}"
+        return starts[i] if i < len(starts) else i + 2
 
-    return label
+    return "line", number
+
+
+def row_labeler(fmt: str, path=None):
+    """Labels for the rows of a table as users find them: ``row 6`` of a Parquet file or DuckDB
+    table, ``line 7`` of a CSV file (:func:`row_numberer`)."""
+    word, number = row_numberer(fmt, path)
+    return lambda i: f"{word} {number(i)}"
 
 
 def csv_row_lines(path) -> list[tuple[int, bool]]:

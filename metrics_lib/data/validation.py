@@ -28,6 +28,9 @@ class TableSummary:
     first_date: Any = None
     last_date: Any = None
     problems: list[Problem] = field(default_factory=list)
+    #: in quarantine: the problems whose rows were set aside (among ``problems``), and those rows
+    set_aside: list[Problem] = field(default_factory=list)
+    set_aside_rows: int = 0
 
 
 @dataclass
@@ -40,20 +43,45 @@ class ValidationReport:
     notes: list[str] = field(default_factory=list)  # worth a look, but not a broken rule
     add_table_hint: str = ""  # how to add a missing table
     no_tables: Problem | None = None  # set when the source holds no table of the contract at all
+    on_invalid: str = "strict"  # how the source was opened: "quarantine" sets rows aside
 
     @property
     def ok(self) -> bool:
+        """Whether nothing at all is wrong."""
         return not self.problems and self.no_tables is None
+
+    @property
+    def set_aside(self) -> list[Problem]:
+        """In quarantine: the problems whose rows were set aside (the data goes on without them)."""
+        return [p for t in self.tables for p in t.set_aside]
+
+    @property
+    def blocking(self) -> list[Problem]:
+        """The problems no row can be set aside for (a missing required column, an unreadable
+        file, ..., or in strict mode every problem): the data cannot be used until they are fixed."""
+        aside = {id(p) for p in self.set_aside}
+        return [p for p in self.problems if id(p) not in aside] + ([self.no_tables] if self.no_tables else [])
+
+    @property
+    def usable(self) -> bool:
+        """Whether the data can be used as opened: nothing wrong, or (in quarantine) only rows
+        that are set aside."""
+        return not self.blocking
 
     def to_text(self) -> str:
         lines = [f"Data source: {self.source}", ""]
         width = max([len(t.table) for t in self.tables] + [5])
-        lines.append(f"{'table':<{width}}  {'rows':>10}  {'from':<10}  {'to':<10}  problems")
+        quarantine = self.on_invalid == "quarantine"
+        lines.append(
+            f"{'table':<{width}}  {'rows':>10}  {'from':<10}  {'to':<10}  problems"
+            + ("  set aside" if quarantine else "")
+        )
         for t in self.tables:
             rows = "-" if t.rows is None else f"{t.rows:,}"
             first = fmt_date(t.first_date)
             last = fmt_date(t.last_date)
-            lines.append(f"{t.table:<{width}}  {rows:>10}  {first:<10}  {last:<10}  {len(t.problems)}")
+            problems = f"{len(t.problems):<8}  {t.set_aside_rows:,}" if quarantine else f"{len(t.problems)}"
+            lines.append(f"{t.table:<{width}}  {rows:>10}  {first:<10}  {last:<10}  {problems}")
         if self.missing:
             lines += ["", "Tables not found: " + ", ".join(self.missing)]
         for fam, tables in self.skipped_families.items():
@@ -63,8 +91,36 @@ class ValidationReport:
         if self.notes:
             lines += [""] + [f"note: {n}" for n in self.notes]
         lines.append("")
-        if not self.ok:
-            lines.append(str(ContractError(self.problems + ([self.no_tables] if self.no_tables else []))))
+        aside = [t for t in self.tables if t.set_aside_rows]
+        if aside:
+            total = sum(t.set_aside_rows for t in aside)
+            lines.append(
+                f"Set aside with --on-invalid quarantine: {total:,} row{'s' if total != 1 else ''} that break "
+                "the contract; `metrics` and `run` go on without them (`run` writes them, with the rule "
+                "each broke, to <out>/<period>/rejected/<table>.csv):"
+            )
+            for t in aside:
+                lines.append(
+                    f"  table `{t.table}`: {t.set_aside_rows:,} row{'s' if t.set_aside_rows != 1 else ''}"
+                )
+                for p in t.set_aside:
+                    col = f"column `{p.column}`: " if p.column else ""
+                    lines.append(f"    {col}{p.rule} ({p.count:,} row{'s' if p.count != 1 else ''})")
+            lines += ["", "The rows set aside, with the fix for each rule:"]
+            lines += [p.describe() for p in self.set_aside]
+            lines.append("")
+        blocking = self.blocking
+        if blocking and quarantine:
+            n = len(blocking)
+            lines.append(
+                f"The data breaks the contract where quarantine cannot set rows aside ({n} problem"
+                f"{'s' if n != 1 else ''}; fix these before the data can be used):"
+            )
+            lines += [p.describe() for p in blocking]
+        elif blocking:
+            lines.append(str(ContractError(blocking)))
+        elif aside:
+            lines.append("Nothing else is wrong: the data can be used without the rows set aside.")
         else:
             lines.append("No problems found.")
         return printable("\n".join(lines), keep="\n")  # paths and names from the data, escaped

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from metrics_lib.core.errors import WorkbookError, some
-from metrics_lib.data.config import read_yaml_config
+from metrics_lib.data.safe_io import open_regular
 from metrics_lib.demo.columns import SCHEMAS
 from metrics_lib.demo.customers import (
     assign_referrers,
@@ -115,8 +115,9 @@ def write_demo_data(
     Parameters
     ----------
     out_dir : path
-        Folder for the files; created if missing. Files of the same names are replaced only when
-        the demo wrote them (the folder's ``source.yml`` says so); otherwise nothing is written and
+        Folder for the files: a new or empty one (created if missing), which is marked as the
+        demo's with the file :data:`DEMO_MARK`, or a folder so marked, whose tables and
+        ``source.yml`` are then replaced. Into any other folder nothing is written and
         :class:`~metrics_lib.core.errors.WorkbookError` says why.
     customers, seed, effects
         As for :func:`generate_demo_data`.
@@ -139,10 +140,13 @@ def write_demo_data(
     effects = effects if effects is not None else DemoEffects()
     say = progress if progress is not None else (lambda message: None)
     out = Path(out_dir)
-    _check_out(out)
+    marked = _check_out(out)
     rows: dict[str, int] = {}
     try:
         out.mkdir(parents=True, exist_ok=True)
+        if not marked:  # marked first: a write cut short can be done again
+            with open(out / DEMO_MARK, "x", encoding="utf-8") as fh:
+                fh.write(_DEMO_MARK_TEXT)
         for name, table in _iter_tables(customers, seed=seed, effects=effects, progress=say):
             say(f"writing {name}.parquet ({table.num_rows:,} rows)")
             pq.write_table(table, out / f"{name}.parquet")
@@ -160,28 +164,46 @@ def write_demo_data(
     return {name: rows[name] for name in SCHEMAS}
 
 
-def _check_out(out: Path) -> None:
-    """The demo data replaces only demo data: ``out`` must be a folder (or not exist yet), and
-    when it holds a file the demo would write (``<table>.parquet``, ``source.yml``), its
-    ``source.yml`` must be one the demo wrote; anything else is left alone."""
+#: The file that marks a folder as made by ``demo-data``, which may replace its tables and
+#: ``source.yml`` (the committed ``data/demo`` carries it, so ``make demo-data`` rebuilds it).
+DEMO_MARK = ".metrics_lib-demo"
+_DEMO_MARK_TEXT = (
+    "This folder was made by `python -m metrics_lib demo-data`; running it again with this folder as\n"
+    "--out replaces its tables (<table>.parquet) and source.yml. Keep your own files elsewhere.\n"
+)
+
+
+def _check_out(out: Path) -> bool:
+    """Whether ``out`` is a folder the demo made (it carries :data:`DEMO_MARK` with the demo's
+    text): False for a folder that is new or empty, which the demo may fill; anything else (a file,
+    a folder holding something else) is refused with a :class:`WorkbookError` naming --out, and
+    nothing is written."""
     if out.exists() and not out.is_dir():
         raise WorkbookError(
             f"--out {out}: this is a file, not a folder; give a folder for the demo data (it is created "
             "when missing)"
         )
-    ours = [f"{name}.parquet" for name in SCHEMAS] + ["source.yml"]
-    present = [name for name in ours if (out / name).exists() or (out / name).is_symlink()]
-    if not present:
-        return
+    if not out.exists():
+        return False
     try:
-        raw = read_yaml_config(out / "source.yml")
+        entries = sorted(p.name for p in out.iterdir())
+    except OSError as exc:
+        raise WorkbookError(
+            f"--out {out}: the folder cannot be read ({exc.strerror or exc}); choose a new or empty "
+            "folder you can write to"
+        ) from None
+    if not entries:
+        return False
+    try:
+        with open_regular(out / DEMO_MARK, limit=len(_DEMO_MARK_TEXT.encode())) as fh:
+            if fh.read().decode("utf-8", errors="replace") == _DEMO_MARK_TEXT:
+                return True  # demo data written before: its files are replaced
     except WorkbookError:
-        raw = {}
-    if raw.get("name") == "demo" and isinstance(raw.get("generator"), dict):
-        return  # demo data written before: replaced
+        pass
     raise WorkbookError(
-        f"--out {out}: this folder already holds {some(present, 5)}, which the demo did not write, so "
-        "nothing was written; give an empty or new folder for the demo data"
+        f"--out {out}: this folder is not empty (it holds {some(entries, 5)}) and was not made by "
+        f"demo-data (it lacks the mark {DEMO_MARK} that demo-data writes), so nothing was written; "
+        "choose an empty or new folder for --out (demo-data creates it)"
     )
 
 

@@ -18,8 +18,8 @@ from metrics_lib.core.results import (
     ConfidenceInterval,
     MeanResult,
     RateResult,
+    Result,
     ValueResult,
-    _Result,
     check_confidence_level,
     check_count,
     undefined,
@@ -121,7 +121,7 @@ def referrals_per_referrer(referrals, referrers) -> ValueResult:
 
 
 @dataclass(frozen=True)
-class ReviewSummary(_Result):
+class ReviewSummary(Result):
     """Review volume, average rating (``value``, with ``mean``) and share of positive ratings.
 
     ``ci`` is the interval of the average rating (the same as ``mean.ci``).
@@ -244,7 +244,7 @@ def bounce_rate(bounces, sessions, *, confidence_level: float = 0.95) -> RateRes
 
 
 @dataclass(frozen=True)
-class WebEngagementSummary(_Result):
+class WebEngagementSummary(Result):
     """Web engagement over a period: totals, pages per session, time on page and bounce rate.
 
     ``value`` (the headline) is the bounce rate and ``ci`` its Wilson interval.

@@ -18,8 +18,8 @@ from metrics_lib.core.results import (
     NO_CI,
     ConfidenceInterval,
     RateResult,
+    Result,
     ValueResult,
-    _Result,
     check_confidence_level,
     check_count,
     undefined,
@@ -81,7 +81,7 @@ def campaign_roi(attributed_gross_profit, cost) -> ValueResult:
 
 
 @dataclass(frozen=True)
-class LiftResult(_Result):
+class LiftResult(Result):
     """Conversion lift of a treated group over a held-out control group.
 
     ``value`` is the absolute lift (treated rate - control rate) with its Wald ``ci`` and the

@@ -21,7 +21,7 @@ from metrics_lib.core.results import (
     MeanResult,
     NPSResult,
     RateResult,
-    _Result,
+    Result,
     check_confidence_level,
     undefined,
 )
@@ -48,7 +48,7 @@ NPS_METHODS = ("wald", "adjusted_wald")
 
 
 @dataclass(frozen=True)
-class CSATResult(_Result):
+class CSATResult(Result):
     """CSAT: the share of satisfied answers, with the mean score beside it.
 
     ``value`` is the share in [0, 1] (``percent`` gives it times 100), ``numerator`` the satisfied
@@ -74,7 +74,7 @@ class CSATResult(_Result):
 
 
 @dataclass(frozen=True)
-class CESResult(_Result):
+class CESResult(Result):
     """Customer effort: the mean answer with its Student-t interval and the share of easy answers.
 
     ``value`` is the mean score on ``scale``; ``easy`` is a :class:`RateResult` (easy answers /

@@ -17,7 +17,7 @@ from metrics_lib.core.results import (
     NO_CI,
     ConfidenceInterval,
     RateResult,
-    _Result,
+    Result,
     check_confidence_level,
     undefined,
 )
@@ -80,7 +80,7 @@ def first_contact_resolution(
 
 
 @dataclass(frozen=True)
-class TimeSummary(_Result):
+class TimeSummary(Result):
     """Summary of service times in hours; ``value`` (the headline) is the median.
 
     ``ci`` is the distribution-free interval for the median, ``mean_ci`` the t interval for the

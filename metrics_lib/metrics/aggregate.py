@@ -196,12 +196,12 @@ def _scalar(expr) -> float:
     return 0.0 if value is None or pd.isna(value) else float(value)
 
 
-def _count(value) -> int:
+def count(value) -> int:
     """An engine's count as an int (0 when the engine answers NULL)."""
     return int(0 if pd.isna(value) else value)
 
 
-def _amount(value) -> float:
+def amount(value) -> float:
     """An engine's sum as a float (0.0 when the engine answers NULL)."""
     return float(0.0 if pd.isna(value) else value)
 
@@ -270,10 +270,10 @@ def activity_counts(scope: Scope) -> ActivityCounts:
     j = joined.left_join(flags, "customer_id")
     joined_and_left = _scalar(j.filter(~j.at_b.fill_null(False)).count())
     return ActivityCounts(
-        active_at_start=_count(agg["active_at_start"]),
-        lost=_count(agg["lost"]),
-        active_at_end=_count(agg["active_at_end"]),
-        retained=_count(agg["retained"]),
+        active_at_start=count(agg["active_at_start"]),
+        lost=count(agg["lost"]),
+        active_at_end=count(agg["active_at_end"]),
+        retained=count(agg["retained"]),
         joined_and_left=int(joined_and_left),
         basis=basis,
     )
@@ -318,7 +318,7 @@ def orders_summary(scope: Scope) -> OrdersSummary:
         repeat_buyers=int(repeat),
         upsell_buyers=int(upsell_buyers),
         revenue_std=float(agg["revenue_std"]) if n > 1 and not pd.isna(agg["revenue_std"]) else float("nan"),
-        purchases=_count(buyers["purchases"]),
+        purchases=count(buyers["purchases"]),
     )
 
 

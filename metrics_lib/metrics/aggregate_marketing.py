@@ -16,7 +16,7 @@ from typing import cast
 import pandas as pd
 
 from metrics_lib.core.engine import count_true
-from metrics_lib.metrics.aggregate import Scope, _amount, _count
+from metrics_lib.metrics.aggregate import Scope, amount, count
 
 __all__ = [
     "SpendSummary",
@@ -88,11 +88,11 @@ def acquisition_spend_by_channel(scope: Scope) -> pd.Series:
         .aggregate(everyone=new.count(), segment=count_true(new.segment == scope.segment))
         .execute()
     )
-    everyone, segment = _count(counts["everyone"].sum()), _count(counts["segment"].sum())
+    everyone, segment = count(counts["everyone"].sum()), count(counts["segment"].sum())
     overall = segment / everyone if everyone else 0.0
     by = counts.dropna(subset=["acquisition_channel"]).set_index("acquisition_channel")
     shares = [
-        _count(by.at[ch, "segment"]) / _count(by.at[ch, "everyone"]) if ch in by.index else overall
+        count(by.at[ch, "segment"]) / count(by.at[ch, "everyone"]) if ch in by.index else overall
         for ch in spend.index
     ]
     return (spend * shares).rename("spend")
@@ -114,11 +114,11 @@ def web_summary(scope: Scope) -> WebSummary:
         .iloc[0]
     )
     return WebSummary(
-        sessions=_amount(agg["sessions"]),
-        page_views=_amount(agg["page_views"]),
-        bounces=_amount(agg["bounces"]),
-        total_time_on_page_s=_amount(agg["total_time_on_page_s"]),
-        days=_count(agg["days"]),
+        sessions=amount(agg["sessions"]),
+        page_views=amount(agg["page_views"]),
+        bounces=amount(agg["bounces"]),
+        total_time_on_page_s=amount(agg["total_time_on_page_s"]),
+        days=count(agg["days"]),
     )
 
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from metrics_lib.core.engine import count_true
-from metrics_lib.metrics.aggregate import Scope, _count
+from metrics_lib.metrics.aggregate import Scope, count
 
 __all__ = [
     "PipelineSummary",
@@ -27,7 +27,12 @@ class PipelineSummary:
     """Leads and deals of the period (:func:`pipeline_summary`). ``leads_won`` counts the leads
     won within ``close_window_days`` of their creation; ``last_date`` is the deals' latest
     created or closed date (None without deals), by which the close window may not yet have
-    passed for every lead (:attr:`close_window_open`)."""
+    passed for every lead (:attr:`close_window_open`).
+
+    With a segment, the ``no_customer_*`` counts are the deals of the whole table that have no
+    ``customer_id`` (prospects, which no segment holds), in each set the counts above take:
+    created in the period (``leads``), closed won or lost in it (``closed``), won in it
+    (``won``) and open at its end (``open``); they are 0 without a segment."""
 
     leads: int
     leads_won: int
@@ -37,6 +42,10 @@ class PipelineSummary:
     close_window_days: int = 90
     last_date: date | None = None
     period_end: date | None = None
+    no_customer_leads: int = 0
+    no_customer_closed: int = 0
+    no_customer_won: int = 0
+    no_customer_open: int = 0
 
     @property
     def close_window_open(self) -> bool:
@@ -64,7 +73,21 @@ def pipeline_summary(scope: Scope) -> PipelineSummary:
     cycle = d.closed_date.date().delta(d.created_date.date(), unit="day")
     # the window's end is taken on the whole table, not the segment's: it is the data's as-of date
     whole = scope.source.table("deals")
-    dates = whole.aggregate(created=whole.created_date.max(), closed=whole.closed_date.max())
+    prospects = {}
+    if scope.segment:  # the deals no segment holds, which the segment's counts leave out
+        nobody = whole.customer_id.isnull()
+        w_closed = nobody & scope.during(whole.closed_date)
+        prospects = {
+            "no_customer_leads": count_true(nobody & scope.during(whole.created_date)),
+            "no_customer_closed": count_true(w_closed & whole.outcome.isin(["won", "lost"])),
+            "no_customer_won": count_true(w_closed & (whole.outcome == "won")),
+            "no_customer_open": count_true(
+                nobody
+                & (whole.created_date <= end)
+                & (whole.closed_date.isnull() | (whole.closed_date > end))
+            ),
+        }
+    dates = whole.aggregate(created=whole.created_date.max(), closed=whole.closed_date.max(), **prospects)
     counts = (
         d.aggregate(  # one pass over the table: one query on a remote engine, not five
             leads=count_true(created),
@@ -79,14 +102,15 @@ def pipeline_summary(scope: Scope) -> PipelineSummary:
     )
     stamps = [pd.Timestamp(counts[k]).date() for k in ("created", "closed") if not pd.isna(counts[k])]
     return PipelineSummary(
-        leads=_count(counts["leads"]),
-        leads_won=_count(counts["leads_won"]),
-        won=_count(counts["won"]),
-        lost=_count(counts["lost"]),
-        open_at_end=_count(counts["open_at_end"]),
+        leads=count(counts["leads"]),
+        leads_won=count(counts["leads_won"]),
+        won=count(counts["won"]),
+        lost=count(counts["lost"]),
+        open_at_end=count(counts["open_at_end"]),
         close_window_days=window,
         last_date=max(stamps) if stamps else None,
         period_end=scope.period.end,
+        **{k: count(counts[k]) for k in prospects},
     )
 
 

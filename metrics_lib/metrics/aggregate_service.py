@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from metrics_lib.core.engine import count_true
-from metrics_lib.metrics.aggregate import Scope, _count
+from metrics_lib.metrics.aggregate import Scope, count
 
 __all__ = [
     "ResolvedTickets",
@@ -84,5 +84,5 @@ def resolved_tickets(scope: Scope) -> ResolvedTickets:
     ).execute()
     row = counts.iloc[0]
     return ResolvedTickets(
-        resolved=_count(row["resolved"]), resolved_first_contact=_count(row["resolved_first_contact"])
+        resolved=count(row["resolved"]), resolved_first_contact=count(row["resolved_first_contact"])
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from metrics_lib.core.engine import count_true
-from metrics_lib.metrics.aggregate import Scope, _amount, _count
+from metrics_lib.metrics.aggregate import Scope, amount, count
 
 __all__ = [
     "RevenueRetention",
@@ -65,11 +65,11 @@ def revenue_retention(scope: Scope) -> RevenueRetention:
         .iloc[0]
     )
     return RevenueRetention(
-        start_mrr=_amount(agg["start_mrr"]),
-        churned=_amount(agg["churned"]),
-        expansion=_amount(agg["expansion"]),
-        contraction=_amount(agg["contraction"]),
-        customers=_count(agg["customers"]),
+        start_mrr=amount(agg["start_mrr"]),
+        churned=amount(agg["churned"]),
+        expansion=amount(agg["expansion"]),
+        contraction=amount(agg["contraction"]),
+        customers=count(agg["customers"]),
     )
 
 
@@ -81,4 +81,4 @@ def renewal_counts(scope: Scope) -> RenewalCounts:
     flagged = due.left_join(successors, due.subscription_id == successors.sid)
     counts = flagged.aggregate(due=flagged.count(), renewed=count_true(flagged.sid.notnull())).execute()
     row = counts.iloc[0]
-    return RenewalCounts(due=_count(row["due"]), renewed=_count(row["renewed"]))
+    return RenewalCounts(due=count(row["due"]), renewed=count(row["renewed"]))

@@ -18,7 +18,7 @@ from scipy import stats as sps
 
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.periods import parse_period
-from metrics_lib.core.results import NAN
+from metrics_lib.core.results import NAN, ComparisonResult
 from metrics_lib.core.stats import compare_rates
 from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics import aggregate_health
@@ -33,14 +33,15 @@ __all__ = ["NPSChurn", "nps_vs_churn", "BeforeAfter", "before_after", "BEFORE_AF
 @dataclass(frozen=True)
 class NPSChurn:
     """Churn by NPS group: ``table`` has one row per group (promoter, passive, detractor,
-    no answer) with customers, churned, churn_rate and its interval; ``p_value`` tests detractors
-    against promoters, and ``verdict`` says it in a sentence."""
+    no answer) with customers, churned, churn_rate and its interval; ``comparison`` tests
+    detractors' churn (``current``) against promoters' (``previous``), its difference and p-value
+    repeated in ``detractor_minus_promoter`` and ``p_value`` (NaN when a group has nobody)."""
 
     period: str
     table: pd.DataFrame
     detractor_minus_promoter: float
     p_value: float
-    verdict: str
+    comparison: ComparisonResult
 
 
 _ORDER = ("promoter", "passive", "detractor", "no answer")
@@ -67,22 +68,7 @@ def nps_vs_churn(source, period, *, segment=None, confidence_level: float = 0.95
         frame, "nps_group", _ORDER, what="churn of {}s", confidence_level=confidence_level
     )
     comp = compare_rates(rates["detractor"], rates["promoter"])
-    diff, pval = comp.value, comp.p_value
-    if math.isnan(diff):
-        verdict = "Not enough answers to compare detractors with promoters in this period."
-    else:
-        d, pr = rates["detractor"].value, rates["promoter"].value
-        more = "more" if diff > 0 else "less"
-        sure = (
-            "a difference beyond noise"
-            if comp.significant
-            else "a difference within noise: this data does not show that detractors churn differently"
-        )
-        verdict = (
-            f"Detractors churned at {100 * d:.1f}% against {100 * pr:.1f}% for promoters "
-            f"({more} by {abs(100 * diff):.1f} points; p={pval:.3g}): {sure}."
-        )
-    return NPSChurn(p.label, table, diff, pval, verdict)
+    return NPSChurn(p.label, table, comp.value, comp.p_value, comp)
 
 
 #: Metric ids compared by :func:`before_after`.

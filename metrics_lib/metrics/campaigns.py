@@ -43,7 +43,7 @@ LIFT_COLUMNS = [
 ]
 
 #: The columns of :func:`detectable_lifts`, indexed by campaign name.
-DETECTABLE_COLUMNS = ["treated", "control", "control_rate", "lift", "detectable_lift", "reading"]
+DETECTABLE_COLUMNS = ["treated", "control", "control_rate", "lift", "detectable_lift", "significant"]
 
 
 def _gross_margin(scope: agg.Scope) -> float:
@@ -133,32 +133,15 @@ def campaign_lift(scope: agg.Scope) -> pd.DataFrame:
     return out
 
 
-def _reading(row) -> str:
-    """One campaign's lift against the smallest lift its groups could detect, in a sentence."""
-    if row["treated"] == 0 or row["control"] == 0:
-        return "no test: a group is empty"
-    if math.isnan(row["detectable_lift"]):
-        return "groups too small to detect even a treated conversion of 100%"
-    mde, lift = 100 * row["detectable_lift"], 100 * row["lift"]
-    if row["significant"]:
-        return f"lift of {lift:+.1f} pp is beyond noise (these groups detect {mde:.1f} pp or more)"
-    if lift >= mde:
-        return f"lift of {lift:+.1f} pp reaches the {mde:.1f} pp these groups detect, yet is within noise"
-    return (
-        f"these groups detect a lift of {mde:.1f} pp or more; the {lift:+.1f} pp seen is below it, "
-        "so the test cannot tell whether the campaign worked"
-    )
-
-
 def detectable_lifts(lift: pd.DataFrame) -> pd.DataFrame:
     """Per campaign of :func:`campaign_lift`: group sizes, the control group's conversion, the
     lift seen, the smallest lift the group sizes detect (two-sided two-proportion test at alpha
-    0.05 with power 0.8, given the control's conversion) and a sentence reading them."""
+    0.05 with power 0.8, given the control's conversion; NaN for an empty group or groups so
+    small that even a treated conversion of 100% would not be detected) and whether the lift
+    seen is beyond noise."""
     if lift.empty:
         out = pd.DataFrame(columns=DETECTABLE_COLUMNS)
         out.index.name = "campaign"
         out.attrs.update(lift.attrs)
         return out
-    out = lift[DETECTABLE_COLUMNS[:-1]].copy()
-    out["reading"] = [_reading(row) for _, row in lift.iterrows()]
-    return out
+    return lift[DETECTABLE_COLUMNS].copy()

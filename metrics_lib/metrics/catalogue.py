@@ -53,6 +53,9 @@ class Headline:
     )
     # why the period's value is not final yet (it can still change as newer data arrives), or None
     maturity: Callable[[PeriodData], str | None] | None = None
+    # the sets of deals it counts (keys of _DEAL_SETS): with a segment, it is undefined when one of
+    # them holds deals without a customer (_segment_deals)
+    deals: tuple[str, ...] = ()
 
 
 def _gross_margin(d: PeriodData):
@@ -195,19 +198,55 @@ def unmet_needs(h: Headline, source) -> str | None:
     return None
 
 
+#: The sets of deals a pipeline metric counts: the count of them without a customer
+#: (:class:`~metrics_lib.metrics.aggregate_pipeline.PipelineSummary`) and what they are.
+_DEAL_SETS = {
+    "leads": ("no_customer_leads", "deals created in the period (its leads)"),
+    "closed": ("no_customer_closed", "deals closed won or lost in the period"),
+    "won": ("no_customer_won", "deals won in the period"),
+    "open": ("no_customer_open", "deals open at the period's end"),
+}
+
+
+def _segment_deals(h: Headline, d: PeriodData) -> ValueResult | None:
+    """NaN with the reason when a segment is set and some deal that metric ``h`` counts has no
+    customer (None otherwise): a prospect belongs to no segment, so the segment's value would keep
+    the deals that made a customer and drop the prospects lost or still open (on the demo, a
+    close rate of 94% for a segment of a company at 38%)."""
+    if not h.deals or not d.scope.segment:
+        return None
+    p = d.pipeline
+    counts = [(getattr(p, _DEAL_SETS[k][0]), _DEAL_SETS[k][1]) for k in h.deals]
+    found = [(n, what) for n, what in counts if n]
+    if not found:
+        return None
+    which = " and ".join(f"{n:,} of the {what}" for n, what in found)
+    verb = "has" if [n for n, _ in found] == [1] else "have"
+    return ValueResult(
+        NAN,
+        unit=h.unit,
+        reason=f"deals without a customer (prospects) cannot be assigned to a segment: {which} {verb} no "
+        f"`customer_id`, so the {h.label} of segment {d.scope.segment!r} would leave them out; it is given "
+        "for all customers only",
+    )
+
+
 def _needs_met(h: Headline):
-    """``h.compute`` giving NaN with the reason when the metric's needs are unmet."""
+    """``h.compute`` giving NaN with the reason when the metric's needs are unmet, or when, with
+    a segment, deals it counts cannot be assigned to the segment."""
 
     def run(d: PeriodData):
         reason = unmet_needs(h, d.source)
         if reason is not None:
             return ValueResult(NAN, unit=h.unit, reason=reason)
-        return h.compute(d)
+        return _segment_deals(h, d) or h.compute(d)
 
     return run
 
 
-def _h(id, family, unit, direction, needs, compute, sample=None, label="", moments=None, maturity=None):
+def _h(
+    id, family, unit, direction, needs, compute, sample=None, label="", moments=None, maturity=None, deals=()
+):
     h = Headline(
         id,
         family,
@@ -219,6 +258,7 @@ def _h(id, family, unit, direction, needs, compute, sample=None, label="", momen
         label or id.replace("_", " "),
         moments,
         maturity,
+        tuple(deals),
     )
     return replace(h, compute=_needs_met(h))
 
@@ -271,13 +311,16 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: satisfaction.ces(d.scores("ces"), scale=d.source.config.options.ces_scale),
        sample=lambda d: d.scores("ces")),
     _h("close_rate", "pipeline", "share", "higher", ["deals"],
-       lambda d: pipeline.close_rate(d.pipeline.leads_won, d.pipeline.leads), maturity=lambda d: _close_window(d)),
-    _h("win_rate", "pipeline", "share", "higher", ["deals"], win_rate),
+       lambda d: pipeline.close_rate(d.pipeline.leads_won, d.pipeline.leads), maturity=lambda d: _close_window(d),
+       deals=["leads"]),
+    _h("win_rate", "pipeline", "share", "higher", ["deals"], win_rate, deals=["closed"]),
     _h("average_deal_size", "pipeline", "currency", "higher", ["deals"],
-       lambda d: pipeline.average_deal_size(d.won["amount"]), sample=lambda d: d.won["amount"]),
+       lambda d: pipeline.average_deal_size(d.won["amount"]), sample=lambda d: d.won["amount"], deals=["won"]),
     _h("sales_cycle_days", "pipeline", "days", "lower", ["deals"],
-       lambda d: pipeline.sales_cycle_length(d.won["cycle_days"]), sample=lambda d: d.won["cycle_days"]),
-    _h("sales_velocity", "pipeline", "currency per day", "higher", ["deals"], _velocity),
+       lambda d: pipeline.sales_cycle_length(d.won["cycle_days"]), sample=lambda d: d.won["cycle_days"],
+       deals=["won"]),
+    _h("sales_velocity", "pipeline", "currency per day", "higher", ["deals"], _velocity,
+       deals=["open", "closed", "won"]),
     _h("upsell_rate", "pipeline", "share", "higher", ["customers", "orders", "orders.order_type"],
        lambda d: pipeline.upsell_rate(d.orders.upsell_buyers, _active_denominator(d))),
     _h("first_contact_resolution", "service", "share", "higher", ["tickets"],

@@ -23,7 +23,10 @@ from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics.catalogue import HEADLINE, safe_compute
 from metrics_lib.metrics.period_data import PeriodData
 
-__all__ = ["CLVView", "clv_models", "clv_steps"]
+__all__ = ["CLVKeyNumbers", "CLVView", "FREQUENCY_STEP", "clv_models", "clv_steps"]
+
+#: The step of :func:`clv_steps` that the share of the twelve months covered divides.
+FREQUENCY_STEP = "2. purchase frequency (per year)"
 
 
 def clv_steps(d: PeriodData) -> pd.DataFrame:
@@ -31,8 +34,12 @@ def clv_steps(d: PeriodData) -> pd.DataFrame:
     value, purchase frequency, customer value, lifespan; revenue) over the twelve months ending
     with the period, then the margin CLV that the headline reports.
 
-    One row per step (index ``step``) with its ``value``, ``unit`` and ``how`` it is computed;
-    ``attrs["window"]`` names the twelve months (cut to the orders' dates). When the headline is
+    One row per step (index ``step``) with its unrounded ``value``, ``unit`` and ``how`` it is
+    computed; ``attrs["window"]`` is the twelve months (a
+    :class:`~metrics_lib.metrics.aggregate.DateWindow` cut to the orders' dates, None when the
+    orders do not meet them) and
+    ``attrs["share_of_year_covered"]`` the share of the twelve months the orders cover, which
+    divides the purchase frequency (:data:`FREQUENCY_STEP`) when below 1. When the headline is
     undefined the frame is empty and ``attrs["note"]`` gives its reason.
     """
     r = cast(ValueResult, safe_compute(HEADLINE["clv"].compute, d))
@@ -40,7 +47,7 @@ def clv_steps(d: PeriodData) -> pd.DataFrame:
     frame = pd.DataFrame(columns=["value", "unit", "how"])
     frame.index.name = "step"
     w = d.year_window
-    frame.attrs["window"] = f"{w.start:%d %b %Y} to {w.end:%d %b %Y}" if w.days else "none"
+    frame.attrs["window"] = w if w.days else None
     if not r.defined:
         frame.attrs["note"] = r.reason or "CLV is undefined for the period"
         return frame
@@ -52,15 +59,13 @@ def clv_steps(d: PeriodData) -> pd.DataFrame:
         annual_churn_rate=c["annual_churn_rate"],
         years=c["share_of_year_covered"],
     )
-    per_year = "purchases / customers"
-    if c["share_of_year_covered"] < 1:
-        per_year += f" / {c['share_of_year_covered']:.3f} (the share of the 12 months the orders cover)"
+    frame.attrs["share_of_year_covered"] = c["share_of_year_covered"]
     rows = [
         ("revenue", c["revenue"], "currency", "revenue of the orders of the 12 months"),
         ("purchases", c["purchases"], "count", "purchase days: each customer's distinct order dates"),
         ("customers", c["customers"], "count", "customers who bought in the 12 months"),
         ("1. average purchase value", c["average_purchase_value"], "currency", "revenue / purchases"),
-        ("2. purchase frequency (per year)", c["purchase_frequency"], "ratio", per_year),
+        (FREQUENCY_STEP, c["purchase_frequency"], "ratio", "purchases / customers"),
         ("3. customer value (per year)", c["customer_value"], "currency", "purchase value x frequency"),
         ("annual churn", c["annual_churn_rate"], "share", "the period's churn rate, annualised"),
         ("4. lifespan (years)", c["lifespan_years"], "years", "1 / annual churn"),
@@ -81,6 +86,7 @@ class CLVView:
     repeat purchases in a holdout of the last ``holdout_weeks`` (models refitted on the weeks
     before it); ``alive``: probability-alive matrix; ``customers``: per customer, probability alive,
     expected purchases and discounted CLV over the horizon; ``note``: why something is missing.
+    :meth:`key_numbers` sums it up in numbers; the reporting layer writes them out.
     """
 
     parameters: pd.DataFrame
@@ -90,19 +96,33 @@ class CLVView:
     horizon_weeks: int
     note: str = ""
 
-    def summary(self) -> pd.DataFrame:
-        """Customers, mean probability alive, expected purchases and CLV, as a small table."""
+    def key_numbers(self) -> CLVKeyNumbers | None:
+        """The customers modelled and the means over them, unrounded; None without customers
+        (``note`` says why)."""
         c = self.customers
         if c.empty:
-            return pd.DataFrame({"value": [self.note or "no customers"]}, index=["note"])
-        rows = {
-            "customers modelled": f"{len(c):,}",
-            "mean probability alive": f"{100 * c['probability_alive'].mean():.1f}%",
-            f"expected purchase days, next {self.horizon_weeks} weeks (mean)": f"{c['expected_purchases'].mean():.2f}",
-            f"discounted CLV, next {self.horizon_weeks} weeks (mean)": f"{c['clv'].mean():,.0f}",
-            "discounted CLV of the top 10% of customers (share of all)": f"{100 * c['clv'].nlargest(max(1, len(c) // 10)).sum() / c['clv'].sum():.1f}%",
-        }
-        return pd.DataFrame({"value": list(rows.values())}, index=list(rows))
+            return None
+        clv = c["clv"]
+        return CLVKeyNumbers(
+            customers=len(c),
+            mean_probability_alive=float(c["probability_alive"].mean()),
+            mean_expected_purchases=float(c["expected_purchases"].mean()),
+            mean_clv=float(clv.mean()),
+            top_decile_clv_share=float(clv.nlargest(max(1, len(c) // 10)).sum() / clv.sum()),
+        )
+
+
+@dataclass(frozen=True)
+class CLVKeyNumbers:
+    """What :class:`CLVView` amounts to: the ``customers`` modelled, their mean probability alive,
+    expected purchase days and discounted CLV over the horizon, and the share of all discounted
+    CLV held by the top 10% of customers (at least one)."""
+
+    customers: int
+    mean_probability_alive: float
+    mean_expected_purchases: float
+    mean_clv: float
+    top_decile_clv_share: float
 
 
 def clv_models(

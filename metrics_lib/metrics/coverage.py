@@ -4,9 +4,14 @@ A period is *complete* when the data's first date is on or before its first day 
 last date on or after its last day; otherwise it is *partial* (the data starts or ends inside it)
 or *outside the data* (it lies wholly before the first date or after the last). The data's dates
 are those of the table that dates its activity (:meth:`DataSource.activity_span
-<metrics_lib.data.sources.base.DataSource.activity_span>`: orders, else the first dated table),
-the same dates that choose the default period; a report's as-of date, when given, replaces the
-last date.
+<metrics_lib.data.sources.base.DataSource.activity_span>`: orders, else another dated table,
+without the rows set aside in quarantine), the one span that the notes, the comparisons and the
+default period all use, whatever tables a metric reads; a report's as-of date, when given,
+replaces the last date.
+
+A period outside the data has no numbers: the scorecard reports each of its metrics as null with
+:meth:`PeriodCoverage.outside_reason`, which names the data's dates, rather than the zeros or the
+scheduled events (subscription terms ending) that the tables would give for it.
 
 A change against a period that is not complete, or from one, is *not comparable*: a year whose
 data ends on 9 December set beside a year holding one month moves by whatever the missing months
@@ -21,9 +26,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from metrics_lib.core.periods import Period, parse_period
+from metrics_lib.data import contract as C
 from metrics_lib.metrics.aggregate import DateWindow
 
-__all__ = ["PeriodCoverage", "period_coverage", "not_comparable", "coverage_notes", "outside_data_note"]
+__all__ = ["PeriodCoverage", "period_coverage", "not_comparable", "coverage_notes"]
 
 
 @dataclass(frozen=True)
@@ -85,21 +91,42 @@ class PeriodCoverage:
         assert self.first is not None and self.last is not None
         return max(self.period.start, self.first), min(self.period.end, self.last)
 
+    def _head(self) -> str:
+        p = self.period
+        return f"period {p.label} ({p.start} to {p.end})" if isinstance(p, Period) else f"window {p.label}"
+
+    def _span(self) -> str:
+        """The data's dates and where they come from: ``2022-01-02 to 2025-12-31 (`order_date` of
+        table `orders`)``."""
+        column = C.TABLES[self.table].date_column if self.table in C.TABLES else None
+        where = f" (`{column}` of table `{self.table}`)" if column else ""
+        if self.as_of:
+            return f"{self.first}{where} to the as-of date, {self.last}"
+        return f"{self.first} to {self.last}{where}"
+
+    def outside_reason(self) -> str | None:
+        """Why the period has no numbers, naming the data's dates: it lies wholly outside them
+        (None when it does not). The reason of every metric of such a period, and its note."""
+        if not self.outside:
+            return None
+        if self.first is None or self.last is None:
+            return f"{self._head()} is not covered: the data has no dated rows"
+        return f"{self._head()} lies outside the data, which runs from {self._span()}"
+
     def describe(self) -> str:
         """The period with its dates and what the data covers of it, as a sentence's start."""
         p = self.period
-        head = f"period {p.label} ({p.start} to {p.end})" if isinstance(p, Period) else f"window {p.label}"
-        if self.first is None or self.last is None:
-            return f"{head} is not covered: the data has no dated rows"
+        head = self._head()
+        outside = self.outside_reason()
+        if outside is not None:
+            return outside
+        assert self.first is not None and self.last is not None
         table = f" (table `{self.table}`)" if self.table else ""
         first = f"the data's first date, {self.first}"
         last = f"the as-of date, {self.last}" if self.as_of else f"the data's last date, {self.last}"
         early = p.start < self.first
         if self.as_of and not early:
             table = ""  # only the as-of date is named
-        if self.outside:
-            where = f"ends before {first}" if p.end < self.first else f"starts after {last}"
-            return f"{head} lies outside the data: it {where}{table}"
         if self.starts_early and self.ends_late:
             last = "the as-of date" if self.as_of else "its last date"
             where = f"starts before {first}, and runs past {last}, {self.last}"
@@ -139,26 +166,15 @@ def coverage_notes(cur: PeriodCoverage, prev: PeriodCoverage) -> list[str]:
     period is partial or outside the data, or the previous period is (empty when both are
     complete)."""
     notes = []
-    if not cur.complete:
+    if cur.outside:
+        notes.append(
+            f"{cur.describe()}, so it has no numbers (every metric is null); choose a period between "
+            "those dates"
+        )
+    elif not cur.complete:
         notes.append(cur.describe())
     if not prev.complete:
         notes.append(f"the previous {prev.describe()}")
     if notes:
         notes[-1] += f"; changes against {prev.period.label} are not comparable and were not tested"
     return notes
-
-
-def outside_data_note(source, period: Period) -> str | None:
-    """The note for a period wholly before or after every date of the tables read so far (in
-    pandas or in the engine), whose metrics are therefore empty or zero; None otherwise."""
-    spans = [source.date_span(t) for t in source.tables if source.rows(t) is not None]
-    spans = [s for s in spans if s is not None]
-    if not spans:
-        return None
-    first, last = min(s[0] for s in spans), max(s[1] for s in spans)
-    if period.next_start <= first or period.start > last:
-        return (
-            f"period {period.label} ({period.start} to {period.end}) is outside the data "
-            f"({first} to {last}), so its metrics are empty or zero; choose a period between those dates"
-        )
-    return None

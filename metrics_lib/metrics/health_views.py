@@ -13,7 +13,7 @@ cut points 4 and 7, and says so.
 whether they were lost in this one (:func:`metrics_lib.metrics.cohorts.churn_outcomes`): churn per
 band with intervals, whether the higher-risk band churns more than the lower-risk one, the AUC of
 the score and of each of its components alone, with each component's effective weight. Numbers
-come unrounded in :class:`HealthValidation`, which also says in words what they show.
+come unrounded in :class:`HealthValidation`; the reporting layer says in words what they show.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from metrics_lib.core.results import quietly
+from metrics_lib.core.results import ComparisonResult, quietly
 from metrics_lib.core.stats import compare_rates
 from metrics_lib.formulas import health
 from metrics_lib.metrics import aggregate as agg
@@ -65,18 +65,6 @@ class BandCuts:
             scores, at_risk_below=self.low, healthy_from=self.high, labels=health.RISK_BANDS
         )
 
-    def describe(self) -> str:
-        """The cut points and where they come from, in a sentence."""
-        higher, middle, lower = health.RISK_BANDS
-        cuts = f"{higher} below {self.low:.2f} <= {middle} < {self.high:.2f} <= {lower}"
-        if self.fixed:
-            return (
-                f"{cuts}: the fixed cut points of the 1-10 scale, as the calibration period "
-                f"{self.calibration} scored only {self.customers:,} customers (fewer than "
-                f"{health.MIN_CALIBRATION_CUSTOMERS})"
-            )
-        return f"{cuts}: the terciles of the {self.customers:,} scores at the end of {self.calibration}"
-
 
 @dataclass(frozen=True)
 class HealthValidation:
@@ -86,8 +74,9 @@ class HealthValidation:
     ``bands``: per band (:data:`~metrics_lib.formulas.health.RISK_BANDS`, cut points in
     ``cuts``) the customers, churned, churn rate with a Wilson interval and mean score; ``auc``:
     the probability that a customer who stayed scored above one who churned (0.5 = no signal),
-    with ``auc_ci``; ``separation``: whether the higher-risk band churned more than the
-    lower-risk one, in a sentence; ``components``: each component's effective weight and AUC.
+    with ``auc_ci``; ``band_comparison``: the higher-risk band's churn against the lower-risk band's
+    (two-proportion test: ``current`` the higher-risk band's rate, ``previous`` the lower-risk
+    band's, ``value`` their difference); ``components``: each component's effective weight and AUC.
     """
 
     bands: pd.DataFrame
@@ -99,35 +88,7 @@ class HealthValidation:
     reason: str = ""
     components: pd.DataFrame = field(default_factory=pd.DataFrame)
     cuts: BandCuts | None = None
-    separation: str = ""
-
-    @property
-    def reading(self) -> str:
-        """What the AUC says, in words: better than chance only when its interval is above 0.5."""
-        low, high = self.auc_ci
-        if math.isnan(self.auc):
-            return self.note or self.reason or "undefined"
-        if low > 0.5:
-            return "the score separates customers who stayed from those who churned better than chance"
-        if high < 0.5:
-            return "the score points the wrong way: churners scored higher than customers who stayed"
-        return "no evidence that the score predicts churn: its AUC is within noise of 0.5 (chance)"
-
-    def summary(self) -> pd.DataFrame:
-        """Customers scored, churned, the AUC with its 95% interval and its reading, the bands'
-        cut points and whether the bands separate churn."""
-        low, high = self.auc_ci
-        ci = "n/a" if math.isnan(low) else f"{low:.3f} to {high:.3f}"
-        rows = [
-            ("customers scored at the start", f"{self.customers:,}"),
-            ("churned in the period", f"{self.churned:,}"),
-            ("AUC (0.5 = chance, 1 = perfect)", "n/a" if math.isnan(self.auc) else f"{self.auc:.3f}"),
-            ("AUC 95% CI", ci),
-            ("reading", self.reading),
-            ("bands", self.cuts.describe() if self.cuts else "n/a"),
-            ("do the bands separate churn?", self.separation or "n/a"),
-        ]
-        return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+    band_comparison: ComparisonResult | None = None
 
 
 def _scores(comps: pd.DataFrame) -> pd.Series:
@@ -159,7 +120,7 @@ def band_cuts(scope: agg.Scope) -> BandCuts:
 def health_distribution(scope: agg.Scope) -> pd.DataFrame:
     """Customers active at the period's end per band (:data:`~metrics_lib.formulas.health.RISK_BANDS`,
     cut points from the previous period, :func:`band_cuts`), with their share and mean score;
-    ``attrs["bands"]`` gives the cut points and where they come from."""
+    ``attrs["cuts"]`` is the :class:`BandCuts`: the cut points and where they come from."""
     cols = ["customers", "share", "mean_score"]
     scores = health_scores(scope)
     cuts = band_cuts(scope)
@@ -174,7 +135,7 @@ def health_distribution(scope: agg.Scope) -> pd.DataFrame:
         }
     out = pd.DataFrame.from_dict(rows, orient="index")[cols]
     out.index.name = "band"
-    out.attrs["bands"] = cuts.describe()
+    out.attrs["cuts"] = cuts
     return out
 
 
@@ -203,27 +164,7 @@ def health_validation(scope: agg.Scope) -> HealthValidation:
         a.reason or "",
         component_signal(comps, outcomes),
         cuts,
-        _separation(rates),
-    )
-
-
-def _separation(rates: dict) -> str:
-    """Whether the higher-risk band churned more than the lower-risk band, in a sentence."""
-    higher, _, lower = health.RISK_BANDS
-    comp = compare_rates(rates[higher], rates[lower])
-    if math.isnan(comp.value):
-        return f"not enough customers in the {higher} and {lower} bands to compare their churn"
-    h, lo = rates[higher].value, rates[lower].value
-    more = "more" if comp.value > 0 else "less"
-    if comp.significant and comp.value > 0:
-        sure = "the bands separate churn risk beyond noise"
-    elif comp.significant:
-        sure = "the bands point the wrong way"
-    else:
-        sure = "a difference within noise: the bands do not separate churn risk in this period"
-    return (
-        f"the {higher} band churned {100 * h:.1f}% against {100 * lo:.1f}% for the {lower} band "
-        f"({more} by {abs(100 * comp.value):.1f} points; p={comp.p_value:.3g}): {sure}"
+        compare_rates(rates[health.RISK_BANDS[0]], rates[health.RISK_BANDS[-1]]),
     )
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.jsonsafe import dumps, stable
 from metrics_lib.core.periods import parse_period
-from metrics_lib.core.results import NAN
+from metrics_lib.core.results import NAN, ValueResult
 from metrics_lib.metrics.catalogue import HEADLINE, Headline, compare, safe_compute, unmet_needs
-from metrics_lib.metrics.coverage import coverage_notes, not_comparable, outside_data_note, period_coverage
+from metrics_lib.metrics.coverage import PeriodCoverage, coverage_notes, not_comparable, period_coverage
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.targets import default_targets_path, read_targets, status_for
 
@@ -52,9 +52,11 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
     period whole (``as_of``, a report's as-of date, replacing the data's last date) and ``notes``
     why not; when either period is not complete, every record's ``comparison`` says why the
     change is not comparable, and its ``change``, ``test``, ``p_value`` and ``significant`` are
-    None (:mod:`metrics_lib.metrics.coverage`). A metric whose value can still change as newer
-    data arrives (its :attr:`~metrics_lib.metrics.catalogue.Headline.maturity`: the close rate
-    while its close window is open) gets the same, and ``notes`` says why.
+    None (:mod:`metrics_lib.metrics.coverage`). A period wholly outside the data (after its last
+    date or before its first) has no numbers: each metric's value (or ``previous``, for such a
+    previous period) is null with the reason naming the data's dates. A metric whose value can
+    still change as newer data arrives (its :attr:`~metrics_lib.metrics.catalogue.Headline.maturity`:
+    the close rate while its close window is open) gets the same, and ``notes`` says why.
     """
     p = parse_period(period)
     cov_cur = period_coverage(source, p, as_of=as_of)
@@ -90,11 +92,15 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
             }
             metrics[h.id] = rec
             continue
-        rc, rp = safe_compute(h.compute, cur), safe_compute(h.compute, prev)
+        rc, rp = _compute(h, cur, cov_cur), _compute(h, prev, cov_prev)
         rec = record(h, rc)
         prev_rec = record(h, rp)
         # a value that can still change as newer data arrives (close rate: an open close window)
-        unsettled = [n for n in (h.maturity(cur), h.maturity(prev)) if n] if h.maturity else []
+        # (of a value there is: not of a period outside the data, nor of a metric undefined)
+        unsettled = []
+        if h.maturity:
+            defined = [d for d, r in ((cur, rec), (prev, prev_rec)) if r["value"] is not None]
+            unsettled = [n for n in map(h.maturity, defined) if n]
         metric_notes += [f"{h.id}: {n}" for n in unsettled[:1]]
         unfit_h = unfit
         if unsettled:
@@ -103,9 +109,10 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
                 if unfit
                 else f"not comparable: {'; and '.join(unsettled)}"
             )
-        comp = None if unfit_h else compare(h, rc, rp, cur, prev)
-        t = tmap.get(h.id)
         value_ = rec["value"]
+        undefined = value_ is None or prev_rec["value"] is None  # nothing to test a change of
+        comp = None if unfit_h or undefined else compare(h, rc, rp, cur, prev)
+        t = tmap.get(h.id)
         rec.update(
             {
                 "previous": prev_rec["value"],
@@ -121,7 +128,6 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
             }
         )
         metrics[h.id] = rec
-    outside = outside_data_note(source, p)  # after the metrics: it looks at the tables they read
     return {
         "period": p.label,
         "start": p.start.isoformat(),
@@ -130,9 +136,19 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
         "previous_period": p.previous().label,
         "segment": segment,
         "source": str(source.path),
-        "notes": ([outside] if outside else coverage_notes(cov_cur, cov_prev)) + metric_notes,
+        "notes": coverage_notes(cov_cur, cov_prev) + metric_notes,
         "metrics": metrics,
     }
+
+
+def _compute(h: Headline, d: PeriodData, cov: PeriodCoverage):
+    """Metric ``h`` on ``d``; null with the reason, naming the data's dates, when the period lies
+    wholly outside the data: nothing happened in it that the data saw (scheduled subscription
+    ends are not observed churn, and zero orders are not a revenue of 0)."""
+    reason = cov.outside_reason()
+    if reason is not None:
+        return ValueResult(NAN, unit=h.unit, reason=reason)
+    return safe_compute(h.compute, d)
 
 
 def select_headlines(ids=None) -> list[Headline]:

@@ -4,8 +4,10 @@
   numbers with separators), the missing-value text a parameter: the workbook's tables write
   ``n/a``, the command line's text table ``-``; :func:`short_number` for plot labels (``12k``);
 * :func:`format_change`, :func:`format_significance` and :func:`format_p_value`: a change against
-  the previous period (percentage points for shares), whether it is beyond noise or not
-  comparable at all, and its p-value (``p=0.012``, ``p < 0.001``);
+  the previous period, written by its value's rule (percentage points for shares, whole numbers
+  for money and counts), whether it is beyond noise or not comparable at all, and its p-value
+  (``p=0.012``, ``p < 0.001``);
+* :func:`format_window`: a span of days (``01 Jan 2025 to 31 Dec 2025``);
 * :func:`format_tick`: the plots' axis tick labels;
 * :func:`format_duration`: a report run's seconds;
 * :class:`Markdown`: a heading or sentence a notebook cell shows as Markdown (a report's heading
@@ -31,6 +33,7 @@ __all__ = [
     "format_significance",
     "format_p_value",
     "format_tick",
+    "format_window",
     "format_duration",
     "Markdown",
     "markdown_escape",
@@ -71,13 +74,19 @@ def format_value(
     return f"{value:,.2f}"
 
 
-def format_change(change, unit: str, *, missing: str = "n/a", points: str = " pp") -> str:
-    """A change against the previous period: percentage points for shares (``+1.5 pp``; the
-    ``points`` suffix), signed with separators otherwise; ``missing`` when there is none."""
-    if change is None:
+def format_change(
+    change, unit: str, *, missing: str = "n/a", points: str = " pp", whole_units=WHOLE_UNITS
+) -> str:
+    """A change against the previous period, signed and written by the rule of its value
+    (:func:`format_value` with the same ``whole_units``): percentage points for shares
+    (``+1.5 pp``; the ``points`` suffix), whole numbers with separators for money and counts
+    (``+1,685``), two decimals otherwise (``-2.00``); ``missing`` for None or NaN."""
+    if change is None or (isinstance(change, float) and math.isnan(change)):
         return missing
     if unit == "share":
         return f"{100 * change:+.1f}{points}"
+    if unit in whole_units:
+        return f"{change:+,.0f}"
     return f"{change:+,.2f}"
 
 
@@ -108,6 +117,12 @@ def format_tick(value: float, unit: str) -> str:
     if unit in WHOLE_UNITS:
         return short_number(value)
     return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def format_window(window) -> str:
+    """A span of days from its ``start`` to its ``end`` (both included): ``01 Jan 2025 to 31 Dec
+    2025``."""
+    return f"{window.start:%d %b %Y} to {window.end:%d %b %Y}"
 
 
 def format_duration(seconds) -> str:
@@ -156,7 +171,7 @@ def format_table(result: dict) -> str:
     for mid, m in result["metrics"].items():
         unit = m["unit"]
         ci = "" if m["ci_low"] is None else f"[{_cell(m['ci_low'], unit)}, {_cell(m['ci_high'], unit)}]"
-        change = format_change(m["change"], unit, missing="-", points="pp")
+        change = format_change(m["change"], unit, missing="-", points="pp", whole_units=_TABLE_WHOLE_UNITS)
         sig = "" if m.get("significant") is None else ("yes" if m["significant"] else "no")
         if m.get("comparison"):  # not comparable: a period is partial (the notes above say which)
             sig = "n/c"

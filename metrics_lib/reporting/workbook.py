@@ -46,20 +46,22 @@ from metrics_lib.metrics import (
     trends,
 )
 from metrics_lib.metrics.catalogue import HEADLINE
-from metrics_lib.metrics.clv_views import CLVView, clv_models
+from metrics_lib.metrics.clv_views import clv_models
 from metrics_lib.metrics.cohorts import CohortView, RelationshipGroups
 from metrics_lib.metrics.context import ReportContext
-from metrics_lib.metrics.health_views import HealthValidation
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
 from metrics_lib.metrics.targets import default_targets_path, read_targets
+from metrics_lib.reporting import views
 from metrics_lib.reporting.format import (
     Markdown,
     format_change,
     format_significance,
     format_value,
+    format_window,
     markdown_escape,
 )
+from metrics_lib.reporting.views import CLVModelsView, HealthValidationView
 
 __all__ = ["Workbook"]
 
@@ -174,7 +176,7 @@ class Workbook:
     def summary(self) -> pd.DataFrame:
         """Period, data source, as-of date and row counts, as a small two-column table."""
         rows = [
-            ("period", f"{self.period.label} ({self.period.start:%d %b %Y} to {self.period.end:%d %b %Y})"),
+            ("period", f"{self.period.label} ({format_window(self.period)})"),
             ("compared with", self.period.previous().label),
             (
                 "data source",
@@ -295,8 +297,7 @@ class Workbook:
         return self.context.missing(*tables)
 
     def _window_label(self, months: int = 12) -> str:
-        w = self.context.window(months)
-        return f"{w.start:%d %b %Y} to {w.end:%d %b %Y}"
+        return format_window(self.context.window(months))
 
     def _periods(self, periods: int) -> list[Period]:
         if not isinstance(periods, int) or isinstance(periods, bool) or periods < 1:
@@ -403,7 +404,7 @@ class Workbook:
             return _skipped_frame(cols, missing, "nps_group")
         result = analyses.nps_vs_churn(self.source, self.period, segment=self.segment)
         table = result.table.round(_CHURN_DIGITS)
-        table.attrs["verdict"] = result.verdict
+        table.attrs["verdict"] = views.nps_churn_verdict(result)
         return table
 
     # -- retention -------------------------------------------------------------------------
@@ -547,24 +548,21 @@ class Workbook:
         conversion) beside the lift seen, with a sentence reading them
         (:func:`metrics_lib.metrics.campaigns.detectable_lifts`); the control's rate as a
         percentage, lifts in percentage points."""
-        out = campaigns.detectable_lifts(self.campaign_lift(months))
-        if out.empty:
-            return out
-        out["control_rate"] = [format_value(_number(v), "share") for v in out["control_rate"]]
-        for col in ("lift", "detectable_lift"):
-            out[col] = [format_change(_number(v), "share") for v in out[col]]
-        return out
+        return views.detectable_lift_table(campaigns.detectable_lifts(self.campaign_lift(months)))
 
     # -- health and relationship groups --------------------------------------------------------
     def health_distribution(self) -> pd.DataFrame:
         """Customers active at the period's end per health band (higher risk, middle, lower risk:
-        cut points from the previous period's score terciles, in ``attrs["bands"]``), with their
-        share and mean score (:func:`metrics_lib.metrics.health_views.health_distribution`)."""
+        cut points from the previous period's score terciles, in ``attrs["cuts"]`` and in words in
+        ``attrs["bands"]``), with their share and mean score
+        (:func:`metrics_lib.metrics.health_views.health_distribution`)."""
         if missing := self._missing("customers", "orders"):
             return _skipped_frame(["customers", "share", "mean_score"], missing, "band")
-        return health_views.health_distribution(self._scope()).round(3)
+        out = health_views.health_distribution(self._scope()).round(3)
+        out.attrs["bands"] = views.describe_bands(out.attrs["cuts"])
+        return out
 
-    def health_validation(self) -> HealthValidation:
+    def health_validation(self) -> HealthValidationView:
         """Does the health score predict churn? The score of each customer at the end of the
         PREVIOUS period against whether they were lost in THIS period, per band, whether the
         bands separate churn, the AUC, and each component's effective weight and AUC
@@ -572,11 +570,11 @@ class Workbook:
         cols = ["customers", "churned", "churn_rate", "ci_low", "ci_high", "mean_score"]
         if missing := self._missing("customers", "orders"):
             empty = _skipped_frame(cols, missing, "band")
-            return HealthValidation(
+            return HealthValidationView(
                 empty, float("nan"), (float("nan"), float("nan")), 0, 0, empty.attrs["note"]
             )
         hv = health_views.health_validation(self._scope())
-        return replace(
+        return HealthValidationView.of(
             hv,
             bands=hv.bands.round({**_CHURN_DIGITS, "mean_score": 2}),
             components=hv.components.round(3).sort_values("auc", ascending=False),
@@ -603,28 +601,27 @@ class Workbook:
         ``attrs["window"]`` the twelve months."""
         if missing := self._missing("customers", "orders"):
             return _skipped_frame(["value", "how"], missing, "step")
-        steps = clv_views.clv_steps(self._period_data(self.period))
-        values = [format_value(v, u) for v, u in zip(steps["value"], steps["unit"])]
-        out = pd.DataFrame({"value": values, "how": steps["how"]}, index=steps.index)
-        out.attrs.update(steps.attrs)
-        return out
+        return views.clv_steps_table(clv_views.clv_steps(self._period_data(self.period)))
 
     def clv_models(
         self, *, horizon_weeks: int = 52, holdout_weeks: int = 26, annual_discount_rate: float = 0.10
-    ) -> CLVView:
+    ) -> CLVModelsView:
         """BG/NBD + Gamma-Gamma fitted on purchase days up to the period's end (weekly summary),
         checked against a holdout of the last ``holdout_weeks``, and each customer's discounted
         CLV over ``horizon_weeks`` at ``annual_discount_rate``
         (:func:`metrics_lib.metrics.clv_views.clv_models`)."""
         empty = pd.DataFrame()
         if missing := self._missing("orders"):
-            return CLVView(empty, empty, empty, empty, horizon_weeks, f"skipped: needs {', '.join(missing)}")
-        return clv_models(
+            return CLVModelsView(
+                empty, empty, empty, empty, horizon_weeks, f"skipped: needs {', '.join(missing)}"
+            )
+        view = clv_models(
             self._scope(),
             horizon_weeks=horizon_weeks,
             holdout_weeks=holdout_weeks,
             annual_discount_rate=annual_discount_rate,
         )
+        return CLVModelsView.of(view)
 
     def strategy_change(self) -> str:
         """The change the before/after comparison is about, as a reader sees it: the data source's
@@ -668,7 +665,7 @@ class Workbook:
             comparison_segment=comparison_segment or None,
             as_of=self.as_of,
         )
-        before, after = (f"{w.start:%d %b %Y} to {w.end:%d %b %Y}" for w in (result.before, result.after))
+        before, after = (format_window(w) for w in (result.before, result.after))
         rows = []
         for mid, r in result.table.iterrows():
             unit = HEADLINE[mid].unit

@@ -11,6 +11,7 @@ from metrics_lib.core.periods import (
     Period,
     PeriodError,
     latest_complete,
+    latest_within,
     parse_period,
     period_containing,
     period_range,
@@ -134,6 +135,22 @@ def test_period_containing_unknown_kind():
 def test_latest_complete(last, kind, label):
     assert latest_complete(last, kind).label == label
     assert latest_complete(pd.Timestamp(last), kind).label == label
+
+
+@pytest.mark.parametrize(
+    "first, last, kind, label",
+    [
+        ("2022-01-02", "2025-12-31", "quarter", "2025-Q4"),  # whole quarters: the latest
+        ("2025-01-10", "2025-03-12", "quarter", "2025-Q1"),  # none whole: the one holding the last date
+        ("2025-01-01", "2025-03-30", "quarter", "2025-Q1"),  # 2024-Q4 ends before the first date
+        ("2025-02-15", "2025-05-20", "quarter", "2025-Q2"),
+        ("2025-01-01", "2025-03-31", "quarter", "2025-Q1"),  # exactly one quarter
+        ("2025-03-05", "2025-03-20", "month", "2025-03"),
+        ("2024-06-01", "2025-12-30", "year", "2025"),  # 2024 starts before the first date
+    ],
+)
+def test_latest_within(first, last, kind, label):
+    assert latest_within(first, last, kind).label == label
 
 
 @pytest.mark.parametrize(

@@ -158,7 +158,7 @@ def test_quarantine_still_sets_rows_aside_for_a_parquet_table(tmp_path, typed_fr
     src = open_source(folder, on_invalid="quarantine")
     orders = src.table("orders").execute()
     assert len(orders) == len(typed_frames["orders"]) - 1
-    assert list(src.rejected["orders"]["source_row"]) == [2]
+    assert list(src.rejected["orders"]["row"]) == [2]  # row 2 of the file, as messages say
 
 
 def test_dates_stored_as_text_are_parsed_in_pandas(tmp_path, typed_frames):
@@ -340,10 +340,13 @@ def test_a_period_outside_parquet_data_gets_the_note(tmp_path, typed_frames, cap
     folder = _write_parquet(tmp_path / "data", typed_frames)
     assert cli_main(["metrics", "--data", str(folder), "--period", "1999-Q1", "--format", "json"]) == 0
     err = capsys.readouterr().err
-    first = min(
-        df[C.TABLES[t].date_column].min() for t, df in typed_frames.items() if C.TABLES[t].date_column
-    )
-    assert f"is outside the data ({first:%Y-%m-%d} to 2025-" in err
+    # the data's dates are the orders' (checked in the engine), whatever other tables hold
+    orders = typed_frames["orders"]["order_date"]
+    assert (orders.min(), orders.max()) == (pd.Timestamp("2025-01-06"), pd.Timestamp("2025-03-15"))
+    assert (
+        "lies outside the data, which runs from 2025-01-06 to 2025-03-15 (`order_date` of table `orders`), "
+        "so it has no numbers"
+    ) in err
 
 
 def test_integer_ids_too_long_for_a_float_go_the_careful_way(tmp_path, typed_frames):

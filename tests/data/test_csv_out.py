@@ -51,7 +51,7 @@ def test_the_contract_marks_the_free_text_columns():
 def rejected():
     return pd.DataFrame(
         {
-            "source_row": [2, 3],
+            "line": [3, 4],
             "reason": ["score: value below the minimum 0", "score: value above the maximum 10"],
             "response_id": ['=HYPERLINK("http://x")', "S3"],
             "score": pd.array([-5, 11], dtype="Int64"),

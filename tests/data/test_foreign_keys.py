@@ -49,7 +49,7 @@ def test_quarantine_sets_an_orphan_aside_counts_it_and_computes_without_it(make_
     src = open_source(make_source(set=ORPHAN), on_invalid="quarantine")
     assert revenue(src) == pytest.approx(120 + 200 + 950.25)  # O2's 80.50 is not counted
     rejected = src.rejected["orders"]
-    assert list(rejected["source_row"]) == [2] and list(rejected["order_id"]) == ["O2"]
+    assert list(rejected["line"]) == [3] and list(rejected["order_id"]) == ["O2"]
     assert rejected["reason"].iloc[0] == (
         "customer_id: references a `customer_id` not in table `customers` (orphan foreign key)"
     )
@@ -68,7 +68,7 @@ def test_rows_pointing_at_a_row_set_aside_follow_it(make_source):
     assert revenue(src) == pytest.approx(120 + 80.50 + 200)  # O4 (950.25, C3's) is set aside
     assert list(src.rejected["customers"]["customer_id"]) == ["C3"]
     orders = src.rejected["orders"]
-    assert list(orders["order_id"]) == ["O4"] and list(orders["source_row"]) == [4]
+    assert list(orders["order_id"]) == ["O4"] and list(orders["line"]) == [5]
     assert orders["reason"].iloc[0] == (
         "customer_id: references a `customer_id` whose row in table `customers` was set aside "
         "(orphan foreign key)"
@@ -76,7 +76,7 @@ def test_rows_pointing_at_a_row_set_aside_follow_it(make_source):
     for table, key in [("surveys", "S3"), ("tickets", "T3"), ("deals", "D3"), ("subscriptions", "SUB2")]:
         assert key in set(src.rejected[table].iloc[:, 2]), table
     assert list(src.rejected["campaign_members"]["customer_id"]) == ["C3"]
-    problem = next(p for p in src._problems["orders"] if p.column == "customer_id")
+    problem = next(p for p in src.set_aside("orders") if p.column == "customer_id")
     assert problem.examples == (("line 5", "'C3'"),)
     assert "correct the rows of `customers` that were set aside" in problem.fix
 
@@ -88,8 +88,8 @@ def test_an_orphan_after_a_row_set_aside_is_named_by_its_line_in_the_file(make_s
         on_invalid="quarantine",
     )
     assert revenue(src) == pytest.approx(80.50 + 200)
-    assert list(src.rejected["orders"]["source_row"]) == [1, 4]
-    orphan = next(p for p in src._problems["orders"] if p.column == "customer_id")
+    assert list(src.rejected["orders"]["line"]) == [2, 5]  # as the messages say
+    orphan = next(p for p in src.set_aside("orders") if p.column == "customer_id")
     assert orphan.examples == (("line 5", "'C99'"),)
 
 

@@ -66,7 +66,14 @@ def test_a_quoted_date_and_a_quarter_are_accepted(tmp_path):
         ),
         ("inactivity_days: 0", r"setting `inactivity_days` is 0, which is not allowed"),
         ("inactivity_days: 7.5", r"setting `inactivity_days` is 7\.5, which is not allowed"),
-        ("inactivity_days: true", r"setting `inactivity_days` is True, which is not allowed"),
+        ("inactivity_days: true", r"setting `inactivity_days` is true, which is not allowed"),
+        # a value shown as YAML writes it, not as Python does (True, None, ['a'])
+        ("close_window_days: true", r"setting `close_window_days` is true, which is not allowed"),
+        ("close_window_days: [30, 60]", r"setting `close_window_days` is \[30, 60\], which is not allowed"),
+        (
+            "close_window_days: {days: 60}",
+            r"setting `close_window_days` is \{days: 60\}, which is not allowed",
+        ),
         (
             "close_window_days: a quarter",
             r"setting `close_window_days` is 'a quarter', which is not allowed: it must be a whole "
@@ -112,19 +119,19 @@ def test_a_quoted_date_and_a_quarter_are_accepted(tmp_path):
         ("csat_scale: [1, 1]", r"setting `csat_scale` is \[1, 1\]"),
         ("ces_scale: 7", r"setting `ces_scale` is 7, which is not allowed.*`ces_scale: \[1, 7\]`"),
         ("ces_scale: [1, 7, 9]", r"setting `ces_scale` is \[1, 7, 9\]"),
-        ("ces_scale: [1, seven]", r"setting `ces_scale` is \[1, 'seven'\]"),
+        ("ces_scale: [1, seven]", r"setting `ces_scale` is \[1, seven\]"),
         (
             "name: [a, b]",
-            r"setting `name` is \['a', 'b'\], which is not allowed: it must be a single piece of text",
+            r"setting `name` is \[a, b\], which is not allowed: it must be a single piece of text",
         ),
         (
             "strategy_change_label: [new, pricing]",
-            r"setting `strategy_change_label` is \['new', 'pricing'\], which is not allowed: it must be a "
+            r"setting `strategy_change_label` is \[new, pricing\], which is not allowed: it must be a "
             r"single piece of text; for example `strategy_change_label: new pricing`",
         ),
         (
             'strategy_change_label: "new\\npricing"',
-            r"setting `strategy_change_label` is 'new\\npricing', which is not allowed: it must be a short "
+            r'setting `strategy_change_label` is "new\\npricing", which is not allowed: it must be a short '
             r"name on one line: 1 to 80 printable characters; for example `strategy_change_label: new pricing`",
         ),
         ("strategy_change_label: ' '", r"setting `strategy_change_label` is '', which is not allowed"),
@@ -182,23 +189,23 @@ def test_a_mapping_is_read_into_its_types(tmp_path):
         ("date_format: 20250101", r"setting `tables: orders: date_format` is 20250101, which is not allowed"),
         (
             "columns: [a, b]",
-            r"setting `tables: orders: columns` is \['a', 'b'\], which is not allowed: it must map "
+            r"setting `tables: orders: columns` is \[a, b\], which is not allowed: it must map "
             r"each of your column names to the contract's, one `Their Name: our_name` per line \(a "
             r"mapping, not a list\); for example `columns: \{Their Name: order_id\}`",
         ),
         (
             "columns: {Amount: }",
-            r"setting `tables: orders: columns` is \{'Amount': None\}, which is not allowed: "
+            r"setting `tables: orders: columns` is \{Amount: null\}, which is not allowed: "
             r"each line must name one of your columns and one contract column",
         ),
         (
             "columns: {Amount: [revenue]}",
-            r"setting `tables: orders: columns` is \{'Amount': \['revenue'\]\}, which is not "
+            r"setting `tables: orders: columns` is \{Amount: \[revenue\]\}, which is not "
             r"allowed",
         ),
         (
             "source: [a.csv, b.csv]",
-            r"setting `tables: orders: source` is \['a\.csv', 'b\.csv'\], which is not "
+            r"setting `tables: orders: source` is \[a\.csv, b\.csv\], which is not "
             r"allowed: it must be a single piece of text; for example `source: orders_export\.csv`",
         ),
         (
@@ -218,7 +225,42 @@ def test_a_table_entry_that_is_not_a_mapping(tmp_path):
     path = _write(tmp_path / "m.yml", "tables:\n  orders:\n    - orders.csv\n")
     with pytest.raises(
         WorkbookError,
-        match=r"m\.yml: `tables: orders` holds \['orders\.csv'\], but it must be a "
+        match=r"m\.yml: `tables: orders` holds \[orders\.csv\], but it must be a "
         r"mapping of settings to values",
     ):
         ColumnMapping.read(path)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "name: Acme: export\n",
+            r"not valid YAML at line 1, column 11 \(mapping values are not allowed here\); put a value "
+            r"holding `: ` in quotes \('a: b'\)",
+        ),
+        (
+            "csat_scale:\n\t- 1\n",
+            r"not valid YAML at line 2, column 1 \(found character '\\t' .*\); indent with spaces",
+        ),
+        (
+            "name: x\ncsat_scale: [1, 5\n",
+            r"not valid YAML at line 2, column 13 \(the bracket `\[` opened there is never closed\); close "
+            r"the list with `\]` on that line",
+        ),
+        (
+            "name: 'Acme\n",
+            r"not valid YAML at line 1, column 7 \(the quote opened there is never closed\); end the text "
+            r"with the same quote it starts with",
+        ),
+        (
+            "name: @acme\n",
+            r"not valid YAML at line 1, column 7 .*; put a value that starts with @, `, \* or & in quotes",
+        ),
+    ],
+)
+def test_a_file_that_is_not_yaml_gets_one_line_with_line_column_and_fix(tmp_path, text, message):
+    path = _write(tmp_path / "source.yml", text)
+    with pytest.raises(WorkbookError, match=rf"^{tmp_path}/source\.yml: {message}") as info:
+        SourceConfig.read(path)
+    assert "\n" not in str(info.value) and "<unicode string>" not in str(info.value)

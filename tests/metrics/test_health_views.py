@@ -133,16 +133,12 @@ def test_healthy_customer_share_headline(source):
 def test_a_small_calibration_period_falls_back_to_the_fixed_cut_points(source):
     dist = health_views.health_distribution(agg.Scope.of(source, "2025-Q1"))
     # 2024-Q4 scored five customers (fewer than 30): bands at 4 and 7
-    assert "fixed cut points" in dist.attrs["bands"] and "2024-Q4" in dist.attrs["bands"]
+    assert dist.attrs["cuts"] == health_views.BandCuts(4.0, 7.0, "2024-Q4", 5, fixed=True)
     assert dist["customers"].to_dict() == {"higher risk": 1, "middle": 1, "lower risk": 2}
     assert dist.loc["lower risk", "mean_score"] == pytest.approx(8.5)
 
 
-def test_band_cuts_describe_their_calibration():
+def test_band_cuts_band_scores_from_the_low_cut_up_to_below_the_high_one():
     cuts = health_views.BandCuts(7.25, 8.5, "2025-Q3", 1200)
-    assert cuts.describe() == (
-        "higher risk below 7.25 <= middle < 8.50 <= lower risk: the terciles of the 1,200 scores at "
-        "the end of 2025-Q3"
-    )
     bands = cuts.band(pd.Series([7.2, 7.25, 8.49, 8.5]))
     assert bands.tolist() == ["higher risk", "middle", "middle", "lower risk"]

@@ -21,6 +21,7 @@ in [2025-07-05, 2025-12-31]): A, C, E. Lost: B and D, so the year's churn is 2 /
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -120,7 +121,8 @@ def test_clv_steps_lay_out_the_four_steps_and_the_margin(purchase_log):
     assert value["3. customer value (per year)"] == pytest.approx(235.0)
     assert value["four-step CLV (revenue)"] == pytest.approx(470.0)
     assert value["CLV (margin, the headline)"] == pytest.approx(188.0)
-    assert steps.attrs["window"] == "01 Jan 2025 to 31 Dec 2025"
+    assert steps.attrs["window"] == agg.DateWindow(date(2025, 1, 1), date(2026, 1, 1))
+    assert steps.attrs["share_of_year_covered"] == 1.0
     empty = clv_steps(PeriodData(purchase_log, "2025-Q4"))
     assert empty.empty and empty.attrs["note"].startswith("no customer was lost")
 

@@ -38,12 +38,27 @@ def test_short_numbers_and_ticks():
 def test_changes_significance_and_durations():
     assert format_change(0.015, "share") == "+1.5 pp"
     assert format_change(0.015, "share", missing="-", points="pp") == "+1.5pp"
-    assert format_change(-1234.5, "currency") == "-1,234.50"
-    assert format_change(None, "share") == "n/a"
+    assert format_change(None, "share") == "n/a" and format_change(math.nan, "count") == "n/a"
     assert format_significance(None, None) == "not tested"
     assert format_significance(0.01234, True) == "significant (p=0.012)"
     assert format_significance(0.5, False) == "within noise (p=0.500)"
     assert format_duration(None) == "" and format_duration(3.14159) == "3.1 s"
+
+
+def test_a_change_is_written_by_the_rule_of_its_value():
+    # the demo's 2025-Q4 revenue 18,417,880 moved by +4,127,849.46 and its orders by +1,685:
+    # money and counts show no cents beside values that show none
+    assert format_value(18_417_880.03, "currency") == "18,417,880"
+    assert format_change(4_127_849.46, "currency") == "+4,127,849"
+    assert format_change(1685.0, "count") == "+1,685" and format_change(-411.0, "count") == "-411"
+    assert format_change(23_380.54, "currency per day") == "+23,381"
+    # other units keep the value's two decimals (25.00 days, change -2.00)
+    assert format_value(25.0, "days") == "25.00" and format_change(-2.0, "days") == "-2.00"
+    assert format_change(0.07, "hours") == "+0.07" and format_change(0.7449840292, "score") == "+0.74"
+    # the text table keeps the cents of amounts per day, in the change as in the value
+    table_units = ("currency", "count")
+    assert format_change(23_380.54, "currency per day", whole_units=table_units) == "+23,380.54"
+    assert format_change(4_127_849.46, "currency", whole_units=table_units) == "+4,127,849"
 
 
 def test_text_table_of_headline_metrics():

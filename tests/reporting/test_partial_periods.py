@@ -12,7 +12,7 @@ import pytest
 from metrics_lib.data import PROJECT_ROOT
 from metrics_lib.reporting.format import format_p_value, format_significance, markdown_escape
 from metrics_lib.reporting.runner import run as run_module
-from metrics_lib.reporting.runner.publish import _period_banner
+from metrics_lib.reporting.runner.publish import period_banner
 from metrics_lib.reporting.workbook import Workbook
 
 YEAR_NOTE = (
@@ -51,13 +51,13 @@ def test_an_as_of_date_says_how_far_the_data_is_complete(partial_source):
 
 
 def test_the_banner_names_the_dates_and_escapes_them():
-    html = _period_banner([YEAR_NOTE, "a <b> & c"], complete=False)
+    html = period_banner([YEAR_NOTE, "a <b> & c"], complete=False)
     assert html.startswith('<div class="dq-banner period-banner" role="alert"')
     assert (
         f"<strong>Incomplete period:</strong> {html_escape(YEAR_NOTE)}<br>a &lt;b&gt; &amp; c</div>" in html
     )
-    assert "Incomplete previous period:" in _period_banner(["x"], complete=True)
-    assert _period_banner([], complete=True) == ""
+    assert "Incomplete previous period:" in period_banner(["x"], complete=True)
+    assert period_banner([], complete=True) == ""
 
 
 def test_the_runner_puts_the_banner_on_the_reports_of_a_partial_period(partial_source, tmp_path, monkeypatch):

@@ -44,7 +44,7 @@ def test_quarantine_counts_the_orphan_everywhere_and_computes_without_it(make_so
     assert manifest["rejected"] == {"orders": {"rows": 1, "file": "rejected/orders.csv"}}
     with open(period / "rejected" / "orders.csv", encoding="utf-8", newline="") as fh:
         (row,) = list(csv.DictReader(fh))
-    assert row["order_id"] == "O2" and row["source_row"] == "2"
+    assert row["order_id"] == "O2" and row["line"] == "3"  # the line messages name
     assert (
         row["reason"]
         == "customer_id: references a `customer_id` not in table `customers` (orphan foreign key)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import fcntl
 import json
 import os
 import pathlib
@@ -20,7 +21,17 @@ import pytest
 from nbformat import write as write_nb
 from nbformat.v4 import new_code_cell, new_notebook
 
-from metrics_lib.reporting.runner.publish import _MARK_TEXT, RUN_MARK, clean_stale, is_ours
+from metrics_lib.core.errors import WorkbookError
+from metrics_lib.reporting.runner.publish import (
+    _MARK_TEXT,
+    RUN_MARK,
+    _publish,
+    _remove_leftover,
+    clean_stale,
+    discard_staging,
+    is_ours,
+    make_staging,
+)
 
 PARAMETERS = (
     'period: str = ""\ndata: str = ""\ntargets: str = ""\nmapping: str = ""\n'
@@ -101,11 +112,23 @@ def test_the_reproduction_a_users_dot_entries_survive_a_run(setup, cli_run):
     ]
 
 
+def _hold_lock(folder: Path):
+    """Lock a folder's mark as a running run does, through an open file of its own."""
+    fh = open(folder / RUN_MARK, "rb")
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise
+    return fh
+
+
 def test_a_killed_runs_marked_folder_is_cleaned_a_live_ones_is_not(tmp_path):
     dead, alive = _dead_pid(), os.getppid()
     stale = _ours(tmp_path / f".tmp-2025-01-{dead}")
     aside = _ours(tmp_path / f".old-2025-02-{dead}")
-    running = _ours(tmp_path / f".tmp-2025-03-{alive}")
+    running = _ours(tmp_path / f".tmp-2025-03-{dead}")  # its pid means nothing here: its lock does
+    unlocked_but_alive_pid = _ours(tmp_path / f".tmp-2025-06-{alive}")  # a killed run's pid now reused
     forged = tmp_path / f".tmp-2025-04-{dead}"
     forged.mkdir()
     (forged / RUN_MARK).write_text("something else")
@@ -114,10 +137,66 @@ def test_a_killed_runs_marked_folder_is_cleaned_a_live_ones_is_not(tmp_path):
     user_file = tmp_path / f".tmp-notes-{dead}"
     user_file.write_text("mine")
 
-    assert sorted(p.name for p in clean_stale(tmp_path)) == sorted([stale.name, aside.name])
-    assert not stale.exists() and not aside.exists()
+    with _hold_lock(running):
+        removed = clean_stale(tmp_path)
+    assert sorted(p.name for p in removed) == sorted([stale.name, aside.name, unlocked_but_alive_pid.name])
+    assert not stale.exists() and not aside.exists() and not unlocked_but_alive_pid.exists()
     assert running.is_dir() and forged.is_dir() and user_file.read_text() == "mine"
     assert linked.is_symlink() and (tmp_path / "elsewhere" / RUN_MARK).is_file()
+    assert clean_stale(tmp_path) == [running]  # its run has ended: the lock is free
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from metrics_lib.reporting.runner.publish import make_staging
+folder = make_staging(Path(sys.argv[1]), "2025-Q4")
+print(folder.name, flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_a_live_run_in_another_pid_namespace_keeps_its_folder(tmp_path):
+    """The reproduction: a run in a container (another PID namespace) builds `.tmp-2025-Q4-403`;
+    pid 403 means nothing on this side, yet a second run on the same --out must leave the folder
+    alone for as long as the first run lives, and remove it once that run is gone."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        made = tmp_path / holder.stdout.readline().strip()
+        assert made.name == f".tmp-2025-Q4-{holder.pid}"
+        as_seen_elsewhere = made.rename(tmp_path / f".tmp-2025-Q4-{_dead_pid()}")  # a pid alive only there
+        (as_seen_elsewhere / "scorecard.html").write_text("half written")
+        assert clean_stale(tmp_path) == []
+        assert (as_seen_elsewhere / "scorecard.html").read_text() == "half written"
+        with pytest.raises(
+            WorkbookError, match=r"another run that is still going .* is building this period"
+        ):
+            _remove_leftover(as_seen_elsewhere)  # a run whose own pid is in that name stops too
+        assert as_seen_elsewhere.is_dir()
+    finally:
+        holder.communicate("\n", timeout=60)
+    assert holder.returncode == 0
+    assert clean_stale(tmp_path) == [as_seen_elsewhere]  # the run ended: its lock went with it
+    assert not as_seen_elsewhere.exists()
+
+
+def test_staging_folders_hold_their_lock_until_published_or_discarded(tmp_path):
+    tmp = make_staging(tmp_path, "2025-01")
+    index_staging = make_staging(tmp_path, "index-0a1b2c3d")
+    assert is_ours(tmp) and is_ours(index_staging)
+    with pytest.raises(BlockingIOError):
+        _hold_lock(tmp)
+    assert clean_stale(tmp_path) == []
+    discard_staging(index_staging)
+    assert not index_staging.exists()
+    _publish(tmp, tmp_path / "2025-01")
+    with _hold_lock(tmp_path / "2025-01"):  # published: the lock was released
+        pass
 
 
 def test_a_rerun_replaces_a_period_a_run_made_but_not_a_users_folder(setup, cli_run):

@@ -26,11 +26,11 @@ import pandas as pd
 
 from metrics_lib.core.engine import count_true
 from metrics_lib.core.errors import ContractError, Problem, WorkbookError
-from metrics_lib.core.periods import Period, latest_complete, parse_period
+from metrics_lib.core.periods import Period, latest_within, parse_period
 from metrics_lib.data import check_cache, engine_checks
 from metrics_lib.data import contract as C
 from metrics_lib.data.config import ColumnMapping, Location, SourceConfig, resolve_path
-from metrics_lib.data.parsing import problem_from_rows, row_labeler
+from metrics_lib.data.parsing import problem_from_rows, row_labeler, row_numberer
 from metrics_lib.data.safe_io import open_regular
 from metrics_lib.data.sources.pandas_reader import contract_frame
 from metrics_lib.data.validation import TableSummary, ValidationReport, fmt_date
@@ -83,6 +83,8 @@ class DataSource(ABC):
         self.rejected: dict[str, pd.DataFrame] = {}
         # for a frame with rows set aside: the source row (0-based) of each row kept
         self._origin: dict[str, np.ndarray] = {}
+        # in quarantine: each table read into pandas as stored (the cells the rows set aside show)
+        self._stored: dict[str, pd.DataFrame] = {}
         self._checked_all = False
         self._known: dict = {}  # segments and filled columns, asked once
         self._con = None
@@ -176,20 +178,36 @@ class DataSource(ABC):
 
     def _load(self, table: str) -> tuple[pd.DataFrame, list[Problem]]:
         loc = self.locations[table]
-        return contract_frame(table, loc, self._read_raw(loc), self.mapping, self.config.options)
+        df, problems, stored = contract_frame(
+            table, loc, self._read_raw(loc), self.mapping, self.config.options
+        )
+        if self.on_invalid == "quarantine":
+            self._stored[table] = stored
+        return df, problems
 
     def _quarantine(self, table: str, df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
         """``df`` without the rows ``problems`` name (rows of the source, 0-based), which join
-        those set aside before in :attr:`rejected` with the rule each broke."""
+        those set aside before in :attr:`rejected`: where each is in the source (column ``line``
+        of a CSV file, ``row`` elsewhere, numbered as the messages number them), the rule it
+        broke, and its contract columns as stored (the text that broke the rule, not the parsed
+        value)."""
         origin = self._origin.get(table, np.arange(len(df)))
         reasons: dict[int, list[str]] = {}
         for p in problems:
             for r in p.rows:
                 reasons.setdefault(r, []).append(f"{p.column + ': ' if p.column else ''}{p.rule}")
         out = np.isin(origin, list(reasons))
-        rejected = df[out].set_axis(origin[out])
-        rejected.insert(0, "reason", ["; ".join(reasons[int(i)]) for i in origin[out]])
-        rejected.insert(0, "source_row", origin[out] + 1)
+        at = origin[out]
+        stored = self._stored.get(table)
+        if stored is None:  # not read into pandas here: the parsed values are all there is
+            rejected = df[out].set_axis(at)
+        else:
+            kept = [c for c in C.TABLES[table].column_names if c in stored.columns]
+            rejected = stored.iloc[at][kept].set_axis(at)
+        loc = self.locations[table]
+        word, number = row_numberer(loc.format, loc.path)
+        rejected.insert(0, "reason", ["; ".join(reasons[int(i)]) for i in at])
+        rejected.insert(0, word, [number(int(i)) for i in at])
         earlier = self.rejected.get(table)
         if earlier is not None and len(earlier):
             rejected = pd.concat([earlier, rejected]).sort_index(kind="stable")
@@ -222,7 +240,9 @@ class DataSource(ABC):
                 s.first_date, s.last_date = (col.min(), col.max()) if len(col) else (None, None)
         for s in summaries:
             if s.rows is not None:
-                s.problems = self._problems.get(s.table, []) + self.foreign_key_problems(s.table)
+                s.set_aside = self.set_aside(s.table)
+                s.set_aside_rows = len(self.rejected.get(s.table, ()))
+                s.problems = s.set_aside + self.foreign_key_problems(s.table)
             problems += s.problems
         missing = [t for t in C.TABLES if not self.has(t)]
         problems += self._unrecognised_files(missing)
@@ -267,8 +287,24 @@ class DataSource(ABC):
         else:
             hint = f"create a table of that name in {self.path}, or name it with `source:` in a mapping file"
         return ValidationReport(
-            str(self.path), summaries, missing, problems, self.missing_families(), notes, hint, no_tables
+            str(self.path),
+            summaries,
+            missing,
+            problems,
+            self.missing_families(),
+            notes,
+            hint,
+            no_tables,
+            on_invalid=self.on_invalid,
         )
+
+    def set_aside(self, table: str) -> list[Problem]:
+        """In quarantine: the problems whose rows were set aside from ``table`` so far (the rows are
+        in :attr:`rejected`), each naming its rows as the source does; empty otherwise (in strict
+        mode, and for a table that could not be used at all)."""
+        if self.on_invalid != "quarantine" or table not in self._frames:
+            return []
+        return list(self._problems.get(table, []))
 
     def foreign_key_problems(self, table: str) -> list[Problem]:
         """Rows of ``table`` whose references point at no row of the referenced table (or, in
@@ -516,10 +552,15 @@ class DataSource(ABC):
         )
 
     def activity_span(self) -> tuple[str, date, date] | None:
-        """The table that dates the data's activity (orders, else the first dated table with dated
-        rows) with its first and last date; None when no table has a dated row. The data's first
-        and last date everywhere (the default period, the as-of date, partial periods) are these."""
-        order = ["orders"] + [t for t in self.locations if t != "orders"]
+        """The table that dates the data's activity with its first and last date: orders, else
+        the first other table of the contract with dated rows, customers last (a signup dates a
+        customer, not what the data records of them); None when no table has a dated row. The
+        data's first and last date everywhere (the default period, the as-of date, partial and
+        outside periods) are these. The source is checked whole first (:meth:`check_all`), so in
+        quarantine the dates are those of the rows kept: a row set aside, an orphan included,
+        dates nothing."""
+        self.check_all()
+        order = ["orders"] + [t for t in C.TABLES if t not in ("orders", "customers")] + ["customers"]
         for t in order:
             if self.has(t) and C.TABLES[t].date_column:
                 span = self.date_span(t)
@@ -528,18 +569,22 @@ class DataSource(ABC):
         return None
 
     def last_date(self) -> date | None:
-        """The latest date of activity (orders, else any dated table)."""
+        """The data's last date (:meth:`activity_span`)."""
         span = self.activity_span()
         return None if span is None else span[2]
 
     def latest_complete_period(self, kind: str = "quarter") -> Period:
-        """The latest month, quarter or year that the data covers to its last day."""
-        last = self.last_date()
-        if last is None:
-            raise WorkbookError(f"{self.path}: no dated rows, so there is no complete period")
-        return latest_complete(last, kind)
+        """The latest month, quarter or year that the data covers whole (from its first day to its
+        last, within :meth:`activity_span`); when the data covers none whole, the latest one it
+        overlaps, which is partial."""
+        span = self.activity_span()
+        if span is None:
+            raise WorkbookError(f"{self.path}: no dated rows, so there is no period to report on")
+        return latest_within(span[1], span[2], kind)
 
     def default_period(self) -> Period:
+        """``default_period`` of ``source.yml``, else the latest quarter the data covers whole
+        (else the latest it overlaps): :meth:`latest_complete_period`."""
         if self.config.default_period:
             return parse_period(self.config.default_period)
         return self.latest_complete_period("quarter")

@@ -26,18 +26,19 @@ __all__ = ["contract_frame"]
 
 def contract_frame(
     table: str, loc: Location, raw: pd.DataFrame, mapping: ColumnMapping, options: C.ContractOptions
-) -> tuple[pd.DataFrame, list[Problem]]:
+) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
     """The table ``raw`` (as stored at ``loc``, untouched) as a frame of the contract's columns
-    and types, with every problem found in it.
+    and types, with every problem found in it, and ``raw`` with the mapping's renames and trimmed
+    names (its cells as stored, row for row: what the rows set aside in quarantine show).
 
     The mapping's renames are applied and the column names trimmed; a name the mapping wants but
     the table lacks, a rename onto a name the table already has, a name heading two columns or a
-    missing required column stops there, returning ``raw`` with the problems found. Otherwise each
-    contract column is parsed (:func:`~metrics_lib.data.parsing.parse_column`; an optional column
-    the table lacks is all empty) and the rows that parsed are validated with the contract's
-    pandera schema under ``options``
-    (:func:`~metrics_lib.data.validation.pandera_problems`). The problems name rows of the source
-    (0-based positions, labelled as in the file).
+    missing required column stops there, returning ``raw`` in place of the frame, with the
+    problems found. Otherwise each contract column is parsed
+    (:func:`~metrics_lib.data.parsing.parse_column`; an optional column the table lacks is all
+    empty) and the rows that parsed are validated with the contract's pandera schema under
+    ``options`` (:func:`~metrics_lib.data.validation.pandera_problems`). The problems name rows
+    of the source (0-based positions, labelled as in the file).
     """
     spec = C.TABLES[table]
     where = str(loc.path) if loc.format != "duckdb" else f"{loc.path} (table {loc.name})"
@@ -55,7 +56,7 @@ def contract_frame(
                     file=where,
                 )
             )
-            return raw, problems
+            return raw, problems, raw
         clash = [
             ours
             for theirs, ours in tm.columns.items()
@@ -70,7 +71,7 @@ def contract_frame(
                     file=where,
                 )
             )
-            return raw, problems
+            return raw, problems, raw
         raw = raw.rename(columns=tm.columns)
     raw.columns = [str(c).strip() for c in raw.columns]
     # only a CSV reader renames repeated names (`revenue.1`); elsewhere a name is as stored
@@ -99,7 +100,7 @@ def contract_frame(
                 column=next(iter(repeats)),
             )
         )
-        return raw, problems
+        return raw, problems, raw
     for name in spec.required_columns:
         if name not in raw.columns:
             # a column the contract already names (`survey` for `score`) is not a candidate
@@ -119,7 +120,7 @@ def contract_frame(
                 )
             )
     if problems:
-        return raw, problems
+        return raw, problems, raw
     df = pd.DataFrame(index=pd.RangeIndex(len(raw)))
     labeler = row_labeler(loc.format, loc.path)
     for col in spec.columns:
@@ -147,7 +148,7 @@ def contract_frame(
             )
     unparsed = sorted({r for p in problems for r in p.rows})
     problems += pandera_problems(table, where, spec, df.drop(index=unparsed), options, labeler)
-    return df, problems
+    return df, problems, raw
 
 
 def _repeated_names(names: list[str], read_as: list[str], wanted: set[str]) -> dict[str, list[int]]:

@@ -14,8 +14,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from metrics_lib.reporting.runner.provenance import _now, _project_root
-from metrics_lib.reporting.runner.publish import TEMPLATES, _nav_for, _page
+from metrics_lib.reporting.runner.provenance import now, project_root
+from metrics_lib.reporting.runner.publish import TEMPLATES, nav_for, page_html
 
 KERNEL_NAME = "python3"
 
@@ -70,7 +70,7 @@ def _kernel_environment():
     plots inline even when the caller set ``MPLBACKEND=Agg`` (which would leave every report
     without its figures), and keep the debugger's frozen-modules warning off the console."""
     saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "PYDEVD_DISABLE_FILE_VALIDATION", "MPLBACKEND")}
-    root = str(_project_root())
+    root = str(project_root())
     paths = [p for p in (saved["PYTHONPATH"] or "").split(os.pathsep) if p]
     os.environ["PYTHONPATH"] = os.pathsep.join([root] + [p for p in paths if p != root])
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
@@ -97,6 +97,53 @@ def _transport(folder: str) -> dict:
     return {"config": config}
 
 
+#: Seconds a kernel asked to shut down has to exit before it is interrupted (an idle kernel exits
+#: in a fraction of this; one still in a cell, which timed out, does not).
+SHUTDOWN_GRACE_S = 1.0
+
+_kernel_manager = None
+
+
+def _kernel_manager_class():
+    """The kernel manager the notebooks run under: jupyter_client's, except that it asks the
+    kernel to shut down before interrupting it, and interrupts only a kernel still running after
+    :data:`SHUTDOWN_GRACE_S`.
+
+    jupyter_client interrupts every kernel (SIGINT) before asking it to shut down. papermill asks
+    for the kernel's info after the last cell and shuts the kernel down as soon as the reply
+    arrives; a SIGINT that lands while the kernel is still closing that request raises
+    KeyboardInterrupt there, and the kernel writes ``[IPKernelApp] ERROR | KeyboardInterrupt
+    caught in kernel.`` to the run's stderr although the notebook finished. An idle kernel needs
+    no interrupt: the shutdown request stops it. A kernel busy in a cell (one that timed out) is
+    interrupted as before, then stopped, terminated or killed by jupyter_client's usual steps.
+    """
+    global _kernel_manager
+    if _kernel_manager is None:
+        import asyncio
+
+        from jupyter_client import AsyncKernelManager
+
+        class QuietShutdownKernelManager(AsyncKernelManager):
+            async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+                if now or restart or not self.owns_kernel or not self.has_kernel:
+                    await super().shutdown_kernel(now=now, restart=restart)
+                    return
+                self.shutting_down = True  # as jupyter_client: keeps the restarter out
+                self.stop_restarter()
+                await self.request_shutdown()
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + SHUTDOWN_GRACE_S
+                while await self.is_alive() and loop.time() < deadline:
+                    await asyncio.sleep(0.05)
+                if await self.is_alive():
+                    await self.interrupt_kernel()
+                await self.finish_shutdown()
+                await self.cleanup_resources()
+
+        _kernel_manager = QuietShutdownKernelManager
+    return _kernel_manager
+
+
 def _first_line(text: str) -> str:
     for line in str(text).splitlines():
         if line.strip():
@@ -114,7 +161,7 @@ def _describe_error(exc: BaseException) -> str:
 
 
 def _error_page(title: str, message: str, nav_html: str) -> str:
-    return _page(
+    return page_html(
         title,
         f"{nav_html}<h1>{html.escape(title)}</h1>"
         f"<p class='failed'>The report could not be rendered:</p><pre>{html.escape(message)}</pre>",
@@ -131,7 +178,7 @@ def execute_and_render(task: dict) -> dict:
     import nbformat
     import papermill
 
-    started, t0 = _now(), time.perf_counter()
+    started, t0 = now(), time.perf_counter()
     executed = Path(task["executed"])
     error = None
     try:
@@ -146,11 +193,12 @@ def execute_and_render(task: dict) -> dict:
                 log_output=False,
                 request_save_on_cell_execute=False,
                 execution_timeout=task.get("cell_timeout"),
+                kernel_manager_class=_kernel_manager_class(),
                 **_transport(sockets),
             )
     except Exception as exc:  # the notebook failed (or its kernel did): keep going
         error = _describe_error(exc) or "the notebook failed"
-    nav_html = _nav_for(task["period"], task["family"], "failed" if error else "ok")
+    nav_html = nav_for(task["period"], task["family"], "failed" if error else "ok")
     try:
         nb = nbformat.read(str(executed), as_version=4)
         page = render_notebook(nb, title=task["title"], nav_html=nav_html)
@@ -165,7 +213,7 @@ def execute_and_render(task: dict) -> dict:
         "status": "failed" if error else "ok",
         "error": error,
         "started": started,
-        "ended": _now(),
+        "ended": now(),
         "duration_s": round(time.perf_counter() - t0, 2),
     }
 
@@ -205,18 +253,18 @@ def _run_parallel(steps, jobs: int, begin, record) -> None:
                     try:
                         outcome = fut.result()
                     except Exception as exc:  # the worker process itself died
-                        now = _now()
+                        stamp = now()
                         outcome = {
                             "status": "failed",
                             "error": f"worker process failed: {_describe_error(exc)}",
-                            "started": now,
-                            "ended": now,
+                            "started": stamp,
+                            "ended": stamp,
                             "duration_s": 0.0,
                         }
                         if not Path(task["html"]).exists():
                             Path(task["html"]).write_text(
                                 _error_page(
-                                    task["title"], outcome["error"], _nav_for(label, family, "failed")
+                                    task["title"], outcome["error"], nav_for(label, family, "failed")
                                 ),
                                 encoding="utf-8",
                             )

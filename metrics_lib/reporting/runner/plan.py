@@ -10,7 +10,7 @@ from pathlib import Path
 
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.periods import Period, parse_period
-from metrics_lib.reporting.runner.provenance import _project_root
+from metrics_lib.reporting.runner.provenance import project_root
 
 _NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 _FAMILY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -22,7 +22,7 @@ def discover_notebooks(notebooks_dir=None) -> dict[str, Path]:
 
     A notebook is a file ``NN_<family>.ipynb`` (two digits, an underscore, the family name).
     """
-    folder = Path(notebooks_dir) if notebooks_dir is not None else _project_root() / "notebooks"
+    folder = Path(notebooks_dir) if notebooks_dir is not None else project_root() / "notebooks"
     folder = folder.expanduser().resolve()
     if not folder.is_dir():
         raise WorkbookError(f"{folder}: notebooks folder not found")
@@ -45,7 +45,8 @@ def discover_notebooks(notebooks_dir=None) -> dict[str, Path]:
     return found
 
 
-def _select_families(available: dict[str, Path], families) -> dict[str, Path]:
+def select_families(available: dict[str, Path], families) -> dict[str, Path]:
+    """The notebooks of the families asked for (``"a,b"`` or a list; None: all), in file order."""
     if families is None:
         return dict(available)
     if isinstance(families, str):
@@ -62,7 +63,8 @@ def _select_families(available: dict[str, Path], families) -> dict[str, Path]:
     return {f: p for f, p in available.items() if f in wanted}
 
 
-def _parse_periods(periods) -> list[Period]:
+def parse_periods(periods) -> list[Period]:
+    """The periods asked for (one label or several), parsed, without repeats, in the order given."""
     if isinstance(periods, (str, Period)):
         periods = [periods]
     out: list[Period] = []
@@ -73,7 +75,8 @@ def _parse_periods(periods) -> list[Period]:
     return out
 
 
-def _check_parameters(notebooks: dict[str, Path], parameters: dict) -> None:
+def check_parameters(notebooks: dict[str, Path], parameters: dict) -> None:
+    """Refuse a parameter name that is not an identifier or that some notebook does not take."""
     import papermill
 
     for name in parameters:
@@ -94,7 +97,7 @@ def _check_parameters(notebooks: dict[str, Path], parameters: dict) -> None:
             )
 
 
-def _refuse_password_in_url(data) -> None:
+def refuse_password_in_url(data) -> None:
     """A database URL reaches every notebook as a parameter, so it may not carry a password."""
     from urllib.parse import urlsplit
 
@@ -108,7 +111,8 @@ def _refuse_password_in_url(data) -> None:
         )
 
 
-def _open_source(data, mapping, on_invalid="strict"):
+def open_checked_source(data, mapping, on_invalid="strict"):
+    """The data source opened and checked against the contract, or a WorkbookError saying why not."""
     from metrics_lib.core.errors import ContractError
     from metrics_lib.data import open_source
 

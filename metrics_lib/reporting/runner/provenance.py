@@ -18,7 +18,8 @@ _VERSIONED = {
 }
 
 
-def _project_root() -> Path:
+def project_root() -> Path:
+    """The project folder (where ``notebooks/`` and the demo data live)."""
     from metrics_lib.data import PROJECT_ROOT
 
     return PROJECT_ROOT
@@ -43,7 +44,7 @@ def package_versions() -> dict[str, str | None]:
 
 def git_state(root: Path | None = None) -> dict[str, object]:
     """The project's commit and whether tracked files differ from it; ``None`` without git."""
-    root = root or _project_root()
+    root = root or project_root()
 
     def git(*args):
         return subprocess.run(
@@ -61,5 +62,6 @@ def git_state(root: Path | None = None) -> dict[str, object]:
     return {"commit": commit, "dirty": dirty}
 
 
-def _now() -> str:
+def now() -> str:
+    """The current UTC time to the second, ISO 8601, as written into manifests."""
     return datetime.now(UTC).isoformat(timespec="seconds")

@@ -10,13 +10,16 @@ import html
 import json
 import os
 import re
+import secrets
 import shutil
+import stat
 import time
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from string import Template
+from typing import IO
 from urllib.parse import quote
 
 from metrics_lib.core.errors import WorkbookError
@@ -24,7 +27,12 @@ from metrics_lib.core.jsonsafe import dumps
 from metrics_lib.core.periods import Period, parse_period
 from metrics_lib.data.safe_io import file_kind, open_regular
 from metrics_lib.reporting.format import format_duration
-from metrics_lib.reporting.runner.provenance import _now
+from metrics_lib.reporting.runner.provenance import now
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock can be taken, so no staging folder is ever cleaned
+    fcntl = None  # type: ignore[assignment]
 
 MANIFEST_SCHEMA = 1
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -43,11 +51,13 @@ def _href(*parts: str) -> str:
     return _e("/".join(quote(p) for p in parts))
 
 
-def _page(title: str, body: str) -> str:
+def page_html(title: str, body: str) -> str:
+    """A whole HTML page from the run's page skeleton and stylesheet; ``body`` is already HTML."""
     return _PAGE.substitute(title=_e(title), css=_CSS, body=body)
 
 
-def _nav_for(period: str, family: str, status: str) -> str:
+def nav_for(period: str, family: str, status: str) -> str:
+    """The navigation bar at the top of one report page (period index, overview, executed notebook)."""
     state = " <span class='failed'>this notebook failed</span>" if status == "failed" else ""
     return (
         f"<nav class='mlr-nav'><a href='index.html'>&larr; {_e(period)}</a>"
@@ -94,7 +104,7 @@ def period_index_html(manifest: dict) -> str:
         "<p class='meta'><a href='manifest.json'>manifest.json</a>: parameters, versions and input "
         "fingerprints of this run</p>"
     )
-    return _page(f"Reports for {period}", body)
+    return page_html(f"Reports for {period}", body)
 
 
 def _family_order(entries: Iterable[tuple[str, str]]) -> list[str]:
@@ -169,7 +179,9 @@ def overview_html(manifests: list[dict]) -> str:
         )
     else:
         table = "<p>No reports yet: run <code>python -m metrics_lib run</code>.</p>"
-    return _page("Metric reports", f"<h1>Metric reports</h1>{table}<p class='meta'>updated {_e(_now())}</p>")
+    return page_html(
+        "Metric reports", f"<h1>Metric reports</h1>{table}<p class='meta'>updated {_e(now())}</p>"
+    )
 
 
 def write_overview(out) -> Path:
@@ -182,13 +194,15 @@ def write_overview(out) -> Path:
 
 def _write_atomic(path: Path, text: str) -> None:
     """Write ``path`` whole or not at all: into a marked staging folder of this run, then renamed
-    into place (a killed run leaves only that folder, which a later run removes)."""
-    staging = make_staging(path.parent, "index")
+    into place (a killed run leaves only that folder, which a later run removes). The folder's
+    name holds a random part, so that runs with the same process id (in other containers) never
+    share it."""
+    staging = make_staging(path.parent, f"{path.stem}-{secrets.token_hex(4)}")
     try:
         (staging / path.name).write_text(text, encoding="utf-8")
         os.replace(staging / path.name, path)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        discard_staging(staging)
 
 
 # -- folders ----------------------------------------------------------------------------------------
@@ -198,6 +212,12 @@ def _write_atomic(path: Path, text: str) -> None:
 # aside, ``.old-<period>-<pid>``) carries the file RUN_MARK with exactly _MARK_TEXT in it, and
 # nothing without that mark is ever removed; a period folder or overview page that a run did not
 # make stops the run before anything runs.
+#
+# Whether the run that made a staging folder is still going is told by a lock, not by the process
+# id in the name (a run in another PID namespace, a container, has an id that means nothing here):
+# the run holds an exclusive flock on the folder's mark from the moment it writes the mark until
+# the folder is published or removed, and the system drops the lock when the process ends, however
+# it ends. A later run removes a marked staging folder only when it can take that lock at once.
 
 #: The file that marks a folder as made by a run.
 RUN_MARK = ".metrics_lib-run"
@@ -208,24 +228,66 @@ _MARK_TEXT = (
 _STAGING = re.compile(r"\.(?:tmp|old)-.+-(\d+)")
 _OVERVIEW_TITLE = "<title>Metric reports</title>"
 
+#: The marks this process holds locked, by folder (see :func:`discard_staging`).
+_HELD: dict[Path, IO[str]] = {}
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+
+def _flock(fh: IO) -> bool:
+    """Take an exclusive lock on an open mark without waiting: True when taken, False when another
+    open of the mark holds it or the folder's file system cannot lock (then nobody can tell
+    whether its run is alive, and the folder is left alone)."""
+    if fcntl is None:  # not POSIX
         return False
-    except PermissionError:
-        return True
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return False
     return True
 
 
 def _mark(folder: Path) -> None:
-    with open(folder / RUN_MARK, "x", encoding="utf-8") as fh:
+    """Write the run's mark into ``folder`` and hold it locked until the folder is published or
+    removed: locked first, then written, so that a complete mark is never unlocked while this
+    run lives."""
+    fh = open(folder / RUN_MARK, "x", encoding="utf-8")  # held open: the lock lasts while it is
+    try:
+        _flock(fh)
         fh.write(_MARK_TEXT)
+        fh.flush()
+    except BaseException:
+        fh.close()
+        raise
+    _HELD[folder] = fh
+
+
+def _release(folder: Path) -> None:
+    """Drop this process's lock on the mark of ``folder`` (wherever the folder went since)."""
+    fh = _HELD.pop(folder, None)
+    if fh is not None:
+        fh.close()
+
+
+@contextmanager
+def _locked_mark(folder: Path):
+    """Yield True while holding the lock on the mark of ``folder``, a real folder (not a link)
+    carrying a run's mark; False when its run is alive (the lock is held elsewhere) or the mark
+    cannot be opened without following a link."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    dir_flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_DIRECTORY", 0)
+    try:
+        dir_fd = os.open(folder, dir_flags)
+    except OSError:
+        yield False
+        return
+    try:
+        fd = os.open(RUN_MARK, flags, dir_fd=dir_fd)
+    except OSError:
+        yield False
+        return
+    finally:
+        os.close(dir_fd)
+    with os.fdopen(fd, "rb") as fh:
+        yield stat.S_ISREG(os.fstat(fd).st_mode) and _flock(fh)
 
 
 def is_ours(folder: Path) -> bool:
@@ -278,14 +340,23 @@ def _is_overview_of_ours(page: Path) -> bool:
     return _OVERVIEW_TITLE.encode() in head
 
 
-def _remove_ours(folder: Path) -> None:
-    """Remove a folder a run made; anything else is left alone and the run stops."""
+def _remove_leftover(folder: Path) -> None:
+    """Remove a staging folder that has this run's name, left by a killed run that had this
+    process id; anything a run did not make, or a live run's folder, is left alone and this run
+    stops."""
     if not is_ours(folder):
         raise WorkbookError(
             f"{folder}: this was not made by a report run (it lacks the run's mark {RUN_MARK}), so it is "
             "left alone and nothing was written; move it away, or choose another folder with --out"
         )
-    shutil.rmtree(folder)
+    with _locked_mark(folder) as locked:
+        if not locked:
+            raise WorkbookError(
+                f"{folder}: another run that is still going (with the same process id, in another "
+                "container) is building this period in --out, so it is left alone and nothing was "
+                "written; wait for that run to finish, or choose another folder with --out"
+            )
+        shutil.rmtree(folder)
 
 
 def staging_path(out: Path, name: str) -> Path:
@@ -294,27 +365,43 @@ def staging_path(out: Path, name: str) -> Path:
 
 
 def make_staging(out: Path, name: str) -> Path:
-    """This run's own marked folder :func:`staging_path`."""
+    """This run's own marked folder :func:`staging_path`, its mark locked for as long as this
+    process lives or until :func:`discard_staging` (publishing a period also releases it)."""
     folder = staging_path(out, name)
     if folder.exists() or folder.is_symlink():
-        _remove_ours(folder)  # left by an earlier process that had this pid
+        _remove_leftover(folder)  # left by an earlier process that had this pid
     folder.mkdir()
-    _mark(folder)
+    try:
+        _mark(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return folder
+
+
+def discard_staging(folder: Path) -> None:
+    """Remove a staging folder of this run (when it was not published) and release its lock."""
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        _release(folder)
 
 
 def clean_stale(out: Path) -> list[Path]:
     """Remove the staging folders of runs that were killed: only folders named
-    ``.tmp-*-<pid>`` or ``.old-*-<pid>`` whose process is gone and that carry a run's mark. Nothing
-    else in ``out`` is touched, whatever its name."""
+    ``.tmp-*-<pid>`` or ``.old-*-<pid>`` that carry a run's mark whose lock no running process
+    holds (see the note on folders above). Nothing else in ``out`` is touched, whatever its name,
+    and no link is followed."""
     removed: list[Path] = []
     if not out.is_dir():
         return removed
     for child in out.iterdir():
-        m = _STAGING.fullmatch(child.name)
-        if not m or _pid_alive(int(m[1])) or not is_ours(child):
+        if not _STAGING.fullmatch(child.name) or not is_ours(child):
             continue
-        shutil.rmtree(child, ignore_errors=True)
+        with _locked_mark(child) as locked:
+            if not locked:  # its run is still going (in this PID namespace or another)
+                continue
+            shutil.rmtree(child, ignore_errors=True)
         removed.append(child)
     return removed
 
@@ -384,26 +471,36 @@ def writing_to(out: Path):
 
 
 def _publish(tmp: Path, final: Path) -> None:
-    """Move a finished period folder into place, replacing an older one that a run made."""
-    aside = None
-    if final.exists() or final.is_symlink():
-        if not _is_period_of_ours(final):
-            raise WorkbookError(
-                f"{final}: not a report folder made by a run, so it is not replaced; move it away, or "
-                "choose another folder with --out"
-            )
-        aside = final.with_name(f".old-{final.name}-{os.getpid()}")
-        if aside.exists() or aside.is_symlink():
-            _remove_ours(aside)
-        if not is_ours(final):
-            _mark(final)  # published before marks existed: marked, so that a killed run's leftover goes too
+    """Move a finished period folder into place, replacing an older one that a run made (moved
+    aside, with its mark locked, and back into place if the move of the new one fails)."""
+    if not (final.exists() or final.is_symlink()):
+        os.replace(tmp, final)
+        _release(tmp)
+        return
+    if not _is_period_of_ours(final):
+        raise WorkbookError(
+            f"{final}: not a report folder made by a run, so it is not replaced; move it away, or "
+            "choose another folder with --out"
+        )
+    aside = final.with_name(f".old-{final.name}-{os.getpid()}")
+    if aside.exists() or aside.is_symlink():
+        _remove_leftover(aside)
+    if not is_ours(final):
+        _mark(final)  # published before marks existed: marked, so that a killed run's leftover goes too
+    with _locked_mark(final):
         os.replace(final, aside)
-    os.replace(tmp, final)
-    if aside is not None:
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            os.replace(aside, final)
+            raise
+        finally:
+            _release(final)
+        _release(tmp)
         shutil.rmtree(aside, ignore_errors=True)
 
 
-def _quality_banner(rejected: dict) -> str:
+def quality_banner(rejected: dict) -> str:
     """The data-quality banner shown at the top of every report when rows were set aside."""
     if not rejected:
         return ""
@@ -418,7 +515,7 @@ def _quality_banner(rejected: dict) -> str:
     )
 
 
-def _period_banner(notes: list[str], *, complete: bool) -> str:
+def period_banner(notes: list[str], *, complete: bool) -> str:
     """The banner shown at the top of every report of a period that is partial (``complete``
     False) or compared with a partial period: the coverage notes, which name the dates."""
     if not notes:
@@ -431,7 +528,7 @@ def _period_banner(notes: list[str], *, complete: bool) -> str:
     )
 
 
-def _finish_period(entry: dict, final: Path, context: dict) -> None:
+def finish_period(entry: dict, final: Path, context: dict) -> None:
     """Write the period's manifest and index into its temporary folder, then publish it."""
     results = list(entry["results"].values())
     counts = {s: sum(1 for r in results if r.status == s) for s in ("ok", "failed", "skipped")}
@@ -444,7 +541,7 @@ def _finish_period(entry: dict, final: Path, context: dict) -> None:
         "status": "failed" if counts["failed"] else "ok",
         "counts": counts,
         "started": entry["started"],
-        "ended": _now(),
+        "ended": now(),
         "duration_s": round(time.perf_counter() - entry["t0"], 2),
         **context,
         "notebooks": [asdict(r) for r in results],

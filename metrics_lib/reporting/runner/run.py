@@ -5,7 +5,6 @@ rewrites the overview; :class:`NotebookResult` and :class:`RunSummary` say what 
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,21 +20,22 @@ from metrics_lib.data.csv_out import write_csv
 from metrics_lib.metrics.coverage import coverage_notes, period_coverage
 from metrics_lib.reporting.runner.execute import KERNEL_NAME, run_steps
 from metrics_lib.reporting.runner.plan import (
-    _check_parameters,
-    _open_source,
-    _parse_periods,
-    _refuse_password_in_url,
-    _select_families,
+    check_parameters,
     discover_notebooks,
+    open_checked_source,
+    parse_periods,
+    refuse_password_in_url,
+    select_families,
 )
-from metrics_lib.reporting.runner.provenance import _now, _project_root, git_state, package_versions
+from metrics_lib.reporting.runner.provenance import git_state, now, package_versions, project_root
 from metrics_lib.reporting.runner.publish import (
-    _finish_period,
-    _period_banner,
-    _quality_banner,
     check_out,
     clean_stale,
+    discard_staging,
+    finish_period,
     make_staging,
+    period_banner,
+    quality_banner,
     staging_path,
     write_overview,
     writing_to,
@@ -193,10 +193,10 @@ def run_reports(
         raise WorkbookError(f"jobs ({jobs!r}) must be a whole number of 1 or more")
     jobs = min(jobs, os.cpu_count() or 1)
     notebooks_dir = (
-        Path(notebooks_dir).expanduser().resolve() if notebooks_dir else _project_root() / "notebooks"
+        Path(notebooks_dir).expanduser().resolve() if notebooks_dir else project_root() / "notebooks"
     )
-    notebooks = _select_families(discover_notebooks(notebooks_dir), families)
-    wanted = _parse_periods(periods) if periods is not None else None
+    notebooks = select_families(discover_notebooks(notebooks_dir), families)
+    wanted = parse_periods(periods) if periods is not None else None
     extra = dict(extra_parameters or {})
     for reserved in ("period", "data", "mapping"):
         if reserved in extra:
@@ -210,12 +210,12 @@ def run_reports(
         extra["show_pii"] = True
     if mapping is not None:  # the notebooks open the source again: with the same mapping
         extra["mapping"] = str(resolve_path(mapping, base=Path.cwd()))
-    _check_parameters(notebooks, {"period": "", "data": "", **extra})
-    _refuse_password_in_url(data)
+    check_parameters(notebooks, {"period": "", "data": "", **extra})
+    refuse_password_in_url(data)
 
-    src = _open_source(data, mapping, on_invalid)
+    src = open_checked_source(data, mapping, on_invalid)
     rejected = {table: frame for table, frame in src.rejected.items() if len(frame)}
-    banner = _quality_banner(rejected)
+    banner = quality_banner(rejected)
     if wanted is None:
         wanted = [src.default_period()]
     if not wanted:
@@ -247,7 +247,7 @@ def run_reports(
         tmp = staging_path(out, label)
         cur = period_coverage(src, period, as_of=as_of)
         prev = period_coverage(src, period.previous(), as_of=as_of)
-        period_banner = banner + _period_banner(coverage_notes(cur, prev), complete=cur.complete)
+        banners = banner + period_banner(coverage_notes(cur, prev), complete=cur.complete)
         params = {"period": label, "data": str(src.path), **extra}
         results: dict[str, NotebookResult] = {}
         for family, path in notebooks.items():
@@ -270,7 +270,7 @@ def run_reports(
                     "title": f"{family} \N{EM DASH} {label}",
                     "period": label,
                     "family": family,
-                    "banner": period_banner,
+                    "banner": banners,
                 }
             steps.append((len(steps) + 1, label, family, task))
         plan[label] = {
@@ -285,7 +285,7 @@ def run_reports(
     def begin(step: int, label: str, family: str) -> None:
         entry = plan[label]
         if entry["t0"] is None:
-            entry["started"], entry["t0"] = _now(), time.perf_counter()
+            entry["started"], entry["t0"] = now(), time.perf_counter()
         res = entry["results"][family]
         if res.status == "skipped":
             say(f"[{step}/{total}] {label} {family} ... skipped ({res.reason})")
@@ -309,7 +309,7 @@ def run_reports(
         entry = plan[label]
         entry["pending"] -= 1
         if entry["pending"] == 0:
-            _finish_period(
+            finish_period(
                 entry,
                 out / label,
                 {
@@ -342,7 +342,7 @@ def run_reports(
             index = write_overview(out)
     except BaseException:
         for tmp in staged:  # this run's own folders (a period published is no longer there)
-            shutil.rmtree(tmp, ignore_errors=True)
+            discard_staging(tmp)
         raise
 
     flat = [r for label in labels for r in plan[label]["results"].values()]
