@@ -22,7 +22,7 @@ from metrics_lib.metrics.catalogue import Headline, safe_compute
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.scorecard import record
 
-__all__ = ["metric_trend", "nps_mix", "web_engagement", "revenue_trend"]
+__all__ = ["metric_trend", "nps_mix", "NPS_MIX_COLUMNS", "web_engagement", "revenue_trend"]
 
 
 def _nan(x) -> float:
@@ -67,22 +67,26 @@ def metric_trend(
     return pd.DataFrame(rows)
 
 
+#: The columns of :func:`nps_mix`, in order.
+NPS_MIX_COLUMNS = (
+    "n",
+    "promoters",
+    "passives",
+    "detractors",
+    "promoter_share",
+    "passive_share",
+    "detractor_share",
+    "nps",
+    "ci_low",
+    "ci_high",
+    "current",
+)
+
+
 def nps_mix(datas: Sequence[PeriodData], current: Period) -> pd.DataFrame:
     """Promoters, passives and detractors per period (counts and shares) with the NPS and its
     95% interval; ``current`` marks the period ``current``."""
-    cols = [
-        "n",
-        "promoters",
-        "passives",
-        "detractors",
-        "promoter_share",
-        "passive_share",
-        "detractor_share",
-        "nps",
-        "ci_low",
-        "ci_high",
-        "current",
-    ]
+    cols = list(NPS_MIX_COLUMNS)
     rows = {}
     for d in datas:
         p = d.scope.period

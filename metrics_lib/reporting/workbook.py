@@ -332,19 +332,7 @@ class Workbook:
     def nps_mix(self, periods: int = 8) -> pd.DataFrame:
         """Promoters, passives and detractors per period (counts and shares) with the NPS and its
         95% interval, for the last ``periods`` periods; ``current`` marks this period."""
-        cols = [
-            "n",
-            "promoters",
-            "passives",
-            "detractors",
-            "promoter_share",
-            "passive_share",
-            "detractor_share",
-            "nps",
-            "ci_low",
-            "ci_high",
-            "current",
-        ]
+        cols = trends.NPS_MIX_COLUMNS
         if missing := self._missing("surveys"):
             return _skipped_frame(cols, missing, "period")
         out = trends.nps_mix(self._period_datas(periods), self.period)
