@@ -30,14 +30,24 @@ _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 _exporter = None
 
+#: Cells left out of the HTML: the nbval check cell (test scaffolding) and anything tagged
+#: ``report-hidden`` (the scaffolding's heading). nbval finds its cell by the
+#: ``# NBVAL_CHECK_OUTPUT`` marker, not by these tags, so it still checks it.
+HIDDEN_CELL_TAGS = frozenset({"report-hidden", "nbval-check"})
+
 
 def _html_exporter():
     global _exporter
     if _exporter is None:
         from jinja2 import FileSystemLoader
         from nbconvert import HTMLExporter
+        from traitlets.config import Config
 
+        config = Config()
+        config.TagRemovePreprocessor.enabled = True
+        config.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_CELL_TAGS)
         _exporter = HTMLExporter(
+            config=config,
             template_name="lab",
             template_file="metrics_offline.html.j2",
             extra_loaders=[FileSystemLoader(str(TEMPLATES))],
