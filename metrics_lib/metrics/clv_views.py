@@ -6,11 +6,16 @@ against a holdout, with each customer's discounted CLV over a horizon.
 :class:`~metrics_lib.metrics.period_data.PeriodData` (the seeds' four steps, then the margin).
 :func:`clv_models` runs the models of :mod:`metrics_lib.clv` on a
 :class:`~metrics_lib.metrics.aggregate.Scope` and returns a :class:`CLVView`; when the data is too
-thin to fit, the view is empty and its ``note`` says why.
+thin to fit, or a fit fails (the optimiser does not converge, a parameter runs to the edge of its
+range, the Hessian is not positive definite), the view is empty and its ``note`` says why: the
+models' warnings are turned into that reason and never reach the caller.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
@@ -125,6 +130,41 @@ class CLVKeyNumbers:
     top_decile_clv_share: float
 
 
+def _reason(message: str, model_name: str) -> str:
+    """A model's warning as a reason: without the model's name or an empty optimiser status."""
+    if message.startswith(f"{model_name}: "):
+        message = message[len(model_name) + 2 :]
+    return re.sub(r" \([A-Z_]+: ?\)", "", message)
+
+
+class _FitFailed(Exception):
+    """A model fit that did not succeed; the message is the reason."""
+
+
+def _fit(model, summary, label: str):
+    """``model.fit(summary)`` with the model's warnings caught: a fit that warns (did not converge,
+    ran to a bound, non-positive-definite Hessian) or has non-finite standard errors raises
+    :class:`_FitFailed` with the reason; other warnings pass through."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = quietly(model.fit, summary)
+    problems: list[str] = []
+    for w in caught:
+        if issubclass(w.category, RuntimeWarning):
+            text = _reason(str(w.message), type(model).__name__)
+            if text not in problems:
+                problems.append(text)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not problems and not getattr(fitted, "converged_", True):
+        problems.append("the optimiser did not converge")
+    if not problems and not all(math.isfinite(v) for v in getattr(fitted, "standard_errors_", {}).values()):
+        problems.append("the standard errors are not finite")
+    if problems:
+        raise _FitFailed(f"{label}: {'; '.join(problems)}")
+    return fitted
+
+
 def clv_models(
     scope: agg.Scope, *, horizon_weeks: int = 52, holdout_weeks: int = 26, annual_discount_rate: float = 0.10
 ) -> CLVView:
@@ -138,16 +178,16 @@ def clv_models(
     orders = scope.table("orders")
     try:
         summary = clv.summarize_transactions(orders, value_col="revenue", observation_end=end)
-        bg = quietly(clv.BetaGeoModel().fit, summary)
-        gg = quietly(clv.GammaGammaModel().fit, summary)
+        bg = _fit(clv.BetaGeoModel(), summary, "BG/NBD")
+        gg = _fit(clv.GammaGammaModel(), summary, "Gamma-Gamma")
         split = clv.calibration_holdout_split(
             orders,
             value_col="revenue",
             calibration_end=end - timedelta(weeks=holdout_weeks),
             observation_end=end,
         )
-        bg_cal = quietly(clv.BetaGeoModel().fit, split)
-    except clv.CLVInputError as exc:
+        bg_cal = _fit(clv.BetaGeoModel(), split, "BG/NBD (holdout check)")
+    except (clv.CLVInputError, _FitFailed) as exc:
         return CLVView(empty, empty, empty, empty, horizon_weeks, f"not fitted: {exc}")
     rows = []
     for name, model in (("BG/NBD", bg), ("Gamma-Gamma", gg)):
