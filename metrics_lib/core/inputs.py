@@ -16,6 +16,7 @@ from scipy import stats as sps
 from metrics_lib.core.results import check_confidence_level, check_count
 
 __all__ = [
+    "as_float_array",
     "check_number",
     "check_values",
     "check_row_values",
@@ -49,6 +50,28 @@ def check_number(
     return x
 
 
+def as_float_array(
+    name: str,
+    values: Any,
+    *,
+    expected: str = "a sequence of numbers",
+    invalid: str = "must contain numbers only",
+) -> np.ndarray:
+    """``values`` (list, array, Series or Index) as a 1-d float array, missing entries as NaN.
+
+    Raises ValueError naming ``name``: a scalar or a string is not ``expected``; an entry that is
+    not a number gets ``invalid``. The callers add their own rules (finite, ranges, 0/1).
+    """
+    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
+        raise ValueError(f"`{name}` ({values!r}) must be {expected}")
+    try:
+        if isinstance(values, (pd.Series, pd.Index)):
+            return values.to_numpy(dtype="float64", na_value=np.nan)
+        return np.asarray(values, dtype="float64").ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` {invalid}") from None
+
+
 def check_values(
     name: str, values: Any, *, low: float | None = None, high: float | None = None, missing: str = "drop"
 ) -> np.ndarray:
@@ -58,15 +81,7 @@ def check_values(
     Raises ValueError when an entry is not numeric, infinite, missing (when rejected), or outside
     ``[low, high]``.
     """
-    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
-        raise ValueError(f"`{name}` ({values!r}) must be a sequence of numbers (list, array or Series)")
-    try:
-        if isinstance(values, (pd.Series, pd.Index)):
-            arr = values.to_numpy(dtype="float64", na_value=np.nan)
-        else:
-            arr = np.asarray(values, dtype="float64").ravel()
-    except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must contain numbers only") from None
+    arr = as_float_array(name, values, expected="a sequence of numbers (list, array or Series)")
     if np.isinf(arr).any():
         raise ValueError(
             f"`{name}` contains an infinite value; only finite numbers (or NaN for missing) are allowed"
@@ -91,15 +106,8 @@ def check_row_values(name: str, values: Any) -> np.ndarray:
     Raises ValueError when ``values`` is not a sequence, an entry is not numeric, or (unless
     ``values`` is a Series) an entry is infinite.
     """
-    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
-        raise ValueError(f"`{name}` ({values!r}) must be a sequence of numbers")
-    if isinstance(values, pd.Series):
-        return values.to_numpy(dtype="float64", na_value=np.nan)
-    try:
-        arr = np.asarray(values, dtype="float64").ravel()
-    except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must contain numbers only") from None
-    if np.isinf(arr).any():
+    arr = as_float_array(name, values)
+    if not isinstance(values, pd.Series) and np.isinf(arr).any():
         raise ValueError(f"`{name}` contains an infinite value; only finite numbers (or NaN) are allowed")
     return arr
 

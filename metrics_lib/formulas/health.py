@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from metrics_lib.core.inputs import check_number, check_row_values, check_values
+from metrics_lib.core.inputs import as_float_array, check_number, check_row_values, check_values
 from metrics_lib.core.results import (
     NAN,
     ConfidenceInterval,
@@ -417,15 +417,12 @@ def healthy_share(
 
 
 def _outcome_array(outcomes: Any) -> np.ndarray:
-    if isinstance(outcomes, (str, bytes)) or np.ndim(outcomes) == 0:
-        raise ValueError(f"`outcomes` ({outcomes!r}) must be a sequence of 0/1 or booleans")
-    if isinstance(outcomes, pd.Series):
-        arr = outcomes.to_numpy(dtype="float64", na_value=np.nan)
-    else:
-        try:
-            arr = np.asarray(outcomes, dtype="float64").ravel()
-        except (TypeError, ValueError):
-            raise ValueError("`outcomes` must hold 0/1 or booleans (1 = churned)") from None
+    arr = as_float_array(
+        "outcomes",
+        outcomes,
+        expected="a sequence of 0/1 or booleans",
+        invalid="must hold 0/1 or booleans (1 = churned)",
+    )
     bad = arr[~np.isnan(arr) & (arr != 0) & (arr != 1)]
     if bad.size:
         raise ValueError(
@@ -487,15 +484,7 @@ def auc(scores, outcomes, *, confidence_level: float = 0.95) -> ValueResult:
     0.8333333333333334
     """
     level = check_confidence_level(confidence_level)
-    if isinstance(scores, (str, bytes)) or np.ndim(scores) == 0:
-        raise ValueError(f"`scores` ({scores!r}) must be a sequence of numbers")
-    if isinstance(scores, pd.Series):
-        s = scores.to_numpy(dtype="float64", na_value=np.nan)
-    else:
-        try:
-            s = np.asarray(scores, dtype="float64").ravel()
-        except (TypeError, ValueError):
-            raise ValueError("`scores` must contain numbers only") from None
+    s = as_float_array("scores", scores)
     y = _outcome_array(outcomes)
     if s.size != y.size:
         raise ValueError(

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics_lib.core.inputs import check_number, check_values, check_whole_count
+from metrics_lib.core.inputs import as_float_array, check_number, check_values, check_whole_count
 from metrics_lib.core.results import NAN, NO_CI, ValueResult, check_confidence_level, check_count, undefined
 from metrics_lib.core.stats import mean_result, t_interval
 
@@ -110,15 +110,7 @@ def average_order_value(
 
 
 def _order_values(values: Any) -> np.ndarray:
-    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
-        raise ValueError(f"`order_values` ({values!r}) must be a sequence of amounts (list, array or Series)")
-    try:
-        if isinstance(values, (pd.Series, pd.Index)):
-            arr = values.to_numpy(dtype="float64", na_value=np.nan)
-        else:
-            arr = np.asarray(values, dtype="float64").ravel()
-    except (TypeError, ValueError):
-        raise ValueError("`order_values` must contain numbers only") from None
+    arr = as_float_array("order_values", values, expected="a sequence of amounts (list, array or Series)")
     bad = arr[~np.isfinite(arr)]
     if bad.size:
         raise ValueError(f"`order_values` contains {float(bad[0])!r}; every order needs a finite amount")
