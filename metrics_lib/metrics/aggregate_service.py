@@ -17,6 +17,7 @@ from metrics_lib.metrics.aggregate import Scope, count
 __all__ = [
     "ResolvedTickets",
     "tickets_as_of",
+    "TICKET_TIME_COLUMNS",
     "ticket_times",
     "resolved_tickets",
 ]
@@ -45,6 +46,17 @@ def tickets_as_of(scope: Scope) -> pd.Timestamp | None:
     return max(stamps) if stamps else None
 
 
+#: The columns of :func:`ticket_times`, in order.
+TICKET_TIME_COLUMNS = (
+    "ticket_id",
+    "first_response_hours",
+    "resolution_hours",
+    "contacts_to_resolve",
+    "channel",
+    "unanswered_hours",
+)
+
+
 def ticket_times(scope: Scope) -> pd.DataFrame:
     """Tickets opened in the period: hours to first response and to resolution, contacts, channel,
     and ``unanswered_hours``: for a ticket with no first response, the hours it has waited as of
@@ -63,16 +75,7 @@ def ticket_times(scope: Scope) -> pd.DataFrame:
     as_of = tickets_as_of(scope) if unanswered.any() else None
     waited = (as_of - opened).dt.total_seconds() / 3600.0 if as_of is not None else float("nan")
     df["unanswered_hours"] = pd.Series(waited, index=df.index, dtype="float64").where(unanswered)
-    return df[
-        [
-            "ticket_id",
-            "first_response_hours",
-            "resolution_hours",
-            "contacts_to_resolve",
-            "channel",
-            "unanswered_hours",
-        ]
-    ]
+    return df[list(TICKET_TIME_COLUMNS)]
 
 
 def resolved_tickets(scope: Scope) -> ResolvedTickets:

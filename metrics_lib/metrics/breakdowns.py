@@ -21,6 +21,7 @@ from metrics_lib.metrics import aggregate_marketing, aggregate_service
 
 __all__ = [
     "BREAKDOWNS",
+    "RESPONSE_SUMMARY_COLUMNS",
     "check_breakdown",
     "survey_breakdown",
     "survey_comments",
@@ -145,22 +146,26 @@ def reviews_by_platform(scope: agg.Scope) -> pd.DataFrame:
     return out
 
 
+#: The columns of :func:`response_summary`, in order.
+RESPONSE_SUMMARY_COLUMNS = (
+    "tickets",
+    "unanswered",
+    "first_response_median_h",
+    "first_response_p90_h",
+    "within_target",
+    "ci_low",
+    "ci_high",
+    "resolution_median_h",
+)
+
+
 def response_summary(scope: agg.Scope, *, target_hours: float = 2.0) -> pd.DataFrame:
     """First response and resolution times of the period's tickets per channel and ``all``:
     median and 90th percentile (hours, answered tickets), the share answered within
     ``target_hours`` with its interval (a ticket never answered counts as a miss once older than
     the target: :func:`~metrics_lib.formulas.service.response_within_target`), and tickets still
     unanswered."""
-    cols = [
-        "tickets",
-        "unanswered",
-        "first_response_median_h",
-        "first_response_p90_h",
-        "within_target",
-        "ci_low",
-        "ci_high",
-        "resolution_median_h",
-    ]
+    cols = list(RESPONSE_SUMMARY_COLUMNS)
     times = aggregate_service.ticket_times(scope).reset_index(drop=True)
     rows = {}
     groups = [(g, part) for g, part in times.groupby("channel", sort=True)]

@@ -447,14 +447,7 @@ class Workbook:
         """The period's tickets: hours to first response and to resolution (NaN while open),
         contacts to resolve, channel, and for a ticket not answered the hours it has waited as of
         the data's last ticket timestamp (``unanswered_hours``)."""
-        cols = [
-            "ticket_id",
-            "first_response_hours",
-            "resolution_hours",
-            "contacts_to_resolve",
-            "channel",
-            "unanswered_hours",
-        ]
+        cols = aggregate_service.TICKET_TIME_COLUMNS
         if missing := self._missing("tickets"):
             return _skipped_frame(cols, missing)
         return aggregate_service.ticket_times(self._scope()).reset_index(drop=True)
@@ -464,16 +457,7 @@ class Workbook:
         90th percentile (hours, answered tickets), the share answered within ``target_hours``
         with its interval (a ticket never answered counts as a miss once older than the target),
         and tickets still unanswered."""
-        cols = [
-            "tickets",
-            "unanswered",
-            "first_response_median_h",
-            "first_response_p90_h",
-            "within_target",
-            "ci_low",
-            "ci_high",
-            "resolution_median_h",
-        ]
+        cols = breakdowns.RESPONSE_SUMMARY_COLUMNS
         if by != "channel":
             raise WorkbookError(f"by {by!r} must be 'channel'")
         if missing := self._missing("tickets"):

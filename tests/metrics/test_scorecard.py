@@ -69,27 +69,17 @@ def test_every_required_metric_is_in_the_catalogue():
     assert set(REQUIRED_IDS) <= set(HEADLINE)
 
 
+def _metrics_json_2025_q1() -> str:
+    """The real command line's JSON for the demo's 2025-Q1, in a fresh interpreter."""
+    args = [sys.executable, "-m", "metrics_lib", "metrics", "--data", str(DEMO_DATA), "--period", "2025-Q1"]
+    return subprocess.run(
+        [*args, "--format", "json"], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True
+    ).stdout
+
+
 @pytest.fixture(scope="module")
 def demo_json():
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "metrics_lib",
-            "metrics",
-            "--data",
-            str(DEMO_DATA),
-            "--period",
-            "2025-Q1",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        check=True,
-    )
-    return proc.stdout
+    return _metrics_json_2025_q1()
 
 
 def test_metrics_json_shape(demo_json):
@@ -108,24 +98,7 @@ def test_metrics_json_shape(demo_json):
 
 
 def test_metrics_json_is_deterministic(demo_json):
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "metrics_lib",
-            "metrics",
-            "--data",
-            str(DEMO_DATA),
-            "--period",
-            "2025-Q1",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        check=True,
-    ).stdout
+    again = _metrics_json_2025_q1()
     assert again == demo_json
 
 
