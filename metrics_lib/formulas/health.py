@@ -8,24 +8,21 @@ predicts churn. The profit x loyalty relationship groups are in
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from metrics_lib.core.inputs import as_float_array, check_number, check_row_values, check_values
 from metrics_lib.core.results import (
     NAN,
-    ConfidenceInterval,
     RateResult,
     ValueResult,
     check_confidence_level,
-    undefined,
 )
 from metrics_lib.core.stats import rate_result
+from metrics_lib.formulas.classification import outcome_array, ranked_auc
 
 __all__ = [
     "DEFAULT_HEALTH_WEIGHTS",
@@ -416,21 +413,6 @@ def healthy_share(
 # --- does the score predict churn? ----------------------------------------------------------
 
 
-def _outcome_array(outcomes: Any) -> np.ndarray:
-    arr = as_float_array(
-        "outcomes",
-        outcomes,
-        expected="a sequence of 0/1 or booleans",
-        invalid="must hold 0/1 or booleans (1 = churned)",
-    )
-    bad = arr[~np.isnan(arr) & (arr != 0) & (arr != 1)]
-    if bad.size:
-        raise ValueError(
-            f"`outcomes` contains {bad[0]:g}; only 0/False (stayed) and 1/True (churned) are allowed"
-        )
-    return arr
-
-
 def auc(scores, outcomes, *, confidence_level: float = 0.95) -> ValueResult:
     r"""How well a health score separates customers who stayed from those who churned (AUC).
 
@@ -485,7 +467,7 @@ def auc(scores, outcomes, *, confidence_level: float = 0.95) -> ValueResult:
     """
     level = check_confidence_level(confidence_level)
     s = as_float_array("scores", scores)
-    y = _outcome_array(outcomes)
+    y = outcome_array(outcomes)
     if s.size != y.size:
         raise ValueError(
             f"`scores` ({s.size} values) and `outcomes` ({y.size} values) must have the same length"
@@ -493,32 +475,5 @@ def auc(scores, outcomes, *, confidence_level: float = 0.95) -> ValueResult:
     if np.isinf(s).any():
         raise ValueError("`scores` contains an infinite value; only finite numbers (or NaN) are allowed")
     keep = ~(np.isnan(s) | np.isnan(y))
-    s, y = s[keep], y[keep]
-    churned = int((y == 1).sum())
-    stayed = int((y == 0).sum())
-    counts = {"stayed": float(stayed), "churned": float(churned)}
-    if churned == 0 or stayed == 0:
-        reason = undefined(
-            f"AUC is undefined: it needs customers who stayed and who churned "
-            f"(got {stayed} stayed, {churned} churned)"
-        )
-        return ValueResult(
-            NAN,
-            NAN,
-            float(stayed * churned),
-            n=int(s.size),
-            ci=ConfidenceInterval(NAN, NAN, level, "Hanley-McNeil"),
-            unit="probability",
-            components=counts,
-            reason=reason,
-        )
-    ranks = sps.rankdata(s)
-    u = float(ranks[y == 0].sum()) - stayed * (stayed + 1) / 2
-    pairs = float(stayed * churned)
-    a = u / pairs
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    var = (a * (1 - a) + (stayed - 1) * (q1 - a * a) + (churned - 1) * (q2 - a * a)) / pairs
-    se = math.sqrt(max(var, 0.0))
-    z = float(sps.norm.ppf(1 - (1 - level) / 2))
-    ci = ConfidenceInterval(max(0.0, a - z * se), min(1.0, a + z * se), level, "Hanley-McNeil")
-    return ValueResult(a, u, pairs, n=int(s.size), ci=ci, unit="probability", components=counts)
+    # a stayer scoring above a churner is a churner ranked above a stayer on -score
+    return ranked_auc(-s[keep], y[keep], level)

@@ -19,6 +19,8 @@ from metrics_lib.formulas.advocacy import (
     review_summary,
     web_engagement_summary,
 )
+from metrics_lib.formulas.classification import auc as risk_auc
+from metrics_lib.formulas.classification import calibration_table, top_decile_lift
 from metrics_lib.formulas.health import (
     auc,
     health_score,
@@ -479,6 +481,34 @@ HEALTH: dict[str, dict] = {
 }
 
 
+# -- classification ----------------------------------------------------------------------------
+
+CLASSIFICATION: dict[str, dict] = {
+    "auc": {
+        "func": risk_auc,
+        "args": ([0.9, 0.8, 0.7, 0.3, 0.2, 0.5, 0.5, 0.6], [1, 1, 0, 1, 0, 0, 1, 1]),
+        "bounds": (0.0, 1.0),
+        "arrays": (0, 1),
+        "empty": {"args": ([0.9, 0.8], [1, 1])},
+    },
+    "top_decile_lift": {
+        "func": top_decile_lift,
+        "args": ([0.9, 0.8, 0.7, 0.3, 0.2, 0.5, 0.5, 0.6, 0.1, 0.4], [1, 1, 0, 1, 0, 0, 1, 0, 0, 0]),
+        "bounds": (0.0, None),
+        "arrays": (0, 1),
+        "empty": {"args": ([0.9, 0.8], [0, 0])},
+    },
+    "calibration_table": {
+        "func": calibration_table,
+        "args": ([0.9, 0.8, 0.7, 0.3, 0.2, 0.5, 0.5, 0.6, 0.1, 0.4], [1, 1, 0, 1, 0, 0, 1, 0, 0, 0]),
+        "kwargs": {"bins": 3},
+        "bounds": (0.0, 1.0),
+        "arrays": (0, 1),
+        "value_of": lambda t: t["observed"].to_numpy(),
+    },
+}
+
+
 # -- relationships -----------------------------------------------------------------------------
 
 RELATIONSHIPS: dict[str, dict] = {
@@ -513,5 +543,6 @@ REGISTRIES: dict[str, dict[str, dict]] = {
     "advocacy": ADVOCACY,
     "marketing": MARKETING,
     "health": HEALTH,
+    "classification": CLASSIFICATION,
     "relationships": RELATIONSHIPS,
 }

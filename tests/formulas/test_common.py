@@ -69,6 +69,7 @@ MODULES = (
     "advocacy",
     "marketing",
     "health",
+    "classification",
     "relationships",
 )
 
