@@ -52,7 +52,7 @@ from metrics_lib.metrics.context import ReportContext
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
 from metrics_lib.metrics.targets import default_targets_path, read_targets
-from metrics_lib.reporting import views
+from metrics_lib.reporting import churn, views
 from metrics_lib.reporting.format import (
     Markdown,
     format_change,
@@ -551,6 +551,11 @@ class Workbook:
             bands=hv.bands.round({**_CHURN_DIGITS, "mean_score": 2}),
             components=hv.components.round(3).sort_values("auc", ascending=False),
         )
+
+    def churn_model(self) -> churn.ChurnModelView:
+        """The fitted churn model against the health score, and the at-risk list it gives
+        (:func:`metrics_lib.reporting.churn.churn_model_view`)."""
+        return churn.churn_model_view(self._scope(), self._missing("customers", "orders"))
 
     def relationship_groups(self, *, loyalty: str = "tenure") -> RelationshipGroups:
         """Strangers, butterflies, barnacles and true friends among the customers active at the
