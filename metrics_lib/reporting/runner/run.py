@@ -19,6 +19,7 @@ from metrics_lib.data import resolve_path
 from metrics_lib.data.csv_out import write_csv
 from metrics_lib.metrics.coverage import coverage_notes, period_coverage
 from metrics_lib.reporting.runner.execute import KERNEL_NAME, run_steps
+from metrics_lib.reporting.runner.lists import write_action_lists
 from metrics_lib.reporting.runner.plan import (
     check_parameters,
     discover_notebooks,
@@ -338,6 +339,16 @@ def run_reports(
                     (tmp / "rejected").mkdir()
                     for table, frame in rejected.items():
                         write_csv(frame, tmp / "rejected" / f"{table}.csv", table=table, show_pii=show_pii)
+                lists = write_action_lists(
+                    src,
+                    plan[label]["period"],
+                    tmp,
+                    families=notebooks,
+                    segment=extra.get("segment"),
+                    show_pii=show_pii,
+                )
+                for line in lists:
+                    say(f"{label} {line}")
             run_steps(steps, jobs, begin, record)
             index = write_overview(out)
     except BaseException:
