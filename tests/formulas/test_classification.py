@@ -187,3 +187,14 @@ def test_contributions_are_the_coefficient_times_the_distance_from_the_mean():
 def test_missing_features_must_be_filled_first():
     with pytest.raises(ValueError, match=r"\['nps'\] hold missing or infinite values"):
         fit_logistic(pd.DataFrame({"nps": [1.0, np.nan]}), [0, 1])
+
+
+def test_features_that_duplicate_each_other_are_a_reason():
+    rng = np.random.default_rng(1)
+    x = pd.DataFrame({"tickets": rng.normal(size=300)})
+    x["tickets_twice"] = 2 * x["tickets"]
+    fit = fit_logistic(x, rng.binomial(1, 0.3, 300))
+    assert fit.reason == (
+        "the model could not be fitted: the information matrix cannot be inverted "
+        "(features that duplicate each other?)"
+    )

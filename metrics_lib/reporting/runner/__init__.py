@@ -8,6 +8,7 @@ rendered without its code. A period is written to ``<out>/<period>/``::
     <out>/<period>/<family>.html         one report, self-contained (no network)
     <out>/<period>/notebooks/<family>.ipynb   the executed notebook
     <out>/<period>/manifest.json         parameters, timings, statuses, versions, input hashes
+    <out>/<period>/lists/*.csv           action lists (at-risk high-value customers, detractors)
 
 A period is built in ``<out>/.tmp-<period>-<pid>`` and renamed into place when complete, so a
 folder named after a period is always a finished run.
@@ -15,8 +16,8 @@ folder named after a period is always a finished run.
 The runner works in steps, one module each: :mod:`.plan` settles what to run, :mod:`.execute`
 runs and renders the notebooks, :mod:`.publish` writes the pages and manifests and moves a
 finished period into place, :mod:`.provenance` records versions and the git commit, and
-:mod:`.run` holds :func:`run_reports`, which drives them. The command line (``metrics-lib run``)
-lives in :mod:`metrics_lib.cli`.
+:mod:`.run` holds :func:`run_reports`, which drives them; :mod:`.lists` writes the action lists.
+The command line (``metrics-lib run``) lives in :mod:`metrics_lib.cli`.
 """
 
 from metrics_lib.reporting.runner.plan import discover_notebooks
