@@ -98,17 +98,13 @@ _NEEDS = {
 }
 
 
-def _day(d) -> datetime:
-    return datetime(d.year, d.month, d.day)
-
-
 def customer_features(scope: agg.Scope, day: datetime, horizon_end: datetime) -> pd.DataFrame:
     """Per customer active on ``day`` (:func:`~metrics_lib.metrics.aggregate.active_flags`), the
     model's inputs as of ``day``: the columns of :data:`FEATURES` the data can give, filled as
-    they say, and ``plan`` (the plan of the customer's largest subscription active on ``day``;
-    None without one, or without a ``subscriptions`` table). ``term_ends``: a subscription active
-    on ``day`` has its term end after ``day`` and on or before ``horizon_end``. Indexed by
-    ``customer_id``, sorted."""
+    :data:`FILLS` says, and ``plan`` (the plan of the customer's largest subscription by MRR
+    active on ``day``, the first by name on a tie; None without one, or without a
+    ``subscriptions`` table). ``term_ends``: a subscription active on ``day`` has its term end
+    after ``day`` and on or before ``horizon_end``. Indexed by ``customer_id``, sorted."""
     flags, _ = agg.active_flags(scope, day, day)
     joined = flags.filter(flags.at_a).select("customer_id")
     c = scope.customers()
@@ -144,9 +140,13 @@ def customer_features(scope: agg.Scope, day: datetime, horizon_end: datetime) ->
             & (s.end_date > day)
             & (s.cancelled_date.isnull() | (s.cancelled_date > day))
         )
+        ends = s.mutate(ends=s.end_date <= horizon_end)
+        top = ends.group_by("customer_id").aggregate(top_mrr=ends.mrr.max(), term_ends=ends.ends.any())
+        largest = s.join(top, "customer_id")
+        largest = largest.filter(largest.mrr == largest.top_mrr)  # ties: the first plan by name
         parts.append(
-            s.group_by("customer_id").aggregate(
-                plan=s.plan.argmax(s.mrr), term_ends=(s.end_date <= horizon_end).any()
+            largest.group_by("customer_id").aggregate(
+                plan=largest.plan.min(), term_ends=largest.term_ends.any()
             )
         )
     for part in parts:
