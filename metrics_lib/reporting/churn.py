@@ -126,10 +126,10 @@ class ChurnModelView:
                 ("reading", _auc_reading(a, "the model")),
             ]
         else:
-            rows.append(("model", f"not fitted: {fit.reason}"))
+            return _two_columns([*rows, ("model", f"not fitted: {fit.reason}")])
         if fit.dropped:
             rows.append(("left out (no variation)", ", ".join(m.labels.get(c, c) for c in fit.dropped)))
-        rows += [("missing inputs", FILLS[c]) for c in (fit.features or m.labels) if c in FILLS]
+        rows += [("missing inputs", FILLS[c]) for c in fit.features if c in FILLS]
         rows += [("note", n) for n in m.notes]
         return _two_columns(rows)
 
@@ -175,7 +175,7 @@ class ChurnModelView:
         ):
             rows.append(
                 {
-                    "customers": format_value(a.n if a.n is not None else 0, "count"),
+                    "customers": format_value(a.n, "count") if a.n else "n/a",
                     "AUC": _number(a.value),
                     "AUC 95% CI": _interval(a.ci.low, a.ci.high),
                     "top-decile lift": "n/a" if math.isnan(lift.value) else f"{_number(lift.value)}x",

@@ -51,7 +51,8 @@ def write_action_lists(
     ``families``; return one line per list saying what was written (or why not).
 
     A list that cannot be built (its table is missing, the CLV models do not fit, the data is
-    not enough) is not written and its line says why; nothing here stops the run.
+    not enough, or anything else fails while building it) is not written and its line says why;
+    only a failure to write (a full disk) stops the run.
     """
     wanted = [name for name, (family, _) in LIST_FAMILIES.items() if family in families]
     if not wanted:
@@ -64,7 +65,7 @@ def write_action_lists(
     for name in wanted:
         try:
             frame = _BUILDERS[name](scope)
-        except (WorkbookError, ValueError) as exc:
+        except Exception as exc:  # a list is an extra: whatever breaks it, the reports still run
             lines.append(f"lists/{name} not written: {exc}")
             continue
         note = frame.attrs.get("note", "")
