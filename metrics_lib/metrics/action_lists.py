@@ -109,7 +109,7 @@ def at_risk_high_value(scope: agg.Scope, model: ChurnModel | None = None) -> pd.
         scored = model.score(feats)
         cut = float(np.quantile(scored["risk"], 1 - HIGH_RISK_SHARE)) if len(scored) else np.nan
         risky = scored[scored["risk"] >= cut]
-        basis = "the churn model's riskiest tenth of customers"
+        basis = "the churn model's riskiest tenth"
         reasons = ["; ".join(model.reasons[c][0 if high else 1] for c, high in r) for r in risky["reasons"]]
         frame = pd.DataFrame({"churn_probability": risky["risk"], "reasons": reasons}, index=risky.index)
     else:

@@ -256,15 +256,16 @@ def at_risk_table(
     if frame.empty:
         frame.attrs.setdefault("note", "nobody is both at high risk and in the top quarter of CLV")
         return frame
-    out = frame.head(n).set_index("customer_id")
+    out = frame.head(n).set_index("customer_id").drop(columns="risk_basis")  # the note says it
+    order = "CLV at risk" if frame["churn_probability"].notna().any() else "CLV"
     out["churn_probability"] = [format_value(v, "share") for v in out["churn_probability"]]
     out["health_score"] = [format_value(v, "score") for v in out["health_score"]]
     for col in ("clv", "clv_at_risk"):
         out[col] = [format_value(v, "currency") for v in out[col]]
     out.attrs["note"] = (
-        f"{format_value(len(frame), 'count')} customers at high risk by {frame.attrs['basis']} with a "
+        f"{format_value(len(frame), 'count')} customers in {frame.attrs['basis']} with a "
         f"CLV of {format_value(frame.attrs['clv_threshold'], 'currency')} or more (the top quarter)"
-        + (f"; the first {n} by CLV at risk" if len(frame) > n else "")
+        + (f"; the first {n} by {order}" if len(frame) > n else "")
     )
     return out
 
