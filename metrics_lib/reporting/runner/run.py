@@ -168,8 +168,9 @@ def run_reports(
         data-quality banner at the top of every report.
     show_pii : bool
         Include free text that may hold personal data (survey comments, review texts): in the
-        reports (the notebooks' ``show_pii`` parameter) and in ``rejected/<table>.csv``, where it
-        is otherwise replaced by a note. Also taken from ``extra_parameters["show_pii"]``.
+        reports (the notebooks' ``show_pii`` parameter) and in ``rejected/<table>.csv`` and
+        ``lists/detractor_follow_up.csv``, where it is otherwise replaced by a note. Also taken
+        from ``extra_parameters["show_pii"]``.
     progress : callable, optional
         Receives one line per notebook started and finished and a closing summary.
 
