@@ -487,11 +487,9 @@ def fit_logistic(
             # the cause of a failed convergence too: say it instead
             worst = kept[int(np.argmax(np.abs(params[1:])))]
             problems = [f"`{worst}` (almost) separates churners from the others"]
-        elif problems:
-            pass
-        elif not result.mle_retvals.get("converged", True):
+        elif not problems and not result.mle_retvals.get("converged", True):
             problems.append("the optimiser did not converge")
-        elif not np.isfinite(bse).all() or not np.isfinite(params).all():
+        elif not problems and not (np.isfinite(bse).all() and np.isfinite(params).all()):
             problems.append("the standard errors are not finite (features that duplicate each other?)")
     if problems or result is None:
         return _not_fitted(
