@@ -26,7 +26,16 @@ from metrics_lib.core.results import (
     ValueResult,
 )
 from metrics_lib.core.stats import compare_means, compare_means_from_moments, compare_rates, rate_result
-from metrics_lib.formulas import advocacy, marketing, pipeline, retention, satisfaction, service, value
+from metrics_lib.formulas import (
+    advocacy,
+    marketing,
+    pipeline,
+    retention,
+    satisfaction,
+    service,
+    subscriptions,
+    value,
+)
 from metrics_lib.metrics import aggregate_marketing, aggregate_subscriptions
 from metrics_lib.metrics.period_data import PeriodData
 
@@ -300,6 +309,20 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: _nrr(d)),
     _h("gross_revenue_retention", "retention", "share", "higher", ["subscriptions"],
        lambda d: _grr(d)),
+    _h("mrr_new", "retention", "currency", "higher", ["subscriptions"], lambda d: _movement(d, "new"),
+       label="new MRR"),
+    _h("mrr_expansion", "retention", "currency", "higher", ["subscriptions"],
+       lambda d: _movement(d, "expansion"), label="expansion MRR"),
+    _h("mrr_reactivation", "retention", "currency", "higher", ["subscriptions"],
+       lambda d: _movement(d, "reactivation"), label="reactivation MRR"),
+    _h("mrr_contraction", "retention", "currency", "lower", ["subscriptions"],
+       lambda d: _movement(d, "contraction"), label="contraction MRR"),
+    _h("mrr_churned", "retention", "currency", "lower", ["subscriptions"],
+       lambda d: _movement(d, "churned"), label="churned MRR"),
+    _h("quick_ratio", "retention", "ratio", "higher", ["subscriptions"], lambda d: _quick_ratio(d)),
+    _h("arpa", "retention", "currency", "higher", ["subscriptions"], lambda d: _arpa(d),
+       label="ARPA (MRR per paying account)",
+       moments=lambda d: (_arpa(d).value, d.mrr.end_mrr_std, d.mrr.end_accounts)),
     _h("clv", "value", "currency", "higher", ["customers", "orders", "orders.cost"], _clv),
     _h("cac", "value", "currency", "lower", ["customers", "marketing_spend"], _cac),
     _h("ltv_cac_ratio", "value", "ratio", "higher", ["customers", "orders", "orders.cost", "marketing_spend"],
@@ -361,6 +384,22 @@ def _nrr(d):
 def _grr(d):
     m = _mrr(d)
     return retention.gross_revenue_retention(m.start_mrr, m.churned, m.contraction)
+
+
+def _movement(d, which: str) -> ValueResult:
+    """One MRR movement of the period (an amount, 0 when nothing moved that way)."""
+    m = _mrr(d)
+    return ValueResult(getattr(m, which), unit="currency", components={"start_mrr": m.start_mrr})
+
+
+def _quick_ratio(d):
+    m = _mrr(d)
+    return subscriptions.quick_ratio(m.new, m.expansion, m.reactivation, m.contraction, m.churned)
+
+
+def _arpa(d):
+    m = _mrr(d)
+    return subscriptions.arpa(m.end_mrr, m.end_accounts, mrr_std=m.end_mrr_std)
 
 
 def _bounce(d):

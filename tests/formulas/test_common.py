@@ -70,6 +70,7 @@ MODULES = (
     "marketing",
     "health",
     "relationships",
+    "subscriptions",
 )
 
 
