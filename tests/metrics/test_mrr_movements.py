@@ -30,8 +30,10 @@ import math
 import pandas as pd
 import pytest
 
+from metrics_lib.core.periods import parse_period
 from metrics_lib.data import DEMO_DATA, open_source
 from metrics_lib.metrics.aggregate_subscriptions import revenue_retention
+from metrics_lib.metrics.mrr_views import mrr_trend, mrr_waterfall
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.scorecard import headline_metrics
 
@@ -163,3 +165,32 @@ def test_the_demo_movements_bridge_start_to_end(demo, period):
 def test_the_demo_end_of_a_quarter_is_the_start_of_the_next(demo):
     q3, q4 = PeriodData(demo, "2025-Q3").mrr, PeriodData(demo, "2025-Q4").mrr
     assert q3.end_mrr == pytest.approx(q4.start_mrr, rel=1e-12)
+
+
+def test_the_waterfall_of_the_book_steps_from_start_to_end(book):
+    w = mrr_waterfall(PeriodData(book, "2025-Q1"))
+    assert w.index.tolist() == [
+        "start MRR",
+        "new",
+        "expansion",
+        "reactivation",
+        "contraction",
+        "churned",
+        "end MRR",
+    ]
+    assert w["change"].tolist() == [505, 75, 50, 90, -20, -225, 475]
+    # 505 -> 580 -> 630 -> 720 -> 700 -> 475
+    assert w["after"].tolist() == [505, 580, 630, 720, 700, 475, 475]
+    assert w["kind"].tolist() == ["total", "gain", "gain", "gain", "loss", "loss", "total"]
+
+
+def test_the_mrr_trend_of_the_book(book):
+    p = parse_period("2025-03")
+    t = mrr_trend([PeriodData(book, p.shift(-k)) for k in (2, 1, 0)], p)
+    assert t.index.tolist() == ["2025-01", "2025-02", "2025-03"]
+    assert t["end_mrr"].tolist() == [475, 430, 475] and t["arr"].tolist() == [5_700, 5_160, 5_700]
+    # February ends at A 150, C 80, D 40, H 25, I 35, J 100 = 430; its quick ratio (35 + 50 + 100) / 230;
+    # March ARPA 475 over A C D E I J
+    assert t.loc["2025-02", "quick_ratio"] == pytest.approx(185 / 230)
+    assert t.loc["2025-03", "arpa"] == pytest.approx(475 / 6)
+    assert t["current"].tolist() == [False, False, True]

@@ -1,0 +1,12 @@
+"""The report sections reached through ``Workbook.sections`` (kept out of the Workbook, which
+stays small): the retention report's MRR sections (:mod:`~metrics_lib.reporting.mrr_sections`)."""
+
+from __future__ import annotations
+
+from metrics_lib.reporting.mrr_sections import MRRSections
+
+__all__ = ["ReportSections"]
+
+
+class ReportSections(MRRSections):
+    """Every section of :mod:`metrics_lib.reporting.sections`, for one workbook."""
