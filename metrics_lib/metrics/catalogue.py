@@ -25,7 +25,13 @@ from metrics_lib.core.results import (
     RateResult,
     ValueResult,
 )
-from metrics_lib.core.stats import compare_means, compare_means_from_moments, compare_rates, rate_result
+from metrics_lib.core.stats import (
+    compare_means,
+    compare_means_from_moments,
+    compare_rates,
+    mean_result,
+    rate_result,
+)
 from metrics_lib.formulas import (
     advocacy,
     marketing,
@@ -36,7 +42,7 @@ from metrics_lib.formulas import (
     subscriptions,
     value,
 )
-from metrics_lib.metrics import aggregate_marketing, aggregate_subscriptions
+from metrics_lib.metrics import aggregate_marketing, aggregate_revenue, aggregate_subscriptions
 from metrics_lib.metrics.period_data import PeriodData
 
 __all__ = ["Headline", "HEADLINE", "compare", "safe_compute", "unmet_needs"]
@@ -127,6 +133,30 @@ def _clv(d: PeriodData):
         "share_of_year_covered": d.year_covered,
     }
     return ValueResult(r.value, unit="currency", n=y.buyers, components=components)
+
+
+def _new_revenue(d: PeriodData):
+    """Revenue of the period from customers in their first year (docs/metrics.md, `new_revenue`)."""
+    new = aggregate_revenue.new_revenue(d.scope)
+    total = d.orders.revenue
+    return ValueResult(
+        new,
+        unit="currency",
+        components={"revenue": total, "share_of_revenue": new / total if total else NAN},
+    )
+
+
+def _retention_cost(d: PeriodData):
+    """Retention spend of the period's months / customers retained (active at the start and at
+    the end). The spend is the company's, so a segment has no share of it to divide."""
+    if d.scope.segment:
+        return ValueResult(
+            NAN,
+            unit="currency",
+            reason="retention spend is not split by segment in `marketing_spend`, so a segment's retention "
+            "cost per client is undefined; it is given for all customers only",
+        )
+    return value.retention_cost_per_client(d.spend.retention, d.activity.retained)
 
 
 def _cac(d: PeriodData):
@@ -323,6 +353,10 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
     _h("arpa", "retention", "currency", "higher", ["subscriptions"], lambda d: _arpa(d),
        label="ARPA (MRR per paying account)",
        moments=lambda d: (_arpa(d).value, d.mrr.end_mrr_std, d.mrr.end_accounts)),
+    _h("new_revenue", "value", "currency", "higher", ["customers", "orders"], lambda d: _new_revenue(d),
+       label="new revenue (customers in their first year)"),
+    _h("retention_cost_per_client", "value", "currency", "lower", ["customers", "orders", "marketing_spend"],
+       lambda d: _retention_cost(d)),
     _h("clv", "value", "currency", "higher", ["customers", "orders", "orders.cost"], _clv),
     _h("cac", "value", "currency", "lower", ["customers", "marketing_spend"], _cac),
     _h("ltv_cac_ratio", "value", "ratio", "higher", ["customers", "orders", "orders.cost", "marketing_spend"],
@@ -350,6 +384,10 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: service.first_contact_resolution(d.resolved.resolved_first_contact, d.resolved.resolved)),
     _h("first_response_hours_median", "service", "hours", "lower", ["tickets"],
        _first_response,
+       sample=lambda d: d.tickets["first_response_hours"].dropna()),
+    _h("first_response_hours_mean", "service", "hours", "lower", ["tickets"],
+       lambda d: mean_result(d.tickets["first_response_hours"].dropna(), unit="hours",
+                             what="mean first response time"),
        sample=lambda d: d.tickets["first_response_hours"].dropna()),
     _h("first_response_within_target", "service", "share", "higher", ["tickets"],
        lambda d: _no_responses(d) or service.response_within_target(

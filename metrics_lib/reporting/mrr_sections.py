@@ -7,6 +7,7 @@ Each returns a :class:`SectionView`: ``numbers`` (unrounded, what the plots draw
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import pandas as pd
@@ -26,8 +27,10 @@ class SectionView:
     table: pd.DataFrame
     note: str = ""
 
-    def _repr_html_(self) -> str:  # shown as its table in a notebook
-        return self.table._repr_html_() if len(self.table) or not self.note else f"<p>{self.note}</p>"
+    def _repr_html_(self) -> str:
+        """In a notebook: the note (when there is one) above the table (when it has rows)."""
+        note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
+        return note + (self.table._repr_html_() if len(self.table) else "")
 
 
 def skipped(columns, missing, index_name=None) -> SectionView:

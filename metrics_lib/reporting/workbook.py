@@ -204,7 +204,7 @@ class Workbook:
 
     @cached_property
     def sections(self) -> ReportSections:
-        """More report sections: MRR trend and waterfall (:mod:`metrics_lib.reporting.sections`)."""
+        """More report sections: MRR, social, referrals, revenue mix, sales by rep (:mod:`~metrics_lib.reporting.sections`)."""
         return ReportSections(self)
 
     # -- headline numbers ----------------------------------------------------------------
