@@ -22,6 +22,9 @@ LEADERBOARD_COLUMNS = ("closed", "won", "win_rate", "ci_low", "ci_high", "won_va
 
 _GROUPINGS = {"owner": "rep", "team": "team"}
 
+#: The group of the deals whose owner or team is empty.
+NOT_RECORDED = "(not recorded)"
+
 
 def sales_leaderboard(scope: Scope, *, by: str = "owner", min_closed: int = 20) -> pd.DataFrame:
     """The deals closed in the scope's period per ``by`` (``owner``: each rep, with their team;
@@ -29,7 +32,8 @@ def sales_leaderboard(scope: Scope, *, by: str = "owner", min_closed: int = 20) 
 
     Groups with fewer than ``min_closed`` deals closed won or lost are left out; ``attrs`` holds
     ``hidden`` (how many) and ``hidden_closed`` (their closed deals), so the reader knows what
-    is not shown. With a segment, deals without a customer (prospects) are in no segment.
+    is not shown. Deals with an empty owner or team form the group :data:`NOT_RECORDED`. With a
+    segment, deals without a customer (prospects) are in no segment.
     """
     if by not in _GROUPINGS:
         raise ValueError(f"`by` ({by!r}) must be one of {sorted(_GROUPINGS)}")
@@ -37,6 +41,9 @@ def sales_leaderboard(scope: Scope, *, by: str = "owner", min_closed: int = 20) 
         raise ValueError(f"`min_closed` ({min_closed!r}) must be a whole number >= 1")
     d = scope.table("deals")
     closed = d.filter(scope.during(d.closed_date) & d.outcome.isin(["won", "lost"]))
+    closed = closed.mutate(
+        **{k: closed[k].fill_null(NOT_RECORDED) for k in ("owner", "team") if k in closed.columns}
+    )
     keys = ["team", "owner"] if by == "owner" else ["team"]
     won = closed.outcome == "won"
     counts = (

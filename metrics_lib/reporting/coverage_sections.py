@@ -47,12 +47,23 @@ class CoverageSections:
     def __init__(self, wb):
         self._wb = wb
 
+    def _lacks(self, *needs: str) -> list[str]:
+        """The tables (``"deals"``) and optional columns (``"deals.owner"``) among ``needs`` that
+        the source lacks or leaves empty in every row."""
+        source = self._wb.source
+        out = []
+        for need in needs:
+            table, _, column = need.partition(".")
+            if not source.has(table) or (column and not source.has_values(table, column)):
+                out.append(need)
+        return out
+
     # -- advocacy --------------------------------------------------------------------------
     def social_engagement(self) -> SectionView:
         """Follows, shares and likes of the period per platform, with each platform's share of
         the interactions (:func:`metrics_lib.metrics.engagement_views.social_by_platform`)."""
         cols = [*engagement_views.SOCIAL_COLUMNS, "share_of_interactions", "days"]
-        if missing := self._wb._missing("social"):
+        if missing := self._lacks("social"):
             return skipped(cols, missing, "platform")
         numbers = engagement_views.social_by_platform(self._wb._scope())
         units = {"follows": "count", "shares": "count", "likes": "count", "share_of_interactions": "share"}
@@ -63,7 +74,7 @@ class CoverageSections:
 
     def social_trend(self, periods: int = 4) -> SectionView:
         """Follows, shares and likes per period for the last ``periods`` periods."""
-        if missing := self._wb._missing("social"):
+        if missing := self._lacks("social"):
             return skipped([*engagement_views.SOCIAL_COLUMNS, "days"], missing, "period")
         scopes = [self._wb._scope(p) for p in self._wb._periods(periods)]
         numbers = engagement_views.social_trend(scopes)
@@ -73,7 +84,7 @@ class CoverageSections:
     def referral_distribution(self, months: int = 12) -> SectionView:
         """How the customers referred in the ``months`` months ending with the period are spread
         over their referrers (:func:`metrics_lib.metrics.engagement_views.referral_distribution`)."""
-        if missing := self._wb._missing("customers"):
+        if missing := self._lacks("customers", "customers.referred_by"):
             return skipped(engagement_views.REFERRAL_COLUMNS, missing, "referrals each")
         window = self._wb.context.window(months)
         numbers = engagement_views.referral_distribution(self._wb._scope(window))
@@ -95,7 +106,7 @@ class CoverageSections:
         ``months`` months ending with the period
         (:func:`metrics_lib.metrics.engagement_views.referral_lead_conversion`)."""
         cols = ["closed", "won", "win_rate", "ci_low", "ci_high"]
-        if missing := self._wb._missing("deals"):
+        if missing := self._lacks("deals", "deals.source", "deals.deal_type"):
             return skipped(cols, missing, "deal source")
         window = self._wb.context.window(months)
         numbers = engagement_views.referral_lead_conversion(self._wb._scope(window))
@@ -109,7 +120,7 @@ class CoverageSections:
         per order type, cross-sell apart from upsell
         (:func:`metrics_lib.metrics.aggregate_revenue.revenue_by_order_type`)."""
         cols = ["orders", "buyers", "revenue", "share_of_revenue", "gross_profit", "revenue_per_buyer"]
-        if missing := self._wb._missing("orders"):
+        if missing := self._lacks("orders", "orders.order_type"):
             return skipped(cols, missing, "order_type")
         numbers = aggregate_revenue.revenue_by_order_type(self._wb._scope())
         units = {
@@ -132,7 +143,7 @@ class CoverageSections:
         first year, beyond it, no customer; the first two make the headline new revenue
         (:func:`metrics_lib.metrics.aggregate_revenue.revenue_by_customer_age`)."""
         cols = ["revenue", "share_of_revenue", "orders", "buyers", "revenue_per_buyer"]
-        if missing := self._wb._missing("customers", "orders"):
+        if missing := self._lacks("customers", "orders"):
             return skipped(cols, missing, "customers")
         numbers = aggregate_revenue.revenue_by_customer_age(self._wb._scope())
         units = {
@@ -148,7 +159,7 @@ class CoverageSections:
     def retention_cost(self) -> SectionView:
         """The period's retention spend, the customers retained and the cost per client retained,
         beside the revenue per customer beyond their first year who bought in the period."""
-        if missing := self._wb._missing("customers", "orders", "marketing_spend"):
+        if missing := self._lacks("customers", "orders", "marketing_spend"):
             return skipped(["value"], missing, "")
         d = self._wb._period_data(self._wb.period)
         cost = quietly(value.retention_cost_per_client, d.spend.retention, d.activity.retained)
@@ -183,7 +194,7 @@ class CoverageSections:
         ``min_closed`` closed deals hidden and counted in the note
         (:func:`metrics_lib.metrics.sales_views.sales_leaderboard`)."""
         cols = list(sales_views.LEADERBOARD_COLUMNS)
-        if missing := self._wb._missing("deals"):
+        if missing := self._lacks("deals", f"deals.{by}", *(["deals.team"] if by == "owner" else [])):
             return skipped(cols, missing, by)
         numbers = sales_views.sales_leaderboard(self._wb._scope(), by=by, min_closed=min_closed)
         units = {
