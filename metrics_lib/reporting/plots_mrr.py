@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 
 from metrics_lib.metrics.mrr_views import MONTHS_PER_YEAR
 from metrics_lib.reporting.format import format_value
-from metrics_lib.reporting.plots import PALETTE, _axes, _empty, _fmt, _is_empty
+from metrics_lib.reporting.plots import PALETTE, axes_or_current, draw_note, is_empty, unit_formatter
 
 __all__ = ["plot_mrr_trend", "plot_mrr_waterfall"]
 
@@ -22,18 +22,18 @@ __all__ = ["plot_mrr_trend", "plot_mrr_waterfall"]
 def plot_mrr_trend(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """The MRR on each period's last day as bars (the current period in orange), the ARR (12 x
     MRR) read on the right-hand axis, from the ``numbers`` of the MRR trend section."""
-    ax = _axes(ax)
-    if _is_empty(frame):
-        return _empty(ax, frame, "MRR and ARR by period")
+    ax = axes_or_current(ax)
+    if is_empty(frame):
+        return draw_note(ax, frame, "MRR and ARR by period")
     x = np.arange(len(frame))
     colours = [PALETTE["current"] if cur else PALETTE["main"] for cur in frame["current"]]
     ax.bar(x, frame["end_mrr"].astype(float), color=colours)
     ax.set_xticks(x, frame.index.tolist())
-    ax.yaxis.set_major_formatter(_fmt("currency"))
+    ax.yaxis.set_major_formatter(unit_formatter("currency"))
     arr = ax.secondary_yaxis(
         "right", functions=(lambda v: v * MONTHS_PER_YEAR, lambda v: v / MONTHS_PER_YEAR)
     )
-    arr.yaxis.set_major_formatter(_fmt("currency"))
+    arr.yaxis.set_major_formatter(unit_formatter("currency"))
     arr.set_ylabel("ARR (12 x MRR)")
     ax.set(title="MRR at each period's end (ARR on the right)", xlabel="period", ylabel="MRR")
     return ax
@@ -43,9 +43,9 @@ def plot_mrr_waterfall(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """The period's MRR bridge, from the ``numbers`` of the MRR waterfall section: the start and
     end MRR as full bars, each movement as a floating bar from the MRR before it to the MRR after
     it (gains green, losses red), labelled with its amount."""
-    ax = _axes(ax)
-    if _is_empty(frame):
-        return _empty(ax, frame, "MRR waterfall")
+    ax = axes_or_current(ax)
+    if is_empty(frame):
+        return draw_note(ax, frame, "MRR waterfall")
     colours = {"total": PALETTE["main"], "gain": PALETTE["good"], "loss": PALETTE["bad"]}
     x = np.arange(len(frame))
     low = np.minimum(frame["before"], frame["after"]).astype(float).to_numpy()
@@ -63,7 +63,7 @@ def plot_mrr_waterfall(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         floor = max(0.0, lowest - 0.5 * (high.max() - lowest))
     ax.set_ylim(floor, high.max() * 1.04)
     ax.set_xticks(x, frame.index.tolist())
-    ax.yaxis.set_major_formatter(_fmt("currency"))
+    ax.yaxis.set_major_formatter(unit_formatter("currency"))
     where = f" (axis from {format_value(floor, 'currency', short=True)})" if floor > 0 else ""
     ax.set(title="From the start MRR to the end MRR", xlabel="", ylabel=f"MRR{where}")
     ax.grid(axis="x", visible=False)
