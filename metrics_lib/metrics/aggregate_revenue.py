@@ -26,12 +26,22 @@ AGE_GROUPS = (
 )
 
 
+#: The order types in the order a reader follows a customer's purchases.
+ORDER_TYPES = ("new", "repeat", "upsell", "cross_sell", "return")
+
+
+def _type_rank(order_type) -> tuple[int, str]:
+    known = order_type in ORDER_TYPES
+    return (ORDER_TYPES.index(order_type) if known else len(ORDER_TYPES), str(order_type))
+
+
 def _share(part: float, whole: float) -> float:
     return part / whole if whole else float("nan")
 
 
 def revenue_by_order_type(scope: Scope) -> pd.DataFrame:
-    """Per ``order_type`` of the period's orders and ``all``: orders, buyers, revenue, its share of
+    """Per ``order_type`` of the period's orders (in the order of :data:`ORDER_TYPES`, others
+    after them) and ``all``: orders, buyers, revenue, its share of
     the period's revenue, gross profit (NaN when an order of the group has no cost) and revenue
     per buyer. Cross-sell and upsell are separate rows."""
     o = scope.table("orders")
@@ -43,7 +53,8 @@ def revenue_by_order_type(scope: Scope) -> pd.DataFrame:
         "cost": p.cost.sum(),
         "cost_missing": count_true(p.cost.isnull()),
     }
-    df = p.group_by("order_type").aggregate(**sums).order_by("order_type").execute()
+    df = p.group_by("order_type").aggregate(**sums).execute()
+    df = df.iloc[sorted(range(len(df)), key=lambda i: _type_rank(df["order_type"].iloc[i]))]
     total = p.aggregate(**sums).execute().assign(order_type="all")
     df = pd.concat([df, total], ignore_index=True) if count(total["orders"].iloc[0]) else df
     whole = amount(total["revenue"].iloc[0])

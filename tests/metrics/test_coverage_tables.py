@@ -160,11 +160,11 @@ def _scope(src, period="2025-Q1"):
 
 def test_revenue_by_order_type_keeps_cross_sell_apart_from_upsell(src):
     t = aggregate_revenue.revenue_by_order_type(_scope(src))
-    assert t.index.tolist() == ["cross_sell", "new", "repeat", "upsell", "all"]
-    assert t["revenue"].tolist() == [220, 180, 130, 50, 580]
-    assert t["orders"].tolist() == [2, 3, 2, 1, 8]
-    assert t["buyers"].tolist() == [2, 3, 2, 1, 6]
-    assert t["gross_profit"].tolist() == [115, 120, 80, 30, 345]
+    assert t.index.tolist() == ["new", "repeat", "upsell", "cross_sell", "all"]
+    assert t["revenue"].tolist() == [180, 130, 50, 220, 580]
+    assert t["orders"].tolist() == [3, 2, 1, 2, 8]
+    assert t["buyers"].tolist() == [3, 2, 1, 2, 6]
+    assert t["gross_profit"].tolist() == [120, 80, 30, 115, 345]
     assert t.loc["cross_sell", "share_of_revenue"] == pytest.approx(220 / 580)
     assert t.loc["cross_sell", "revenue_per_buyer"] == 110
 
