@@ -18,7 +18,7 @@ from metrics_lib.reporting.format import format_change, format_value
 __all__ = ["SectionView", "MRRSections", "formatted"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SectionView:
     """A report section: the unrounded ``numbers``, the formatted ``table`` and a ``note`` (why it
     is empty, or "")."""
@@ -26,6 +26,11 @@ class SectionView:
     numbers: pd.DataFrame
     table: pd.DataFrame
     note: str = ""
+
+    def __repr__(self) -> str:
+        """As text: the note (when there is one) above the table (when it has rows)."""
+        parts = [self.note] if self.note else []
+        return "\n".join([*parts, self.table.to_string()] if len(self.table) else parts)
 
     def _repr_html_(self) -> str:
         """In a notebook: the note (when there is one) above the table (when it has rows)."""

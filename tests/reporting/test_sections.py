@@ -51,3 +51,9 @@ def test_referrals_need_the_referred_by_column_with_values(make_source):
     folder = make_source(set={("customers", 1, "referred_by"): ""})  # the only referral removed
     wb = Workbook("2025-Q1", str(folder), restrict_paths=False)
     assert wb.sections.referral_distribution().note == "skipped: needs customers.referred_by"
+
+
+def test_a_section_reads_as_its_note_and_table_in_text(demo):
+    text = repr(demo.sections.referral_distribution(months=12))
+    first, second = text.splitlines()[:2]
+    assert first.startswith("customers who signed up through a referral, ") and "referrers" in second
