@@ -32,6 +32,7 @@ import pytest
 
 from metrics_lib.core.periods import parse_period
 from metrics_lib.data import DEMO_DATA, open_source
+from metrics_lib.formulas.subscriptions import mrr_movements
 from metrics_lib.metrics.aggregate_subscriptions import revenue_retention
 from metrics_lib.metrics.mrr_views import mrr_trend, mrr_waterfall
 from metrics_lib.metrics.period_data import PeriodData
@@ -194,3 +195,32 @@ def test_the_mrr_trend_of_the_book(book):
     assert t.loc["2025-02", "quick_ratio"] == pytest.approx(185 / 230)
     assert t.loc["2025-03", "arpa"] == pytest.approx(475 / 6)
     assert t["current"].tolist() == [False, False, True]
+
+
+def test_the_engine_agrees_with_the_formula_on_the_demo(demo):
+    """The Ibis query and :func:`mrr_movements` (the definition) on the same per-customer
+    snapshots of 2025-Q4, worked out here in pandas."""
+    s = pd.read_parquet(DEMO_DATA / "subscriptions.parquet")
+    for col in ("start_date", "end_date", "cancelled_date"):
+        s[col] = pd.to_datetime(s[col])
+
+    def mrr_on(day):
+        d = pd.Timestamp(day)
+        active = (s.start_date <= d) & (s.end_date > d) & (s.cancelled_date.isna() | (s.cancelled_date > d))
+        return s.mrr.where(active, 0.0).groupby(s.customer_id).sum()
+
+    paid = (
+        (s.mrr > 0)
+        & (s.start_date <= pd.Timestamp("2025-09-30"))
+        & (s.end_date > s.start_date)
+        & (s.cancelled_date.isna() | (s.cancelled_date > s.start_date))
+    )
+    before = paid.groupby(s.customer_id).any()
+    m0, m1 = mrr_on("2025-09-30"), mrr_on("2025-12-31")
+    expected = mrr_movements(m0, m1.reindex(m0.index), before.reindex(m0.index))
+    got = PeriodData(demo, "2025-Q4").mrr
+    assert (got.start_mrr, got.end_mrr) == pytest.approx((expected.start, expected.end), rel=1e-12)
+    assert _moves(got) == pytest.approx(
+        (expected.new, expected.expansion, expected.reactivation, expected.contraction, expected.churned),
+        rel=1e-9,
+    )
