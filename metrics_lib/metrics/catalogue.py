@@ -25,9 +25,24 @@ from metrics_lib.core.results import (
     RateResult,
     ValueResult,
 )
-from metrics_lib.core.stats import compare_means, compare_means_from_moments, compare_rates, rate_result
-from metrics_lib.formulas import advocacy, marketing, pipeline, retention, satisfaction, service, value
-from metrics_lib.metrics import aggregate_marketing, aggregate_subscriptions
+from metrics_lib.core.stats import (
+    compare_means,
+    compare_means_from_moments,
+    compare_rates,
+    mean_result,
+    rate_result,
+)
+from metrics_lib.formulas import (
+    advocacy,
+    marketing,
+    pipeline,
+    retention,
+    satisfaction,
+    service,
+    subscriptions,
+    value,
+)
+from metrics_lib.metrics import aggregate_marketing, aggregate_revenue, aggregate_subscriptions
 from metrics_lib.metrics.period_data import PeriodData
 
 __all__ = ["Headline", "HEADLINE", "compare", "safe_compute", "unmet_needs"]
@@ -118,6 +133,30 @@ def _clv(d: PeriodData):
         "share_of_year_covered": d.year_covered,
     }
     return ValueResult(r.value, unit="currency", n=y.buyers, components=components)
+
+
+def _new_revenue(d: PeriodData):
+    """Revenue of the period from customers in their first year (docs/metrics.md, `new_revenue`)."""
+    new = aggregate_revenue.new_revenue(d.scope)
+    total = d.orders.revenue
+    return ValueResult(
+        new,
+        unit="currency",
+        components={"revenue": total, "share_of_revenue": new / total if total else NAN},
+    )
+
+
+def _retention_cost(d: PeriodData):
+    """Retention spend of the period's months / customers retained (active at the start and at
+    the end). The spend is the company's, so a segment has no share of it to divide."""
+    if d.scope.segment:
+        return ValueResult(
+            NAN,
+            unit="currency",
+            reason="retention spend is not split by segment in `marketing_spend`, so a segment's retention "
+            "cost per client is undefined; it is given for all customers only",
+        )
+    return value.retention_cost_per_client(d.spend.retention, d.activity.retained)
 
 
 def _cac(d: PeriodData):
@@ -300,6 +339,24 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: _nrr(d)),
     _h("gross_revenue_retention", "retention", "share", "higher", ["subscriptions"],
        lambda d: _grr(d)),
+    _h("mrr_new", "retention", "currency", "higher", ["subscriptions"], lambda d: _movement(d, "new"),
+       label="new MRR"),
+    _h("mrr_expansion", "retention", "currency", "higher", ["subscriptions"],
+       lambda d: _movement(d, "expansion"), label="expansion MRR"),
+    _h("mrr_reactivation", "retention", "currency", "higher", ["subscriptions"],
+       lambda d: _movement(d, "reactivation"), label="reactivation MRR"),
+    _h("mrr_contraction", "retention", "currency", "lower", ["subscriptions"],
+       lambda d: _movement(d, "contraction"), label="contraction MRR"),
+    _h("mrr_churned", "retention", "currency", "lower", ["subscriptions"],
+       lambda d: _movement(d, "churned"), label="churned MRR"),
+    _h("quick_ratio", "retention", "ratio", "higher", ["subscriptions"], lambda d: _quick_ratio(d)),
+    _h("arpa", "retention", "currency", "higher", ["subscriptions"], lambda d: _arpa(d),
+       label="ARPA (MRR per paying account)",
+       moments=lambda d: (_arpa(d).value, d.mrr.end_mrr_std, d.mrr.end_accounts)),
+    _h("new_revenue", "value", "currency", "higher", ["customers", "orders"], lambda d: _new_revenue(d),
+       label="new revenue (customers in their first year)"),
+    _h("retention_cost_per_client", "value", "currency", "lower", ["customers", "orders", "marketing_spend"],
+       lambda d: _retention_cost(d)),
     _h("clv", "value", "currency", "higher", ["customers", "orders", "orders.cost"], _clv),
     _h("cac", "value", "currency", "lower", ["customers", "marketing_spend"], _cac),
     _h("ltv_cac_ratio", "value", "ratio", "higher", ["customers", "orders", "orders.cost", "marketing_spend"],
@@ -327,6 +384,10 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: service.first_contact_resolution(d.resolved.resolved_first_contact, d.resolved.resolved)),
     _h("first_response_hours_median", "service", "hours", "lower", ["tickets"],
        _first_response,
+       sample=lambda d: d.tickets["first_response_hours"].dropna()),
+    _h("first_response_hours_mean", "service", "hours", "lower", ["tickets"],
+       lambda d: mean_result(d.tickets["first_response_hours"].dropna(), unit="hours",
+                             what="mean first response time"),
        sample=lambda d: d.tickets["first_response_hours"].dropna()),
     _h("first_response_within_target", "service", "share", "higher", ["tickets"],
        lambda d: _no_responses(d) or service.response_within_target(
@@ -361,6 +422,22 @@ def _nrr(d):
 def _grr(d):
     m = _mrr(d)
     return retention.gross_revenue_retention(m.start_mrr, m.churned, m.contraction)
+
+
+def _movement(d, which: str) -> ValueResult:
+    """One MRR movement of the period (an amount, 0 when nothing moved that way)."""
+    m = _mrr(d)
+    return ValueResult(getattr(m, which), unit="currency", components={"start_mrr": m.start_mrr})
+
+
+def _quick_ratio(d):
+    m = _mrr(d)
+    return subscriptions.quick_ratio(m.new, m.expansion, m.reactivation, m.contraction, m.churned)
+
+
+def _arpa(d):
+    m = _mrr(d)
+    return subscriptions.arpa(m.end_mrr, m.end_accounts, mrr_std=m.end_mrr_std)
 
 
 def _bounce(d):

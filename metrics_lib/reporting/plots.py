@@ -159,6 +159,13 @@ def _title(label: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# the helpers other plotting modules share (plots_mrr), under public names
+axes_or_current = _axes
+is_empty = _is_empty
+draw_note = _empty
+unit_formatter = _fmt
+
+
 # -- trends ----------------------------------------------------------------------------------------
 
 

@@ -61,6 +61,7 @@ from metrics_lib.reporting.format import (
     format_window,
     markdown_escape,
 )
+from metrics_lib.reporting.sections import ReportSections
 from metrics_lib.reporting.views import CLVModelsView, HealthValidationView
 
 __all__ = ["Workbook"]
@@ -200,6 +201,11 @@ class Workbook:
         for fam, missing in self.source.missing_families().items():
             rows.append((f"skipped: {fam}", f"needs {', '.join(missing)}"))
         return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+    @cached_property
+    def sections(self) -> ReportSections:
+        """More report sections: MRR, social, referrals, revenue mix, sales by rep (:mod:`~metrics_lib.reporting.sections`)."""
+        return ReportSections(self)
 
     # -- headline numbers ----------------------------------------------------------------
     def records(self, ids=None, *, period=None) -> dict:

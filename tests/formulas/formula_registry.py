@@ -71,6 +71,7 @@ from metrics_lib.formulas.service import (
     response_within_target,
     unanswered_share,
 )
+from metrics_lib.formulas.subscriptions import arpa, mrr_movements, quick_ratio
 from metrics_lib.formulas.value import (
     average_order_value,
     cac,
@@ -533,6 +534,34 @@ RELATIONSHIPS: dict[str, dict] = {
 }
 
 
+SUBSCRIPTIONS = {
+    "mrr_movements": {
+        "func": mrr_movements,
+        "args": (
+            [100.0, 50.0, 0.0, 0.0, 80.0],
+            [120.0, 0.0, 30.0, 40.0, 60.0],
+            [True, True, False, True, True],
+        ),
+        "bounds": (0.0, None),
+        "arrays": (0, 1, 2),
+        "value_of": lambda m: [m.start, m.new, m.expansion, m.reactivation, m.contraction, m.churned, m.end],
+    },
+    "quick_ratio": {
+        "func": quick_ratio,
+        "args": (3_000, 1_000, 500, 500, 1_000),
+        "bounds": (0.0, None),
+        "empty": {"args": (3_000, 0, 0, 0, 0)},
+    },
+    "arpa": {
+        "func": arpa,
+        "args": (375.0, 5),
+        "kwargs": {"mrr_std": 47.17},
+        "bounds": (0.0, None),
+        "empty": {"args": (0, 0)},
+    },
+}
+
+
 #: Registry of each family module, by module name.
 REGISTRIES: dict[str, dict[str, dict]] = {
     "satisfaction": SATISFACTION,
@@ -545,4 +574,5 @@ REGISTRIES: dict[str, dict[str, dict]] = {
     "health": HEALTH,
     "classification": CLASSIFICATION,
     "relationships": RELATIONSHIPS,
+    "subscriptions": SUBSCRIPTIONS,
 }

@@ -71,6 +71,7 @@ MODULES = (
     "health",
     "classification",
     "relationships",
+    "subscriptions",
 )
 
 

@@ -17,6 +17,8 @@ from metrics_lib.metrics.targets import Target, read_targets, status_for
 REQUIRED_IDS = (
     "revenue gross_profit gross_margin orders average_order_value active_customers new_customers "
     "repeat_customer_rate churn_rate retention_rate renewal_rate net_revenue_retention "
+    "mrr_new mrr_expansion mrr_reactivation mrr_contraction mrr_churned quick_ratio arpa "
+    "new_revenue retention_cost_per_client first_response_hours_mean "
     "gross_revenue_retention clv cac ltv_cac_ratio csat nps ces close_rate win_rate average_deal_size "
     "sales_cycle_days sales_velocity upsell_rate first_contact_resolution first_response_hours_median "
     "first_response_within_target referral_rate bounce_rate campaign_roi health_score_mean"
@@ -60,6 +62,7 @@ def test_unknown_metric_or_family_is_rejected():
     assert {h.id for h in select_headlines("service")} == {
         "first_contact_resolution",
         "first_response_hours_median",
+        "first_response_hours_mean",
         "first_response_within_target",
         "unanswered_ticket_share",
     }
