@@ -53,6 +53,7 @@ from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
 from metrics_lib.metrics.targets import default_targets_path, read_targets
 from metrics_lib.reporting import views
+from metrics_lib.reporting.display import shown
 from metrics_lib.reporting.format import (
     Markdown,
     format_change,
@@ -86,7 +87,7 @@ def _skipped_frame(columns, missing, index_name=None) -> pd.DataFrame:
     if index_name:
         frame.index.name = index_name
     frame.attrs["note"] = f"skipped: needs {', '.join(missing)}"
-    return frame
+    return shown(frame)
 
 
 _CHURN_DIGITS = {"churn_rate": 4, "ci_low": 4, "ci_high": 4}
@@ -199,7 +200,7 @@ class Workbook:
                 )
         for fam, missing in self.source.missing_families().items():
             rows.append((f"skipped: {fam}", f"needs {', '.join(missing)}"))
-        return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+        return shown(pd.DataFrame(rows, columns=["", "value"]).set_index(""))
 
     # -- headline numbers ----------------------------------------------------------------
     def records(self, ids=None, *, period=None) -> dict:
@@ -231,14 +232,14 @@ class Workbook:
     def headline(self, ids=None) -> pd.DataFrame:
         """A display table: value, 95% interval, sample size, previous period, change and whether it
         is beyond noise, target and status, and a note for low samples or undefined metrics."""
-        rows = []
+        rows, fmt = [], partial(format_value, currency=self.source.config.currency)
         whole = not self.context.coverage_notes()  # then a "not comparable" is the metric's own
         for mid, rec in self._records_for(ids).items():
             unit = rec["unit"]
             ci = (
                 "n/a"
                 if rec["ci_low"] is None
-                else f"{format_value(rec['ci_low'], unit)} to {format_value(rec['ci_high'], unit)}"
+                else f"{fmt(rec['ci_low'], unit)} to {fmt(rec['ci_high'], unit)}"
             )
             n = rec.get("n")
             note = rec.get("reason") or ""
@@ -249,20 +250,20 @@ class Workbook:
             rows.append(
                 {
                     "metric": HEADLINE[mid].label,
-                    "value": format_value(rec["value"], unit),
+                    "value": fmt(rec["value"], unit),
                     "95% CI": ci,
                     "n": "" if n is None else f"{n:,}",
-                    f"previous ({self.period.previous().label})": format_value(rec["previous"], unit),
+                    f"previous ({self.period.previous().label})": fmt(rec["previous"], unit),
                     "change": format_change(rec.get("change"), unit),
                     "change vs noise": format_significance(
                         rec.get("p_value"), rec.get("significant"), rec.get("comparison")
                     ),
-                    "target": format_value(rec["target"], unit) if rec["target"] is not None else "",
+                    "target": fmt(rec["target"], unit) if rec["target"] is not None else "",
                     "status": rec["status"],
                     "note": note,
                 }
             )
-        return pd.DataFrame(rows).set_index("metric")
+        return self._shown(pd.DataFrame(rows).set_index("metric"), headers={"n": "n"})
 
     def headline_numbers(self, ids=None, digits: int = 4) -> pd.Series:
         """Rounded headline values, for the cells that nbval compares between runs."""
@@ -282,6 +283,9 @@ class Workbook:
         if p.label not in self._period_cache:
             self._period_cache[p.label] = PeriodData(self.source, p, self.segment)
         return self._period_cache[p.label]
+
+    def _shown(self, frame: pd.DataFrame, kinds=None, **options) -> pd.DataFrame:
+        return shown(frame, kinds, currency=self.source.config.currency, **options)
 
     def _scope(self, p=None) -> aggregate.Scope:
         return self.context.scope(p)
@@ -326,7 +330,7 @@ class Workbook:
         if missing := self._missing("orders"):
             return _skipped_frame(cols, missing, "month")
         out = trends.revenue_trend(self._scope(), months=months)
-        return out.round({"revenue": 2, "gross_profit": 2, "gross_margin": 4})
+        return self._shown(out.round({"revenue": 2, "gross_profit": 2, "gross_margin": 4}))
 
     # -- satisfaction -------------------------------------------------------------------------
     def nps_mix(self, periods: int = 8) -> pd.DataFrame:
@@ -336,7 +340,7 @@ class Workbook:
         if missing := self._missing("surveys"):
             return _skipped_frame(cols, missing, "period")
         out = trends.nps_mix(self._period_datas(periods), self.period)
-        return out.round(
+        return self._shown(out).round(
             {
                 "promoter_share": 4,
                 "passive_share": 4,
@@ -364,8 +368,8 @@ class Workbook:
                 "comments hidden: free text may hold personal data; run the report "
                 "with --show-pii (show_pii=True) to include them"
             )
-            return frame
-        return breakdowns.survey_comments(self._scope(), survey, group=group, n=n)
+            return shown(frame)
+        return self._shown(breakdowns.survey_comments(self._scope(), survey, group=group, n=n))
 
     def breakdown(self, survey: str, by: str = "touchpoint") -> pd.DataFrame:
         """CSAT, NPS or CES of the period per touchpoint, customer segment or acquisition channel.
@@ -379,7 +383,7 @@ class Workbook:
         if missing := self._missing("surveys", *(("customers",) if by != "touchpoint" else ())):
             return _skipped_frame(cols, missing, by)
         out = breakdowns.survey_breakdown(self._scope(), survey, by)
-        return out.round(4 if survey == "csat" else 2)
+        return self._shown(out.round(4 if survey == "csat" else 2))
 
     def nps_churn(self) -> pd.DataFrame:
         """Does NPS track churn here? Churn in this period by each customer's latest NPS group
@@ -393,7 +397,7 @@ class Workbook:
         result = analyses.nps_vs_churn(self.source, self.period, segment=self.segment)
         table = result.table.round(_CHURN_DIGITS)
         table.attrs["verdict"] = views.nps_churn_verdict(result)
-        return table
+        return self._shown(table)
 
     # -- retention -------------------------------------------------------------------------
     def cohort_retention(self, months: int = 12) -> CohortView:
@@ -408,7 +412,7 @@ class Workbook:
             empty = _skipped_frame([], missing, "cohort")
             return CohortView(empty, pd.Series(dtype="int64", name="customers"), "", empty.attrs["note"])
         view = cohorts.cohort_retention(self._scope(), months)
-        return replace(view, matrix=view.matrix.round(4))
+        return replace(view, matrix=self._shown(view.matrix.round(4), "share"))
 
     # -- value -------------------------------------------------------------------------------
     def cac_by_channel(self) -> pd.DataFrame:
@@ -420,7 +424,7 @@ class Workbook:
             return _skipped_frame(cols, missing, "channel")
         out = breakdowns.cac_by_channel(self._scope())
         out["spend"] = [round(float(v), 2) for v in out["spend"]]
-        return out.round({"cac": 2})
+        return self._shown(out.round({"cac": 2}))
 
     # -- pipeline ----------------------------------------------------------------------------
     def pipeline_stages(self, months: int = 12) -> PipelineStages:
@@ -439,7 +443,10 @@ class Workbook:
         if stages.note:
             return replace(stages, window=window)
         return replace(
-            stages, time_in_stage=stages.time_in_stage.round(2), funnel=stages.funnel.round(4), window=window
+            stages,
+            time_in_stage=self._shown(stages.time_in_stage.round(2)),
+            funnel=self._shown(stages.funnel.round(4)),
+            window=window,
         )
 
     # -- service -------------------------------------------------------------------------------
@@ -450,7 +457,7 @@ class Workbook:
         cols = aggregate_service.TICKET_TIME_COLUMNS
         if missing := self._missing("tickets"):
             return _skipped_frame(cols, missing)
-        return aggregate_service.ticket_times(self._scope()).reset_index(drop=True)
+        return self._shown(aggregate_service.ticket_times(self._scope()).reset_index(drop=True))
 
     def response_summary(self, by: str = "channel", *, target_hours: float = 2.0) -> pd.DataFrame:
         """First response and resolution times of the period's tickets per channel: median and
@@ -462,7 +469,7 @@ class Workbook:
             raise WorkbookError(f"by {by!r} must be 'channel'")
         if missing := self._missing("tickets"):
             return _skipped_frame(cols, missing, by)
-        return breakdowns.response_summary(self._scope(), target_hours=target_hours).round(3)
+        return self._shown(breakdowns.response_summary(self._scope(), target_hours=target_hours).round(3))
 
     # -- advocacy ------------------------------------------------------------------------------
     def reviews(self) -> pd.DataFrame:
@@ -471,7 +478,7 @@ class Workbook:
         cols = ["reviews", "average_rating", "ci_low", "ci_high", "positive_share"]
         if missing := self._missing("reviews"):
             return _skipped_frame(cols, missing, "platform")
-        return breakdowns.reviews_by_platform(self._scope()).round(3)
+        return self._shown(breakdowns.reviews_by_platform(self._scope()).round(3))
 
     def web_engagement(self, periods: int = 4) -> pd.DataFrame:
         """Sessions, page views, pages per session, average time on page (s) and bounce rate per
@@ -479,13 +486,13 @@ class Workbook:
         cols = ["sessions", "page_views", "pages_per_session", "avg_time_on_page_s", "bounce_rate"]
         if missing := self._missing("web_engagement"):
             return _skipped_frame(cols, missing, "period")
-        return trends.web_engagement(self._period_datas(periods)).round(3)
+        return self._shown(trends.web_engagement(self._period_datas(periods)).round(3))
 
     def top_referrers(self, n: int = 10) -> pd.DataFrame:
         """The customers who referred the most new customers in the last 12 months."""
         if missing := self._missing("customers"):
             return _skipped_frame(["referrals", "segment"], missing, "referred_by")
-        return breakdowns.top_referrers(self._scope(self.context.window(12)), n)
+        return self._shown(breakdowns.top_referrers(self._scope(self.context.window(12)), n))
 
     # -- marketing -----------------------------------------------------------------------------
     def campaign_lift(self, months: int = 12) -> pd.DataFrame:
@@ -497,8 +504,8 @@ class Workbook:
             return _skipped_frame(campaigns.LIFT_COLUMNS, missing, "campaign")
         out = campaigns.campaign_lift(self._scope(self.context.window(months)))
         if out.empty:
-            return out
-        return out.round(
+            return self._shown(out)
+        return self._shown(out).round(
             {
                 "treated_rate": 4,
                 "control_rate": 4,
@@ -532,7 +539,7 @@ class Workbook:
             return _skipped_frame(["customers", "share", "mean_score"], missing, "band")
         out = health_views.health_distribution(self._scope()).round(3)
         out.attrs["bands"] = views.describe_bands(out.attrs["cuts"])
-        return out
+        return self._shown(out)
 
     def health_validation(self) -> HealthValidationView:
         """Does the health score predict churn? The score of each customer at the end of the
@@ -548,8 +555,8 @@ class Workbook:
         hv = health_views.health_validation(self._scope())
         return HealthValidationView.of(
             hv,
-            bands=hv.bands.round({**_CHURN_DIGITS, "mean_score": 2}),
-            components=hv.components.round(3).sort_values("auc", ascending=False),
+            bands=self._shown(hv.bands.round({**_CHURN_DIGITS, "mean_score": 2})),
+            components=self._shown(hv.components.round(3).sort_values("auc", ascending=False)),
         )
 
     def relationship_groups(self, *, loyalty: str = "tenure") -> RelationshipGroups:
@@ -562,7 +569,11 @@ class Workbook:
             e = _skipped_frame([], missing)
             return RelationshipGroups(e, e, e, e, float("nan"), float("nan"), float("nan"), e.attrs["note"])
         groups = cohorts.relationship_groups(self._scope(), loyalty=loyalty)
-        return replace(groups, summary=groups.summary.round(4), transitions=groups.transitions.round(4))
+        summary, moves = (
+            self._shown(groups.summary.round(4)),
+            self._shown(groups.transitions.round(4), "share"),
+        )
+        return replace(groups, summary=summary, transitions=moves)
 
     # -- CLV step by step, probabilistic CLV and before/after ---------------------------------
     def clv_steps(self) -> pd.DataFrame:
@@ -573,7 +584,7 @@ class Workbook:
         ``attrs["window"]`` the twelve months."""
         if missing := self._missing("customers", "orders"):
             return _skipped_frame(["value", "how"], missing, "step")
-        return views.clv_steps_table(clv_views.clv_steps(self._period_data(self.period)))
+        return self._shown(views.clv_steps_table(clv_views.clv_steps(self._period_data(self.period))))
 
     def clv_models(
         self, *, horizon_weeks: int = 52, holdout_weeks: int = 26, annual_discount_rate: float = 0.10
@@ -593,7 +604,7 @@ class Workbook:
             holdout_weeks=holdout_weeks,
             annual_discount_rate=annual_discount_rate,
         )
-        return CLVModelsView.of(view)
+        return CLVModelsView.of(replace(view, parameters=self._shown(view.parameters)))
 
     def strategy_change(self) -> str:
         """The change the before/after comparison is about, as a reader sees it: the data source's
@@ -628,7 +639,7 @@ class Workbook:
         if change is None:
             frame = pd.DataFrame(columns=["before", "after", "change", "change vs noise"])
             frame.attrs["note"] = "skipped: the data source's source.yml sets no strategy_change_date"
-            return frame
+            return shown(frame)
         result = analyses.before_after(
             self.source,
             change,
@@ -644,8 +655,10 @@ class Workbook:
             rows.append(
                 {
                     "metric": HEADLINE[mid].label,
-                    f"before ({before})": format_value(r["before"], unit),
-                    f"after ({after})": format_value(r["after"], unit),
+                    f"before ({before})": format_value(
+                        r["before"], unit, currency=self.source.config.currency
+                    ),
+                    f"after ({after})": format_value(r["after"], unit, currency=self.source.config.currency),
                     "change": format_change(_number(r["change"]), unit),
                     "change vs noise": format_significance(
                         _number(r["p_value"]), r["significant"], result.comparison
@@ -662,4 +675,4 @@ class Workbook:
         if result.did is not None:
             table.attrs["did"] = _formatted_did(result.did, result.comparison)
             table.attrs["did_numbers"] = result.did
-        return table
+        return self._shown(table)

@@ -52,7 +52,7 @@ def test_health_validation_reads_its_auc_and_its_bands():
     hv = _validation(0.628, (0.574, 0.682), comp, BandCuts(8.3, 9.04, "2025-Q2", 2703))
     assert hv.separation == (
         "the higher risk band churned 20.0% against 5.0% for the lower risk band (more by 15.0 "
-        "points; p=0.00134): the bands separate churn risk beyond noise"
+        "points; p=0.001): the bands separate churn risk beyond noise"
     )
     assert hv.summary()["value"].tolist() == [
         "2,703",
