@@ -86,7 +86,7 @@ def test_nps_churn_verdict():
     comp = compare_rates(rate_result(1, 1), rate_result(0, 3))
     result = NPSChurn("2025-Q1", pd.DataFrame(), comp.value, comp.p_value, comp)
     assert nps_churn_verdict(result) == (
-        "Detractors churned at 100.0% against 0.0% for promoters (more by 100.0 points; p=0.0455): "
+        "Detractors churned at 100.0% against 0.0% for promoters (more by 100.0 points; p=0.046): "
         "a difference beyond noise."
     )
     none = compare_rates(rate_result(0, 0), rate_result(0, 3))
