@@ -27,7 +27,7 @@ from metrics_lib.metrics.analyses import NPSChurn
 from metrics_lib.metrics.clv_views import FREQUENCY_STEP, CLVView
 from metrics_lib.metrics.health_views import BandCuts, HealthValidation
 from metrics_lib.reporting.display import shown
-from metrics_lib.reporting.format import format_change, format_value, format_p_value, format_window
+from metrics_lib.reporting.format import format_change, format_p_value, format_value, format_window
 
 __all__ = [
     "CLVModelsView",

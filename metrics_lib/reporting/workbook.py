@@ -285,6 +285,7 @@ class Workbook:
         return self._period_cache[p.label]
 
     def _shown(self, frame: pd.DataFrame, kinds=None, **options) -> pd.DataFrame:
+        frame.attrs["strategy_change"] = (self.source.config.strategy_change_date, self.strategy_change())
         return shown(frame, kinds, currency=self.source.config.currency, **options)
 
     def _scope(self, p=None) -> aggregate.Scope:
@@ -321,7 +322,9 @@ class Workbook:
         aggregates are computed once and kept for the other sections.
         """
         heads = scorecard.select_headlines(ids)
-        return trends.metric_trend(self._period_datas(periods), heads, self._target_map, self.period)
+        return self._shown(
+            trends.metric_trend(self._period_datas(periods), heads, self._target_map, self.period)
+        )
 
     def revenue_trend(self, months: int = 12) -> pd.DataFrame:
         """Revenue, gross profit, gross margin, orders and buyers per month for the ``months``
