@@ -224,6 +224,13 @@ def display_table(
     return table
 
 
+def _whole():
+    """pandas' display options, for this rendering only, that show every row, column and character."""
+    return pd.option_context(
+        "display.max_colwidth", None, "display.max_rows", None, "display.max_columns", None
+    )
+
+
 class ReportTable(pd.DataFrame):
     """A frame of numbers that shows itself formatted (:func:`display_table`): code and plots read
     its numbers, a notebook shows its text. Make one with :func:`shown`."""
@@ -252,13 +259,15 @@ class ReportTable(pd.DataFrame):
         note = self._note()
         if note is not None:
             return f"<p><em>{html.escape(note)}</em></p>"
-        return self.display().to_html(na_rep="", notebook=True, border=0)
+        with _whole():
+            return self.display().to_html(na_rep="", notebook=True, border=0)
 
     def __repr__(self) -> str:
         note = self._note()
         if note is not None:
             return note
-        return self.display().to_string(na_rep="")
+        with _whole():
+            return self.display().to_string(na_rep="")
 
 
 def shown(

@@ -312,12 +312,16 @@ def plot_cohort_retention(
 
 
 def plot_churn_by_group(
-    frame: pd.DataFrame, *, title: str = "Churn in the period by group", ax: Axes | None = None
+    frame: pd.DataFrame,
+    *,
+    title: str = "Churn in the period by group",
+    empty_text: str = "no customers in this group",
+    ax: Axes | None = None,
 ) -> Axes:
     """Churn rate per group as a dot with its 95% interval, one row per group, labelled with the
     rate and the group's customers, from a table with ``customers``, ``churn_rate``, ``ci_low``
     and ``ci_high`` (e.g. :meth:`Workbook.nps_churn`). A group without customers has no dot and
-    says so."""
+    says so (``empty_text``)."""
     ax = _axes(ax)
     if _is_empty(frame):
         return _empty(ax, frame, title)
@@ -330,7 +334,7 @@ def plot_churn_by_group(
     right = float(np.nanmax(np.append(high, 0.01)))
     for yi, (r, h, n) in enumerate(zip(rate, high, frame["customers"])):
         if n == 0 or np.isnan(r):
-            text, at = "no customers in this group", 0.0
+            text, at = empty_text, 0.0
         else:
             text, at = f"{format_value(r, 'share')} (n={int(n):,})", h
         ax.text(at + right * 0.03, yi, text, va="center", fontsize=10)
@@ -346,7 +350,12 @@ def plot_churn_by_group(
 def plot_health_bands(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Churn in this period by health band at the end of the previous one, with intervals,
     from :attr:`HealthValidation.bands`."""
-    return plot_churn_by_group(frame, title="Churn in the period by health band at its start", ax=ax)
+    return plot_churn_by_group(
+        frame,
+        title="Churn in the period by health band at its start",
+        empty_text="no customer scored in this band at the start",
+        ax=ax,
+    )
 
 
 # -- pipeline --------------------------------------------------------------------------------------
