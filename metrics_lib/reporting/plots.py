@@ -22,6 +22,7 @@ from matplotlib.ticker import FuncFormatter
 
 from metrics_lib.formulas import service
 from metrics_lib.formulas.relationships import RELATIONSHIP_GROUPS
+from metrics_lib.reporting.display import INDEX_NAMES
 from metrics_lib.reporting.format import format_p_value, format_value
 from metrics_lib.reporting.plot_marks import UnitFormatter, mark_change, not_observed_style, sharp_images
 
@@ -142,6 +143,15 @@ def _fmt(unit: str) -> UnitFormatter:
     return UnitFormatter(unit)
 
 
+#: The value axis's label per unit.
+_AXIS_UNITS = {
+    "share": "percent",
+    "currency": "amount",
+    "currency per day": "amount per day",
+    "count": "number",
+}
+
+
 def _mark_change(ax: Axes, frame: pd.DataFrame, periods) -> None:
     """The strategy change (``attrs["strategy_change"]``: its date and name, as
     :meth:`Workbook.trend` sets it) as a labelled vertical line, when it falls on the axis."""
@@ -203,7 +213,7 @@ def plot_trend(trend_frame: pd.DataFrame, metric: str, *, ax: Axes | None = None
     ax.set_xticks(x, rows["period"].tolist())
     _mark_change(ax, trend_frame, rows["period"])
     ax.yaxis.set_major_formatter(_fmt(unit))
-    ax.set(title=f"{_title(label)} by period", xlabel="period", ylabel=unit)
+    ax.set(title=f"{_title(label)} by period", xlabel="period", ylabel=_AXIS_UNITS.get(unit, unit))
     ax.legend(loc="best")
     return ax
 
@@ -224,7 +234,7 @@ def plot_revenue(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.set(
         title="Revenue and gross profit by month (the period's months in orange)",
         xlabel="month",
-        ylabel="currency",
+        ylabel="amount",
     )
     ax.legend(loc="upper left")
     return ax
@@ -302,7 +312,7 @@ def plot_cohort_retention(
         labels = [f"{c} (n={int(sizes.get(c, 0)):,})" for c in values.index]
     ax.set_yticks(np.arange(len(labels)) + 0.5, labels, rotation=0)
     if values.isna().to_numpy().any():
-        ax.legend(handles=[not_observed_style(ax)], loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=9)
+        ax.legend(handles=[not_observed_style(ax)], loc="upper right", bbox_to_anchor=(1.0, -0.1), fontsize=9)
     ax.set(
         title="Share of each signup cohort still active, by months since signup (%)",
         xlabel="months since signup",
@@ -343,7 +353,12 @@ def plot_churn_by_group(
     ax.invert_yaxis()
     ax.set_ylim(len(frame) - 0.5, -0.5)
     ax.xaxis.set_major_formatter(_fmt("share"))
-    ax.set(title=title, ylabel=frame.index.name or "", xlabel="churn rate (dot) with its 95% interval")
+    name = frame.index.name or ""
+    ax.set(
+        title=title,
+        ylabel=INDEX_NAMES.get(name, name.replace("_", " ")),
+        xlabel="churn rate (dot) with its 95% interval",
+    )
     return ax
 
 
