@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter
 
 from metrics_lib.core.periods import parse_period
-from metrics_lib.reporting.format import WHOLE_UNITS, short_number
+from metrics_lib.reporting.format import WHOLE_UNITS
 
 __all__ = [
     "UnitFormatter",
@@ -49,10 +49,16 @@ class UnitFormatter(Formatter):
     def __init__(self, unit: str):
         self.unit = unit
         self.digits = 0
+        self.scale = 1.0
 
     def set_locs(self, locs) -> None:
         super().set_locs(locs)
         self.digits = _decimals(locs, 100 if self.unit == "share" else 1)
+        finite = [abs(v) for v in locs if math.isfinite(v)]
+        top = max(finite, default=0.0)
+        self.scale = 1e6 if top >= 1e6 else 1e3 if top >= 1e4 else 1.0  # every tick shortened alike
+        if self.scale > 1 and self.unit in WHOLE_UNITS:
+            self.digits = _decimals(locs, 1 / self.scale)
 
     def __call__(self, x, pos=None) -> str:
         if self.unit == "share":
@@ -60,7 +66,9 @@ class UnitFormatter(Formatter):
         if self.unit == "percent":  # values already in percent
             return f"{x:.{self.digits}f}%"
         if self.unit in WHOLE_UNITS:
-            return short_number(x) if abs(x) >= 1e4 or self.digits == 0 else f"{x:,.{self.digits}f}"
+            if self.scale > 1 and x != 0:
+                return f"{x / self.scale:,.{self.digits}f}" + ("M" if self.scale == 1e6 else "k")
+            return f"{x:,.{self.digits if self.scale == 1 else 0}f}"
         suffix = {"days": " d", "hours": " h"}.get(self.unit, "")
         return f"{x:,.{self.digits}f}{suffix}"
 

@@ -317,3 +317,21 @@ def test_cohort_scale_runs_from_0_to_100_and_hatches_months_not_observed():
     assert mesh.get_clim() == (0, 100)
     assert ax.patch.get_hatch() == "///"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["not observed yet"]
+
+
+@pytest.mark.parametrize(
+    ("unit", "locs", "labels"),
+    [
+        ("share", [0.014, 0.016, 0.018], ["1.4%", "1.6%", "1.8%"]),
+        ("share", [0.0, 0.025, 0.05], ["0.0%", "2.5%", "5.0%"]),
+        ("count", [0, 2000, 4000, 10000], ["0", "2k", "4k", "10k"]),
+        ("currency", [1e6, 1.05e6, 1.1e6], ["1.00M", "1.05M", "1.10M"]),
+        ("hours", [1, 1.5, 2], ["1.0 h", "1.5 h", "2.0 h"]),
+    ],
+)
+def test_tick_labels_in_their_unit_are_exact_and_distinct(unit, locs, labels):
+    from metrics_lib.reporting.plot_marks import UnitFormatter
+
+    formatter = UnitFormatter(unit)
+    formatter.set_locs(locs)
+    assert [formatter(v) for v in locs] == labels
