@@ -107,7 +107,7 @@ class CLVModelsView(CLVView):
 def describe_bands(cuts: BandCuts) -> str:
     """The health bands' cut points and where they come from, in a sentence."""
     higher, middle, lower = health.RISK_BANDS
-    bands = f"{higher} below {cuts.low:.2f} <= {middle} < {cuts.high:.2f} <= {lower}"
+    bands = f"{higher} below {cuts.low:.2f}, {middle} from {cuts.low:.2f} to below {cuts.high:.2f}, {lower} from {cuts.high:.2f}"
     customers = format_value(cuts.customers, "count")
     if cuts.fixed:
         return (
