@@ -445,12 +445,8 @@ class Workbook:
         stages = pipeline_stages(self._scope(self.context.window(months)), as_of=self.as_of)
         if stages.note:
             return replace(stages, window=window)
-        return replace(
-            stages,
-            time_in_stage=self._shown(stages.time_in_stage.round(2)),
-            funnel=self._shown(stages.funnel.round(4)),
-            window=window,
-        )
+        t, f = self._shown(stages.time_in_stage.round(2)), self._shown(stages.funnel.round(4))
+        return replace(stages, time_in_stage=t, funnel=f, window=window)
 
     # -- service -------------------------------------------------------------------------------
     def response_times(self) -> pd.DataFrame:
@@ -572,11 +568,8 @@ class Workbook:
             e = _skipped_frame([], missing)
             return RelationshipGroups(e, e, e, e, float("nan"), float("nan"), float("nan"), e.attrs["note"])
         groups = cohorts.relationship_groups(self._scope(), loyalty=loyalty)
-        summary, moves = (
-            self._shown(groups.summary.round(4)),
-            self._shown(groups.transitions.round(4), "share"),
-        )
-        return replace(groups, summary=summary, transitions=moves)
+        s, t = self._shown(groups.summary.round(4)), self._shown(groups.transitions.round(4), "share")
+        return replace(groups, summary=s, transitions=t)
 
     # -- CLV step by step, probabilistic CLV and before/after ---------------------------------
     def clv_steps(self) -> pd.DataFrame:
