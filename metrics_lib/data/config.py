@@ -52,6 +52,7 @@ class SourceConfig:
     default_period: str | None = None
     inactivity_days: int = 180
     close_window_days: int = 90
+    currency: str = ""  # what amounts are in, shown with them ("EUR", "$"); empty: plain numbers
     options: C.ContractOptions = field(default_factory=C.ContractOptions)
     extra: dict = field(default_factory=dict)
 
@@ -65,6 +66,7 @@ class SourceConfig:
         "default_period",
         "inactivity_days",
         "close_window_days",
+        "currency",
         "csat_scale",
         "ces_scale",
     )
@@ -92,6 +94,7 @@ class SourceConfig:
             default_period=s.period("default_period"),
             inactivity_days=s.whole("inactivity_days", 180, low=1, high=3650, unit="days"),
             close_window_days=s.whole("close_window_days", 90, low=1, high=3650, unit="days"),
+            currency=s.label("currency", example="EUR", longest=5),
             options=C.ContractOptions(
                 csat_scale=s.scale("csat_scale", (1, 5)),
                 ces_scale=s.scale("ces_scale", (1, 7)),

@@ -19,6 +19,7 @@ from metrics_lib.formulas import advocacy, satisfaction
 from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics import aggregate_marketing
 from metrics_lib.metrics.catalogue import Headline, safe_compute
+from metrics_lib.metrics.coverage import period_coverage
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.scorecard import record
 
@@ -38,13 +39,15 @@ def metric_trend(
     metric's ``unit``, ``target`` (from ``targets``, metric id to target; None without one),
     ``direction`` and whether the row is the ``current`` period. Each period's aggregates are
     computed once, with no comparison against its previous period, so a trend costs one headline
-    computation per period. A metric whose tables the source lacks has no value.
+    computation per period. A metric whose tables the source lacks has no value, nor has any
+    metric of a period wholly outside the data's dates (a gap in the trend, never a 0).
     """
     rows = []
     for d in datas:
         p = d.scope.period
+        outside = period_coverage(d.scope.source, p).outside
         for h in heads:
-            if not d.has(*h.needs):
+            if outside or not d.has(*h.needs):
                 rec = {"value": None, "ci_low": None, "ci_high": None, "n": None}
             else:
                 rec = record(h, safe_compute(h.compute, d))

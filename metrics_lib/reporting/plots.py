@@ -22,7 +22,9 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from metrics_lib.formulas import service
 from metrics_lib.formulas.relationships import RELATIONSHIP_GROUPS
-from metrics_lib.reporting.format import format_tick, format_value
+from metrics_lib.reporting.display import INDEX_NAMES
+from metrics_lib.reporting.format import format_p_value, format_tick, format_value
+from metrics_lib.reporting.plot_marks import UnitFormatter, mark_change, not_observed_style, sharp_images
 
 __all__ = [
     "PALETTE",
@@ -106,6 +108,7 @@ def _inline_in_kernels() -> None:
 
 set_theme()
 _inline_in_kernels()
+sharp_images()
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -137,9 +140,25 @@ def _empty(ax: Axes, data, what: str) -> Axes:
     return ax
 
 
-def _fmt(unit: str) -> FuncFormatter:
-    """A tick formatter for a unit (:func:`~metrics_lib.reporting.format.format_tick`)."""
-    return FuncFormatter(lambda v, _: format_tick(v, unit))
+def _fmt(unit: str) -> UnitFormatter:
+    """A tick formatter for a unit whose labels stay distinct (:class:`.plot_marks.UnitFormatter`)."""
+    return UnitFormatter(unit)
+
+
+#: The value axis's label per unit.
+_AXIS_UNITS = {
+    "share": "percent",
+    "currency": "amount",
+    "currency per day": "amount per day",
+    "count": "number",
+}
+
+
+def _mark_change(ax: Axes, frame: pd.DataFrame, periods) -> None:
+    """The strategy change (``attrs["strategy_change"]``: its date and name, as
+    :meth:`Workbook.trend` sets it) as a labelled vertical line, when it falls on the axis."""
+    when, label = frame.attrs.get("strategy_change") or (None, "")
+    mark_change(ax, list(periods), when, label)
 
 
 _ACRONYMS = {
@@ -171,7 +190,8 @@ unit_formatter = _fmt
 
 def plot_trend(trend_frame: pd.DataFrame, metric: str, *, ax: Axes | None = None) -> Axes:
     """One metric over the periods of a :meth:`Workbook.trend` table: the value as a line, its
-    95% interval as a band, the current period marked and the target as a dashed line."""
+    95% interval as a band, the current period marked, the target as a dashed line and the
+    strategy change as a dotted one. A period without a value is a gap in the line, never a 0."""
     ax = _axes(ax)
     rows = trend_frame[trend_frame["metric"] == metric] if not _is_empty(trend_frame) else trend_frame
     if _is_empty(rows):
@@ -200,8 +220,9 @@ def plot_trend(trend_frame: pd.DataFrame, metric: str, *, ax: Axes | None = None
             label=f"target {format_value(t, unit, short=True)}",
         )
     ax.set_xticks(x, rows["period"].tolist())
+    _mark_change(ax, trend_frame, rows["period"])
     ax.yaxis.set_major_formatter(_fmt(unit))
-    ax.set(title=f"{_title(label)} by period", xlabel="period", ylabel=unit)
+    ax.set(title=f"{_title(label)} by period", xlabel="period", ylabel=_AXIS_UNITS.get(unit, unit))
     ax.legend(loc="best")
     return ax
 
@@ -217,11 +238,12 @@ def plot_revenue(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.bar(x, frame["revenue"], color=colours, label="revenue")
     ax.plot(x, frame["gross_profit"], color=PALETTE["good"], marker="o", label="gross profit")
     ax.set_xticks(x, frame.index.tolist(), rotation=45, ha="right")
+    _mark_change(ax, frame, frame.index)
     ax.yaxis.set_major_formatter(_fmt("currency"))
     ax.set(
         title="Revenue and gross profit by month (the period's months in orange)",
         xlabel="month",
-        ylabel="currency",
+        ylabel="amount",
     )
     ax.legend(loc="upper left")
     return ax
@@ -273,7 +295,10 @@ def plot_cohort_retention(
     matrix: pd.DataFrame, *, sizes: pd.Series | None = None, ax: Axes | None = None
 ) -> Axes:
     """Heatmap of cohort retention (rows: signup cohort, columns: months since signup) with the
-    share annotated in %; ``sizes`` adds each cohort's customers to its label."""
+    share annotated in %; ``sizes`` adds each cohort's customers to its label.
+
+    The colour scale runs from 0 to 100% whatever the data, so a pale cell means few customers
+    left, not merely the fewest of this table; months not observed yet are hatched grey."""
     ax = _axes(ax)
     if _is_empty(matrix):
         return _empty(ax, matrix, "cohort retention")
@@ -284,8 +309,10 @@ def plot_cohort_retention(
         annot=annot,
         fmt="",
         cmap="Blues",
+        vmin=0,
+        vmax=100,
         ax=ax,
-        cbar_kws={"label": "% still active"},
+        cbar_kws={"label": "% still active (scale 0-100%)"},
         linewidths=0.5,
         annot_kws={"fontsize": 9},
     )
@@ -293,6 +320,8 @@ def plot_cohort_retention(
     if sizes is not None:
         labels = [f"{c} (n={int(sizes.get(c, 0)):,})" for c in values.index]
     ax.set_yticks(np.arange(len(labels)) + 0.5, labels, rotation=0)
+    if values.isna().to_numpy().any():
+        ax.legend(handles=[not_observed_style(ax)], loc="upper right", bbox_to_anchor=(1.0, -0.1), fontsize=9)
     ax.set(
         title="Share of each signup cohort still active, by months since signup (%)",
         xlabel="months since signup",
@@ -302,44 +331,55 @@ def plot_cohort_retention(
 
 
 def plot_churn_by_group(
-    frame: pd.DataFrame, *, title: str = "Churn in the period by group", ax: Axes | None = None
+    frame: pd.DataFrame,
+    *,
+    title: str = "Churn in the period by group",
+    empty_text: str = "no customers in this group",
+    ax: Axes | None = None,
 ) -> Axes:
-    """Bars of churn rate per group with 95% intervals and the customers of each group, from a
-    table with ``customers``, ``churn_rate``, ``ci_low`` and ``ci_high`` (e.g.
-    :meth:`Workbook.nps_churn`)."""
+    """Churn rate per group as a dot with its 95% interval, one row per group, labelled with the
+    rate and the group's customers, from a table with ``customers``, ``churn_rate``, ``ci_low``
+    and ``ci_high`` (e.g. :meth:`Workbook.nps_churn`). A group without customers has no dot and
+    says so (``empty_text``)."""
     ax = _axes(ax)
     if _is_empty(frame):
         return _empty(ax, frame, title)
-    x = np.arange(len(frame))
-    rate = frame["churn_rate"].astype(float).to_numpy() * 100
-    low = frame["ci_low"].astype(float).to_numpy() * 100
-    high = frame["ci_high"].astype(float).to_numpy() * 100
-    shown = np.nan_to_num(rate)
-    ax.bar(x, shown, color=PALETTE["main"], width=0.6)
-    err = np.vstack([np.nan_to_num(rate - low), np.nan_to_num(high - rate)])
-    ax.errorbar(x, shown, yerr=err, fmt="none", ecolor="black", capsize=5, linewidth=1.2)
-    top = np.nanmax(np.append(high, 1.0))
-    for xi, (r, n) in enumerate(zip(rate, frame["customers"])):
-        text = "no customers" if n == 0 else f"{r:.1f}%\nn={int(n):,}"
-        ax.text(
-            xi,
-            (0 if np.isnan(high[xi]) else high[xi]) + top * 0.03,
-            text,
-            ha="center",
-            va="bottom",
-            fontsize=10,
-        )
-    ax.set_ylim(0, top * 1.3)
-    ax.set_xticks(x, [str(i) for i in frame.index])
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
-    ax.set(title=title, xlabel=frame.index.name or "", ylabel="churn rate (95% CI)")
+    y = np.arange(len(frame))
+    rate = frame["churn_rate"].astype(float).to_numpy()
+    low = frame["ci_low"].astype(float).to_numpy()
+    high = frame["ci_high"].astype(float).to_numpy()
+    err = np.vstack([rate - low, high - rate])
+    ax.errorbar(rate, y, xerr=err, fmt="o", color=PALETTE["main"], ecolor="black", capsize=5, markersize=8)
+    right = float(np.nanmax(np.append(high, 0.01)))
+    for yi, (r, h, n) in enumerate(zip(rate, high, frame["customers"])):
+        if n == 0 or np.isnan(r):
+            text, at = empty_text, 0.0
+        else:
+            text, at = f"{format_value(r, 'share')} (n={int(n):,})", h
+        ax.text(at + right * 0.03, yi, text, va="center", fontsize=10)
+    ax.set_xlim(0, right * 1.45)
+    ax.set_yticks(y, [str(i) for i in frame.index])
+    ax.invert_yaxis()
+    ax.set_ylim(len(frame) - 0.5, -0.5)
+    ax.xaxis.set_major_formatter(_fmt("share"))
+    name = frame.index.name or ""
+    ax.set(
+        title=title,
+        ylabel=INDEX_NAMES.get(name, name.replace("_", " ")),
+        xlabel="churn rate (dot) with its 95% interval",
+    )
     return ax
 
 
 def plot_health_bands(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Churn in this period by health band at the end of the previous one, with intervals,
     from :attr:`HealthValidation.bands`."""
-    return plot_churn_by_group(frame, title="Churn in the period by health band at its start", ax=ax)
+    return plot_churn_by_group(
+        frame,
+        title="Churn in the period by health band at its start",
+        empty_text="no customer scored in this band at the start",
+        ax=ax,
+    )
 
 
 def plot_churn_calibration(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -605,7 +645,7 @@ def plot_lift(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
             markersize=8,
         )
         p = frame["p_value"].iloc[yi]
-        ax.text(high[yi], yi - 0.18, f"  {lift[yi]:+.1f} pp (p={p:.2f})", va="bottom", fontsize=10)
+        ax.text(high[yi], yi - 0.18, f"  {lift[yi]:+.1f} pp ({format_p_value(p)})", va="bottom", fontsize=10)
     ax.axvline(0, color=PALETTE["neutral"], linewidth=1.2)
     ax.set_yticks(y, [str(i) for i in frame.index])
     ax.invert_yaxis()

@@ -26,7 +26,8 @@ from metrics_lib.formulas import health
 from metrics_lib.metrics.analyses import NPSChurn
 from metrics_lib.metrics.clv_views import FREQUENCY_STEP, CLVView
 from metrics_lib.metrics.health_views import BandCuts, HealthValidation
-from metrics_lib.reporting.format import format_change, format_value, format_window
+from metrics_lib.reporting.display import shown
+from metrics_lib.reporting.format import format_change, format_p_value, format_value, format_window
 
 __all__ = [
     "CLVModelsView",
@@ -52,13 +53,13 @@ def _points(share: float) -> str:
 
 
 def _difference(comp: ComparisonResult) -> str:
-    """``more by 8.2 points; p=9.6e-13``: the direction and size of a difference of two rates."""
+    """``more by 8.2 points; p < 0.001``: the direction and size of a difference of two rates."""
     more = "more" if comp.value > 0 else "less"
-    return f"{more} by {_points(abs(comp.value))} points; p={comp.p_value:.3g}"
+    return f"{more} by {_points(abs(comp.value))} points; {format_p_value(comp.p_value)}"
 
 
 def _summary(rows: list[tuple[str, str]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+    return shown(pd.DataFrame(rows, columns=["", "value"]).set_index(""))
 
 
 # -- CLV -------------------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ class CLVModelsView(CLVView):
         """Customers, mean probability alive, expected purchases and CLV, as a small table."""
         k = self.key_numbers()
         if k is None:
-            return pd.DataFrame({"value": [self.note or "no customers"]}, index=["note"])
+            return shown(pd.DataFrame({"value": [self.note or "no customers"]}, index=["note"]))
         weeks = self.horizon_weeks
         rows = {
             "customers modelled": format_value(k.customers, "count"),
@@ -99,14 +100,14 @@ class CLVModelsView(CLVView):
             f"discounted CLV, next {weeks} weeks (mean)": format_value(k.mean_clv, "currency"),
             "discounted CLV of the top 10% of customers (share of all)": _percent(k.top_decile_clv_share),
         }
-        return pd.DataFrame({"value": list(rows.values())}, index=list(rows))
+        return shown(pd.DataFrame({"value": list(rows.values())}, index=list(rows)))
 
 
 # -- health ----------------------------------------------------------------------------------------
 def describe_bands(cuts: BandCuts) -> str:
     """The health bands' cut points and where they come from, in a sentence."""
     higher, middle, lower = health.RISK_BANDS
-    bands = f"{higher} below {cuts.low:.2f} <= {middle} < {cuts.high:.2f} <= {lower}"
+    bands = f"{higher} below {cuts.low:.2f}, {middle} from {cuts.low:.2f} to below {cuts.high:.2f}, {lower} from {cuts.high:.2f}"
     customers = format_value(cuts.customers, "count")
     if cuts.fixed:
         return (
@@ -221,10 +222,10 @@ def detectable_lift_table(lifts: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(columns=columns)
         out.index.name = lifts.index.name
         out.attrs.update(lifts.attrs)
-        return out
+        return shown(out)
     out = lifts[columns[:-1]].copy()
     out["reading"] = [_lift_reading(row) for _, row in lifts.iterrows()]
     out["control_rate"] = [format_value(v, "share") for v in lifts["control_rate"]]
     for col in ("lift", "detectable_lift"):
         out[col] = [format_change(v, "share") for v in lifts[col]]
-    return out
+    return shown(out)

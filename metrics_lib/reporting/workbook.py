@@ -53,6 +53,7 @@ from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
 from metrics_lib.metrics.targets import default_targets_path, read_targets
 from metrics_lib.reporting import churn, views
+from metrics_lib.reporting.display import shown
 from metrics_lib.reporting.format import (
     Markdown,
     format_change,
@@ -87,7 +88,7 @@ def _skipped_frame(columns, missing, index_name=None) -> pd.DataFrame:
     if index_name:
         frame.index.name = index_name
     frame.attrs["note"] = f"skipped: needs {', '.join(missing)}"
-    return frame
+    return shown(frame)
 
 
 _CHURN_DIGITS = {"churn_rate": 4, "ci_low": 4, "ci_high": 4}
@@ -200,7 +201,7 @@ class Workbook:
                 )
         for fam, missing in self.source.missing_families().items():
             rows.append((f"skipped: {fam}", f"needs {', '.join(missing)}"))
-        return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+        return shown(pd.DataFrame(rows, columns=["", "value"]).set_index(""))
 
     @cached_property
     def sections(self) -> ReportSections:
@@ -237,14 +238,14 @@ class Workbook:
     def headline(self, ids=None) -> pd.DataFrame:
         """A display table: value, 95% interval, sample size, previous period, change and whether it
         is beyond noise, target and status, and a note for low samples or undefined metrics."""
-        rows = []
+        rows, fmt = [], partial(format_value, currency=self.source.config.currency)
         whole = not self.context.coverage_notes()  # then a "not comparable" is the metric's own
         for mid, rec in self._records_for(ids).items():
             unit = rec["unit"]
             ci = (
                 "n/a"
                 if rec["ci_low"] is None
-                else f"{format_value(rec['ci_low'], unit)} to {format_value(rec['ci_high'], unit)}"
+                else f"{fmt(rec['ci_low'], unit)} to {fmt(rec['ci_high'], unit)}"
             )
             n = rec.get("n")
             note = rec.get("reason") or ""
@@ -255,20 +256,20 @@ class Workbook:
             rows.append(
                 {
                     "metric": HEADLINE[mid].label,
-                    "value": format_value(rec["value"], unit),
+                    "value": fmt(rec["value"], unit),
                     "95% CI": ci,
                     "n": "" if n is None else f"{n:,}",
-                    f"previous ({self.period.previous().label})": format_value(rec["previous"], unit),
+                    f"previous ({self.period.previous().label})": fmt(rec["previous"], unit),
                     "change": format_change(rec.get("change"), unit),
                     "change vs noise": format_significance(
                         rec.get("p_value"), rec.get("significant"), rec.get("comparison")
                     ),
-                    "target": format_value(rec["target"], unit) if rec["target"] is not None else "",
+                    "target": fmt(rec["target"], unit) if rec["target"] is not None else "",
                     "status": rec["status"],
                     "note": note,
                 }
             )
-        return pd.DataFrame(rows).set_index("metric")
+        return self._shown(pd.DataFrame(rows).set_index("metric"), headers={"n": "n"})
 
     def headline_numbers(self, ids=None, digits: int = 4) -> pd.Series:
         """Rounded headline values, for the cells that nbval compares between runs."""
@@ -288,6 +289,10 @@ class Workbook:
         if p.label not in self._period_cache:
             self._period_cache[p.label] = PeriodData(self.source, p, self.segment)
         return self._period_cache[p.label]
+
+    def _shown(self, frame: pd.DataFrame, kinds=None, **options) -> pd.DataFrame:
+        frame.attrs["strategy_change"] = (self.source.config.strategy_change_date, self.strategy_change())
+        return shown(frame, kinds, currency=self.source.config.currency, **options)
 
     def _scope(self, p=None) -> aggregate.Scope:
         return self.context.scope(p)
@@ -323,7 +328,9 @@ class Workbook:
         aggregates are computed once and kept for the other sections.
         """
         heads = scorecard.select_headlines(ids)
-        return trends.metric_trend(self._period_datas(periods), heads, self._target_map, self.period)
+        return self._shown(
+            trends.metric_trend(self._period_datas(periods), heads, self._target_map, self.period)
+        )
 
     def revenue_trend(self, months: int = 12) -> pd.DataFrame:
         """Revenue, gross profit, gross margin, orders and buyers per month for the ``months``
@@ -332,7 +339,7 @@ class Workbook:
         if missing := self._missing("orders"):
             return _skipped_frame(cols, missing, "month")
         out = trends.revenue_trend(self._scope(), months=months)
-        return out.round({"revenue": 2, "gross_profit": 2, "gross_margin": 4})
+        return self._shown(out.round({"revenue": 2, "gross_profit": 2, "gross_margin": 4}))
 
     # -- satisfaction -------------------------------------------------------------------------
     def nps_mix(self, periods: int = 8) -> pd.DataFrame:
@@ -342,7 +349,7 @@ class Workbook:
         if missing := self._missing("surveys"):
             return _skipped_frame(cols, missing, "period")
         out = trends.nps_mix(self._period_datas(periods), self.period)
-        return out.round(
+        return self._shown(out).round(
             {
                 "promoter_share": 4,
                 "passive_share": 4,
@@ -370,8 +377,8 @@ class Workbook:
                 "comments hidden: free text may hold personal data; run the report "
                 "with --show-pii (show_pii=True) to include them"
             )
-            return frame
-        return breakdowns.survey_comments(self._scope(), survey, group=group, n=n)
+            return shown(frame)
+        return self._shown(breakdowns.survey_comments(self._scope(), survey, group=group, n=n))
 
     def breakdown(self, survey: str, by: str = "touchpoint") -> pd.DataFrame:
         """CSAT, NPS or CES of the period per touchpoint, customer segment or acquisition channel.
@@ -385,7 +392,7 @@ class Workbook:
         if missing := self._missing("surveys", *(("customers",) if by != "touchpoint" else ())):
             return _skipped_frame(cols, missing, by)
         out = breakdowns.survey_breakdown(self._scope(), survey, by)
-        return out.round(4 if survey == "csat" else 2)
+        return self._shown(out.round(4 if survey == "csat" else 2))
 
     def nps_churn(self) -> pd.DataFrame:
         """Does NPS track churn here? Churn in this period by each customer's latest NPS group
@@ -399,7 +406,7 @@ class Workbook:
         result = analyses.nps_vs_churn(self.source, self.period, segment=self.segment)
         table = result.table.round(_CHURN_DIGITS)
         table.attrs["verdict"] = views.nps_churn_verdict(result)
-        return table
+        return self._shown(table)
 
     # -- retention -------------------------------------------------------------------------
     def cohort_retention(self, months: int = 12) -> CohortView:
@@ -414,7 +421,7 @@ class Workbook:
             empty = _skipped_frame([], missing, "cohort")
             return CohortView(empty, pd.Series(dtype="int64", name="customers"), "", empty.attrs["note"])
         view = cohorts.cohort_retention(self._scope(), months)
-        return replace(view, matrix=view.matrix.round(4))
+        return replace(view, matrix=self._shown(view.matrix.round(4), "share"))
 
     # -- value -------------------------------------------------------------------------------
     def cac_by_channel(self) -> pd.DataFrame:
@@ -426,7 +433,7 @@ class Workbook:
             return _skipped_frame(cols, missing, "channel")
         out = breakdowns.cac_by_channel(self._scope())
         out["spend"] = [round(float(v), 2) for v in out["spend"]]
-        return out.round({"cac": 2})
+        return self._shown(out.round({"cac": 2}))
 
     # -- pipeline ----------------------------------------------------------------------------
     def pipeline_stages(self, months: int = 12) -> PipelineStages:
@@ -444,9 +451,8 @@ class Workbook:
         stages = pipeline_stages(self._scope(self.context.window(months)), as_of=self.as_of)
         if stages.note:
             return replace(stages, window=window)
-        return replace(
-            stages, time_in_stage=stages.time_in_stage.round(2), funnel=stages.funnel.round(4), window=window
-        )
+        t, f = self._shown(stages.time_in_stage.round(2)), self._shown(stages.funnel.round(4))
+        return replace(stages, time_in_stage=t, funnel=f, window=window)
 
     # -- service -------------------------------------------------------------------------------
     def response_times(self) -> pd.DataFrame:
@@ -456,7 +462,7 @@ class Workbook:
         cols = aggregate_service.TICKET_TIME_COLUMNS
         if missing := self._missing("tickets"):
             return _skipped_frame(cols, missing)
-        return aggregate_service.ticket_times(self._scope()).reset_index(drop=True)
+        return self._shown(aggregate_service.ticket_times(self._scope()).reset_index(drop=True))
 
     def response_summary(self, by: str = "channel", *, target_hours: float = 2.0) -> pd.DataFrame:
         """First response and resolution times of the period's tickets per channel: median and
@@ -468,7 +474,7 @@ class Workbook:
             raise WorkbookError(f"by {by!r} must be 'channel'")
         if missing := self._missing("tickets"):
             return _skipped_frame(cols, missing, by)
-        return breakdowns.response_summary(self._scope(), target_hours=target_hours).round(3)
+        return self._shown(breakdowns.response_summary(self._scope(), target_hours=target_hours).round(3))
 
     # -- advocacy ------------------------------------------------------------------------------
     def reviews(self) -> pd.DataFrame:
@@ -477,7 +483,7 @@ class Workbook:
         cols = ["reviews", "average_rating", "ci_low", "ci_high", "positive_share"]
         if missing := self._missing("reviews"):
             return _skipped_frame(cols, missing, "platform")
-        return breakdowns.reviews_by_platform(self._scope()).round(3)
+        return self._shown(breakdowns.reviews_by_platform(self._scope()).round(3))
 
     def web_engagement(self, periods: int = 4) -> pd.DataFrame:
         """Sessions, page views, pages per session, average time on page (s) and bounce rate per
@@ -485,13 +491,13 @@ class Workbook:
         cols = ["sessions", "page_views", "pages_per_session", "avg_time_on_page_s", "bounce_rate"]
         if missing := self._missing("web_engagement"):
             return _skipped_frame(cols, missing, "period")
-        return trends.web_engagement(self._period_datas(periods)).round(3)
+        return self._shown(trends.web_engagement(self._period_datas(periods)).round(3))
 
     def top_referrers(self, n: int = 10) -> pd.DataFrame:
         """The customers who referred the most new customers in the last 12 months."""
         if missing := self._missing("customers"):
             return _skipped_frame(["referrals", "segment"], missing, "referred_by")
-        return breakdowns.top_referrers(self._scope(self.context.window(12)), n)
+        return self._shown(breakdowns.top_referrers(self._scope(self.context.window(12)), n))
 
     # -- marketing -----------------------------------------------------------------------------
     def campaign_lift(self, months: int = 12) -> pd.DataFrame:
@@ -503,8 +509,8 @@ class Workbook:
             return _skipped_frame(campaigns.LIFT_COLUMNS, missing, "campaign")
         out = campaigns.campaign_lift(self._scope(self.context.window(months)))
         if out.empty:
-            return out
-        return out.round(
+            return self._shown(out)
+        return self._shown(out).round(
             {
                 "treated_rate": 4,
                 "control_rate": 4,
@@ -538,7 +544,7 @@ class Workbook:
             return _skipped_frame(["customers", "share", "mean_score"], missing, "band")
         out = health_views.health_distribution(self._scope()).round(3)
         out.attrs["bands"] = views.describe_bands(out.attrs["cuts"])
-        return out
+        return self._shown(out)
 
     def health_validation(self) -> HealthValidationView:
         """Does the health score predict churn? The score of each customer at the end of the
@@ -554,8 +560,8 @@ class Workbook:
         hv = health_views.health_validation(self._scope())
         return HealthValidationView.of(
             hv,
-            bands=hv.bands.round({**_CHURN_DIGITS, "mean_score": 2}),
-            components=hv.components.round(3).sort_values("auc", ascending=False),
+            bands=self._shown(hv.bands.round({**_CHURN_DIGITS, "mean_score": 2})),
+            components=self._shown(hv.components.round(3).sort_values("auc", ascending=False)),
         )
 
     def churn_model(self) -> churn.ChurnModelView:
@@ -573,7 +579,8 @@ class Workbook:
             e = _skipped_frame([], missing)
             return RelationshipGroups(e, e, e, e, float("nan"), float("nan"), float("nan"), e.attrs["note"])
         groups = cohorts.relationship_groups(self._scope(), loyalty=loyalty)
-        return replace(groups, summary=groups.summary.round(4), transitions=groups.transitions.round(4))
+        s, t = self._shown(groups.summary.round(4)), self._shown(groups.transitions.round(4), "share")
+        return replace(groups, summary=s, transitions=t)
 
     # -- CLV step by step, probabilistic CLV and before/after ---------------------------------
     def clv_steps(self) -> pd.DataFrame:
@@ -584,7 +591,7 @@ class Workbook:
         ``attrs["window"]`` the twelve months."""
         if missing := self._missing("customers", "orders"):
             return _skipped_frame(["value", "how"], missing, "step")
-        return views.clv_steps_table(clv_views.clv_steps(self._period_data(self.period)))
+        return self._shown(views.clv_steps_table(clv_views.clv_steps(self._period_data(self.period))))
 
     def clv_models(
         self, *, horizon_weeks: int = 52, holdout_weeks: int = 26, annual_discount_rate: float = 0.10
@@ -604,7 +611,7 @@ class Workbook:
             holdout_weeks=holdout_weeks,
             annual_discount_rate=annual_discount_rate,
         )
-        return CLVModelsView.of(view)
+        return CLVModelsView.of(replace(view, parameters=self._shown(view.parameters)))
 
     def strategy_change(self) -> str:
         """The change the before/after comparison is about, as a reader sees it: the data source's
@@ -639,7 +646,7 @@ class Workbook:
         if change is None:
             frame = pd.DataFrame(columns=["before", "after", "change", "change vs noise"])
             frame.attrs["note"] = "skipped: the data source's source.yml sets no strategy_change_date"
-            return frame
+            return shown(frame)
         result = analyses.before_after(
             self.source,
             change,
@@ -655,8 +662,10 @@ class Workbook:
             rows.append(
                 {
                     "metric": HEADLINE[mid].label,
-                    f"before ({before})": format_value(r["before"], unit),
-                    f"after ({after})": format_value(r["after"], unit),
+                    f"before ({before})": format_value(
+                        r["before"], unit, currency=self.source.config.currency
+                    ),
+                    f"after ({after})": format_value(r["after"], unit, currency=self.source.config.currency),
                     "change": format_change(_number(r["change"]), unit),
                     "change vs noise": format_significance(
                         _number(r["p_value"]), r["significant"], result.comparison
@@ -673,4 +682,4 @@ class Workbook:
         if result.did is not None:
             table.attrs["did"] = _formatted_did(result.did, result.comparison)
             table.attrs["did_numbers"] = result.did
-        return table
+        return self._shown(table)

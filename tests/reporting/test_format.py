@@ -52,9 +52,9 @@ def test_a_change_is_written_by_the_rule_of_its_value():
     assert format_change(4_127_849.46, "currency") == "+4,127,849"
     assert format_change(1685.0, "count") == "+1,685" and format_change(-411.0, "count") == "-411"
     assert format_change(23_380.54, "currency per day") == "+23,381"
-    # other units keep the value's two decimals (25.00 days, change -2.00)
-    assert format_value(25.0, "days") == "25.00" and format_change(-2.0, "days") == "-2.00"
-    assert format_change(0.07, "hours") == "+0.07" and format_change(0.7449840292, "score") == "+0.74"
+    # days and hours carry their unit; other units keep two decimals
+    assert format_value(25.0, "days") == "25.0 days" and format_change(-2.0, "days") == "-2.0 days"
+    assert format_change(0.07, "hours") == "+0.07 h" and format_change(0.7449840292, "score") == "+0.74"
     # the text table keeps the cents of amounts per day, in the change as in the value
     table_units = ("currency", "count")
     assert format_change(23_380.54, "currency per day", whole_units=table_units) == "+23,380.54"

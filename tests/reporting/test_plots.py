@@ -203,9 +203,12 @@ def test_health_bands_draw_churn_with_intervals_per_band():
         index=pd.Index(["at risk", "neutral", "healthy"], name="band"),
     )
     ax = plots.plot_health_bands(bands)
-    assert [round(p.get_height(), 6) for p in ax.patches] == [0.0, 10.0, 2.0]
-    assert texts(ax) == ["no customers", "10.0%\nn=50", "2.0%\nn=200"]
-    assert ax.get_ylabel() == "churn rate (95% CI)"
+    # a dot per band with its interval, no bars: the empty band has no dot and says why
+    assert not ax.patches
+    dots = ax.lines[0]
+    assert np.isnan(dots.get_xdata()[0]) and list(dots.get_xdata()[1:]) == [0.1, 0.02]
+    assert texts(ax) == ["no customer scored in this band at the start", "10.0% (n=50)", "2.0% (n=200)"]
+    assert ax.get_xlabel() == "churn rate (dot) with its 95% interval"
 
 
 def test_lift_draws_one_interval_per_campaign_and_the_zero_line():
@@ -224,7 +227,7 @@ def test_lift_draws_one_interval_per_campaign_and_the_zero_line():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["spring", "autumn"]
     zero = [ln for ln in ax.lines if list(ln.get_xdata()) == [0, 0]]
     assert len(zero) == 1
-    assert texts(ax)[0].strip() == "+5.0 pp (p=0.01)"
+    assert texts(ax)[0].strip() == "+5.0 pp (p=0.010)"
 
 
 def test_revenue_highlights_the_period_months():
@@ -266,3 +269,69 @@ def test_plots_draw_on_the_current_axes_when_none_is_given():
     plt.sca(left)
     assert plots.plot_trend(trend_frame(), "first_response_hours_median") is left
     assert plots.plot_response_times([1.0, 3.0], ax=right) is right
+
+
+def test_a_year_without_data_is_a_gap_in_the_trend_not_a_zero():
+    from metrics_lib.reporting.workbook import Workbook
+
+    # the demo data starts on 2022-01-01: 2020 and 2021 have no orders, hence no revenue at all
+    trend = Workbook("2025", "data/demo").trend(["revenue"], periods=6)
+    values = trend.set_index("period")["value"]
+    assert values[["2020", "2021"]].isna().all() and (values[["2022", "2023", "2024", "2025"]] > 0).all()
+    ax = plots.plot_trend(trend, "revenue")
+    drawn = [ln for ln in ax.lines if ln.get_label() == "revenue"][0].get_ydata()
+    assert np.isnan(drawn[:2]).all() and 0 not in list(drawn)
+
+
+def test_the_strategy_change_is_marked_between_the_periods_it_separates():
+    from datetime import date
+
+    frame = trend_frame()
+    frame.attrs["strategy_change"] = (date(2025, 7, 1), "New pricing (01 Jul 2025)")
+    ax = plots.plot_trend(frame, "first_response_hours_median")
+    # 2025-Q3 starts on 01 Jul 2025: the line sits between 2025-Q2 (x=0) and 2025-Q3 (x=1)
+    vertical = [ln for ln in ax.lines if list(ln.get_xdata()) == [0.5, 0.5]]
+    assert len(vertical) == 1 and "New pricing (01 Jul 2025)" in texts(ax)
+    frame.attrs["strategy_change"] = (date(2020, 1, 1), "before the axis")
+    ax = plots.plot_trend(frame, "first_response_hours_median", ax=plt.figure().gca())
+    assert "before the axis" not in texts(ax)
+
+
+def test_percent_ticks_never_repeat_or_round():
+    # a month's churn axis from 1.4% to 2.2%: whole percentages would read "1%, 2%, 2%, 2%"
+    frame = trend_frame()
+    frame["unit"], frame["value"] = "share", [0.014, 0.022, 0.018]
+    frame["ci_low"], frame["ci_high"] = frame["value"] - 0.001, frame["value"] + 0.001
+    ax = plots.plot_trend(frame.assign(target=None), "first_response_hours_median")
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert len(labels) == len(set(labels)) >= 3
+    locs = ax.yaxis.get_majorticklocs()
+    assert all(abs(float(lb.rstrip("%")) - 100 * v) < 1e-9 for lb, v in zip(labels, locs))
+
+
+def test_cohort_scale_runs_from_0_to_100_and_hatches_months_not_observed():
+    matrix = pd.DataFrame({0: [1.0, 1.0], 1: [0.9, np.nan]}, index=["2025-01", "2025-02"])
+    ax = plots.plot_cohort_retention(matrix)
+    mesh = ax.collections[0]
+    assert mesh.get_clim() == (0, 100)
+    assert ax.patch.get_hatch() == "///"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["not observed yet"]
+
+
+@pytest.mark.parametrize(
+    ("unit", "locs", "labels"),
+    [
+        ("share", [0.014, 0.016, 0.018], ["1.4%", "1.6%", "1.8%"]),
+        ("share", [0.0, 0.025, 0.05], ["0.0%", "2.5%", "5.0%"]),
+        ("count", [0, 2000, 4000, 10000], ["0", "2k", "4k", "10k"]),
+        ("currency", [1e6, 1.05e6, 1.1e6], ["1.00M", "1.05M", "1.10M"]),
+        ("hours", [1, 1.5, 2], ["1.0 h", "1.5 h", "2.0 h"]),
+    ],
+)
+def test_tick_labels_in_their_unit_are_exact_and_distinct(unit, locs, labels):
+    from metrics_lib.reporting.plot_marks import UnitFormatter
+
+    formatter = UnitFormatter(unit)
+    formatter.set_locs(locs)
+    assert [formatter(v) for v in locs] == labels

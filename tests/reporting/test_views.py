@@ -27,11 +27,11 @@ NAN = float("nan")
 
 def test_band_cuts_in_words():
     assert describe_bands(BandCuts(7.25, 8.5, "2025-Q3", 1200)) == (
-        "higher risk below 7.25 <= middle < 8.50 <= lower risk: the terciles of the 1,200 scores at "
+        "higher risk below 7.25, middle from 7.25 to below 8.50, lower risk from 8.50: the terciles of the 1,200 scores at "
         "the end of 2025-Q3"
     )
     assert describe_bands(BandCuts(4.0, 7.0, "2024-Q4", 5, fixed=True)) == (
-        "higher risk below 4.00 <= middle < 7.00 <= lower risk: the fixed cut points of the 1-10 "
+        "higher risk below 4.00, middle from 4.00 to below 7.00, lower risk from 7.00: the fixed cut points of the 1-10 "
         "scale, as the calibration period 2024-Q4 scored only 5 customers (fewer than 30)"
     )
 
@@ -52,7 +52,7 @@ def test_health_validation_reads_its_auc_and_its_bands():
     hv = _validation(0.628, (0.574, 0.682), comp, BandCuts(8.3, 9.04, "2025-Q2", 2703))
     assert hv.separation == (
         "the higher risk band churned 20.0% against 5.0% for the lower risk band (more by 15.0 "
-        "points; p=0.00134): the bands separate churn risk beyond noise"
+        "points; p=0.001): the bands separate churn risk beyond noise"
     )
     assert hv.summary()["value"].tolist() == [
         "2,703",
@@ -60,7 +60,7 @@ def test_health_validation_reads_its_auc_and_its_bands():
         "0.628",
         "0.574 to 0.682",
         hv.reading,
-        "higher risk below 8.30 <= middle < 9.04 <= lower risk: the terciles of the 2,703 scores at "
+        "higher risk below 8.30, middle from 8.30 to below 9.04, lower risk from 9.04: the terciles of the 2,703 scores at "
         "the end of 2025-Q2",
         hv.separation,
     ]
@@ -86,7 +86,7 @@ def test_nps_churn_verdict():
     comp = compare_rates(rate_result(1, 1), rate_result(0, 3))
     result = NPSChurn("2025-Q1", pd.DataFrame(), comp.value, comp.p_value, comp)
     assert nps_churn_verdict(result) == (
-        "Detractors churned at 100.0% against 0.0% for promoters (more by 100.0 points; p=0.0455): "
+        "Detractors churned at 100.0% against 0.0% for promoters (more by 100.0 points; p=0.046): "
         "a difference beyond noise."
     )
     none = compare_rates(rate_result(0, 0), rate_result(0, 3))
