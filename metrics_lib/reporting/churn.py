@@ -9,8 +9,8 @@ formatted numbers (through :mod:`.format`), and the model's plots.
 * :func:`at_risk_table`: the top of the at-risk, high-value list
   (:func:`metrics_lib.metrics.action_lists.at_risk_high_value`), formatted, with
   :func:`lists_note` pointing at the CSV files a run writes beside the report;
-* the model's plots are :func:`metrics_lib.reporting.plots.plot_churn_calibration` and
-  :func:`metrics_lib.reporting.plots.plot_odds_ratios`.
+* the model's plots are :func:`metrics_lib.reporting.plots_churn.plot_churn_calibration` and
+  :func:`metrics_lib.reporting.plots_churn.plot_odds_ratios`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from metrics_lib.core.results import ValueResult
 from metrics_lib.formulas.classification import auc, calibration_table, fit_logistic, top_decile_lift
 from metrics_lib.metrics.churn_model import ChurnModel
 from metrics_lib.reporting.churn import ChurnModelView, lists_note
-from metrics_lib.reporting.plots import plot_churn_calibration, plot_odds_ratios
+from metrics_lib.reporting.plots_churn import plot_churn_calibration, plot_odds_ratios
 
 
 def _model() -> ChurnModel:
