@@ -266,3 +266,26 @@ def test_plots_draw_on_the_current_axes_when_none_is_given():
     plt.sca(left)
     assert plots.plot_trend(trend_frame(), "first_response_hours_median") is left
     assert plots.plot_response_times([1.0, 3.0], ax=right) is right
+
+
+def test_plot_survival_draws_fitted_band_and_observed_points():
+    from metrics_lib.reporting.plots_clv import plot_survival
+
+    frame = pd.DataFrame(
+        {
+            "observed": [1.0, 0.77, 0.64, None],
+            "fitted": [1.0, 0.77, 0.65, 0.56],
+            "fitted_low": [1.0, 0.75, 0.62, 0.53],
+            "fitted_high": [1.0, 0.79, 0.67, 0.59],
+        },
+        index=pd.Index([0, 1, 2, 3], name="t"),
+    )
+    ax = plot_survival(frame, term="year")
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines["observed (cohorts pooled)"].get_xdata()) == [0, 1, 2]
+    assert list(lines["fitted (sBG)"].get_ydata()) == [1.0, 0.77, 0.65, 0.56]
+    assert ax.get_xlabel() == "years since the first contract"
+    empty = pd.DataFrame()
+    empty.attrs["note"] = "skipped: needs subscriptions"
+    ax2 = plot_survival(empty, ax=plt.figure().gca())
+    assert ax2.texts[0].get_text() == "skipped: needs subscriptions"
