@@ -194,7 +194,7 @@ def contractual_clv(
         term,
         annual_discount_rate,
         margin,
-        tuple(mean_margin * v for v in new),  # type: ignore[arg-type]
+        (mean_margin * new[0], mean_margin * new[1], mean_margin * new[2]),
         len(m),
         model=model,
     )

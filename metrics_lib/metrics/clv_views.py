@@ -17,9 +17,10 @@ import hashlib
 import math
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -252,7 +253,7 @@ def clv_models(
                 {"model": name, "parameter": k, "estimate": v, "standard error": model.standard_errors_[k]}
             )
     weekly = (1 + annual_discount_rate) ** (1 / 52) - 1
-    predictions = {
+    predictions: dict[str, tuple[list, Callable[..., Any], str]] = {
         "probability_alive": ([bg], lambda b: b.probability_alive().to_numpy(), "logit"),
         "expected_purchases": ([bg], lambda b: b.expected_purchases(horizon_weeks).to_numpy(), "log"),
         "clv": (
