@@ -22,7 +22,7 @@ import pandas as pd
 
 from metrics_lib.metrics import aggregate_subscriptions
 from metrics_lib.metrics.aggregate import Scope
-from metrics_lib.metrics.clv_views import _fit, _FitFailed, fingerprint, fit_or_load
+from metrics_lib.metrics.clv_views import FitFailed, fingerprint, fit_or_load, fit_quietly
 from metrics_lib.metrics.period_data import PeriodData
 
 __all__ = [
@@ -137,9 +137,9 @@ def contractual_clv(
             fingerprint(m),
             fits,
             record,
-            lambda: _fit(clv.ShiftedBetaGeoModel(), m, "sBG"),
+            lambda: fit_quietly(clv.ShiftedBetaGeoModel(), m, "sBG"),
         )
-    except (clv.CLVInputError, _FitFailed) as exc:
+    except (clv.CLVInputError, FitFailed) as exc:
         return empty_view(term, annual_discount_rate, f"not fitted: {exc}")
     params = pd.DataFrame(
         {

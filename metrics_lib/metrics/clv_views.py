@@ -154,14 +154,14 @@ def _reason(message: str, model_name: str) -> str:
     return re.sub(r" \([A-Z_]+: ?\)", "", message)
 
 
-class _FitFailed(Exception):
+class FitFailed(Exception):
     """A model fit that did not succeed; the message is the reason."""
 
 
-def _fit(model, summary, label: str):
+def fit_quietly(model, summary, label: str):
     """``model.fit(summary)`` with the model's warnings caught: a fit that warns (did not converge,
     ran to a bound, non-positive-definite Hessian) or has non-finite standard errors raises
-    :class:`_FitFailed` with the reason; other warnings pass through."""
+    :class:`FitFailed` with the reason; other warnings pass through."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fitted = quietly(model.fit, summary)
@@ -178,7 +178,7 @@ def _fit(model, summary, label: str):
     if not problems and not all(math.isfinite(v) for v in getattr(fitted, "standard_errors_", {}).values()):
         problems.append("the standard errors are not finite")
     if problems:
-        raise _FitFailed(f"{label}: {'; '.join(problems)}")
+        raise FitFailed(f"{label}: {'; '.join(problems)}")
     return fitted
 
 
@@ -224,7 +224,7 @@ def clv_models(
 
     def fitted(cls, key, data, columns, label):
         digest = fingerprint(*(data[c] for c in columns))
-        return fit_or_load(cls, key, data, digest, fits, record, lambda: _fit(cls(), data, label))
+        return fit_or_load(cls, key, data, digest, fits, record, lambda: fit_quietly(cls(), data, label))
 
     empty = pd.DataFrame()
     end = scope.period.end
@@ -244,7 +244,7 @@ def clv_models(
         )
         bg_cal = fitted(clv.BetaGeoModel, "bgnbd_holdout", split, rfm, "BG/NBD (holdout check)")
         bg.summary_, bg_cal.summary_, gg.summary_ = summary, split, summary
-    except (clv.CLVInputError, _FitFailed) as exc:
+    except (clv.CLVInputError, FitFailed) as exc:
         return CLVView(empty, empty, empty, empty, horizon_weeks, f"not fitted: {exc}")
     rows = []
     for name, model in (("BG/NBD", bg), ("Gamma-Gamma", gg)):

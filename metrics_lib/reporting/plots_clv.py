@@ -6,11 +6,12 @@ one, from :attr:`metrics_lib.metrics.clv_contractual.ContractualCLVView.survival
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
-from metrics_lib.reporting.plots import PALETTE, _axes, _empty, _is_empty
+from metrics_lib.reporting.plots import PALETTE
 
 __all__ = ["plot_survival"]
 
@@ -18,9 +19,21 @@ __all__ = ["plot_survival"]
 def plot_survival(survival: pd.DataFrame, *, term: str = "renewal period", ax: Axes | None = None) -> Axes:
     """Share of a cohort still active at the start of each renewal period: the cohorts pooled
     (dots, as far as observed) and the fitted sBG curve with its 95% band, projected beyond."""
-    ax = _axes(ax)
-    if _is_empty(survival):
-        return _empty(ax, survival, "survival curve")
+    ax = ax if ax is not None else plt.gca()
+    if survival is None or survival.empty:
+        note = survival.attrs.get("note") if survival is not None else None
+        ax.text(
+            0.5,
+            0.5,
+            note or "no survival curve for this period",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color=PALETTE["neutral"],
+            fontsize=12,
+        )
+        ax.set_axis_off()
+        return ax
     t = survival.index.to_numpy()
     ax.fill_between(
         t,
