@@ -18,7 +18,7 @@ import pandas as pd
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.periods import parse_period
 from metrics_lib.core.results import quietly
-from metrics_lib.data import resolve_path
+from metrics_lib.data import PROJECT_ROOT, resolve_path
 from metrics_lib.metrics import clv_contractual, clv_views
 from metrics_lib.metrics.clv_contractual import FITS_SCHEMA, ContractualCLVView
 from metrics_lib.metrics.period_data import PeriodData
@@ -126,6 +126,8 @@ class ContractualCLVReport(ContractualCLVView):
 
     def top_customers(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` active contracts with the most value still to come, formatted."""
+        if self.customers.empty:
+            return pd.DataFrame({"value": [self.note or "no active contracts"]}, index=["note"])
         c = self.customers.nlargest(n, "clv")
         return pd.DataFrame(
             {
@@ -140,10 +142,17 @@ class ContractualCLVReport(ContractualCLVView):
 
 def load_fits(wb, path: str) -> dict | None:
     """The saved fits of ``path`` (``clv_models.json``) when they are for the workbook's period and
-    segment; None otherwise (no path, no file, another period: the report then fits itself)."""
+    segment; None otherwise (no path, no file, another period: the report then fits itself). A
+    relative path starts at the project folder and may not climb out of it."""
     if not path:
         return None
     file = resolve_path(path)
+    root = PROJECT_ROOT.resolve()
+    if not Path(path).expanduser().is_absolute() and root not in (file, *file.parents):
+        raise WorkbookError(
+            f"clv_models {path!r} leads outside the project folder {root}; relative paths start at "
+            "the project folder and must stay inside it (give an absolute path for a file elsewhere)"
+        )
     try:
         data = json.loads(Path(file).read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -29,6 +29,7 @@ import pandas as pd
 import pytest
 from conftest import write_source
 
+from metrics_lib.core.errors import WorkbookError
 from metrics_lib.data import DEMO_DATA, open_source
 from metrics_lib.metrics.aggregate import Scope
 from metrics_lib.metrics.aggregate_subscriptions import renewal_cohorts
@@ -200,3 +201,21 @@ def test_workbook_reads_the_runner_file_for_its_own_period_only(demo, tmp_path):
     other = Workbook("2025-Q3", str(DEMO_DATA))
     assert other.contractual_clv(fits=str(path)).parameters.loc["beta", "estimate"] != 9.0
     assert wb.contractual_clv(fits=str(tmp_path / "missing.json")).parameters.loc["beta", "estimate"] != 9.0
+    with pytest.raises(
+        WorkbookError, match=r"clv_models '\.\./\.\./x\.json' leads outside the project folder"
+    ):
+        wb.contractual_clv(fits="../../x.json")
+
+
+def test_report_without_subscriptions_says_it_uses_bgnbd_and_why(tmp_path):
+    from metrics_lib.reporting.plots_clv import plot_survival
+
+    folder = write_source(tmp_path / "plain", _tables(with_subscriptions=False))
+    wb = Workbook("2025", str(folder), restrict_paths=False)
+    report = wb.contractual_clv()
+    assert report.choice().text.startswith("**Model: BG/NBD with Gamma-Gamma, a non-contractual model**")
+    assert "the data has no subscriptions" in report.choice().text
+    note = "skipped: needs subscriptions"
+    for table in (report.summary(), report.parameters_table(), report.top_customers()):
+        assert table["value"].tolist() == [note]
+    assert plot_survival(report.survival).texts[0].get_text() == note
