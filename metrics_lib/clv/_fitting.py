@@ -9,8 +9,11 @@ weights; :func:`arrays` and :func:`shape_like` let the prediction methods take s
 
 from __future__ import annotations
 
+import copy
+import json
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,6 +30,7 @@ __all__ = [
     "arrays",
     "check_same_unit",
     "check_summary",
+    "delta_method_interval",
     "grouped",
     "shape_like",
 ]
@@ -207,8 +211,11 @@ class MLModel:
             options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9},
         )
         lp = res.x
-        self.converged_ = bool(res.success)
-        if not res.success:
+        # a line search that stops at a stationary point (ABNORMAL with a vanishing gradient) has
+        # found the optimum to the precision of the objective
+        stationary = res.jac is not None and float(np.max(np.abs(res.jac))) < 1e-6
+        self.converged_ = bool(res.success) or stationary
+        if not self.converged_:
             warnings.warn(
                 f"{type(self).__name__}: the optimiser did not converge ({res.message})",
                 RuntimeWarning,
@@ -251,6 +258,9 @@ class MLModel:
                 stacklevel=4,
             )
             cov = np.full((k, k), np.nan)
+        self._set_covariance(lp, cov, level)
+
+    def _set_covariance(self, lp, cov, level: float = 0.95) -> None:
         theta = np.exp(lp)
         se_log = np.sqrt(np.diag(cov))
         from scipy import stats
@@ -265,6 +275,90 @@ class MLModel:
             for name, lv, s in zip(self._names, lp, se_log)
         }
 
+    # -- saving and loading a fit -----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The fit as plain JSON types: model, parameters, standard errors, the covariance of the
+        log-parameters, log-likelihood, customers, time unit and penalizer (NaN written as None).
+        The data fitted on is not included; :meth:`from_dict` gives a model that predicts the
+        same for the same inputs."""
+        self.require_fit()
+        cov = getattr(self, "covariance_log_", None)
+        out: dict[str, Any] = {
+            "model": type(self).__name__,
+            "params": dict(self.params_),
+            "standard_errors": {k: _json_number(v) for k, v in getattr(self, "standard_errors_", {}).items()},
+            "covariance_log": None if cov is None else [[_json_number(v) for v in row] for row in cov],
+            "log_params": [float(v) for v in lp]
+            if (lp := getattr(self, "_log_params", None)) is not None
+            else None,
+            "log_likelihood": _json_number(getattr(self, "log_likelihood_", None)),
+            "n_customers": getattr(self, "n_customers_", None),
+            "time_unit": self.time_unit_,
+            "penalizer": self.penalizer,
+            "converged": getattr(self, "converged_", None),
+        }
+        out.update(self._extra_state())
+        return out
+
+    def _extra_state(self) -> dict[str, Any]:
+        """What a subclass saves beyond the parameters (see :meth:`to_dict`)."""
+        return {}
+
+    def _load_extra_state(self, data: dict[str, Any]) -> None:
+        """Restore what :meth:`_extra_state` saved."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        """A model from :meth:`to_dict`'s output: same parameters, standard errors, intervals and
+        predictions (for inputs given explicitly; the fitted data is not saved)."""
+        if not isinstance(data, dict) or data.get("model") != cls.__name__:
+            found = data.get("model") if isinstance(data, dict) else type(data).__name__
+            raise CLVInputError(f"this is not a saved {cls.__name__} (it says {found!r})")
+        try:
+            model = cls.from_params(**{k: float(v) for k, v in data["params"].items()})
+            model.penalizer = float(data.get("penalizer") or 0.0)
+            model.time_unit_ = data.get("time_unit")
+            if data.get("n_customers") is not None:
+                model.n_customers_ = int(data["n_customers"])
+            if data.get("log_likelihood") is not None:
+                model.log_likelihood_ = float(data["log_likelihood"])
+            if data.get("converged") is not None:
+                model.converged_ = bool(data["converged"])
+            if data.get("covariance_log") is not None:
+                cov = np.array(
+                    [[np.nan if v is None else float(v) for v in row] for row in data["covariance_log"]]
+                )
+                saved = data.get("log_params")
+                model._log_params = (
+                    np.array(saved, dtype=float)
+                    if saved is not None
+                    else np.log([model.params_[k] for k in cls._names])
+                )
+                model._set_covariance(model._log_params, cov)
+            model._load_extra_state(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CLVInputError(f"the saved {cls.__name__} is incomplete or damaged ({exc})") from None
+        return model
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as a JSON text."""
+        return json.dumps(self.to_dict(), allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str):
+        """A model from :meth:`to_json`'s text (see :meth:`from_dict`)."""
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise CLVInputError(f"the saved {cls.__name__} is not valid JSON ({exc})") from None
+        return cls.from_dict(data)
+
+    def with_params(self, params: dict[str, float]):
+        """A shallow copy of the model with other parameter values (the data stays attached)."""
+        other = copy.copy(self)
+        other.params_ = {k: float(params[k]) for k in self._names}
+        return other
+
     def _fitted_summary(self) -> pd.DataFrame:
         self.require_fit()
         if getattr(self, "summary_", None) is None:
@@ -278,6 +372,79 @@ class MLModel:
         """Refuse to predict before the model is fitted (or built with :meth:`from_params`)."""
         if not hasattr(self, "params_"):
             raise CLVInputError(f"{type(self).__name__} is not fitted yet: call .fit(summary) first")
+
+
+def _json_number(value):
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+_SCALES: dict[str, tuple[Callable, Callable]] = {
+    "log": (np.log, np.exp),
+    "logit": (lambda p: np.log(p) - np.log1p(-p), lambda x: 1 / (1 + np.exp(-x))),
+    "identity": (lambda v: v, lambda v: v),
+}
+
+
+def delta_method_interval(
+    models: Sequence[MLModel],
+    predict: Callable[..., Any],
+    *,
+    scale: str = "log",
+    confidence_level: float = 0.95,
+    step: float = 1e-4,
+):
+    r"""Interval of a prediction from the fits' uncertainty, by the delta method.
+
+    ``predict(*models)`` gives an array (or number) from fitted models; its variance on the
+    chosen ``scale`` (``"log"`` for positive amounts, ``"logit"`` for probabilities,
+    ``"identity"``) is :math:`\sum_m g_m^	op \Sigma_m g_m`, with :math:`g_m` the gradient over
+    model m's log-parameters (central differences of width ``step``) and :math:`\Sigma_m` its
+    ``covariance_log_``: the models' estimates are taken as independent. The bounds are
+    ``estimate ± z·SE`` on that scale, carried back.
+
+    Returns
+    -------
+    (estimate, low, high)
+        Arrays (floats when ``predict`` gives a number); the bounds are NaN where a model has no
+        finite covariance or the prediction is not finite, or outside the scale's range.
+    """
+    from scipy import stats
+
+    forward, back = _SCALES[scale]
+    z = stats.norm.ppf(0.5 + confidence_level / 2)
+    base = np.asarray(predict(*models), dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = forward(base)
+        var = np.zeros_like(base)
+        for i, model in enumerate(models):
+            cov = getattr(model, "covariance_log_", None)
+            if cov is None or not np.all(np.isfinite(cov)):
+                var = var + np.nan
+                continue
+            lp = np.log([model.params_[k] for k in model._names])
+            grads = []
+            for j in range(len(lp)):
+                shifted = []
+                for sign in (1, -1):
+                    p = lp.copy()
+                    p[j] += sign * step
+                    trial = list(models)
+                    trial[i] = model.with_params(dict(zip(model._names, np.exp(p))))
+                    shifted.append(forward(np.asarray(predict(*trial), dtype="float64")))
+                grads.append((shifted[0] - shifted[1]) / (2 * step))
+            g = np.stack(grads)
+            var = var + np.einsum("i...,ij,j...->...", g, cov, g)
+        se = np.sqrt(var)
+        low, high = back(centre - z * se), back(centre + z * se)
+        # at the edge of the scale (a probability of exactly 1) the prediction does not move
+        edge = np.isfinite(base) & ~np.isfinite(centre)
+        low, high = np.where(edge, base, low), np.where(edge, base, high)
+    if base.ndim == 0:
+        return float(base), float(low), float(high)
+    return base, low, high
 
 
 def arrays(*values):

@@ -12,14 +12,18 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
+import pandas as pd
+
 from metrics_lib.core.engine import count_true
 from metrics_lib.metrics.aggregate import Scope, amount, count
 
 __all__ = [
     "RevenueRetention",
     "RenewalCounts",
+    "RenewalCohorts",
     "revenue_retention",
     "renewal_counts",
+    "renewal_cohorts",
 ]
 
 
@@ -129,3 +133,87 @@ def renewal_counts(scope: Scope) -> RenewalCounts:
     counts = flagged.aggregate(due=flagged.count(), renewed=count_true(flagged.sid.notnull())).execute()
     row = counts.iloc[0]
     return RenewalCounts(due=count(row["due"]), renewed=count(row["renewed"]))
+
+
+@dataclass(frozen=True)
+class RenewalCohorts:
+    """Customers by start month still active at the start of each renewal period
+    (:func:`renewal_cohorts`).
+
+    ``survivors``: one row per cohort (index ``cohort``, the month of the customers' first
+    subscription), one column per period t = 0, 1, ... (t = 0 is the cohort's size), NaN after
+    the last period every member of the cohort has reached by the end of the scope; cohorts seen
+    at t = 0 only are left out. ``term_months``: the renewal period, the contracts' usual term.
+    ``customers``: the customers active on the scope's last day, by ``customer_id``, with the
+    ``renewals`` they have made and their ``mrr`` that day. ``renewals``: subscriptions in the
+    data that renew another (``renewed_from`` set), started by the scope's last day.
+    """
+
+    survivors: pd.DataFrame
+    term_months: int
+    customers: pd.DataFrame
+    renewals: int
+
+
+def _add_months(days: pd.Series, months: int) -> pd.Series:
+    """Each date ``months`` calendar months later, on the same day or the month's last day."""
+    return days + pd.DateOffset(months=months) if months else days
+
+
+def renewal_cohorts(scope: Scope) -> RenewalCohorts:
+    """Renewal cohorts of the subscriptions started by the scope's last day (a customer's renewal
+    period k starts ``k x term_months`` months after their first subscription; they count at t = k
+    when subscribed, not cancelled, on the first day of every period up to k)."""
+    s = scope.table("subscriptions")
+    end = scope.last_day
+    started = s.filter(s.start_date <= end)
+    df = started.select(
+        "customer_id", "start_date", "end_date", "cancelled_date", "mrr", "renewed_from"
+    ).execute()
+    empty = pd.DataFrame(columns=["renewals", "mrr"])
+    empty.index.name = "customer_id"
+    if df.empty:
+        return RenewalCohorts(pd.DataFrame(), 12, empty, 0)
+    for col in ("start_date", "end_date", "cancelled_date"):
+        df[col] = pd.to_datetime(df[col]).dt.normalize()
+    end_ts = pd.Timestamp(end).normalize()
+    term = int(max(1, round(float(((df["end_date"] - df["start_date"]).dt.days / 30.4375).median()))))
+    first = df.groupby("customer_id")["start_date"].min()
+    df["first"] = df["customer_id"].map(first)
+
+    def active_on(day: pd.Series) -> pd.Series:
+        ok = (df["start_date"] <= day) & (df["end_date"] > day)
+        ok &= df["cancelled_date"].isna() | (df["cancelled_date"] > day)
+        return ok.groupby(df["customer_id"]).any().reindex(first.index, fill_value=False)
+
+    cohort = first.dt.to_period("M")
+    cohort_end = cohort.dt.end_time.dt.normalize()
+    still = pd.Series(True, index=first.index)
+    columns = {0: pd.Series(1, index=first.index)}
+    k = 1
+    while True:
+        reached = _add_months(cohort_end, k * term) <= end_ts  # every member of the cohort reached k
+        if not reached.any():
+            break
+        day_k = _add_months(df["first"], k * term)
+        still &= active_on(day_k)
+        columns[k] = still.astype(int).where(reached)
+        k += 1
+    per = pd.DataFrame(columns)
+    survivors = per.groupby(cohort.astype(str)).sum(min_count=1)
+    survivors = survivors[survivors.notna().sum(axis=1) >= 2] if k > 1 else survivors.iloc[0:0]
+    survivors.index.name = "cohort"
+    now = active_on(pd.Series(end_ts, index=df.index))
+    mrr_now = (
+        df["mrr"]
+        .where((df["start_date"] <= end_ts) & (df["end_date"] > end_ts))
+        .where(df["cancelled_date"].isna() | (df["cancelled_date"] > end_ts))
+        .groupby(df["customer_id"])
+        .sum()
+    )
+    renewals = pd.Series(0, index=first.index)
+    for j in range(1, k + 1):  # anniversaries passed by the last day (each needs every one before)
+        renewals += (_add_months(first, j * term) <= end_ts).astype(int)
+    customers = pd.DataFrame({"renewals": renewals, "mrr": mrr_now.reindex(first.index)})[now]
+    customers.index.name = "customer_id"
+    return RenewalCohorts(survivors, term, customers, int(df["renewed_from"].notna().sum()))

@@ -132,7 +132,16 @@ def _clv(d: PeriodData):
         "orders": float(y.orders),
         "share_of_year_covered": d.year_covered,
     }
-    return ValueResult(r.value, unit="currency", n=y.buyers, components=components)
+    spread = d.year_buyer_profit
+    ci = value.margin_clv_interval(
+        r.value,
+        spread.std,
+        spread.buyers,
+        d.activity.lost / d.activity.active_at_start,
+        d.activity.active_at_start,
+        days_measured=d.scope.period.days,
+    )
+    return ValueResult(r.value, unit="currency", n=y.buyers, ci=ci, components=components)
 
 
 def _new_revenue(d: PeriodData):

@@ -13,13 +13,16 @@ models' warnings are turned into that reason and never reach the caller.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from metrics_lib.core.results import ValueResult, quietly
@@ -28,7 +31,15 @@ from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics.catalogue import HEADLINE, safe_compute
 from metrics_lib.metrics.period_data import PeriodData
 
-__all__ = ["CLVKeyNumbers", "CLVView", "FREQUENCY_STEP", "clv_models", "clv_steps"]
+__all__ = [
+    "CLVKeyNumbers",
+    "CLVView",
+    "FREQUENCY_STEP",
+    "clv_models",
+    "clv_steps",
+    "fingerprint",
+    "fit_or_load",
+]
 
 #: The step of :func:`clv_steps` that the share of the twelve months covered divides.
 FREQUENCY_STEP = "2. purchase frequency (per year)"
@@ -90,7 +101,8 @@ class CLVView:
     ``parameters``: fitted parameters with standard errors; ``calibration``: predicted vs actual
     repeat purchases in a holdout of the last ``holdout_weeks`` (models refitted on the weeks
     before it); ``alive``: probability-alive matrix; ``customers``: per customer, probability alive,
-    expected purchases and discounted CLV over the horizon; ``note``: why something is missing.
+    expected purchases and discounted CLV over the horizon, each with its delta-method 95% interval
+    (``<column>_low``, ``<column>_high``); ``note``: why something is missing.
     :meth:`key_numbers` sums it up in numbers; the reporting layer writes them out.
     """
 
@@ -114,6 +126,8 @@ class CLVView:
             mean_expected_purchases=float(c["expected_purchases"].mean()),
             mean_clv=float(clv.mean()),
             top_decile_clv_share=float(clv.nlargest(max(1, len(c) // 10)).sum() / clv.sum()),
+            mean_clv_low=float(c["clv_low"].mean()) if "clv_low" in c else float("nan"),
+            mean_clv_high=float(c["clv_high"].mean()) if "clv_high" in c else float("nan"),
         )
 
 
@@ -121,13 +135,16 @@ class CLVView:
 class CLVKeyNumbers:
     """What :class:`CLVView` amounts to: the ``customers`` modelled, their mean probability alive,
     expected purchase days and discounted CLV over the horizon, and the share of all discounted
-    CLV held by the top 10% of customers (at least one)."""
+    CLV held by the top 10% of customers (at least one); ``mean_clv_low`` / ``mean_clv_high``: the
+    means of the customers' 95% interval bounds."""
 
     customers: int
     mean_probability_alive: float
     mean_expected_purchases: float
     mean_clv: float
     top_decile_clv_share: float
+    mean_clv_low: float = float("nan")
+    mean_clv_high: float = float("nan")
 
 
 def _reason(message: str, model_name: str) -> str:
@@ -137,14 +154,14 @@ def _reason(message: str, model_name: str) -> str:
     return re.sub(r" \([A-Z_]+: ?\)", "", message)
 
 
-class _FitFailed(Exception):
+class FitFailed(Exception):
     """A model fit that did not succeed; the message is the reason."""
 
 
-def _fit(model, summary, label: str):
+def fit_quietly(model, summary, label: str):
     """``model.fit(summary)`` with the model's warnings caught: a fit that warns (did not converge,
     ran to a bound, non-positive-definite Hessian) or has non-finite standard errors raises
-    :class:`_FitFailed` with the reason; other warnings pass through."""
+    :class:`FitFailed` with the reason; other warnings pass through."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fitted = quietly(model.fit, summary)
@@ -161,33 +178,73 @@ def _fit(model, summary, label: str):
     if not problems and not all(math.isfinite(v) for v in getattr(fitted, "standard_errors_", {}).values()):
         problems.append("the standard errors are not finite")
     if problems:
-        raise _FitFailed(f"{label}: {'; '.join(problems)}")
+        raise FitFailed(f"{label}: {'; '.join(problems)}")
     return fitted
 
 
+def fingerprint(*arrays) -> str:
+    """A digest of the exact numbers a model is fitted on (shapes included)."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(np.asarray(a, dtype="float64"))
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def fit_or_load(model_cls, key: str, data, digest: str, fits: dict | None, record: dict | None, fit):
+    """The saved fit under ``key`` when its fingerprint is ``digest``, else ``fit()``; the fit used
+    goes into ``record`` (for saving) when given."""
+    saved = (fits or {}).get(key)
+    if isinstance(saved, dict) and saved.get("input") == digest:
+        model = model_cls.from_dict(saved.get("fit"))
+    else:
+        model = fit()
+    if record is not None:
+        record[key] = {"input": digest, "fit": model.to_dict()}
+    return model
+
+
 def clv_models(
-    scope: agg.Scope, *, horizon_weeks: int = 52, holdout_weeks: int = 26, annual_discount_rate: float = 0.10
+    scope: agg.Scope,
+    *,
+    horizon_weeks: int = 52,
+    holdout_weeks: int = 26,
+    annual_discount_rate: float = 0.10,
+    fits: dict | None = None,
+    record: dict | None = None,
 ) -> CLVView:
     """BG/NBD + Gamma-Gamma fitted on purchase days up to the period's end (weekly summary),
     checked against a holdout of the last ``holdout_weeks``, and each customer's discounted
-    CLV over ``horizon_weeks`` at ``annual_discount_rate``."""
+    CLV over ``horizon_weeks`` at ``annual_discount_rate``, with delta-method 95% intervals
+    (``<column>_low``, ``<column>_high``). Saved fits in ``fits`` are used when fitted on the same
+    summaries, and the fits used go into ``record``
+    (:func:`fit_or_load`)."""
     from metrics_lib import clv
+
+    def fitted(cls, key, data, columns, label):
+        digest = fingerprint(*(data[c] for c in columns))
+        return fit_or_load(cls, key, data, digest, fits, record, lambda: fit_quietly(cls(), data, label))
 
     empty = pd.DataFrame()
     end = scope.period.end
     orders = scope.table("orders")
+    rfm = ("frequency", "recency", "T")
     try:
         summary = clv.summarize_transactions(orders, value_col="revenue", observation_end=end)
-        bg = _fit(clv.BetaGeoModel(), summary, "BG/NBD")
-        gg = _fit(clv.GammaGammaModel(), summary, "Gamma-Gamma")
+        bg = fitted(clv.BetaGeoModel, "bgnbd", summary, rfm, "BG/NBD")
+        gg = fitted(
+            clv.GammaGammaModel, "gamma_gamma", summary, ("frequency", "monetary_value"), "Gamma-Gamma"
+        )
         split = clv.calibration_holdout_split(
             orders,
             value_col="revenue",
             calibration_end=end - timedelta(weeks=holdout_weeks),
             observation_end=end,
         )
-        bg_cal = _fit(clv.BetaGeoModel(), split, "BG/NBD (holdout check)")
-    except (clv.CLVInputError, _FitFailed) as exc:
+        bg_cal = fitted(clv.BetaGeoModel, "bgnbd_holdout", split, rfm, "BG/NBD (holdout check)")
+        bg.summary_, bg_cal.summary_, gg.summary_ = summary, split, summary
+    except (clv.CLVInputError, FitFailed) as exc:
         return CLVView(empty, empty, empty, empty, horizon_weeks, f"not fitted: {exc}")
     rows = []
     for name, model in (("BG/NBD", bg), ("Gamma-Gamma", gg)):
@@ -196,13 +253,22 @@ def clv_models(
                 {"model": name, "parameter": k, "estimate": v, "standard error": model.standard_errors_[k]}
             )
     weekly = (1 + annual_discount_rate) ** (1 / 52) - 1
-    customers = pd.DataFrame(
-        {
-            "probability_alive": bg.probability_alive(),
-            "expected_purchases": bg.expected_purchases(horizon_weeks),
-            "clv": gg.customer_lifetime_value(bg, summary, horizon=horizon_weeks, discount_rate=weekly),
-        }
-    )
+    predictions: dict[str, tuple[list, Callable[..., Any], str]] = {
+        "probability_alive": ([bg], lambda b: b.probability_alive().to_numpy(), "logit"),
+        "expected_purchases": ([bg], lambda b: b.expected_purchases(horizon_weeks).to_numpy(), "log"),
+        "clv": (
+            [bg, gg],
+            lambda b, g: g.customer_lifetime_value(
+                b, summary, horizon=horizon_weeks, discount_rate=weekly
+            ).to_numpy(),
+            "log",
+        ),
+    }
+    columns = {}
+    for name, (models, predict, scale) in predictions.items():
+        est, low, high = clv.delta_method_interval(models, predict, scale=scale)
+        columns.update({name: est, f"{name}_low": low, f"{name}_high": high})
+    customers = pd.DataFrame(columns, index=summary.index)
     return CLVView(
         pd.DataFrame(rows).set_index(["model", "parameter"]),
         clv.calibration_holdout_table(bg_cal, split),

@@ -23,6 +23,7 @@ from metrics_lib.metrics import (
     aggregate_pipeline,
     aggregate_service,
     aggregate_subscriptions,
+    aggregate_value,
 )
 from metrics_lib.metrics.context import trailing_window
 
@@ -98,6 +99,13 @@ class PeriodData:
     def year_orders(self) -> agg.OrdersSummary:
         """The orders of :attr:`year_window` (the segment's, with a segment)."""
         return agg.orders_summary(agg.Scope(self.source, self.year_window, self.scope.segment))
+
+    @cached_property
+    def year_buyer_profit(self) -> aggregate_value.BuyerProfit:
+        """Gross profit per buying customer over :attr:`year_window` (the headline CLV's interval)."""
+        return aggregate_value.buyer_profit_spread(
+            agg.Scope(self.source, self.year_window, self.scope.segment)
+        )
 
     @cached_property
     def annual_churn(self) -> float:

@@ -93,13 +93,25 @@ class CLVModelsView(CLVView):
         if k is None:
             return shown(pd.DataFrame({"value": [self.note or "no customers"]}, index=["note"]))
         weeks = self.horizon_weeks
-        rows = {
-            "customers modelled": format_value(k.customers, "count"),
-            "mean probability alive": _percent(k.mean_probability_alive),
-            f"expected purchase days, next {weeks} weeks (mean)": f"{k.mean_expected_purchases:.2f}",
-            f"discounted CLV, next {weeks} weeks (mean)": format_value(k.mean_clv, "currency"),
-            "discounted CLV of the top 10% of customers (share of all)": _percent(k.top_decile_clv_share),
-        }
+        interval = [
+            (
+                "  95% interval (mean of the customers' bounds)",
+                f"{format_value(k.mean_clv_low, 'currency')} to {format_value(k.mean_clv_high, 'currency')}",
+            )
+        ]
+        rows = dict(
+            [
+                ("customers modelled", format_value(k.customers, "count")),
+                ("mean probability alive", _percent(k.mean_probability_alive)),
+                (f"expected purchase days, next {weeks} weeks (mean)", f"{k.mean_expected_purchases:.2f}"),
+                (f"discounted CLV, next {weeks} weeks (mean)", format_value(k.mean_clv, "currency")),
+                *(interval if not math.isnan(k.mean_clv_low) else []),
+                (
+                    "discounted CLV of the top 10% of customers (share of all)",
+                    _percent(k.top_decile_clv_share),
+                ),
+            ]
+        )
         return shown(pd.DataFrame({"value": list(rows.values())}, index=list(rows)))
 
 

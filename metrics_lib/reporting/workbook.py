@@ -52,7 +52,7 @@ from metrics_lib.metrics.context import ReportContext
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
 from metrics_lib.metrics.targets import default_targets_path, read_targets
-from metrics_lib.reporting import churn, views
+from metrics_lib.reporting import churn, clv_report, views
 from metrics_lib.reporting.display import shown
 from metrics_lib.reporting.format import (
     Markdown,
@@ -594,12 +594,12 @@ class Workbook:
         return self._shown(views.clv_steps_table(clv_views.clv_steps(self._period_data(self.period))))
 
     def clv_models(
-        self, *, horizon_weeks: int = 52, holdout_weeks: int = 26, annual_discount_rate: float = 0.10
+        self, *, horizon_weeks: int = 52, holdout_weeks: int = 26, annual_discount_rate: float = 0.1, fits=""
     ) -> CLVModelsView:
         """BG/NBD + Gamma-Gamma fitted on purchase days up to the period's end (weekly summary),
         checked against a holdout of the last ``holdout_weeks``, and each customer's discounted
         CLV over ``horizon_weeks`` at ``annual_discount_rate``
-        (:func:`metrics_lib.metrics.clv_views.clv_models`)."""
+        (:func:`metrics_lib.metrics.clv_views.clv_models`); ``fits``: a ``clv_models.json`` to reuse."""
         empty = pd.DataFrame()
         if missing := self._missing("orders"):
             return CLVModelsView(
@@ -610,8 +610,13 @@ class Workbook:
             horizon_weeks=horizon_weeks,
             holdout_weeks=holdout_weeks,
             annual_discount_rate=annual_discount_rate,
+            fits=clv_report.load_fits(self, fits),
         )
         return CLVModelsView.of(replace(view, parameters=self._shown(view.parameters)))
+
+    def contractual_clv(self, *, fits: str = "", annual_discount_rate: float = 0.10):
+        """The sBG model of renewals and each contract's value (:func:`.clv_report.contractual_clv`)."""
+        return clv_report.contractual_clv(self, fits=fits, annual_discount_rate=annual_discount_rate)
 
     def strategy_change(self) -> str:
         """The change the before/after comparison is about, as a reader sees it: the data source's

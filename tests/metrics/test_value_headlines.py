@@ -93,6 +93,20 @@ def test_clv_of_a_year_by_hand(purchase_log):
     assert r.n == 4
 
 
+def test_clv_interval_by_the_delta_method_by_hand(purchase_log):
+    # 2025 gross profit per buyer: A 40 + 20 + 60 = 120, B 80, C 120 + 40 = 160, E 16 (mean 94,
+    # sample variance 11312 / 3); churn 2 / 4 over a year (k = 1, annual churn 0.5).
+    # Var(log CLV) = (11312 / 3) / (4 x 94^2) + (1 / 0.5)^2 x 0.5 x 0.5 / 4
+    var = (11312 / 3) / (4 * 94**2) + (1 / 0.5) ** 2 * 0.25 / 4
+    r = _clv(purchase_log, "2025")
+    half = Z_975 * math.sqrt(var)
+    assert r.ci.low == pytest.approx(188 * math.exp(-half))
+    assert r.ci.high == pytest.approx(188 * math.exp(half))
+    assert r.ci.method == "delta method (log scale)"
+    record = headline_metrics(purchase_log, "2025", ids=["clv"])["metrics"]["clv"]
+    assert (record["ci_low"], record["ci_high"]) == pytest.approx((r.ci.low, r.ci.high))
+
+
 def test_clv_of_a_month_measures_purchases_over_the_twelve_months_it_ends(purchase_log):
     # 2025-03: the twelve months [2024-04-01, 2025-04-01) (365 days), cut to the first order
     # (2024-10-01): 182 days. Orders D1, B1, A1, E1, B2, A2, A3: revenue 790, cost 430; purchase

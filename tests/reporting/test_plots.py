@@ -335,3 +335,26 @@ def test_tick_labels_in_their_unit_are_exact_and_distinct(unit, locs, labels):
     formatter = UnitFormatter(unit)
     formatter.set_locs(locs)
     assert [formatter(v) for v in locs] == labels
+
+
+def test_plot_survival_draws_fitted_band_and_observed_points():
+    from metrics_lib.reporting.plots_clv import plot_survival
+
+    frame = pd.DataFrame(
+        {
+            "observed": [1.0, 0.77, 0.64, None],
+            "fitted": [1.0, 0.77, 0.65, 0.56],
+            "fitted_low": [1.0, 0.75, 0.62, 0.53],
+            "fitted_high": [1.0, 0.79, 0.67, 0.59],
+        },
+        index=pd.Index([0, 1, 2, 3], name="t"),
+    )
+    ax = plot_survival(frame, term="year")
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines["observed (cohorts pooled)"].get_xdata()) == [0, 1, 2]
+    assert list(lines["fitted (sBG)"].get_ydata()) == [1.0, 0.77, 0.65, 0.56]
+    assert ax.get_xlabel() == "years since the first contract"
+    empty = pd.DataFrame()
+    empty.attrs["note"] = "skipped: needs subscriptions"
+    ax2 = plot_survival(empty, ax=plt.figure().gca())
+    assert ax2.texts[0].get_text() == "skipped: needs subscriptions"

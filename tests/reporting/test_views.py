@@ -179,6 +179,14 @@ def test_clv_models_summary():
         "discounted CLV, next 52 weeks (mean)": "6",
         "discounted CLV of the top 10% of customers (share of all)": "18.2%",
     }
+    # with the customers' interval bounds: the means of the bounds, under the mean CLV
+    bounded = customers.assign(clv_low=customers["clv"] - 1, clv_high=customers["clv"] + 2)
+    rows = CLVModelsView.of(CLVView(empty, empty, empty, bounded, 52)).summary()["value"]
+    assert list(rows.index)[3:5] == [
+        "discounted CLV, next 52 weeks (mean)",
+        "  95% interval (mean of the customers' bounds)",
+    ]
+    assert rows.iloc[4] == "4 to 8"
     skipped = CLVModelsView(empty, empty, empty, empty, 52, "skipped: needs orders")
     assert skipped.summary()["value"].tolist() == ["skipped: needs orders"]
     assert math.isclose(view.key_numbers().top_decile_clv_share, 10 / 55)

@@ -18,6 +18,7 @@ from metrics_lib.core.periods import parse_period
 from metrics_lib.data import resolve_path
 from metrics_lib.data.csv_out import write_csv
 from metrics_lib.metrics.coverage import coverage_notes, period_coverage
+from metrics_lib.reporting.clv_report import FITS_FILE, write_clv_fits
 from metrics_lib.reporting.runner.execute import KERNEL_NAME, run_steps
 from metrics_lib.reporting.runner.lists import write_action_lists
 from metrics_lib.reporting.runner.plan import (
@@ -266,7 +267,9 @@ def run_reports(
                     "notebook": str(path),
                     "executed": str(tmp / res.executed),
                     "html": str(tmp / res.html),
-                    "parameters": params,
+                    "parameters": {**params, "clv_models": str(tmp / FITS_FILE)}
+                    if family == "value"
+                    else params,
                     "cwd": str(notebooks_dir),
                     "cell_timeout": cell_timeout,
                     "title": f"{family} \N{EM DASH} {label}",
@@ -336,6 +339,8 @@ def run_reports(
                 tmp = make_staging(out, label)
                 staged.append(tmp)
                 (tmp / "notebooks").mkdir()
+                if "value" in notebooks and "value" not in missing:  # fitted once, read by the value report
+                    write_clv_fits(src, label, extra.get("segment"), tmp / FITS_FILE)
                 if rejected:
                     (tmp / "rejected").mkdir()
                     for table, frame in rejected.items():

@@ -1,0 +1,51 @@
+"""The report runner fits the CLV models once per period, writes them beside the manifest as
+``clv_models.json`` and hands the file to the value notebook (notebooks are not executed here:
+the runner's executor is replaced by one that records the tasks)."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from metrics_lib.data import DEMO_DATA
+from metrics_lib.reporting.runner import run as runner
+
+
+def _notebook(path):
+    cell = new_code_cell(
+        'period: str = "2025-Q4"\ndata: str = ""\nclv_models: str = ""', metadata={"tags": ["parameters"]}
+    )
+    nb = new_notebook(cells=[cell])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_run_writes_the_fits_beside_the_manifest_and_passes_them_to_the_value_report(tmp_path, monkeypatch):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _notebook(nbs / "03_value.ipynb")
+    _notebook(nbs / "02_retention.ipynb")
+    tasks = {}
+
+    def execute(steps, jobs, begin, record):
+        for step, label, family, task in steps:
+            begin(step, label, family)
+            tasks[family] = task
+            params = task["parameters"]
+            if "clv_models" in params:  # the file is there while the notebook runs
+                tasks["fits"] = json.loads(open(params["clv_models"], encoding="utf-8").read())
+            outcome = {"status": "ok", "error": None, "started": "", "ended": "", "duration_s": 0.0}
+            record(step, label, family, outcome)
+
+    monkeypatch.setattr(runner, "run_steps", execute)
+    out = tmp_path / "reports"
+    runner.run_reports(["2025-Q4"], data=DEMO_DATA, notebooks_dir=nbs, out=out)
+    saved = json.loads((out / "2025-Q4" / "clv_models.json").read_text())
+    assert (out / "2025-Q4" / "manifest.json").exists()
+    assert saved["period"] == "2025-Q4" and saved["segment"] is None
+    assert set(saved["models"]) == {"bgnbd", "gamma_gamma", "bgnbd_holdout", "sbg"}
+    assert saved == tasks["fits"]
+    assert tasks["value"]["parameters"]["clv_models"].endswith("clv_models.json")
+    assert "clv_models" not in tasks["retention"]["parameters"]
