@@ -53,6 +53,7 @@ from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
 from metrics_lib.metrics.targets import default_targets_path, read_targets
 from metrics_lib.reporting import views
+from metrics_lib.reporting.export_shapes import family_table, stale_deals_note
 from metrics_lib.reporting.format import (
     Markdown,
     format_change,
@@ -197,9 +198,15 @@ class Workbook:
                         f"{len(frame):,} rows broke the contract (see rejected/{table}.csv)",
                     )
                 )
+        if self.source.config.open_deal_max_age_days and self.source.has("deals"):
+            rows.append(("stale deals", stale_deals_note(self._period_data(self.period).pipeline)))
         for fam, missing in self.source.missing_families().items():
             rows.append((f"skipped: {fam}", f"needs {', '.join(missing)}"))
         return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+    def families(self) -> pd.DataFrame:
+        """Each metric family: how many metrics the data lets the scorecard report, or why none."""
+        return family_table(scorecard.family_availability(self.source))
 
     # -- headline numbers ----------------------------------------------------------------
     def records(self, ids=None, *, period=None) -> dict:
