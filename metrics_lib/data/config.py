@@ -151,6 +151,9 @@ class ColumnMapping:
         columns:                     # their name: our name
           Order Number: order_id
           Account: customer_id
+
+    The tickets table may instead be built from an event log (one row per event) with an
+    ``events:`` rule (:class:`EventRule`, converted by :mod:`metrics_lib.data.event_log`).
     """
 
     tables: dict[str, TableMapping] = field(default_factory=dict)
@@ -190,7 +193,7 @@ class ColumnMapping:
                         f"({', '.join(f'`{t}`' for t in theirs)}) to `{ours}`; map exactly one"
                     )
             source = s.text("source", None, example=f"{table}_export.csv")
-            events = _event_rule(path, table, entry.get("events"), columns) if "events" in entry else None
+            events = _event_rule(path, table, s.raw["events"], columns) if "events" in s.raw else None
             out[table] = TableMapping(source or None, columns, s.date_format("date_format"), events)
         return cls(out, path)
 

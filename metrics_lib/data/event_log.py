@@ -98,7 +98,19 @@ def tickets_from_events(
     stamp_raw = raw[names[rule.timestamp]]
     stamps, bad = parse_column(stamp_raw, stamp_spec, date_format)
     events = pd.DataFrame({"case": case, "activity": activity, "at": stamps, "pos": np.arange(len(raw))})
-    events = events[events["case"].notna() & (events["case"] != "")]
+    no_case = events["case"].isna() | (events["case"] == "")
+    if no_case.any():  # an event of no ticket: never dropped unsaid
+        p = problem_from_rows(
+            "tickets",
+            where,
+            rule.case,
+            "an event without a case id belongs to no ticket",
+            f"fill `{rule.case}` for every event, or remove the events of no ticket from the log",
+            raw[names[rule.activity]].reset_index(drop=True),
+            labeler,
+            rows=np.flatnonzero(no_case.to_numpy()),
+        )
+        return None, np.arange(0), [replace(p, rows=())]
     groups = events.groupby("case", sort=False)
     first = groups["pos"].min().sort_values(kind="stable")
     out = pd.DataFrame({"ticket_id": first.index.astype(str)}, index=first.index)

@@ -256,3 +256,26 @@ def test_run_renders_the_families_the_data_has(tmp_path, shape, ran, skipped):
     assert status == {"scorecard": "ok", ran: "ok", skipped: "skipped"}
     html = (out / period / "scorecard.html").read_text()
     assert "not available" in html
+
+
+STAGES = """deal_id,stage,entered_at
+D1,qualify,2025-01-01 00:00:00
+D1,proposal,2025-01-10 00:00:00
+D1,won,2025-01-31 00:00:00
+D3,qualify,2025-01-05 00:00:00
+D3,proposal,2025-02-01 00:00:00
+"""
+
+
+@pytest.mark.parametrize("max_age, proposal_days", [(90, (21 + 63) / 2), (None, (21 + 150) / 2)])
+def test_stale_deal_ends_its_last_stage_when_it_counts_as_lost(tmp_path, max_age, proposal_days):
+    """D1 spends 21 days in proposal (10 to 31 January). D3 entered proposal on 1 February and
+    stays open: closed as stale on 5 April it spent 63 days there; otherwise its stage runs to
+    the end of the window (the four quarters to 2025-Q2 end on 30 June: 150 days)."""
+    from metrics_lib.reporting.workbook import Workbook
+
+    folder = _deals_folder(tmp_path, max_age)
+    (folder / "deal_stages.csv").write_text(STAGES)
+    stages = Workbook("2025-Q2", str(folder), restrict_paths=False).pipeline_stages(months=12)
+    assert stages.time_in_stage.loc["proposal", "mean_days"] == pytest.approx(proposal_days)
+    assert stages.time_in_stage.loc["qualify", "mean_days"] == pytest.approx((9 + 27) / 2)
