@@ -219,6 +219,18 @@ def test_pipeline_only_and_support_only_families(tmp_path):
     assert retention["reason"] == "the data lacks table(s) customers, orders, subscriptions"
 
 
+def test_workbook_lists_the_families_and_says_how_many_deals_went_stale(tmp_path):
+    from metrics_lib.reporting.workbook import Workbook
+
+    wb = Workbook("2025-Q2", str(_deals_folder(tmp_path, 90)), restrict_paths=False)
+    families = wb.families()
+    assert families.loc["pipeline", "reported"] == "5 metrics"  # all but the upsell rate (orders)
+    assert families.loc["service", "reported"] == "not available"
+    assert families.loc["service", "reason"] == "the data lacks table(s) tickets"
+    stale = wb.summary().loc["stale deals", "value"]
+    assert stale.startswith("1 of the 1 deals lost in the period were still open 90 days")
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize(
     "shape, ran, skipped", [("pipeline", "pipeline", "service"), ("support", "service", "pipeline")]
@@ -255,7 +267,8 @@ def test_run_renders_the_families_the_data_has(tmp_path, shape, ran, skipped):
     status = {n["family"]: n["status"] for n in manifest["notebooks"]}
     assert status == {"scorecard": "ok", ran: "ok", skipped: "skipped"}
     html = (out / period / "scorecard.html").read_text()
-    assert "not available" in html
+    assert f"skipped: {skipped}" in html  # the family the data cannot give, with what it needs
+    assert ("win rate" if ran == "pipeline" else "first contact resolution") in html
 
 
 STAGES = """deal_id,stage,entered_at
