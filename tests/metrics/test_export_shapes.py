@@ -292,3 +292,17 @@ def test_stale_deal_ends_its_last_stage_when_it_counts_as_lost(tmp_path, max_age
     stages = Workbook("2025-Q2", str(folder), restrict_paths=False).pipeline_stages(months=12)
     assert stages.time_in_stage.loc["proposal", "mean_days"] == pytest.approx(proposal_days)
     assert stages.time_in_stage.loc["qualify", "mean_days"] == pytest.approx((9 + 27) / 2)
+
+
+def test_before_after_on_pipeline_only_data_leaves_the_other_families_untested(tmp_path):
+    """Before 2025-04-01 (90 days): D1 won, D2 lost; from it: D4 won, D3 lost as stale on
+    2025-04-05. Win rate 1 of 2 on both sides; churn, CSAT, NPS and first response have no data."""
+    from metrics_lib.reporting.workbook import Workbook
+
+    folder = _deals_folder(tmp_path, None)
+    (folder / "source.yml").write_text("open_deal_max_age_days: 90\nstrategy_change_date: 2025-04-01\n")
+    table = Workbook("2025-Q2", str(folder), restrict_paths=False).before_after(window_days=90)
+    numbers = table.attrs["numbers"]
+    assert (numbers.loc["win_rate", "before"], numbers.loc["win_rate", "after"]) == (0.5, 0.5)
+    assert table.loc["churn rate", "change vs noise"] == "not tested"
+    assert numbers.loc[["churn_rate", "csat", "nps", "first_response_hours_median"], "after"].isna().all()
