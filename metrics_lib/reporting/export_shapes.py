@@ -34,18 +34,14 @@ def family_table(rows: list[dict]) -> pd.DataFrame:
 
 
 def stale_deals_note(pipeline: PipelineSummary) -> str:
-    """The sentence saying how many of the period's lost deals were still open
-    ``open_deal_max_age_days`` after their creation and so count as lost (empty when that
-    setting is off).
+    """How many of the period's lost deals were still open ``open_deal_max_age_days`` after
+    their creation and so count as lost, short enough for a summary table's cell (empty when
+    that setting is off).
 
-    >>> stale_deals_note(PipelineSummary(10, 2, 5, 10, 4, stale_lost=3, open_deal_max_age_days=180))[:58]
-    '3 of the 10 deals lost in the period were still open 180 d'
+    >>> stale_deals_note(PipelineSummary(10, 2, 5, 10, 4, stale_lost=3, open_deal_max_age_days=180))
+    '3 of 10 lost deals were open 180+ days'
     """
     days = pipeline.open_deal_max_age_days
     if not days:
         return ""
-    return (
-        f"{pipeline.stale_lost:,} of the {pipeline.lost:,} deals lost in the period were still open {days} "
-        "days after their creation and count as lost on that day (`open_deal_max_age_days` in "
-        "source.yml), in the win rate, the cycle and the funnel alike"
-    )
+    return f"{pipeline.stale_lost:,} of {pipeline.lost:,} lost deals were open {days}+ days"
