@@ -52,7 +52,31 @@ def user_exports(tmp_path_factory):
         con.execute(f"CREATE TABLE {table} AS SELECT * FROM frame")
         con.unregister("frame")
     con.close()
+    _export_shapes(root / "exports")
     return root
+
+
+def _text_block(header: str) -> str:
+    """The ```text block of the README that starts with ``header``."""
+    return next(b for b in _blocks("text") if b.startswith(header))
+
+
+def _yaml_block(key: str) -> str:
+    return next(b for b in _blocks("yaml") if key in b)
+
+
+def _export_shapes(exports):
+    """The README's "Common export shapes" examples as the folders its commands name: a ticket
+    event log with the README's mapping, and leads with its `open_deal_max_age_days`."""
+    helpdesk, leads = exports / "helpdesk", exports / "leads"
+    helpdesk.mkdir()
+    leads.mkdir()
+    mapping = _yaml_block("events:")
+    (helpdesk / "mapping.yml").write_text(mapping)
+    source = yaml.safe_load(mapping)["tables"]["tickets"]["source"]
+    (helpdesk / source).write_text(_text_block("Case ID,"))
+    (leads / "deals.csv").write_text(_text_block("deal_id,"))
+    (leads / "source.yml").write_text(_yaml_block("open_deal_max_age_days"))
 
 
 def test_readme_shows_commands():
@@ -127,3 +151,17 @@ def test_every_make_target_the_readme_shows_exists():
     }
     assert {"report", "test", "lint", "test-quick"} <= shown
     assert shown <= targets, f"README shows make targets the Makefile lacks: {shown - targets}"
+
+
+def test_readme_export_shapes_give_the_numbers_it_states(user_exports):
+    """The worked examples of "Common export shapes": first responses after 1 and 3 hours
+    (median 2), first contact resolution 1 of 2; with stale deals, the 2025-Q2 win rate 1 of 2
+    and a 50-day cycle."""
+    exports = user_exports / "exports"
+    service = headline_metrics(open_source(exports / "helpdesk"), "2025-01", ids="service")["metrics"]
+    assert service["first_response_hours_median"]["value"] == pytest.approx(2.0)
+    fcr = service["first_contact_resolution"]
+    assert (fcr["numerator"], fcr["denominator"]) == (1.0, 2.0)
+    pipeline = headline_metrics(open_source(exports / "leads"), "2025-Q2", ids="pipeline")["metrics"]
+    assert (pipeline["win_rate"]["numerator"], pipeline["win_rate"]["denominator"]) == (1.0, 2.0)
+    assert pipeline["sales_cycle_days"]["value"] == pytest.approx(50.0)

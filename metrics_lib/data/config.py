@@ -7,7 +7,7 @@ the contract was found. Nothing here reads a table.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,6 +24,7 @@ __all__ = [
     "DEMO_DATA",
     "resolve_path",
     "SourceConfig",
+    "EventRule",
     "TableMapping",
     "ColumnMapping",
     "Location",
@@ -53,6 +54,9 @@ class SourceConfig:
     inactivity_days: int = 180
     close_window_days: int = 90
     currency: str = ""  # what amounts are in, shown with them ("EUR", "$"); empty: plain numbers
+    # deals: a deal still open this many days after its creation counts as lost on created + N
+    # days (None, the default: open deals stay open)
+    open_deal_max_age_days: int | None = None
     options: C.ContractOptions = field(default_factory=C.ContractOptions)
     extra: dict = field(default_factory=dict)
 
@@ -67,6 +71,7 @@ class SourceConfig:
         "inactivity_days",
         "close_window_days",
         "currency",
+        "open_deal_max_age_days",
         "csat_scale",
         "ces_scale",
     )
@@ -95,6 +100,9 @@ class SourceConfig:
             inactivity_days=s.whole("inactivity_days", 180, low=1, high=3650, unit="days"),
             close_window_days=s.whole("close_window_days", 90, low=1, high=3650, unit="days"),
             currency=s.label("currency", example="EUR", longest=5),
+            open_deal_max_age_days=(
+                s.whole("open_deal_max_age_days", 0, low=1, high=3650, unit="days", example="180") or None
+            ),
             options=C.ContractOptions(
                 csat_scale=s.scale("csat_scale", (1, 5)),
                 ces_scale=s.scale("ces_scale", (1, 7)),
@@ -104,10 +112,35 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class EventRule:
+    """How a ticket event log (one row per event: case id, activity, timestamp) becomes the
+    tickets table, one row per case (``events:`` of the tickets table in ``mapping.yml``).
+
+    ``case``, ``activity`` and ``timestamp`` name the log's columns; the other fields list the
+    activity values that mean a ticket was opened (empty: its first event opens it), first
+    answered, resolved, and that count as an agent's response (empty: the log gives no
+    ``contacts_to_resolve``). :mod:`metrics_lib.data.event_log` does the conversion."""
+
+    case: str
+    activity: str
+    timestamp: str
+    opened: tuple[str, ...] = ()
+    first_response: tuple[str, ...] = ()
+    resolved: tuple[str, ...] = ()
+    responses: tuple[str, ...] = ()
+
+    #: The contract columns the rule gives (the mapping's ``columns`` may not map onto them).
+    GIVES = ("ticket_id", "opened_at", "first_response_at", "resolved_at", "contacts_to_resolve")
+    COLUMNS = ("case", "activity", "timestamp")
+    ACTIVITIES = ("opened", "first_response", "resolved", "responses")
+
+
+@dataclass(frozen=True)
 class TableMapping:
     source: str | None = None  # file name in the folder, or table name in the DuckDB file
     columns: dict[str, str] = field(default_factory=dict)  # theirs -> ours
     date_format: str | None = None
+    events: EventRule | None = None  # tickets only: the table is built from an event log
 
 
 @dataclass(frozen=True)
@@ -121,6 +154,9 @@ class ColumnMapping:
         columns:                     # their name: our name
           Order Number: order_id
           Account: customer_id
+
+    The tickets table may instead be built from an event log (one row per event) with an
+    ``events:`` rule (:class:`EventRule`, converted by :mod:`metrics_lib.data.event_log`).
     """
 
     tables: dict[str, TableMapping] = field(default_factory=dict)
@@ -161,6 +197,8 @@ class ColumnMapping:
                     )
             source = s.text("source", None, example=f"{table}_export.csv")
             out[table] = TableMapping(source or None, columns, s.date_format("date_format"))
+            if "events" in s.raw:  # tickets: the table is built from an event log
+                out[table] = replace(out[table], events=_event_rule(path, table, s.raw["events"], columns))
         return cls(out, path)
 
     def for_table(self, table: str) -> TableMapping:
@@ -168,7 +206,66 @@ class ColumnMapping:
 
 
 #: What one table's entry in the mapping file may say.
-_TABLE_SETTINGS = ("source", "columns", "date_format")
+_TABLE_SETTINGS = ("source", "columns", "date_format", "events")
+
+_EVENTS_EXAMPLE = """tables:
+  tickets:
+    source: helpdesk_events.csv
+    events:
+      case: Case ID
+      activity: Activity
+      timestamp: Timestamp
+      opened: Ticket created
+      first_response: [Agent reply]
+      resolved: [Resolved, Closed]"""
+
+
+def _event_rule(path: Path, table: str, raw, columns: dict[str, str]) -> EventRule:
+    """The ``events:`` rule of ``table`` in mapping file ``path``, each setting checked."""
+    if table != "tickets":
+        raise WorkbookError(
+            f"{path}: `tables: {table}: events` builds a table from an event log, which only the "
+            f"tickets table can be; remove it from `{table}`"
+        )
+    s = _Settings(path, raw, within="tables: tickets: events: ")
+    keys = EventRule.COLUMNS + EventRule.ACTIVITIES
+    for key in s.raw:
+        if key not in keys:
+            close = difflib.get_close_matches(str(key), keys, n=1)
+            raise WorkbookError(
+                f"{path}: `tables: tickets: events: {key}` is not a setting"
+                + (f" (did you mean `{close[0]}`?)" if close else "")
+                + f"; an events rule's settings are {', '.join(keys)}, e.g.\n{_EVENTS_EXAMPLE}"
+            )
+    names = {}
+    for key in EventRule.COLUMNS:
+        name = s.text(key, None, example="Case ID")
+        if name is None or not name.strip():
+            raise WorkbookError(
+                f"{path}: `tables: tickets: events` needs `{key}`, the event log's column holding "
+                f"the {'case (ticket) id' if key == 'case' else key} of each event, e.g.\n{_EVENTS_EXAMPLE}"
+            )
+        names[key] = name.strip()
+    taken = [ours for ours in columns.values() if ours in EventRule.GIVES]
+    if taken:
+        raise WorkbookError(
+            f"{path}: table `tickets` maps a column to {', '.join(f'`{t}`' for t in taken)}, which its "
+            "`events` rule builds from the log; map only the other columns (customer_id, channel)"
+        )
+    activities = {}
+    for key in EventRule.ACTIVITIES:
+        value = s.raw.get(key)
+        if value is None:
+            activities[key] = ()
+            continue
+        values = value if isinstance(value, list) else [value]
+        if not values or any(v is None or isinstance(v, (dict, list)) for v in values):
+            raise s.refuse(
+                key, value, "it must be one activity value of the log or a list of them", "[Agent reply]"
+            )
+        activities[key] = tuple(str(v).strip() for v in values)
+    return EventRule(**names, **activities)
+
 
 #: The strftime codes a ``date_format`` may use (those pandas and Python's strptime read).
 _DATE_CODES = set("aAbBdHIjmMpSfyYzZ%")
@@ -251,7 +348,7 @@ class _Settings:
             )
         return value
 
-    def whole(self, key: str, default: int, *, low: int, high: int, unit: str) -> int:
+    def whole(self, key: str, default: int, *, low: int, high: int, unit: str, example: str = "") -> int:
         value = self.raw.get(key)
         if value is None:
             return default
@@ -259,7 +356,10 @@ class _Settings:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise self.refuse(
-                key, value, f"it must be a whole number of {unit} from {low} to {high}", str(default)
+                key,
+                value,
+                f"it must be a whole number of {unit} from {low} to {high}",
+                example or str(default),
             )
         return value
 

@@ -167,14 +167,6 @@ def _closed_iff_not_open_engine(t, _opts: ContractOptions):
     return (t["outcome"] == "open") == t["closed_date"].isnull()
 
 
-def _resolved_has_contacts(df: pd.DataFrame, _opts: ContractOptions) -> pd.Series:
-    return df["resolved_at"].isna() | df["contacts_to_resolve"].notna()
-
-
-def _resolved_has_contacts_engine(t, _opts: ContractOptions):
-    return t["resolved_at"].isnull() | t["contacts_to_resolve"].notnull()
-
-
 def _bounces_within_sessions(df: pd.DataFrame, _opts: ContractOptions) -> pd.Series:
     return df["bounces"] <= df["sessions"]
 
@@ -338,7 +330,9 @@ TABLES: dict[str, TableSpec] = {
                 _col("opened_at", "timestamp"),
                 _col("first_response_at", "timestamp", nullable=True),
                 _col("resolved_at", "timestamp", nullable=True),
-                _col("contacts_to_resolve", "int", nullable=True, min=1),
+                # optional: without it (absent, or empty for a resolved ticket) first contact
+                # resolution is undefined and every other service metric still works
+                _col("contacts_to_resolve", "int", required=False, nullable=True, min=1),
                 _col("channel", "str", required=False, nullable=True),
             ),
             key=("ticket_id",),
@@ -346,13 +340,6 @@ TABLES: dict[str, TableSpec] = {
             rules=(
                 _later_or_equal("first_response_at", "opened_at"),
                 _later_or_equal("resolved_at", "opened_at"),
-                RowRule(
-                    "resolved tickets give contacts_to_resolve",
-                    ("resolved_at", "contacts_to_resolve"),
-                    _resolved_has_contacts,
-                    "fill contacts_to_resolve (1 or more) for resolved tickets",
-                    _resolved_has_contacts_engine,
-                ),
             ),
             date_column="opened_at",
         ),
@@ -463,7 +450,9 @@ FAMILY_TABLES: dict[str, tuple[str, ...]] = {
     "advocacy": ("customers",),
     "marketing": ("campaigns", "campaign_members"),
     "health": ("customers", "orders"),
-    "scorecard": ("customers", "orders"),
+    # the scorecard reports whatever families the data has (pipeline or support data alone too),
+    # and lists the others as not available
+    "scorecard": (),
 }
 
 

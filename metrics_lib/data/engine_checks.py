@@ -122,6 +122,8 @@ def native_type_problem(raw, table: str, mapping) -> str | None:
     """
     spec = C.TABLES[table]
     tm = mapping.for_table(table)
+    if tm.events is not None:
+        return "the mapping builds the table from an event log"
     absent = [theirs for theirs in tm.columns if theirs not in raw.columns]
     if absent:
         return f"the mapping names column(s) the table lacks: {', '.join(absent)}"

@@ -40,6 +40,7 @@ from metrics_lib.core.periods import Period, parse_period
 __all__ = [
     "DateWindow",
     "Scope",
+    "deals_table",
     "ActivityCounts",
     "OrdersSummary",
     "NewCustomers",
@@ -132,8 +133,9 @@ class Scope:
         return self.source.has(table)
 
     def table(self, name: str):
-        """The table, restricted to the segment's customers when a segment is set."""
-        t = self.source.table(name)
+        """The table, restricted to the segment's customers when a segment is set; deals with
+        stale deals closed as lost (:func:`deals_table`)."""
+        t = deals_table(self.source) if name == "deals" else self.source.table(name)
         if self.segment and "customer_id" in t.columns and name != "customers":
             customers = self.customers()
             t = t.semi_join(customers.select("customer_id"), "customer_id")
@@ -147,6 +149,29 @@ class Scope:
 
     def during(self, col):
         return (col >= self.start) & (col < self.next_start)
+
+
+def deals_table(source):
+    """The whole deals table as every pipeline metric counts it. With ``open_deal_max_age_days``
+    (N, ``source.yml``) set, a deal still open N days after its creation is lost on created + N
+    days, when that day is on or before the deals' last date (their latest created or closed
+    date): its ``outcome`` becomes ``lost``, its ``closed_date`` that day, and
+    ``closed_as_stale`` is True (False for every other deal, and for every deal when N is not
+    set). A deal whose N days have not passed by then is still open."""
+    import ibis
+
+    t = source.table("deals")
+    days = getattr(source.config, "open_deal_max_age_days", None)
+    if not days:
+        return t.mutate(closed_as_stale=ibis.literal(False))
+    last = ibis.greatest(t.created_date.max(), t.closed_date.max())  # over the whole table
+    stale_on = (t.created_date + ibis.interval(days=int(days))).cast(t.closed_date.type())
+    stale = (t.outcome == "open") & t.closed_date.isnull() & (stale_on <= last)
+    return t.mutate(
+        outcome=ibis.ifelse(stale, ibis.literal("lost"), t.outcome),
+        closed_date=ibis.ifelse(stale, stale_on, t.closed_date),
+        closed_as_stale=stale,
+    )
 
 
 @dataclass(frozen=True)

@@ -77,8 +77,9 @@ def health_components(
       ``renewal_window_days`` that were renewed (:func:`renewal_record`); NaN (scored on the
       other components) when none came due.
 
-    A component the data cannot give is not a column: ``nps`` needs surveys, ``support_load`` and
-    ``resolution`` tickets, ``renewal`` subscriptions with ``renewed_from``.
+    A component the data cannot give is not a column: ``nps`` needs surveys, ``support_load``
+    tickets, ``resolution`` tickets with ``contacts_to_resolve``, ``renewal`` subscriptions with
+    ``renewed_from``.
     """
     end = scope.last_day
     flags, _ = active_flags(scope, end, end)
@@ -89,6 +90,8 @@ def health_components(
     parts = [o.group_by("customer_id").aggregate(last_order=o.order_date.max())]
     if scope.has("surveys"):
         parts.append(latest_nps_scores(scope, end))
+    # resolution in one contact is a component only where the tickets say how many contacts
+    contacts = scope.has("tickets") and scope.source.has_values("tickets", "contacts_to_resolve")
     if scope.has("tickets"):
         t = scope.table("tickets")
         recent = t.filter(
@@ -111,7 +114,8 @@ def health_components(
         names = (
             ["recency"]
             + ["nps"] * scope.has("surveys")
-            + ["support_load", "resolution"] * scope.has("tickets")
+            + ["support_load"] * scope.has("tickets")
+            + ["resolution"] * contacts
         )
         return pd.DataFrame(columns=["customer_id", *names, *["renewal"] * renewals])
     frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
@@ -124,7 +128,8 @@ def health_components(
         tickets = frame["tickets"].fillna(0)
         first, resolved = frame["first"].fillna(0), frame["resolved"].fillna(0)
         out["support_load"] = (1 - tickets / 5.0).clip(lower=0)
-        out["resolution"] = (first / resolved.where(resolved > 0)).fillna(1.0)
+        if contacts:
+            out["resolution"] = (first / resolved.where(resolved > 0)).fillna(1.0)
     if renewals:
         due = frame["terms_due"]
         out["renewal"] = frame["terms_renewed"].fillna(0) / due.where(due > 0)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from metrics_lib.core.engine import count_true
-from metrics_lib.metrics.aggregate import Scope, count
+from metrics_lib.metrics.aggregate import Scope, count, deals_table
 
 __all__ = [
     "PipelineSummary",
@@ -32,7 +32,11 @@ class PipelineSummary:
     With a segment, the ``no_customer_*`` counts are the deals of the whole table that have no
     ``customer_id`` (prospects, which no segment holds), in each set the counts above take:
     created in the period (``leads``), closed won or lost in it (``closed``), won in it
-    (``won``) and open at its end (``open``); they are 0 without a segment."""
+    (``won``) and open at its end (``open``); they are 0 without a segment.
+
+    ``stale_lost`` counts the deals of ``lost`` that were open ``open_deal_max_age_days`` days
+    after their creation and so count as lost on created + N days
+    (:func:`~metrics_lib.metrics.aggregate.deals_table`); 0 when that setting is off."""
 
     leads: int
     leads_won: int
@@ -46,6 +50,8 @@ class PipelineSummary:
     no_customer_closed: int = 0
     no_customer_won: int = 0
     no_customer_open: int = 0
+    stale_lost: int = 0
+    open_deal_max_age_days: int | None = None
 
     @property
     def close_window_open(self) -> bool:
@@ -72,7 +78,7 @@ def pipeline_summary(scope: Scope) -> PipelineSummary:
     open_at_end = (d.created_date <= end) & (d.closed_date.isnull() | (d.closed_date > end))
     cycle = d.closed_date.date().delta(d.created_date.date(), unit="day")
     # the window's end is taken on the whole table, not the segment's: it is the data's as-of date
-    whole = scope.source.table("deals")
+    whole = deals_table(scope.source)
     prospects = {}
     if scope.segment:  # the deals no segment holds, which the segment's counts leave out
         nobody = whole.customer_id.isnull()
@@ -94,6 +100,7 @@ def pipeline_summary(scope: Scope) -> PipelineSummary:
             leads_won=count_true(created & (d.outcome == "won") & (cycle <= window)),
             won=count_true(closed & (d.outcome == "won")),
             lost=count_true(closed & (d.outcome == "lost")),
+            stale_lost=count_true(closed & d.closed_as_stale),
             open_at_end=count_true(open_at_end),
         )
         .cross_join(dates)
@@ -107,6 +114,8 @@ def pipeline_summary(scope: Scope) -> PipelineSummary:
         won=count(counts["won"]),
         lost=count(counts["lost"]),
         open_at_end=count(counts["open_at_end"]),
+        stale_lost=count(counts["stale_lost"]),
+        open_deal_max_age_days=getattr(scope.source.config, "open_deal_max_age_days", None),
         close_window_days=window,
         last_date=max(stamps) if stamps else None,
         period_end=scope.period.end,

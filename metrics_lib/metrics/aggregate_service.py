@@ -25,10 +25,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ResolvedTickets:
-    """Tickets resolved in the period, and those resolved in one contact (:func:`resolved_tickets`)."""
+    """Tickets resolved in the period, those resolved in one contact, and those whose
+    ``contacts_to_resolve`` is empty (:func:`resolved_tickets`)."""
 
     resolved: int
     resolved_first_contact: int
+    contacts_unknown: int = 0
 
 
 def tickets_as_of(scope: Scope) -> pd.Timestamp | None:
@@ -79,13 +81,19 @@ def ticket_times(scope: Scope) -> pd.DataFrame:
 
 
 def resolved_tickets(scope: Scope) -> ResolvedTickets:
-    """Tickets resolved in the period, and those resolved in one contact."""
+    """Tickets resolved in the period, those resolved in one contact, and those that do not say
+    how many contacts they took (``contacts_to_resolve`` empty: absent from the data, or not
+    filled for that ticket)."""
     t = scope.table("tickets")
     r = t.filter(scope.during(t.resolved_at))
     counts = r.aggregate(
-        resolved=r.count(), resolved_first_contact=count_true(r.contacts_to_resolve == 1)
+        resolved=r.count(),
+        resolved_first_contact=count_true(r.contacts_to_resolve == 1),
+        contacts_unknown=count_true(r.contacts_to_resolve.isnull()),
     ).execute()
     row = counts.iloc[0]
     return ResolvedTickets(
-        resolved=count(row["resolved"]), resolved_first_contact=count(row["resolved_first_contact"])
+        resolved=count(row["resolved"]),
+        resolved_first_contact=count(row["resolved_first_contact"]),
+        contacts_unknown=count(row["contacts_unknown"]),
     )

@@ -100,6 +100,10 @@ class BeforeAfter:
     comparison: str | None = None
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _window_metrics(source, window, segment, ids):
     d = PeriodData(source, window, segment)
     return d, {mid: safe_compute(HEADLINE[mid].compute, d) for mid in ids}
@@ -143,7 +147,9 @@ def before_after(
         da, ra = _window_metrics(source, after_w, seg, ids)
         rows = []
         for mid in ids:
-            comp = None if unfit else compare(HEADLINE[mid], ra[mid], rb[mid], da, db)
+            # a metric the data cannot define (no tickets in pipeline-only data) has no change to test
+            undefined = any(_missing(r.value) for r in (ra[mid], rb[mid]))
+            comp = None if unfit or undefined else compare(HEADLINE[mid], ra[mid], rb[mid], da, db)
             rows.append(
                 {
                     "metric": mid,

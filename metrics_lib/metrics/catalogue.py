@@ -197,6 +197,22 @@ def _first_response(d: PeriodData):
     return service.response_time_summary(d.tickets["first_response_hours"].dropna(), target_hours=2.0)
 
 
+def _first_contact_resolution(d: PeriodData):
+    """Resolved in one contact / resolved; undefined when a ticket resolved in the period does not
+    say how many contacts it took (its `contacts_to_resolve` is empty): leaving it out would
+    measure a subset, counting it either way would make a number up."""
+    r = d.resolved
+    if r.contacts_unknown:
+        return ValueResult(
+            NAN,
+            unit="share",
+            reason=f"{r.contacts_unknown:,} of the {r.resolved:,} tickets resolved in the period leave "
+            "`contacts_to_resolve` empty, so whether they were resolved in one contact is unknown; "
+            "fill the column for resolved tickets",
+        )
+    return service.first_contact_resolution(r.resolved_first_contact, r.resolved)
+
+
 def _no_responses(d: PeriodData) -> ValueResult | None:
     """NaN with the reason when no ticket of the data has a first response: the data then lacks
     response times rather than showing that no ticket was ever answered (None otherwise)."""
@@ -389,8 +405,8 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        deals=["open", "closed", "won"]),
     _h("upsell_rate", "pipeline", "share", "higher", ["customers", "orders", "orders.order_type"],
        lambda d: pipeline.upsell_rate(d.orders.upsell_buyers, _active_denominator(d))),
-    _h("first_contact_resolution", "service", "share", "higher", ["tickets"],
-       lambda d: service.first_contact_resolution(d.resolved.resolved_first_contact, d.resolved.resolved)),
+    _h("first_contact_resolution", "service", "share", "higher", ["tickets", "tickets.contacts_to_resolve"],
+       _first_contact_resolution),
     _h("first_response_hours_median", "service", "hours", "lower", ["tickets"],
        _first_response,
        sample=lambda d: d.tickets["first_response_hours"].dropna()),

@@ -61,6 +61,8 @@ def pipeline_stages(scope: agg.Scope, *, as_of: date | None = None) -> PipelineS
         .execute()
     )
     n_deals = int(hist["deal_id"].nunique())
+    if not hist.empty:
+        hist = _end_stale_stages(hist, deals, end)
     if hist.empty:
         empty = pd.DataFrame()
         return PipelineStages(
@@ -87,3 +89,23 @@ def pipeline_stages(scope: agg.Scope, *, as_of: date | None = None) -> PipelineS
     )
     funnel = pipeline.stage_funnel(funnel_hist, working + ["won"])
     return PipelineStages(times, funnel, b.stage, n_deals, window, "")
+
+
+def _end_stale_stages(hist: pd.DataFrame, deals, end) -> pd.DataFrame:
+    """The stage history with each deal closed as stale (``open_deal_max_age_days``, see
+    :func:`~metrics_lib.metrics.aggregate.deals_table`) before ``end`` ending in a ``lost`` stage
+    on the day it counts as lost: its last stage's time stops there instead of running on, and
+    what it entered after that day is dropped."""
+    stale = (
+        deals.filter(deals.closed_as_stale & (deals.closed_date < end))
+        .select("deal_id", "closed_date")
+        .execute()
+    )
+    if stale.empty:
+        return hist
+    lost_on = pd.to_datetime(stale.set_index("deal_id")["closed_date"])
+    cut = hist["deal_id"].map(lost_on)
+    kept = hist[cut.isna() | (pd.to_datetime(hist["entered_at"]) <= cut)]
+    ends = pd.DataFrame({"deal_id": lost_on.index, "stage": "lost", "entered_at": lost_on.to_numpy()})
+    ends = ends[ends["deal_id"].isin(set(kept["deal_id"]))]
+    return pd.concat([kept, ends], ignore_index=True)

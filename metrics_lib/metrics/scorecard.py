@@ -16,12 +16,13 @@ from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.jsonsafe import dumps, stable
 from metrics_lib.core.periods import parse_period
 from metrics_lib.core.results import NAN, ValueResult
+from metrics_lib.data import contract as C
 from metrics_lib.metrics.catalogue import HEADLINE, Headline, compare, safe_compute, unmet_needs
 from metrics_lib.metrics.coverage import PeriodCoverage, coverage_notes, not_comparable, period_coverage
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.targets import default_targets_path, read_targets, status_for
 
-__all__ = ["headline_metrics", "select_headlines", "record", "to_json"]
+__all__ = ["headline_metrics", "select_headlines", "record", "to_json", "family_availability"]
 
 
 def record(h: Headline, result) -> dict:
@@ -170,3 +171,32 @@ def select_headlines(ids=None) -> list[Headline]:
 def to_json(result: dict) -> str:
     """JSON text with NaN as null (stable key order, so two runs give identical bytes)."""
     return dumps(result)
+
+
+def family_availability(source) -> list[dict]:
+    """Each metric family of the catalogue, in catalogue order, with whether the scorecard can
+    report it on ``source``: ``available`` when the data has what at least one of its headline
+    metrics needs, with ``metrics`` the number it can compute; otherwise ``reason`` names the
+    tables its metrics need that the data lacks (or, when it has them, why none is defined).
+    Pipeline-only or support-only data thus get their family's metrics, the others listed with
+    the reason."""
+    out: dict[str, dict] = {}
+    for h in HEADLINE.values():
+        entry = out.setdefault(
+            h.family, {"family": h.family, "available": False, "metrics": 0, "reason": None}
+        )
+        why = unmet_needs(h, source)
+        if why is None:
+            entry["available"] = True
+            entry["metrics"] += 1
+            entry["reason"] = None
+        elif not entry["available"] and entry["reason"] is None:
+            entry["reason"] = why
+    for fam, entry in out.items():
+        if entry["available"]:
+            continue
+        needed = {n.partition(".")[0] for h in HEADLINE.values() if h.family == fam for n in h.needs}
+        lacking = [t for t in C.TABLES if t in needed and not source.has(t)]
+        if len(lacking) == len(needed):  # none of its tables: name them all, in contract order
+            entry["reason"] = f"the data lacks table(s) {', '.join(lacking)}"
+    return list(out.values())

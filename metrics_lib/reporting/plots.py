@@ -194,6 +194,11 @@ def plot_trend(trend_frame: pd.DataFrame, metric: str, *, ax: Axes | None = None
     rows = trend_frame[trend_frame["metric"] == metric] if not _is_empty(trend_frame) else trend_frame
     if _is_empty(rows):
         return _empty(ax, trend_frame, f"trend of {metric}")
+    if not np.isfinite(rows["value"].astype(float).to_numpy()).any():  # e.g. revenue of pipeline-only data
+        label = rows["label"].iloc[0] if "label" in rows else metric
+        why = pd.DataFrame()
+        why.attrs["note"] = f"{label}: not available in these periods"
+        return _empty(ax, why, f"trend of {label}")
     x = np.arange(len(rows))
     values = rows["value"].astype(float).to_numpy()
     unit = rows["unit"].iloc[0]

@@ -54,6 +54,7 @@ from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
 from metrics_lib.metrics.targets import default_targets_path, read_targets
 from metrics_lib.reporting import churn, clv_report, views
 from metrics_lib.reporting.display import shown
+from metrics_lib.reporting.export_shapes import family_table, stale_deals_note
 from metrics_lib.reporting.format import (
     Markdown,
     format_change,
@@ -199,6 +200,8 @@ class Workbook:
                         f"{len(frame):,} rows broke the contract (see rejected/{table}.csv)",
                     )
                 )
+        if self.source.config.open_deal_max_age_days and self.source.has("deals"):
+            rows.append(("stale deals", stale_deals_note(self._period_data(self.period).pipeline)))
         for fam, missing in self.source.missing_families().items():
             rows.append((f"skipped: {fam}", f"needs {', '.join(missing)}"))
         return shown(pd.DataFrame(rows, columns=["", "value"]).set_index(""))
@@ -207,6 +210,10 @@ class Workbook:
     def sections(self) -> ReportSections:
         """More report sections: MRR, social, referrals, revenue mix, sales by rep (:mod:`~metrics_lib.reporting.sections`)."""
         return ReportSections(self)
+
+    def families(self) -> pd.DataFrame:
+        """Each metric family: how many metrics the data lets the scorecard report, or why none."""
+        return family_table(scorecard.family_availability(self.source))
 
     # -- headline numbers ----------------------------------------------------------------
     def records(self, ids=None, *, period=None) -> dict:

@@ -217,16 +217,6 @@ CELL_RULES = [
         "`resolved_at` must not be before `opened_at`",
     ),
     (
-        "resolved ticket without contacts",
-        {("tickets", 1, "contacts_to_resolve"): ""},
-        "tickets.csv",
-        "tickets",
-        None,
-        "line 3: ticket_id='T2', resolved_at=2025-02-07 10:00:00, contacts_to_resolve=(empty)",
-        "rule broken: resolved tickets give contacts_to_resolve",
-        "fill contacts_to_resolve (1 or more)",
-    ),
-    (
         "subscription ends before it starts",
         {("subscriptions", 0, "end_date"): "2024-01-04"},
         "subscriptions.csv",

@@ -99,6 +99,13 @@ def test_trend_of_a_metric_not_in_the_table_says_so():
     assert texts(ax) == ["no trend of nps for this period"]
 
 
+def test_trend_of_a_metric_the_data_never_defines_says_not_available():
+    frame = trend_frame().assign(value=np.nan, ci_low=np.nan, ci_high=np.nan)  # e.g. pipeline-only data
+    ax = plots.plot_trend(frame, "first_response_hours_median")
+    assert texts(ax) == ["first response hours median: not available in these periods"]
+    assert not ax.lines
+
+
 def test_nps_mix_stacks_three_bars_per_period_with_the_score_on_top():
     frame = pd.DataFrame(
         {

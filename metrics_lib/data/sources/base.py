@@ -30,7 +30,7 @@ from metrics_lib.core.periods import Period, latest_within, parse_period
 from metrics_lib.data import check_cache, engine_checks
 from metrics_lib.data import contract as C
 from metrics_lib.data.config import ColumnMapping, Location, SourceConfig, resolve_path
-from metrics_lib.data.parsing import problem_from_rows, row_labeler, row_numberer
+from metrics_lib.data.parsing import problem_from_rows, row_numberer
 from metrics_lib.data.safe_io import open_regular
 from metrics_lib.data.sources.pandas_reader import contract_frame
 from metrics_lib.data.validation import TableSummary, ValidationReport, fmt_date
@@ -85,6 +85,8 @@ class DataSource(ABC):
         self._origin: dict[str, np.ndarray] = {}
         # in quarantine: each table read into pandas as stored (the cells the rows set aside show)
         self._stored: dict[str, pd.DataFrame] = {}
+        # for a table built from an event log: the log's row of each row's first event
+        self._event_rows: dict[str, np.ndarray] = {}
         self._checked_all = False
         self._known: dict = {}  # segments and filled columns, asked once
         self._con = None
@@ -183,7 +185,19 @@ class DataSource(ABC):
         )
         if self.on_invalid == "quarantine":
             self._stored[table] = stored
+        if "event_rows" in stored.attrs:
+            self._event_rows[table] = stored.attrs["event_rows"]
         return df, problems
+
+    def _row_numberer(self, table: str):
+        """How the rows of ``table`` are numbered in messages (:func:`row_numberer`); a table built
+        from an event log names each row by its first event's line in the log."""
+        loc = self.locations[table]
+        word, number = row_numberer(loc.format, loc.path)
+        first = self._event_rows.get(table)
+        if first is None:
+            return word, number
+        return word, lambda i: number(int(first[i]))
 
     def _quarantine(self, table: str, df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
         """``df`` without the rows ``problems`` name (rows of the source, 0-based), which join
@@ -204,8 +218,7 @@ class DataSource(ABC):
         else:
             kept = [c for c in C.TABLES[table].column_names if c in stored.columns]
             rejected = stored.iloc[at][kept].set_axis(at)
-        loc = self.locations[table]
-        word, number = row_numberer(loc.format, loc.path)
+        word, number = self._row_numberer(table)
         rejected.insert(0, "reason", ["; ".join(reasons[int(i)]) for i in at])
         rejected.insert(0, word, [number(int(i)) for i in at])
         earlier = self.rejected.get(table)
@@ -316,7 +329,8 @@ class DataSource(ABC):
         out = []
         loc = self.locations[table]
         where = str(loc.path) if loc.format != "duckdb" else f"{loc.path} (table {loc.name})"
-        labeler = row_labeler(loc.format, loc.path)
+        word, number = self._row_numberer(table)
+        labeler = lambda i: f"{word} {number(i)}"  # noqa: E731
         origin = self._origin.get(table)
         for fk in spec.foreign_keys:
             if not self.has(fk.ref_table) or df[fk.column].isna().all():

@@ -12,12 +12,14 @@ Reading the stored table, quarantine and foreign keys stay with the source.
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 
 import pandas as pd
 
 from metrics_lib.core.errors import Problem, some
 from metrics_lib.data import contract as C
 from metrics_lib.data.config import ColumnMapping, Location
+from metrics_lib.data.event_log import tickets_from_events
 from metrics_lib.data.parsing import parse_column, problem_from_rows, row_labeler
 from metrics_lib.data.validation import pandera_problems
 
@@ -45,6 +47,24 @@ def contract_frame(
     read_as = [str(c).strip() for c in raw.columns]
     tm = mapping.for_table(table)
     problems: list[Problem] = []
+    labeler = row_labeler(loc.format, loc.path)
+    if tm.events is not None:  # an event log: one row per case from here on, named by its first event
+        log = raw
+        raw, first_rows, problems = tickets_from_events(
+            log,
+            tm.events,
+            tm.columns,
+            date_format=tm.date_format,
+            where=where,
+            labeler=labeler,
+            mapping=mapping.path,
+        )
+        if raw is None:
+            return log, problems, log
+        raw.attrs["event_rows"] = first_rows
+        by_event, labeler = labeler, lambda i: by_event(int(first_rows[i]))
+        read_as = list(raw.columns)
+        tm = replace(tm, columns={})
     if tm.columns:
         absent = [theirs for theirs in tm.columns if theirs not in raw.columns]
         if absent:
@@ -122,7 +142,6 @@ def contract_frame(
     if problems:
         return raw, problems, raw
     df = pd.DataFrame(index=pd.RangeIndex(len(raw)))
-    labeler = row_labeler(loc.format, loc.path)
     for col in spec.columns:
         if col.name in raw.columns:
             values, bad = parse_column(raw[col.name].reset_index(drop=True), col, tm.date_format)
