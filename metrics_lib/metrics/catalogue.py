@@ -80,7 +80,8 @@ def _clv(d: PeriodData):
     the seeds' four steps (revenue per purchase x purchases per customer per year = customer
     value; x lifespan 1 / annual churn) x the gross margin of those months. Purchases are purchase
     days (each customer's distinct order dates, as for repeat buyers), customers those who bought
-    in the twelve months; the period gives the churn (docs/metrics.md)."""
+    in the twelve months; the period gives the churn (docs/metrics.md). Revenue is the customers'
+    net of their returns: guest orders belong to no customer, so they are left out of CLV."""
     y = d.year_orders
     if y.orders == 0:
         return ValueResult(
@@ -100,8 +101,14 @@ def _clv(d: PeriodData):
         return ValueResult(
             NAN, unit="currency", reason="no customer was lost, so the lifespan 1 / churn is unbounded"
         )
+    if y.customer_revenue < 0:
+        return ValueResult(
+            NAN,
+            unit="currency",
+            reason="customers gave back more than they bought in the 12 months, so no purchase value",
+        )
     r = value.clv_four_step(
-        y.revenue,
+        y.customer_revenue,
         y.purchases,
         y.buyers,
         annual_churn_rate=d.annual_churn,
@@ -111,7 +118,7 @@ def _clv(d: PeriodData):
     components = {
         **r.components,
         "annual_churn_rate": d.annual_churn,
-        "revenue": y.revenue,
+        "revenue": y.customer_revenue,
         "purchases": float(y.purchases),
         "customers": float(y.buyers),
         "orders": float(y.orders),
@@ -284,6 +291,8 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: value.average_order_value(d.orders.revenue, d.orders.orders,
                                            order_value_std=d.orders.revenue_std),
        moments=_order_value_moments),
+    _h("return_rate", "value", "share", "lower", ["orders", "orders.order_type"],
+       lambda d: value.return_rate(d.orders.returned, d.orders.gross_sales)),
     _h("active_customers", "retention", "count", "higher", ["customers", "orders"],
        lambda d: ValueResult(float(d.activity.active_at_end), unit="count")),
     _h("new_customers", "retention", "count", "higher", ["customers"],

@@ -175,7 +175,7 @@ def clv_models(
 
     empty = pd.DataFrame()
     end = scope.period.end
-    orders = scope.table("orders")
+    orders = agg.customer_transactions(scope.table("orders"))  # returns net the values
     try:
         summary = clv.summarize_transactions(orders, value_col="revenue", observation_end=end)
         bg = _fit(clv.BetaGeoModel(), summary, "BG/NBD")
