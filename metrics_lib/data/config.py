@@ -273,7 +273,7 @@ def _order_rules(path: Path, s: _Settings, table: str) -> tuple[LineItems | None
                 "it must name your quantity column and your unit price column",
                 example,
             )
-        inner.only(("quantity", "unit_price"), example=f"lines: {example}")
+        inner.only(("quantity", "unit_price"), example=f"lines: {example}", what="the settings of `lines:`")
         named = {}
         for key in ("quantity", "unit_price"):
             value = inner.text(key, None, example="Quantity" if key == "quantity" else "UnitPrice")
@@ -300,7 +300,11 @@ def _order_rules(path: Path, s: _Settings, table: str) -> tuple[LineItems | None
         if not isinstance(raw, dict) or len(raw) != 1:
             raise s.refuse("returns", raw, allowed, example)
         inner = _Settings(path, raw, "tables: orders: returns: ")
-        inner.only(("order_id_prefix", "negative_revenue"), example=f"returns: {example}")
+        inner.only(
+            ("order_id_prefix", "negative_revenue"),
+            example=f"returns: {example}",
+            what="the rules `returns:` may hold",
+        )
         if "order_id_prefix" in raw:
             prefix = raw["order_id_prefix"]
             if not isinstance(prefix, (str, int)) or isinstance(prefix, bool) or not str(prefix).strip():
@@ -367,14 +371,14 @@ class _Settings:
             f"for example `{key}: {example}`"
         )
 
-    def only(self, keys: tuple[str, ...], example: str) -> None:
+    def only(self, keys: tuple[str, ...], example: str, what: str = "a table's settings") -> None:
         for key in self.raw:
             if key not in keys:
-                close = difflib.get_close_matches(str(key), keys, n=1)
+                close = difflib.get_close_matches(str(key), keys, n=1, cutoff=0.5)
                 raise WorkbookError(
                     f"{self.path}: `{self.within}{key}` is not a setting"
                     + (f" (did you mean `{close[0]}`?)" if close else "")
-                    + f"; a table's settings are {', '.join(keys)}, e.g.\n{example}"
+                    + f"; {what} are {', '.join(keys)}, e.g.\n{example}"
                 )
 
     def text(self, key: str, default: str | None = "", example: str = "My company") -> str | None:

@@ -331,7 +331,7 @@ def orders_summary(scope: Scope) -> OrdersSummary:
         every.aggregate(
             revenue=every.revenue.sum(),
             cost=every.cost.sum(),
-            cost_missing=count_true(every.cost.isnull()),
+            cost_missing=count_true(every.cost.isnull() & ~is_return),  # a return may leave it empty
             orders=count_true(~is_return),
             returns=count_true(is_return),
             returned=-every.revenue.sum(where=is_return),

@@ -89,6 +89,13 @@ def _clv(d: PeriodData):
             unit="currency",
             reason="no orders in the 12 months ending with the period, so no purchase value or frequency",
         )
+    if y.buyers == 0:
+        return ValueResult(
+            NAN,
+            unit="currency",
+            reason="the orders of the 12 months ending with the period are all guest orders, so no "
+            "customer's purchase value or frequency",
+        )
     margin = (
         value.gross_margin(y.revenue, y.cost)
         if not math.isnan(y.cost)
@@ -177,6 +184,15 @@ def _renewal_rate(d: PeriodData):
 def _active_denominator(d: PeriodData) -> int:
     # customers active at the start plus those who bought in the period without being active then
     return max(d.activity.active_at_start + d.new.new_customers, d.orders.buyers)
+
+
+def _upsell_rate(d: PeriodData):
+    o = d.orders
+    if o.orders and o.guest_orders == o.orders:  # nobody's upsell can be known
+        return RateResult(
+            NAN, 0, 0, reason="every order of the period is a guest order, so no customer's upsell is known"
+        )
+    return pipeline.upsell_rate(o.upsell_buyers, _active_denominator(d))
 
 
 def unmet_needs(h: Headline, source) -> str | None:
@@ -331,7 +347,7 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
     _h("sales_velocity", "pipeline", "currency per day", "higher", ["deals"], _velocity,
        deals=["open", "closed", "won"]),
     _h("upsell_rate", "pipeline", "share", "higher", ["customers", "orders", "orders.order_type"],
-       lambda d: pipeline.upsell_rate(d.orders.upsell_buyers, _active_denominator(d))),
+       _upsell_rate),
     _h("first_contact_resolution", "service", "share", "higher", ["tickets"],
        lambda d: service.first_contact_resolution(d.resolved.resolved_first_contact, d.resolved.resolved)),
     _h("first_response_hours_median", "service", "hours", "lower", ["tickets"],

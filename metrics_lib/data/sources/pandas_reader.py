@@ -102,7 +102,7 @@ def contract_frame(
         )
         return raw, problems, raw
     if tm.lines is not None:
-        problems += _line_columns_problems(table, where, raw, tm, mapping)
+        problems += _line_columns_problems(table, where, raw, read_as, tm, mapping)
         if problems:
             return raw, problems, raw
     computed = {"revenue"} if tm.lines is not None else set()
@@ -163,20 +163,22 @@ def contract_frame(
     return df, problems, raw
 
 
-def _line_columns_problems(table, where, raw: pd.DataFrame, tm, mapping: ColumnMapping) -> list[Problem]:
-    """The line columns ``lines:`` names that the export lacks (after the renames)."""
+def _line_columns_problems(
+    table, where, raw: pd.DataFrame, read_as: list[str], tm, mapping: ColumnMapping
+) -> list[Problem]:
+    """The line columns ``lines:`` names that the export lacks (after the renames); the columns
+    found are named as the file (``read_as``) names them."""
     out = []
     for key, theirs in (("quantity", tm.lines.quantity), ("unit_price", tm.lines.unit_price)):
         if theirs not in raw.columns:
-            close = difflib.get_close_matches(theirs, [str(c) for c in raw.columns], n=1, cutoff=0.5)
+            close = difflib.get_close_matches(theirs, read_as, n=1, cutoff=0.5)
             hint = f"did you mean `{close[0]}`? " if close else ""
             out.append(
                 Problem(
                     table,
                     f"the mapping's `tables: {table}: lines: {key}` names column `{theirs}`, which the file lacks",
-                    f"{hint}columns found: {some(raw.columns)}; correct `{key}:` under `lines:` in {mapping.path}",
+                    f"{hint}columns found: {some(read_as)}; correct `{key}:` under `lines:` in {mapping.path}",
                     file=where,
-                    column=key,
                 )
             )
     return out
