@@ -218,3 +218,19 @@ def test_a_bad_rule_names_the_file_the_setting_and_the_fix(tmp_path, entry, frag
     assert str(tmp_path / "mapping.yml") in message
     for fragment in fragments:
         assert fragment in message, message
+
+
+def test_line_costs_add_up_and_a_missing_one_leaves_the_order_without_cost(tmp_path):
+    # A1: 3.00 + 1.50 = 4.50; A2: one line without a cost, so its cost is unknown (empty)
+    lines = "Invoice,Qty,Price,Cost,When,Buyer\nA1,2,10,3.00,2025-02-03,K1\nA1,1,5,1.50,2025-02-03,K1\n"
+    lines += "A2,1,8,,2025-02-04,K2\nA2,1,8,2.00,2025-02-04,K2\n"
+    mapping = (
+        "tables:\n  orders:\n    source: lines.csv\n    columns: {Invoice: order_id, Buyer: customer_id, "
+        "When: order_date, Cost: cost}\n    lines: {quantity: Qty, unit_price: Price}\n"
+    )
+    src = open_source(
+        _folder(tmp_path, {"customers.csv": CUSTOMERS, "lines.csv": lines, "mapping.yml": mapping})
+    )
+    orders = src.frame("orders").set_index("order_id")
+    assert orders.loc["A1", ["revenue", "cost"]].tolist() == [25.0, 4.5]
+    assert orders.loc["A2", "revenue"] == 16.0 and pd.isna(orders.loc["A2", "cost"])

@@ -4,8 +4,10 @@
 check it in place (:mod:`metrics_lib.data.engine_checks`): text columns to parse, a broken rule,
 or a kind without typed columns. :func:`contract_frame` then renames the columns as the mapping
 says, checks the header (mapped columns present, no repeated or missing required names), parses
-every column (:mod:`metrics_lib.data.parsing`) and validates the rows with the contract's pandera
-schema (:mod:`metrics_lib.data.validation`), listing every problem with the rows it concerns.
+every column (:mod:`metrics_lib.data.parsing`), rolls invoice lines up into orders and marks
+returns when the mapping says so (``lines:``, ``returns:``), and validates the rows with the
+contract's pandera schema (:mod:`metrics_lib.data.validation`), listing every problem with the rows
+it concerns.
 Reading the stored table, quarantine and foreign keys stay with the source.
 """
 
@@ -38,7 +40,9 @@ def contract_frame(
     (:func:`~metrics_lib.data.parsing.parse_column`; an optional column the table lacks is all
     empty) and the rows that parsed are validated with the contract's pandera schema under
     ``options`` (:func:`~metrics_lib.data.validation.pandera_problems`). The problems name rows
-    of the source (0-based positions, labelled as in the file).
+    of the source (0-based positions, labelled as in the file). With ``lines:`` in the mapping the
+    frame has one row per order, indexed by the source row that stands for it
+    (:func:`_roll_up_lines`); otherwise its index is a plain range.
     """
     spec = C.TABLES[table]
     where = str(loc.path) if loc.format != "duckdb" else f"{loc.path} (table {loc.name})"
@@ -248,7 +252,7 @@ def _roll_up_lines(
             "customer_id": g["customer_id"].first(),
             "order_date": g["order_date"].min(),
             "revenue": g["revenue"].sum(min_count=1),
-            "cost": g["cost"].sum(min_count=1).where(~g["cost"].apply(lambda c: c.isna().any())),
+            "cost": g["cost"].sum(min_count=1).where(g["cost"].count() == g.size()),
             "order_type": g["order_type"].first(),
         }
     )
