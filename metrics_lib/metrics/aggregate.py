@@ -193,6 +193,7 @@ class OrdersSummary:
     returns: int = 0
     guest_orders: int = 0
     customer_revenue: float = 0.0
+    typed_orders: int = 0  # orders (not returns) with an order_type
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,7 @@ def orders_summary(scope: Scope) -> OrdersSummary:
             returned=-every.revenue.sum(where=is_return),
             buyers=every.customer_id.nunique(where=~is_return),
             guests=count_true(~is_return & every.customer_id.isnull()),
+            typed=count_true(~is_return & every.order_type.notnull()),
             customer_revenue=every.revenue.sum(where=every.customer_id.notnull()),
         )
         .execute()
@@ -375,6 +377,7 @@ def orders_summary(scope: Scope) -> OrdersSummary:
         returns=count(agg["returns"]),
         guest_orders=count(agg["guests"]),
         customer_revenue=amount(agg["customer_revenue"]),
+        typed_orders=count(agg["typed"]),
     )
 
 

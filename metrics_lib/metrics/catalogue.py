@@ -192,6 +192,13 @@ def _upsell_rate(d: PeriodData):
         return RateResult(
             NAN, 0, 0, reason="every order of the period is a guest order, so no customer's upsell is known"
         )
+    if o.orders and not o.typed_orders:  # only returns have a type (a mapping's `returns:` rule)
+        return RateResult(
+            NAN,
+            0,
+            0,
+            reason="no order of the period has an order_type (only returns do), so no upsell is known",
+        )
     return pipeline.upsell_rate(o.upsell_buyers, _active_denominator(d))
 
 

@@ -191,3 +191,14 @@ def test_the_readme_examples_give_the_numbers_it_shows(example, period, expected
     assert code == 0
     shown = next(line for line in text.splitlines() if line.startswith("Orders: "))
     assert shown in readme or example != "shop-orders"  # the README quotes this one in full
+
+
+def test_a_returns_rule_alone_gives_no_upsell_rate(tmp_path):
+    """A `returns:` rule types the returns only; the sales have no type, so the upsell rate is
+    unknown (null with its reason), not 0."""
+    from metrics_lib.data import PROJECT_ROOT
+
+    m = _values(PROJECT_ROOT / "data" / "examples" / "shop-orders", "2025-Q1")
+    assert m["upsell_rate"]["value"] is None
+    assert "only returns do" in m["upsell_rate"]["reason"]
+    assert m["return_rate"]["value"] == pytest.approx(50 / 530)
