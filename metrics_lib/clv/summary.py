@@ -10,7 +10,16 @@ The summary has one row per customer:
 ``T``
     time from the first purchase day to the end of the observation period;
 ``monetary_value``
-    mean value per repeat purchase day (the first day's value excluded; 0 when ``frequency`` is 0).
+    mean value per repeat purchase day (the first day's value excluded; 0 when ``frequency`` is 0),
+    net of the customer's returns.
+
+Returns are rows with a negative value (a refund). They are not purchases, so they make no
+purchase day and change neither ``frequency``, ``recency`` nor ``T``. The value is net: a refund
+cannot be matched to the purchase it undoes, so each customer's refunds are spread over all their
+purchases in proportion to value, and ``monetary_value`` is the repeat purchases' mean value times
+the share the customer kept, 1 - refunds / purchases (0 when everything came back). Net, not
+gross, because the Gamma-Gamma model then predicts the value a customer leaves with the
+business, as the rest of the workbook's revenue is net of returns.
 
 Times are in the summary's time unit: ``"D"`` days, ``"W"`` weeks of 7 days (the default) or
 ``"M"`` months of 30.4375 days (365.25 / 12, the mean Gregorian month, as elsewhere in the
@@ -60,8 +69,9 @@ def summarize_transactions(
         T = \\frac{\\text{observation end} - \\text{first day}}{u}
 
     where :math:`u` is the length of the time unit in days (:data:`TIME_UNITS`), and
-    ``monetary_value`` = (total value - first day's value) / ``frequency`` (0 when ``frequency``
-    is 0).
+    ``monetary_value`` = (total value - first day's value) / ``frequency`` x (1 - refunds /
+    total value) (0 when ``frequency`` is 0). A row with a negative value is a return (refund):
+    no purchase day, only the netting (see the module's notes).
 
     Parameters
     ----------
@@ -94,6 +104,14 @@ def summarize_transactions(
     customer_id
     a                    1      2.0  4.0            20.0
     b                    0      0.0  3.0             0.0
+
+    A refund of 7 from ``a`` (of 35 bought: a keeps 80%) nets the repeat purchase's 20 to 16,
+    and is no purchase day:
+
+    >>> refund = pd.DataFrame({"customer_id": ["a"], "order_date": ["2025-01-22"], "revenue": [-7.0]})
+    >>> summarize_transactions(pd.concat([orders, refund]), value_col="revenue",
+    ...                        observation_end="2025-01-29").loc["a"].to_dict()
+    {'frequency': 1.0, 'recency': 2.0, 'T': 4.0, 'monetary_value': 16.0}
     """
     unit = _time_unit(time_unit)
     end = _as_date("observation_end", observation_end)
@@ -123,7 +141,8 @@ def calibration_holdout_split(
     ``frequency_holdout``
         purchase days in the holdout (every one is a repeat purchase);
     ``monetary_value_holdout``
-        mean value per holdout purchase day, 0 when there were none (only with ``value_col``);
+        mean value per holdout purchase day, net of the holdout's refunds as in
+        :func:`summarize_transactions`, 0 when there were none (only with ``value_col``);
     ``duration_holdout``
         length of the holdout in time units (the same for everyone).
 
@@ -157,7 +176,12 @@ def calibration_holdout_split(
     metrics = {"frequency_holdout": hold.count()}
     if value_col is not None:
         metrics["value_holdout"] = hold.value.sum()
-    hold = hold.group_by("customer").aggregate(**metrics).rename(customer_h="customer")
+    hold = hold.group_by("customer").aggregate(**metrics)
+    if value_col is not None:
+        back = _refunds(table, customer_col, date_col, value_col, after=cal_end, through=obs_end)
+        hold = hold.left_join(back, "customer").drop("customer_right")
+        hold = hold.mutate(value_holdout=hold.value_holdout * _kept(hold.value_holdout, hold.refunded))
+    hold = hold.rename(customer_h="customer")
     joined = cal.left_join(hold, cal.customer == hold.customer_h)
     n_hold = joined.frequency_holdout.fill_null(0)
     cols = {name: joined[name] for name in cal.columns}
@@ -245,6 +269,8 @@ def _purchase_days(table, customer_col, date_col, value_col, *, after: date | No
     keep = table[customer_col].notnull() & col.notnull() & (day <= through)
     if after is not None:
         keep &= day > after
+    if value_col is not None:  # a negative value is a return: no purchase day
+        keep &= table[value_col].isnull() | (table[value_col] >= 0)
     t = table.filter(keep)
     fields = {"customer": t[customer_col], "day": _day(t, date_col)}
     if value_col is not None:
@@ -253,6 +279,27 @@ def _purchase_days(table, customer_col, date_col, value_col, *, after: date | No
     metrics = {"value": t.value.sum()} if value_col is not None else {"n": t.count()}
     out = t.group_by(["customer", "day"]).aggregate(**metrics)
     return out.drop("n") if value_col is None else out
+
+
+def _refunds(table, customer_col, date_col, value_col, *, after: date | None = None, through: date):
+    """Per customer, the value given back by returns (rows with a negative value) in ``(after,
+    through]``, as a positive ``refunded``."""
+    value = table[value_col].cast("float64")
+    day = _day(table, date_col)
+    keep = table[customer_col].notnull() & table[date_col].notnull() & (day <= through) & (value < 0)
+    if after is not None:
+        keep &= day > after
+    t = table.filter(keep)
+    return t.group_by(customer=t[customer_col]).aggregate(refunded=-t[value_col].cast("float64").sum())
+
+
+def _kept(bought, refunded):
+    """The share of ``bought`` a customer kept after ``refunded`` came back, in [0, 1] (1 with
+    no refund or nothing bought)."""
+    import ibis
+
+    share = 1.0 - refunded.fill_null(0.0) / bought.nullif(0.0)
+    return ibis.greatest(ibis.least(share.fill_null(1.0), 1.0), 0.0)
 
 
 def _summary_expr(table, customer_col, date_col, value_col, end: date, unit: float):
@@ -264,6 +311,9 @@ def _summary_expr(table, customer_col, date_col, value_col, end: date, unit: flo
         metrics["total"] = days.value.sum()
         metrics["first_value"] = days.value.argmin(days.day)
     per = days.group_by("customer").aggregate(**metrics)
+    if value_col is not None:
+        back = _refunds(table, customer_col, date_col, value_col, through=end)
+        per = per.left_join(back, "customer").drop("customer_right")
     end_lit = ibis.date(end)
     cols = {
         "customer": per.customer,
@@ -274,7 +324,9 @@ def _summary_expr(table, customer_col, date_col, value_col, end: date, unit: flo
     if value_col is not None:
         repeat = (per.n_days - 1).cast("float64")
         cols["monetary_value"] = ibis.ifelse(
-            per.n_days > 1, (per.total - per.first_value).cast("float64") / repeat, 0.0
+            per.n_days > 1,
+            (per.total - per.first_value).cast("float64") / repeat * _kept(per.total, per.refunded),
+            0.0,
         )
     return per.select(**cols)
 

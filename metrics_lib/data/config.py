@@ -26,6 +26,8 @@ __all__ = [
     "SourceConfig",
     "EventRule",
     "TableMapping",
+    "LineItems",
+    "ReturnRule",
     "ColumnMapping",
     "Location",
     "read_yaml_config",
@@ -136,11 +138,49 @@ class EventRule:
 
 
 @dataclass(frozen=True)
+class LineItems:
+    """An orders export with one row per invoice line (``lines:`` in ``mapping.yml``): the lines
+    of one ``order_id`` roll up into one order whose revenue is the sum of quantity x unit price.
+    ``quantity`` and ``unit_price`` name the export's columns."""
+
+    quantity: str
+    unit_price: str
+
+
+@dataclass(frozen=True)
+class ReturnRule:
+    """Which orders are returns (``returns:`` in ``mapping.yml``): those whose id starts with
+    ``order_id_prefix``, or, with ``negative_revenue``, those whose revenue (after rolling lines up)
+    is below 0. Their ``order_type`` becomes ``return``."""
+
+    order_id_prefix: str | None = None
+    negative_revenue: bool = False
+
+    def marks(self, order_id: pd.Series, revenue: pd.Series) -> pd.Series:
+        """The rows this rule marks as returns."""
+        if self.order_id_prefix is not None:
+            return order_id.str.startswith(self.order_id_prefix).fillna(False).astype(bool)
+        return (revenue < 0).fillna(False).astype(bool)
+
+
+@dataclass(frozen=True)
 class TableMapping:
     source: str | None = None  # file name in the folder, or table name in the DuckDB file
     columns: dict[str, str] = field(default_factory=dict)  # theirs -> ours
     date_format: str | None = None
     events: EventRule | None = None  # tickets only: the table is built from an event log
+    date_formats: dict[str, str] = field(default_factory=dict)  # our date column -> its format
+    lines: LineItems | None = None  # orders only: one row per line, rolled up into orders
+    returns: ReturnRule | None = None  # orders only: the rule that marks returns
+
+    def date_format_for(self, column: str) -> str | None:
+        """The format of one date column: its own (``date_formats``), else the table's."""
+        return self.date_formats.get(column, self.date_format)
+
+    @property
+    def reshapes(self) -> bool:
+        """Whether rows are rolled up or retyped on load (done in pandas, never in place)."""
+        return self.lines is not None or self.returns is not None
 
 
 @dataclass(frozen=True)
@@ -151,9 +191,16 @@ class ColumnMapping:
       orders:
         source: sales_export.csv     # optional: the file (or DuckDB table) holding it
         date_format: "%d/%m/%Y"      # optional: when dates are not YYYY-MM-DD
+        date_formats:                # optional: one column's own format (wins over date_format)
+          order_date: "%m/%d/%Y %H:%M"
         columns:                     # their name: our name
           Order Number: order_id
           Account: customer_id
+        lines:                       # orders only: one row per invoice line
+          quantity: Quantity
+          unit_price: Unit Price
+        returns:                     # orders only: which orders are returns
+          order_id_prefix: C         # or `negative_revenue: true`
 
     The tickets table may instead be built from an event log (one row per event) with an
     ``events:`` rule (:class:`EventRule`, converted by :mod:`metrics_lib.data.event_log`).
@@ -196,7 +243,15 @@ class ColumnMapping:
                         f"({', '.join(f'`{t}`' for t in theirs)}) to `{ours}`; map exactly one"
                     )
             source = s.text("source", None, example=f"{table}_export.csv")
-            out[table] = TableMapping(source or None, columns, s.date_format("date_format"))
+            lines, returns = _order_rules(path, s, table)
+            out[table] = TableMapping(
+                source or None,
+                columns,
+                s.date_format("date_format"),
+                date_formats=_date_formats(path, s.raw, table),
+                lines=lines,
+                returns=returns,
+            )
             if "events" in s.raw:  # tickets: the table is built from an event log
                 out[table] = replace(out[table], events=_event_rule(path, table, s.raw["events"], columns))
         return cls(out, path)
@@ -206,7 +261,7 @@ class ColumnMapping:
 
 
 #: What one table's entry in the mapping file may say.
-_TABLE_SETTINGS = ("source", "columns", "date_format", "events")
+_TABLE_SETTINGS = ("source", "columns", "date_format", "date_formats", "lines", "returns", "events")
 
 _EVENTS_EXAMPLE = """tables:
   tickets:
@@ -267,6 +322,110 @@ def _event_rule(path: Path, table: str, raw, columns: dict[str, str]) -> EventRu
     return EventRule(**names, **activities)
 
 
+#: The settings only the orders table has.
+_ORDER_SETTINGS = ("lines", "returns")
+
+
+def _date_formats(path: Path, entry: dict, table: str) -> dict[str, str]:
+    """``date_formats`` of one table: each date column of the contract with its own format."""
+    raw = entry.get("date_formats")
+    if raw is None:
+        return {}
+    spec = C.TABLES[table]
+    dates = [c.name for c in spec.columns if c.kind in ("date", "timestamp")]
+    within = f"tables: {table}: date_formats: "
+    example = f'{{{dates[0]}: "%d/%m/%Y"}}' if dates else '{order_date: "%d/%m/%Y"}'
+    if not isinstance(raw, dict):
+        raise _Settings(path, {}, f"tables: {table}: ").refuse(
+            "date_formats",
+            raw,
+            "it must map each date column of the contract to its format, one `column: format` per line",
+            example,
+        )
+    inner = _Settings(path, raw, within)
+    out = {}
+    for column in raw:
+        if column not in dates:
+            raise WorkbookError(
+                f"{path}: `{within}{column}` is not a date column of table `{table}` (name the "
+                f"contract's column, not yours); its date columns: {', '.join(dates) or 'none'}, e.g. "
+                f"`date_formats: {example}`"
+            )
+        out[str(column)] = inner.date_format(column)
+    return out
+
+
+def _order_rules(path: Path, s: _Settings, table: str) -> tuple[LineItems | None, ReturnRule | None]:
+    """``lines`` and ``returns`` of one table's entry (orders only), each checked."""
+    present = [key for key in _ORDER_SETTINGS if s.raw.get(key) is not None]
+    if present and table != "orders":
+        raise WorkbookError(
+            f"{path}: `tables: {table}: {present[0]}` is a setting of table `orders` only; move it "
+            "under `tables: orders:` or remove it"
+        )
+    lines = None
+    if s.raw.get("lines") is not None:
+        example = "{quantity: Quantity, unit_price: UnitPrice}"
+        raw = s.raw["lines"]
+        inner = _Settings(path, raw if isinstance(raw, dict) else None, "tables: orders: lines: ")
+        if not isinstance(raw, dict):
+            raise s.refuse(
+                "lines",
+                raw,
+                "it must name your quantity column and your unit price column",
+                example,
+            )
+        inner.only(("quantity", "unit_price"), example=f"lines: {example}", what="the settings of `lines:`")
+        named = {}
+        for key in ("quantity", "unit_price"):
+            value = inner.text(key, None, example="Quantity" if key == "quantity" else "UnitPrice")
+            if not value:
+                raise inner.refuse(
+                    key, raw.get(key), "it must name the column of your export that holds it", example
+                )
+            named[key] = value
+        clash = [theirs for theirs, ours in s.renames("columns", table).items() if ours == "revenue"]
+        if clash:
+            raise WorkbookError(
+                f"{path}: table `orders` maps `{clash[0]}` to `revenue` and also rolls `lines:` up "
+                "into orders, whose revenue is the sum of quantity x unit price; remove one of the two"
+            )
+        lines = LineItems(named["quantity"], named["unit_price"])
+    returns = None
+    if s.raw.get("returns") is not None:
+        raw = s.raw["returns"]
+        example = "{order_id_prefix: C}"
+        allowed = (
+            "it must hold one rule: `order_id_prefix: <text>` (an order whose id starts with it is a "
+            "return) or `negative_revenue: true` (an order whose revenue is below 0 is a return)"
+        )
+        if not isinstance(raw, dict) or len(raw) != 1:
+            raise s.refuse("returns", raw, allowed, example)
+        inner = _Settings(path, raw, "tables: orders: returns: ")
+        inner.only(
+            ("order_id_prefix", "negative_revenue"),
+            example=f"returns: {example}",
+            what="the rules `returns:` may hold",
+        )
+        if "order_id_prefix" in raw:
+            prefix = raw["order_id_prefix"]
+            if not isinstance(prefix, (str, int)) or isinstance(prefix, bool) or not str(prefix).strip():
+                raise inner.refuse(
+                    "order_id_prefix", prefix, "it must be the text return ids start with", "C"
+                )
+            returns = ReturnRule(order_id_prefix=str(prefix).strip())
+        else:
+            if raw["negative_revenue"] is not True:
+                raise inner.refuse(
+                    "negative_revenue",
+                    raw["negative_revenue"],
+                    "it must be true (leave the rule out when no order is a return)",
+                    "true",
+                )
+            returns = ReturnRule(negative_revenue=True)
+    return lines, returns
+
+
 #: The strftime codes a ``date_format`` may use (those pandas and Python's strptime read).
 _DATE_CODES = set("aAbBdHIjmMpSfyYzZ%")
 
@@ -314,14 +473,14 @@ class _Settings:
             f"for example `{key}: {example}`"
         )
 
-    def only(self, keys: tuple[str, ...], example: str) -> None:
+    def only(self, keys: tuple[str, ...], example: str, what: str = "a table's settings") -> None:
         for key in self.raw:
             if key not in keys:
-                close = difflib.get_close_matches(str(key), keys, n=1)
+                close = difflib.get_close_matches(str(key), keys, n=1, cutoff=0.5)
                 raise WorkbookError(
                     f"{self.path}: `{self.within}{key}` is not a setting"
                     + (f" (did you mean `{close[0]}`?)" if close else "")
-                    + f"; a table's settings are {', '.join(keys)}, e.g.\n{example}"
+                    + f"; {what} are {', '.join(keys)}, e.g.\n{example}"
                 )
 
     def text(self, key: str, default: str | None = "", example: str = "My company") -> str | None:

@@ -63,6 +63,15 @@ class ColumnSpec:
     max: float | None = None
     description: str = ""
     free_text: bool = False
+    #: rows where this (column, value) holds are exempt from ``min`` (a return's negative revenue)
+    min_exempt: tuple[str, str] | None = None
+
+    def min_applies(self, df: pd.DataFrame) -> pd.Series:
+        """The rows of ``df`` that ``min`` holds for (all but those ``min_exempt`` names)."""
+        if self.min_exempt is None or self.min_exempt[0] not in df:
+            return pd.Series(True, index=df.index)
+        column, value = self.min_exempt
+        return ~(df[column] == value).fillna(False).astype(bool)
 
 
 @dataclass(frozen=True)
@@ -175,6 +184,21 @@ def _bounces_within_sessions_engine(t, _opts: ContractOptions):
     return t["bounces"] <= t["sessions"]
 
 
+# -- orders: returns ----------------------------------------------------------------------------
+#: The order type of a return: an order row whose revenue is the (negative) refund.
+RETURN = "return"
+
+
+def _return_not_positive(df: pd.DataFrame, _opts: ContractOptions) -> pd.Series:
+    return (
+        (df["order_type"] != RETURN).fillna(True).astype(bool) | df["revenue"].isna() | (df["revenue"] <= 0)
+    )
+
+
+def _return_not_positive_engine(t, _opts: ContractOptions):
+    return (t["order_type"] != RETURN).fill_null(True) | t["revenue"].isnull() | (t["revenue"] <= 0)
+
+
 def _col(name, kind, **kw) -> ColumnSpec:
     return ColumnSpec(name, kind, **kw)
 
@@ -205,23 +229,39 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "orders",
-            "One row per order or invoice.",
+            "One row per order or invoice; a return is a row of type `return` with the refund as "
+            "negative revenue.",
             (
                 _col("order_id", "id", unique=True),
-                _col("customer_id", "id"),
+                _col(
+                    "customer_id",
+                    "id",
+                    nullable=True,
+                    description="empty for a guest order: in revenue and orders, not in customer metrics",
+                ),
                 _col("order_date", "date"),
-                _col("revenue", "float", min=0),
+                _col("revenue", "float", min=0, min_exempt=("order_type", RETURN)),
                 _col("cost", "float", required=False, nullable=True, min=0),
                 _col(
                     "order_type",
                     "str",
                     required=False,
                     nullable=True,
-                    allowed=("new", "repeat", "upsell", "cross_sell"),
+                    allowed=("new", "repeat", "upsell", "cross_sell", RETURN),
                 ),
             ),
             key=("order_id",),
             foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
+            rules=(
+                RowRule(
+                    "a return's revenue is the refund: 0 or negative",
+                    ("order_type", "revenue"),
+                    _return_not_positive,
+                    "write a return's refund as a negative revenue (-25.00 for 25.00 given back), or give "
+                    "the row its order type if it is a sale",
+                    _return_not_positive_engine,
+                ),
+            ),
             date_column="order_date",
         ),
         TableSpec(
@@ -498,7 +538,7 @@ def schema_for(spec: TableSpec, options: ContractOptions | None = None):
         checks = []
         if col.allowed is not None:
             checks.append(pa.Check.isin(list(col.allowed)))
-        if col.min is not None:
+        if col.min is not None and col.min_exempt is None:
             checks.append(pa.Check.ge(col.min))
         if col.max is not None:
             checks.append(pa.Check.le(col.max))
@@ -512,6 +552,17 @@ def schema_for(spec: TableSpec, options: ContractOptions | None = None):
     rules = [
         pa.Check(lambda df, rule=rule: rule.test(df, opts), name=rule.name, element_wise=False)
         for rule in spec.rules
+    ]
+    # a minimum that some rows are exempt from (a return's negative revenue) needs the whole row;
+    # it is named as the column's own minimum check, so its message is the same
+    rules += [
+        pa.Check(
+            lambda df, col=col: ~col.min_applies(df) | df[col.name].isna() | (df[col.name] >= col.min),
+            name=f"greater_than_or_equal_to({col.min}) [{col.name}]",
+            element_wise=False,
+        )
+        for col in spec.columns
+        if col.min is not None and col.min_exempt is not None
     ]
     unique = list(spec.key) if len(spec.key) > 1 else None
     return pa.DataFrameSchema(columns, checks=rules, unique=unique, name=spec.name, strict=False)

@@ -109,7 +109,9 @@ def contract_expr(raw, table: str, mapping):
         if src is None:
             columns[col.name] = ibis.null().cast(IBIS_TYPES[col.kind])
         else:
-            columns[col.name] = cast_to_contract(raw[src], schema[src], col.kind, tm.date_format)
+            columns[col.name] = cast_to_contract(
+                raw[src], schema[src], col.kind, tm.date_format_for(col.name)
+            )
     return raw.select(**columns)
 
 
@@ -124,6 +126,8 @@ def native_type_problem(raw, table: str, mapping) -> str | None:
     tm = mapping.for_table(table)
     if tm.events is not None:
         return "the mapping builds the table from an event log"
+    if tm.reshapes:
+        return "the mapping rolls lines up into orders or marks returns, which is done in pandas"
     absent = [theirs for theirs in tm.columns if theirs not in raw.columns]
     if absent:
         return f"the mapping names column(s) the table lacks: {', '.join(absent)}"
@@ -205,7 +209,11 @@ def check_in_engine(
         if col.allowed is not None:
             aggs[f"{name}: not allowed"] = count_true(v.notnull() & ~v.isin(list(col.allowed)))
         if col.min is not None:
-            aggs[f"{name}: below minimum"] = count_true(v < col.min)
+            below = v < col.min
+            if col.min_exempt is not None and col.min_exempt[0] in present:
+                other, value = col.min_exempt
+                below = below & (expr[other] != value).fill_null(True)
+            aggs[f"{name}: below minimum"] = count_true(below)
         if col.max is not None:
             aggs[f"{name}: above maximum"] = count_true(v > col.max)
         if col.kind in ("date", "timestamp"):

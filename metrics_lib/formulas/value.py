@@ -38,6 +38,7 @@ __all__ = [
     "ltv_cac_ratio",
     "margin_clv_interval",
     "retention_cost_per_client",
+    "return_rate",
 ]
 
 
@@ -652,6 +653,50 @@ def gross_margin(revenue, cost) -> ValueResult:
             reason=undefined("gross margin is undefined: revenue is 0"),
         )
     return ValueResult(profit / rev, profit, rev, n, unit="share", components=components)
+
+
+def return_rate(returned, gross_sales) -> ValueResult:
+    r"""Returns as a share of what was sold: the value given back over the gross sales.
+
+    .. math:: \text{return rate} = \frac{\text{returned value}}{\text{gross sales}}
+
+    Parameters
+    ----------
+    returned : float
+        The value refunded by returns in the period, >= 0 (the returns' negative revenue, as a
+        positive amount).
+    gross_sales : float
+        The revenue of the period's orders before returns, >= 0.
+
+    Returns
+    -------
+    ValueResult
+        ``value`` >= 0 (``unit`` "share"), ``numerator`` the returned value, ``denominator`` the
+        gross sales. A share of money, not of orders, so it has no sampling interval.
+
+    Notes
+    -----
+    A return is counted in the period it happens, whatever period the sale was in, so the rate
+    can exceed 1 in a period of few sales and many returns. No sales: NaN with a reason.
+
+    Examples
+    --------
+    >>> return_rate(70, 1_000).value
+    0.07
+    >>> return_rate(0, 0).reason
+    'return rate is undefined: there are no sales (gross sales are 0)'
+    """
+    back = check_count("returned", returned)
+    sales = check_count("gross_sales", gross_sales)
+    if sales == 0:
+        return ValueResult(
+            NAN,
+            back,
+            sales,
+            unit="share",
+            reason=undefined("return rate is undefined: there are no sales (gross sales are 0)"),
+        )
+    return ValueResult(back / sales, back, sales, unit="share")
 
 
 def _revenue_cost(revenue: Any, cost: Any) -> tuple[float, float, int | None]:

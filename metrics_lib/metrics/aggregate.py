@@ -45,6 +45,10 @@ __all__ = [
     "OrdersSummary",
     "NewCustomers",
     "active_flags",
+    "purchases",
+    "customer_orders",
+    "customer_purchases",
+    "customer_transactions",
     "activity_counts",
     "orders_summary",
     "new_customers_summary",
@@ -193,7 +197,13 @@ class ActivityCounts:
 class OrdersSummary:
     """The period's orders (:func:`orders_summary`). ``cost`` is NaN when a cost is missing,
     ``revenue_std`` (sample standard deviation of the order values) with fewer than two orders.
-    ``purchases`` counts purchase days: each buyer's distinct order dates, summed over buyers."""
+    ``purchases`` counts purchase days: each buyer's distinct order dates, summed over buyers.
+
+    ``revenue`` is net of returns (every row summed); ``orders``, ``revenue_std`` and the buyer
+    counts leave returns out, and the buyer counts and ``purchases`` guest orders too.
+    ``gross_sales`` is the revenue of the orders that are not returns, ``returned`` the value
+    given back (positive), ``guest_orders`` the orders without a customer and
+    ``customer_revenue`` the net revenue of the orders with one (what per-customer values use)."""
 
     revenue: float
     cost: float
@@ -203,6 +213,12 @@ class OrdersSummary:
     upsell_buyers: int
     revenue_std: float
     purchases: int
+    gross_sales: float = 0.0
+    returned: float = 0.0
+    returns: int = 0
+    guest_orders: int = 0
+    customer_revenue: float = 0.0
+    typed_orders: int = 0  # orders (not returns) with an order_type
 
 
 @dataclass(frozen=True)
@@ -214,6 +230,33 @@ class NewCustomers:
     referred: int
     referrers: int
     by_channel: pd.DataFrame = field(compare=False, repr=False)
+
+
+def purchases(orders):
+    """The orders that are purchases: every row of ``orders`` but returns (``order_type`` return,
+    whose negative revenue is a refund). Revenue sums take every row (net of returns); counts of
+    orders and purchases take these."""
+    return orders.filter(orders.order_type.isnull() | (orders.order_type != "return"))
+
+
+def customer_orders(orders):
+    """The rows of ``orders`` that belong to a customer (guest orders, with an empty
+    ``customer_id``, count in revenue and orders, never in a customer metric)."""
+    return orders.filter(orders.customer_id.notnull())
+
+
+def customer_purchases(orders):
+    """A customer's purchases: :func:`purchases` of :func:`customer_orders`. Activity, repeat
+    buying, cohorts, churn and the CLV models look at these."""
+    return purchases(customer_orders(orders))
+
+
+def customer_transactions(orders):
+    """What the CLV summaries take (:func:`metrics_lib.clv.summarize_transactions`): a customer's
+    purchases and returns, a return being a row with negative revenue (a return of 0 gave nothing
+    back and is left out, so that it makes no purchase day)."""
+    o = customer_orders(orders)
+    return o.filter((o.order_type != "return").fill_null(True) | (o.revenue < 0))
 
 
 def _scalar(expr) -> float:
@@ -255,7 +298,7 @@ def active_flags(scope: Scope, day_a: datetime, day_b: datetime):
         return s.group_by("customer_id").aggregate(
             at_a=subscribed_on(day_a).any(), at_b=subscribed_on(day_b).any()
         ), "contractual"
-    o = scope.table("orders")
+    o = customer_purchases(scope.table("orders"))
     w = timedelta(days=scope.inactivity_days - 1)
     o = o.filter((o.order_date >= first_day - w) & (o.order_date <= last_day))
 
@@ -289,7 +332,7 @@ def activity_counts(scope: Scope) -> ActivityCounts:
         s = scope.table("subscriptions")
         first = s.group_by("customer_id").aggregate(first=s.start_date.min())
     else:
-        o = scope.table("orders")
+        o = customer_purchases(scope.table("orders"))
         first = o.group_by("customer_id").aggregate(first=o.order_date.min())
     joined = first.filter(scope.during(first.first)).select("customer_id")
     j = joined.left_join(flags, "customer_id")
@@ -307,21 +350,29 @@ def activity_counts(scope: Scope) -> ActivityCounts:
 def orders_summary(scope: Scope) -> OrdersSummary:
     """Revenue, cost, orders and buyers of the period; order value moments for the AOV interval."""
     o = scope.table("orders")
-    p = o.filter(scope.during(o.order_date))
+    every = o.filter(scope.during(o.order_date))
+    is_return = (every.order_type == "return").fill_null(False)
+    p = purchases(every)
     agg = (
-        p.aggregate(
-            revenue=p.revenue.sum(),
-            cost=p.cost.sum(),
-            cost_missing=count_true(p.cost.isnull()),
-            orders=p.count(),
-            buyers=p.customer_id.nunique(),
-            revenue_std=p.revenue.std(),
+        every.aggregate(
+            revenue=every.revenue.sum(),
+            cost=every.cost.sum(),
+            cost_missing=count_true(every.cost.isnull() & ~is_return),  # a return may leave it empty
+            orders=count_true(~is_return),
+            returns=count_true(is_return),
+            returned=-every.revenue.sum(where=is_return),
+            buyers=every.customer_id.nunique(where=~is_return),
+            guests=count_true(~is_return & every.customer_id.isnull()),
+            typed=count_true(~is_return & every.order_type.notnull()),
+            customer_revenue=every.revenue.sum(where=every.customer_id.notnull()),
         )
         .execute()
         .iloc[0]
     )
-    per = p.group_by("customer_id").aggregate(
-        days=p.order_date.date().nunique(), upsell=p.order_type.isin(["upsell", "cross_sell"]).any()
+    std = p.aggregate(revenue_std=p.revenue.std()).execute().iloc[0]["revenue_std"]
+    c = customer_orders(p)
+    per = c.group_by("customer_id").aggregate(
+        days=c.order_date.date().nunique(), upsell=c.order_type.isin(["upsell", "cross_sell"]).any()
     )
     buyers = (
         per.aggregate(
@@ -332,23 +383,32 @@ def orders_summary(scope: Scope) -> OrdersSummary:
     )
     repeat = 0 if pd.isna(buyers["repeat"]) else buyers["repeat"]
     upsell_buyers = 0 if pd.isna(buyers["upsell"]) else buyers["upsell"]
-    n = int(agg["orders"])
+    n = count(agg["orders"])
+    rows = n + count(agg["returns"])
+    returned = amount(agg["returned"])
     return OrdersSummary(
-        revenue=float(agg["revenue"] or 0.0) if n else 0.0,
+        revenue=amount(agg["revenue"]) if rows else 0.0,
         cost=float(agg["cost"])
-        if n and agg["cost_missing"] == 0 and not pd.isna(agg["cost"])
+        if rows and agg["cost_missing"] == 0 and not pd.isna(agg["cost"])
         else float("nan"),
         orders=n,
-        buyers=int(agg["buyers"] or 0),
+        buyers=count(agg["buyers"]),
         repeat_buyers=int(repeat),
         upsell_buyers=int(upsell_buyers),
-        revenue_std=float(agg["revenue_std"]) if n > 1 and not pd.isna(agg["revenue_std"]) else float("nan"),
+        revenue_std=float(std) if n > 1 and not pd.isna(std) else float("nan"),
         purchases=count(buyers["purchases"]),
+        gross_sales=amount(agg["revenue"]) + returned if rows else 0.0,
+        returned=returned + 0.0,  # -0.0 when nothing was returned
+        returns=count(agg["returns"]),
+        guest_orders=count(agg["guests"]),
+        customer_revenue=amount(agg["customer_revenue"]),
+        typed_orders=count(agg["typed"]),
     )
 
 
 def monthly_revenue(scope: Scope, months: int = 12) -> pd.DataFrame:
-    """Revenue, gross profit, orders and buyers per month for the ``months`` ending with the period.
+    """Revenue, gross profit, orders and buyers per month for the ``months`` ending with the period
+    (revenue net of returns; returns are not orders, guests not buyers).
 
     The last month is the one holding the period's last day, so a :class:`DateWindow` that ends
     mid-month gets that month's days up to its end; a calendar period ends on a month's last day.
@@ -359,11 +419,14 @@ def monthly_revenue(scope: Scope, months: int = 12) -> pd.DataFrame:
     total = last.year * 12 + last.month - 1 - (months - 1)
     start = datetime(total // 12, total % 12 + 1, 1)
     p = o.filter((o.order_date >= start) & (o.order_date < end))
-    m = p.mutate(month=p.order_date.truncate("M"))
+    m = p.mutate(month=p.order_date.truncate("M"), sale=(p.order_type != "return").fill_null(True))
     df = (
         m.group_by("month")
         .aggregate(
-            revenue=m.revenue.sum(), cost=m.cost.sum(), orders=m.count(), buyers=m.customer_id.nunique()
+            revenue=m.revenue.sum(),
+            cost=m.cost.sum(),
+            orders=count_true(m.sale),
+            buyers=m.customer_id.nunique(where=m.sale),
         )
         .order_by("month")
         .execute()

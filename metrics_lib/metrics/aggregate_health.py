@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from metrics_lib.core.engine import count_true
-from metrics_lib.metrics.aggregate import Scope, active_flags
+from metrics_lib.metrics.aggregate import Scope, active_flags, customer_purchases
 
 __all__ = [
     "latest_nps_scores",
@@ -84,7 +84,7 @@ def health_components(
     end = scope.last_day
     flags, _ = active_flags(scope, end, end)
     joined = flags.filter(flags.at_b).select("customer_id")
-    o = scope.table("orders")
+    o = customer_purchases(scope.table("orders"))
     # an order inactivity_days or more before the end scores 0, as no order does: skip them
     o = o.filter((o.order_date <= end) & (o.order_date > end - timedelta(days=scope.inactivity_days)))
     parts = [o.group_by("customer_id").aggregate(last_order=o.order_date.max())]

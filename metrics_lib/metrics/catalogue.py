@@ -95,13 +95,21 @@ def _clv(d: PeriodData):
     the seeds' four steps (revenue per purchase x purchases per customer per year = customer
     value; x lifespan 1 / annual churn) x the gross margin of those months. Purchases are purchase
     days (each customer's distinct order dates, as for repeat buyers), customers those who bought
-    in the twelve months; the period gives the churn (docs/metrics.md)."""
+    in the twelve months; the period gives the churn (docs/metrics.md). Revenue is the customers'
+    net of their returns: guest orders belong to no customer, so they are left out of CLV."""
     y = d.year_orders
     if y.orders == 0:
         return ValueResult(
             NAN,
             unit="currency",
             reason="no orders in the 12 months ending with the period, so no purchase value or frequency",
+        )
+    if y.buyers == 0:
+        return ValueResult(
+            NAN,
+            unit="currency",
+            reason="the orders of the 12 months ending with the period are all guest orders, so no "
+            "customer's purchase value or frequency",
         )
     margin = (
         value.gross_margin(y.revenue, y.cost)
@@ -115,8 +123,14 @@ def _clv(d: PeriodData):
         return ValueResult(
             NAN, unit="currency", reason="no customer was lost, so the lifespan 1 / churn is unbounded"
         )
+    if y.customer_revenue < 0:
+        return ValueResult(
+            NAN,
+            unit="currency",
+            reason="customers gave back more than they bought in the 12 months, so no purchase value",
+        )
     r = value.clv_four_step(
-        y.revenue,
+        y.customer_revenue,
         y.purchases,
         y.buyers,
         annual_churn_rate=d.annual_churn,
@@ -126,7 +140,7 @@ def _clv(d: PeriodData):
     components = {
         **r.components,
         "annual_churn_rate": d.annual_churn,
-        "revenue": y.revenue,
+        "revenue": y.customer_revenue,
         "purchases": float(y.purchases),
         "customers": float(y.buyers),
         "orders": float(y.orders),
@@ -234,6 +248,22 @@ def _renewal_rate(d: PeriodData):
 def _active_denominator(d: PeriodData) -> int:
     # customers active at the start plus those who bought in the period without being active then
     return max(d.activity.active_at_start + d.new.new_customers, d.orders.buyers)
+
+
+def _upsell_rate(d: PeriodData):
+    o = d.orders
+    if o.orders and o.guest_orders == o.orders:  # nobody's upsell can be known
+        return RateResult(
+            NAN, 0, 0, reason="every order of the period is a guest order, so no customer's upsell is known"
+        )
+    if o.orders and not o.typed_orders:  # only returns have a type (a mapping's `returns:` rule)
+        return RateResult(
+            NAN,
+            0,
+            0,
+            reason="no order of the period has an order_type (only returns do), so no upsell is known",
+        )
+    return pipeline.upsell_rate(o.upsell_buyers, _active_denominator(d))
 
 
 def unmet_needs(h: Headline, source) -> str | None:
@@ -348,6 +378,8 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: value.average_order_value(d.orders.revenue, d.orders.orders,
                                            order_value_std=d.orders.revenue_std),
        moments=_order_value_moments),
+    _h("return_rate", "value", "share", "lower", ["orders", "orders.order_type"],
+       lambda d: value.return_rate(d.orders.returned, d.orders.gross_sales)),
     _h("active_customers", "retention", "count", "higher", ["customers", "orders"],
        lambda d: ValueResult(float(d.activity.active_at_end), unit="count")),
     _h("new_customers", "retention", "count", "higher", ["customers"],
@@ -404,7 +436,7 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
     _h("sales_velocity", "pipeline", "currency per day", "higher", ["deals"], _velocity,
        deals=["open", "closed", "won"]),
     _h("upsell_rate", "pipeline", "share", "higher", ["customers", "orders", "orders.order_type"],
-       lambda d: pipeline.upsell_rate(d.orders.upsell_buyers, _active_denominator(d))),
+       _upsell_rate),
     _h("first_contact_resolution", "service", "share", "higher", ["tickets", "tickets.contacts_to_resolve"],
        _first_contact_resolution),
     _h("first_response_hours_median", "service", "hours", "lower", ["tickets"],

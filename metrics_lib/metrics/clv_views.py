@@ -228,7 +228,7 @@ def clv_models(
 
     empty = pd.DataFrame()
     end = scope.period.end
-    orders = scope.table("orders")
+    orders = agg.customer_transactions(scope.table("orders"))  # returns net the values
     rfm = ("frequency", "recency", "T")
     try:
         summary = clv.summarize_transactions(orders, value_col="revenue", observation_end=end)

@@ -134,7 +134,9 @@ def cohort_retention(scope: agg.Scope, months: int = 12) -> CohortView:
         )
         basis = "an active subscription on the month's last day"
     else:
-        o = scope.table("orders").semi_join(cohort.select("customer_id"), "customer_id")
+        o = agg.customer_purchases(scope.table("orders")).semi_join(
+            cohort.select("customer_id"), "customer_id"
+        )
         j = o.cross_join(ends)
         on = (j.order_date >= j.window_start) & (j.order_date <= j.month_end)
         basis = f"a purchase within {scope.inactivity_days} days up to the month's last day"
@@ -199,7 +201,9 @@ def relationship_customers(scope: agg.Scope, loyalty: str = "tenure") -> pd.Data
     if loyalty == "probability_alive":
         from metrics_lib import clv
 
-        summary = clv.summarize_transactions(o, value_col="revenue", observation_end=p.end)
+        summary = clv.summarize_transactions(
+            agg.customer_transactions(o), value_col="revenue", observation_end=p.end
+        )
         model = quietly(clv.BetaGeoModel().fit, summary)
         out["probability_alive"] = model.probability_alive().reindex(out.index)
     elif loyalty != "tenure":

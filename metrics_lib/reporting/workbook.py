@@ -63,6 +63,7 @@ from metrics_lib.reporting.format import (
     format_window,
     markdown_escape,
 )
+from metrics_lib.reporting.order_mix import order_mix_rows
 from metrics_lib.reporting.sections import ReportSections
 from metrics_lib.reporting.views import CLVModelsView, HealthValidationView
 
@@ -192,6 +193,7 @@ class Workbook:
             rows.append(("note" if i == 0 else f"note {i + 1}", note))
         for table, n in self.context.table_rows().items():
             rows.append((f"rows: {table}", f"{n:,}"))
+        rows += order_mix_rows(self.source.order_mix())  # guest orders and returns
         for table, frame in self.source.rejected.items():
             if len(frame):
                 rows.append(

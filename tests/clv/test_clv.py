@@ -415,3 +415,36 @@ def test_plots_draw_the_tables(fitted, bg_sample):
     assert isinstance(heat, Axes) and len(heat.collections) == 1
     assert len(heat.figure.axes) == 2  # the heatmap and its colour bar
     assert "T = 52 weeks" in heat.get_title(loc="left")
+
+
+def test_returns_are_no_purchase_days_and_net_the_monetary_value():
+    """a: 100 on day 1, 50 on day 8, 50 on day 15 and a refund of 40 on day 22 (bought 200, kept
+    80%): frequency 2, recency 2 weeks (the refund is no purchase day), monetary (50 + 50) / 2 x 0.8
+    = 40. b: 30 then 30, both given back: kept 0%, monetary 0. The holdout (after day 15) nets
+    the same way: a bought nothing there, so 0 whatever came back."""
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b", "b", "b"],
+            "order_date": [
+                "2025-01-01",
+                "2025-01-08",
+                "2025-01-15",
+                "2025-01-22",
+                "2025-01-01",
+                "2025-01-08",
+                "2025-01-09",
+            ],
+            "revenue": [100.0, 50.0, 50.0, -40.0, 30.0, 30.0, -60.0],
+        }
+    )
+    s = summarize_transactions(orders, value_col="revenue", observation_end="2025-01-29")
+    assert s.loc["a"].to_dict() == {"frequency": 2, "recency": 2.0, "T": 4.0, "monetary_value": 40.0}
+    assert s.loc["b", "frequency"] == 1 and s.loc["b", "monetary_value"] == 0.0
+    gross = summarize_transactions(orders[orders["revenue"] > 0], observation_end="2025-01-29")
+    assert s[["frequency", "recency", "T"]].equals(gross[["frequency", "recency", "T"]])
+    split = calibration_holdout_split(
+        orders, value_col="revenue", calibration_end="2025-01-15", observation_end="2025-01-29"
+    )
+    # calibration: a's refund falls in the holdout, so a kept everything: (50 + 50) / 2 = 50
+    assert split.loc["a", "monetary_value"] == 50.0
+    assert (split.loc["a", "frequency_holdout"], split.loc["a", "monetary_value_holdout"]) == (0, 0.0)

@@ -82,6 +82,7 @@ from metrics_lib.formulas.value import (
     gross_profit,
     ltv_cac_ratio,
     retention_cost_per_client,
+    return_rate,
 )
 
 # -- satisfaction ------------------------------------------------------------------------------
@@ -261,6 +262,12 @@ VALUE: dict[str, dict] = {
         "bounds": (None, 1.0),
         "arrays": (0, 1),
         "empty": {"args": ([], [])},
+    },
+    "return_rate": {
+        "func": return_rate,
+        "args": (70, 1_000),
+        "bounds": (0.0, None),
+        "empty": {"args": (0, 0)},
     },
 }
 

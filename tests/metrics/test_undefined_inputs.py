@@ -107,7 +107,7 @@ def test_the_registry_declares_what_is_checked_here():
         table, column = need.split(".")
         assert not C.TABLES[table].column(column).required, need
     assert {"orders.order_type", "customers.referred_by", "orders.cost"} <= set(NEEDED_COLUMNS)
-    assert needing("orders.order_type") == ["upsell_rate"]
+    assert needing("orders.order_type") == ["return_rate", "upsell_rate"]
     assert needing("customers.referred_by") == ["referral_rate"]
 
 

@@ -187,6 +187,9 @@ class DataSource(ABC):
             self._stored[table] = stored
         if "event_rows" in stored.attrs:
             self._event_rows[table] = stored.attrs["event_rows"]
+        if not isinstance(df.index, pd.RangeIndex):  # orders rolled up from lines: row of each
+            self._origin[table] = df.index.to_numpy()
+            df = df.reset_index(drop=True)
         return df, problems
 
     def _row_numberer(self, table: str):
@@ -292,6 +295,7 @@ class DataSource(ABC):
                         f"to table `{fk.ref_table}`, which is missing, so its values were not checked; "
                         f"add {add} to check them"
                     )
+        mix = self.order_mix() if "orders" in self._frames else None
         if self.kind == "folder":
             hint = (
                 f"put <table>.csv or <table>.parquet into {self.path}, or name its file with `source:` "
@@ -309,6 +313,7 @@ class DataSource(ABC):
             hint,
             no_tables,
             on_invalid=self.on_invalid,
+            order_mix=mix,
         )
 
     def set_aside(self, table: str) -> list[Problem]:
@@ -346,7 +351,9 @@ class DataSource(ABC):
             aside = self.rejected.get(fk.ref_table)
             gone = orphan & values.isin(set(aside[fk.ref_column].dropna()) if aside is not None else set())
             fix = f"add the missing rows to `{fk.ref_table}` or remove these rows from `{table}`"
-            if spec.column(fk.column).nullable:
+            if (table, fk.column) == ("orders", "customer_id"):  # empty is a guest, not "unknown"
+                fix += "; a guest order (no customer) leaves `customer_id` empty"
+            elif spec.column(fk.column).nullable:
                 fix = (
                     f"add the missing rows to `{fk.ref_table}`, or leave `{fk.column}` empty in these "
                     "rows when the reference is unknown"
@@ -530,6 +537,29 @@ class DataSource(ABC):
                 found = bool(int(count_true(filled).to_pyarrow().as_py() or 0))
             self._known[key] = found
         return self._known[key]
+
+    def order_mix(self) -> dict[str, float] | None:
+        """What table ``orders`` holds besides sales to known customers, over the whole source:
+        ``orders`` (sales, returns left out), ``guest_orders`` (sales without a customer, counted
+        in revenue and orders but in no customer metric), ``returns`` and ``returned`` (the value
+        they gave back, positive). None without the table; asked of the engine once."""
+        if not self.has("orders"):
+            return None
+        if "order_mix" not in self._known:
+            o = self.table("orders")
+            is_return = (o.order_type == C.RETURN).fill_null(False)
+            row = (
+                o.aggregate(
+                    orders=count_true(~is_return),
+                    guest_orders=count_true(~is_return & o.customer_id.isnull()),
+                    returns=count_true(is_return),
+                    returned=-o.revenue.sum(where=is_return),
+                )
+                .to_pyarrow()
+                .to_pylist()[0]
+            )
+            self._known["order_mix"] = {k: (v or 0) + 0 for k, v in row.items()}
+        return self._known["order_mix"]
 
     def segments(self) -> list[str]:
         """The customer segments in the data, sorted (none without a `customers` table)."""
