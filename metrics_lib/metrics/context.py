@@ -10,7 +10,7 @@ whole months ending with its period that the twelve-month sections look at.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,6 +20,7 @@ import pandas as pd
 
 from metrics_lib.core.periods import Period, parse_period
 from metrics_lib.data import is_database_url, open_source, resolve_path
+from metrics_lib.data.config import read_yaml_text
 from metrics_lib.metrics.aggregate import DateWindow, Scope
 from metrics_lib.metrics.coverage import PeriodCoverage, coverage_notes, period_coverage
 
@@ -39,14 +40,15 @@ def _plain_path(text: str, what: str) -> Path:
 
 @dataclass(frozen=True)
 class ReportContext:
-    """The data source, period, segment (None: all customers), as-of date and targets file
-    (None: the defaults) of one report."""
+    """The data source, period, segment (None: all customers), as-of date and targets: a file,
+    a mapping of some metrics' targets over the file beside the data, or None (that file, else
+    the defaults)."""
 
     source: Any  # a DataSource
     period: Period
     segment: str | None = None
     as_of: date | None = None
-    targets: Path | None = None
+    targets: Path | dict | None = None
 
     @classmethod
     def resolve(
@@ -54,7 +56,7 @@ class ReportContext:
         data: str = "",
         *,
         period: str = "",
-        targets: str = "",
+        targets: str | dict = "",
         segment: str = "",
         as_of: str = "",
         mapping: str = "",
@@ -66,7 +68,8 @@ class ReportContext:
         ``data`` is a folder or DuckDB file (empty: the bundled demo data) or a
         ``postgresql://`` URL; ``check_path(text, what)`` turns the ``data`` and ``targets``
         parameters into paths (``what`` is the parameter's name), so the caller decides where
-        they may lead; ``mapping`` is resolved from the project folder. The period defaults to the
+        they may lead, unless ``targets`` is a mapping such as ``{"nps": 40}`` (or its text);
+        ``mapping`` is resolved from the project folder. The period defaults to the
         source's default period, the as-of date to the source's last date. Raises
         :class:`~metrics_lib.core.errors.WorkbookError` for a segment the data does not have.
         """
@@ -79,17 +82,31 @@ class ReportContext:
         )
         source.check_all()  # foreign keys too: strict stops here, quarantine sets the rows aside
         p = parse_period(period) if period else source.default_period()
-        targets_path = check_path(targets, "targets") if targets else None
+        # targets reads the catalogue, which reads this module: imported when first needed
+        from metrics_lib.metrics.targets import is_mapping_text, targets_from_mapping
+
+        targets_ref: Path | dict | None
+        if is_mapping_text(targets):
+            targets_from_mapping(targets)  # a bad entry stops the report here, naming the parameter
+            targets_ref = dict(targets) if isinstance(targets, Mapping) else read_yaml_text(targets, what="targets")
+        else:
+            targets_ref = check_path(str(targets), "targets") if targets else None
         chosen = segment or None
         if chosen:
             source.check_segment(chosen)
         last = source.last_date()
-        return cls(source, p, chosen, pd.Timestamp(as_of).date() if as_of else last, targets_path)
+        return cls(source, p, chosen, pd.Timestamp(as_of).date() if as_of else last, targets_ref)
 
     @property
     def incomplete(self) -> bool:
         """Whether the period ends after the as-of date (its numbers are incomplete)."""
         return self.coverage().ends_late
+
+    def target_map(self) -> dict:
+        """The targets that apply, by metric id (:func:`~metrics_lib.metrics.targets.resolve_targets`)."""
+        from metrics_lib.metrics.targets import resolve_targets
+
+        return resolve_targets(self.targets, self.source)
 
     def coverage(self, period: Period | None = None) -> PeriodCoverage:
         """What the data covers of ``period`` (default the report's), up to the as-of date."""

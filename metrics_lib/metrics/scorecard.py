@@ -19,7 +19,7 @@ from metrics_lib.core.results import NAN, ValueResult
 from metrics_lib.metrics.catalogue import HEADLINE, Headline, compare, safe_compute, unmet_needs
 from metrics_lib.metrics.coverage import PeriodCoverage, coverage_notes, not_comparable, period_coverage
 from metrics_lib.metrics.period_data import PeriodData
-from metrics_lib.metrics.targets import default_targets_path, read_targets, status_for
+from metrics_lib.metrics.targets import resolve_targets, status_for
 
 __all__ = ["headline_metrics", "select_headlines", "record", "to_json"]
 
@@ -47,7 +47,9 @@ def record(h: Headline, result) -> dict:
 def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as_of=None) -> dict:
     """Every headline metric of ``period`` with the previous period, change, target and status.
 
-    Returns the JSON-ready dict of ``metrics --format json``; ``ids`` limits it to some metrics
+    Returns the JSON-ready dict of ``metrics --format json``; ``targets`` is a targets file, a
+    mapping such as ``{"nps": 40}`` or None for the file beside the data
+    (:func:`~metrics_lib.metrics.targets.resolve_targets`); ``ids`` limits it to some metrics
     (a family name selects that family's metrics). ``complete`` says whether the data covers the
     period whole (``as_of``, a report's as-of date, replacing the data's last date) and ``notes``
     why not; when either period is not complete, every record's ``comparison`` says why the
@@ -62,9 +64,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
     cov_cur = period_coverage(source, p, as_of=as_of)
     cov_prev = period_coverage(source, p.previous(), as_of=as_of)
     unfit = not_comparable(cov_cur, cov_prev)
-    if targets is None:
-        targets = default_targets_path(source)
-    tmap = read_targets(targets) if targets else {}
+    tmap = resolve_targets(targets, source)
     cur, prev = PeriodData(source, p, segment), PeriodData(source, p.previous(), segment)
     metrics = {}
     metric_notes: list[str] = []  # values not final yet (Headline.maturity), after the coverage notes
@@ -112,7 +112,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
         value_ = rec["value"]
         undefined = value_ is None or prev_rec["value"] is None  # nothing to test a change of
         comp = None if unfit_h or undefined else compare(h, rc, rp, cur, prev)
-        t = tmap.get(h.id)
+        t = tmap[h.id].for_months(p.months) if h.id in tmap else None
         rec.update(
             {
                 "previous": prev_rec["value"],

@@ -51,7 +51,6 @@ from metrics_lib.metrics.cohorts import CohortView, RelationshipGroups
 from metrics_lib.metrics.context import ReportContext
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
-from metrics_lib.metrics.targets import default_targets_path, read_targets
 from metrics_lib.reporting import views
 from metrics_lib.reporting.format import (
     Markdown,
@@ -127,7 +126,7 @@ class Workbook:
         self,
         period: str = "",
         data: str = "",
-        targets: str = "",
+        targets: str | dict = "",
         segment: str = "",
         as_of: str = "",
         mapping: str = "",
@@ -157,7 +156,7 @@ class Workbook:
         return self.context.period
 
     @property
-    def targets(self) -> Path | None:
+    def targets(self) -> Path | dict | None:
         return self.context.targets
 
     @property
@@ -288,10 +287,7 @@ class Workbook:
 
     @cached_property
     def _target_map(self) -> dict:
-        targets = self.targets
-        if targets is None:
-            targets = default_targets_path(self.source)
-        return read_targets(targets)
+        return self.context.target_map()
 
     def _missing(self, *tables) -> list[str]:
         return self.context.missing(*tables)
