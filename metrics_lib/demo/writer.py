@@ -44,8 +44,8 @@ from metrics_lib.demo.marketing import (
 from metrics_lib.demo.orders import draw_orders, orders_table
 from metrics_lib.demo.pipeline import deal_stages_table, deals_table, draw_deals
 from metrics_lib.demo.sampling import Calendar
-from metrics_lib.demo.targets import targets_yaml
 from metrics_lib.demo.support import draw_surveys, draw_tickets, surveys_table, tickets_table
+from metrics_lib.demo.targets import targets_yaml
 
 
 def generate_demo_data(

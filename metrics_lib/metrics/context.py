@@ -88,7 +88,9 @@ class ReportContext:
         targets_ref: Path | dict | None
         if is_mapping_text(targets):
             targets_from_mapping(targets)  # a bad entry stops the report here, naming the parameter
-            targets_ref = dict(targets) if isinstance(targets, Mapping) else read_yaml_text(targets, what="targets")
+            targets_ref = (
+                dict(targets) if isinstance(targets, Mapping) else read_yaml_text(targets, what="targets")
+            )
         else:
             targets_ref = check_path(str(targets), "targets") if targets else None
         chosen = segment or None
