@@ -82,12 +82,9 @@ class ReportContext:
         )
         source.check_all()  # foreign keys too: strict stops here, quarantine sets the rows aside
         p = parse_period(period) if period else source.default_period()
-        # targets reads the catalogue, which reads this module: imported when first needed
-        from metrics_lib.metrics.targets import is_mapping_text, targets_from_mapping
-
         targets_ref: Path | dict | None
-        if is_mapping_text(targets):
-            targets_from_mapping(targets)  # a bad entry stops the report here, naming the parameter
+        if isinstance(targets, Mapping) or str(targets).lstrip().startswith("{"):  # {"nps": 40}
+            # checked against the catalogue where it is read (metrics.targets.resolve_targets)
             targets_ref = (
                 dict(targets) if isinstance(targets, Mapping) else read_yaml_text(targets, what="targets")
             )
@@ -103,12 +100,6 @@ class ReportContext:
     def incomplete(self) -> bool:
         """Whether the period ends after the as-of date (its numbers are incomplete)."""
         return self.coverage().ends_late
-
-    def target_map(self) -> dict:
-        """The targets that apply, by metric id (:func:`~metrics_lib.metrics.targets.resolve_targets`)."""
-        from metrics_lib.metrics.targets import resolve_targets
-
-        return resolve_targets(self.targets, self.source)
 
     def coverage(self, period: Period | None = None) -> PeriodCoverage:
         """What the data covers of ``period`` (default the report's), up to the as-of date."""

@@ -51,6 +51,7 @@ from metrics_lib.metrics.cohorts import CohortView, RelationshipGroups
 from metrics_lib.metrics.context import ReportContext
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
+from metrics_lib.metrics.targets import resolve_targets
 from metrics_lib.reporting import views
 from metrics_lib.reporting.format import (
     Markdown,
@@ -146,6 +147,7 @@ class Workbook:
             on_invalid=on_invalid,
             check_path=partial(_checked_path, restrict=restrict_paths),
         )
+        _ = self._target_map  # a bad targets file or mapping stops the report here
 
     @property
     def source(self):
@@ -287,7 +289,7 @@ class Workbook:
 
     @cached_property
     def _target_map(self) -> dict:
-        return self.context.target_map()
+        return resolve_targets(self.targets, self.source)
 
     def _missing(self, *tables) -> list[str]:
         return self.context.missing(*tables)
