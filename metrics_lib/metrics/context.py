@@ -123,6 +123,25 @@ class ReportContext:
         """The tables among ``tables`` that the source lacks."""
         return [t for t in tables if not self.source.has(t)]
 
+    def segment_rows(self) -> dict[str, int]:
+        """With a segment, the rows of each table that belong to its customers (the customers
+        themselves, the tables with a ``customer_id``, and the stages of their deals); empty
+        without a segment. Tables with no customer (spend, web traffic) are not in it."""
+        if not self.segment:
+            return {}
+        scope = self.scope()
+        rows = {}
+        for table in self.source.tables:
+            t = self.source.table(table)
+            if table == "customers":
+                rows[table] = int(scope.customers().count().execute())
+            elif "customer_id" in t.columns:
+                rows[table] = int(scope.table(table).count().execute())
+            elif table == "deal_stages" and self.source.has("deals"):
+                deals = scope.table("deals").select("deal_id")
+                rows[table] = int(t.semi_join(deals, "deal_id").count().execute())
+        return rows
+
     def table_rows(self) -> dict[str, int | None]:
         """Rows per table of the source, each table checked (in the engine when it can be) and
         counted on the way."""

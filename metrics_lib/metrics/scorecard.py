@@ -14,14 +14,36 @@ from typing import Any
 
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.jsonsafe import dumps, stable
-from metrics_lib.core.periods import parse_period
+from metrics_lib.core.periods import Period, parse_period
 from metrics_lib.core.results import NAN, ValueResult
 from metrics_lib.metrics.catalogue import HEADLINE, Headline, compare, safe_compute, unmet_needs
 from metrics_lib.metrics.coverage import PeriodCoverage, coverage_notes, not_comparable, period_coverage
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.targets import resolve_targets, status_for
 
-__all__ = ["headline_metrics", "select_headlines", "record", "to_json"]
+__all__ = [
+    "VERDICT",
+    "headline_metrics",
+    "period_values",
+    "select_headlines",
+    "record",
+    "to_json",
+    "year_ago",
+]
+
+#: The outcome metrics the scorecard opens with, its verdict on the strategy: do customers stay
+#: and spend more, are they happy and do they recommend us, do we win deals and answer quickly,
+#: does acquisition pay and are customers healthy.
+VERDICT = (
+    "churn_rate",
+    "net_revenue_retention",
+    "nps",
+    "csat",
+    "win_rate",
+    "first_response_within_target",
+    "ltv_cac_ratio",
+    "healthy_customer_share",
+)
 
 
 def record(h: Headline, result) -> dict:
@@ -139,6 +161,32 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
         "notes": coverage_notes(cov_cur, cov_prev) + metric_notes,
         "metrics": metrics,
     }
+
+
+def year_ago(period) -> Period:
+    """The same period a year earlier: ``2024-Q4`` for ``2025-Q4``, ``2024-12`` for ``2025-12``.
+
+    Examples
+    --------
+    >>> year_ago(parse_period("2025-Q4")).label, year_ago(parse_period("2025")).label
+    ('2024-Q4', '2024')
+    """
+    p = parse_period(period) if isinstance(period, str) else period
+    return p.shift(-(12 // p.months))
+
+
+def period_values(data: PeriodData, ids=None, *, as_of=None) -> dict[str, dict]:
+    """The records (:func:`record`) of the metrics ``ids`` (all when None) for the one period of
+    ``data``, without a comparison: the numbers a report shows beside the period's, such as the
+    same period last year. A metric whose needs the source does not meet, or a period wholly
+    outside the data, has value None with the reason."""
+    cov = period_coverage(data.source, data.scope.period, as_of=as_of)
+    out = {}
+    for h in select_headlines(ids):
+        unmet = unmet_needs(h, data.source)
+        result = ValueResult(NAN, unit=h.unit, reason=unmet) if unmet else _compute(h, data, cov)
+        out[h.id] = record(h, result)
+    return out
 
 
 def _compute(h: Headline, d: PeriodData, cov: PeriodCoverage):

@@ -52,7 +52,7 @@ from metrics_lib.metrics.context import ReportContext
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
 from metrics_lib.metrics.targets import resolve_targets
-from metrics_lib.reporting import views
+from metrics_lib.reporting import verdict, views
 from metrics_lib.reporting.format import (
     Markdown,
     format_change,
@@ -175,7 +175,8 @@ class Workbook:
 
     # -- what the report is about --------------------------------------------------------
     def summary(self) -> pd.DataFrame:
-        """Period, data source, as-of date and row counts, as a small two-column table."""
+        """Period, data source, as-of date and row counts (the segment's, with one), as a small
+        two-column table: a report's "About the data"."""
         rows = [
             ("period", f"{self.period.label} ({format_window(self.period)})"),
             ("compared with", self.period.previous().label),
@@ -188,8 +189,9 @@ class Workbook:
         ]
         for i, note in enumerate(self.context.coverage_notes()):  # a partial period, named with its dates
             rows.append(("note" if i == 0 else f"note {i + 1}", note))
+        seg = self.context.segment_rows()  # with a segment, its customers' rows of each table
         for table, n in self.context.table_rows().items():
-            rows.append((f"rows: {table}", f"{n:,}"))
+            rows.append((f"rows: {table}", verdict.rows_text(n, seg.get(table), self.segment)))
         for table, frame in self.source.rejected.items():
             if len(frame):
                 rows.append(
@@ -201,6 +203,14 @@ class Workbook:
         for fam, missing in self.source.missing_families().items():
             rows.append((f"skipped: {fam}", f"needs {', '.join(missing)}"))
         return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+    def context_line(self) -> Markdown:
+        """One line on period, data and segment for a report's top (:mod:`.verdict`)."""
+        return verdict.context_line(self)
+
+    def verdict(self, periods: int = 8) -> verdict.Verdict:
+        """The scorecard's answer first (:func:`metrics_lib.reporting.verdict.scorecard_verdict`)."""
+        return verdict.scorecard_verdict(self, periods)
 
     # -- headline numbers ----------------------------------------------------------------
     def records(self, ids=None, *, period=None) -> dict:
@@ -230,10 +240,11 @@ class Workbook:
         return {m: self._record_cache[m] for m in chosen}
 
     def headline(self, ids=None) -> pd.DataFrame:
-        """A display table: value, 95% interval, sample size, previous period, change and whether it
-        is beyond noise, target and status, and a note for low samples or undefined metrics."""
+        """A display table: value, 95% interval, sample size, previous period, the same period last
+        year, change and whether it is beyond noise, target and status, and a note for low samples or undefined metrics."""
         rows = []
         whole = not self.context.coverage_notes()  # then a "not comparable" is the metric's own
+        last = verdict.last_year_values(self, ids)
         for mid, rec in self._records_for(ids).items():
             unit = rec["unit"]
             ci = (
@@ -254,6 +265,9 @@ class Workbook:
                     "95% CI": ci,
                     "n": "" if n is None else f"{n:,}",
                     f"previous ({self.period.previous().label})": format_value(rec["previous"], unit),
+                    f"last year ({scorecard.year_ago(self.period).label})": format_value(
+                        last[mid]["value"], unit
+                    ),
                     "change": format_change(rec.get("change"), unit),
                     "change vs noise": format_significance(
                         rec.get("p_value"), rec.get("significant"), rec.get("comparison")
