@@ -9,6 +9,7 @@
 * :func:`context_line`: the one line at the top of every report (period, data, segment).
 * :func:`rows_text`: a table's rows in "About the data", for the segment when one is set.
 * :func:`metric_name`: a headline metric as a reader names it (``NPS``, ``Answered within 2 h``).
+* :func:`run_verdict`: the outcome metrics of a period as a report run's index shows them.
 
 Every number goes through :mod:`.format`; the numbers come from the metrics layer.
 """
@@ -21,8 +22,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from metrics_lib.core.results import quietly
 from metrics_lib.metrics.catalogue import HEADLINE
-from metrics_lib.metrics.scorecard import VERDICT, period_values, year_ago
+from metrics_lib.metrics.scorecard import VERDICT, headline_metrics, period_values, year_ago
 from metrics_lib.reporting.format import (
     Markdown,
     format_change,
@@ -40,6 +42,8 @@ __all__ = [
     "metric_name",
     "move_sentences",
     "rows_text",
+    "run_verdict",
+    "run_verdict_or_reason",
     "scorecard_verdict",
     "sparkline_svg",
 ]
@@ -323,3 +327,48 @@ def rows_text(rows: int | None, segment_rows: int | None, segment: str | None) -
     if segment_rows is None:
         return f"{whole} (not per customer)"
     return f"{segment_rows:,} of {whole}"
+
+
+# -- the verdict of a report run's index -----------------------------------------------------------
+def run_verdict(source, period, *, targets=None, segment=None, as_of=None) -> dict:
+    """The outcome metrics of ``period`` as a report run's manifest keeps them for its index
+    pages (JSON-ready, every number already written for display): per metric its name, value,
+    target, status, change against the previous period and whether that change is ``better``,
+    ``worse`` or ``neutral`` (within noise); the one-line summary and its ``short`` form
+    (``5 of 8 on target``)."""
+    out = headline_metrics(source, period, targets=targets, segment=segment, ids=list(VERDICT), as_of=as_of)
+    metrics = []
+    tones = {_BETTER: "better", _WORSE: "worse", _NEUTRAL: "neutral"}
+    for mid in VERDICT:
+        rec = out["metrics"][mid]
+        change, tone = _arrow(rec)
+        metrics.append(
+            {
+                "id": mid,
+                "name": metric_name(mid),
+                "value": format_value(rec["value"], rec["unit"]),
+                "target": "" if rec["target"] is None else format_value(rec["target"], rec["unit"]),
+                "status": rec["status"],
+                "change": change,
+                "tone": tones[tone],  # the change beyond noise for the better or the worse
+            }
+        )
+    summary = _summary({m["name"]: m["status"] for m in metrics}, out["period"])
+    on_target = sum(m["status"] == "on target" for m in metrics)
+    return {"summary": summary, "short": f"{on_target} of {len(metrics)} on target", "metrics": metrics}
+
+
+def run_verdict_or_reason(source, period, parameters: dict, as_of=None) -> dict:
+    """:func:`run_verdict` for a report run with the notebooks' ``parameters`` (their targets and
+    segment); when it cannot be computed, ``{"error": why}`` so that the run still publishes."""
+    try:
+        return quietly(
+            run_verdict,
+            source,
+            period,
+            targets=parameters.get("targets") or None,
+            segment=parameters.get("segment") or None,
+            as_of=as_of,
+        )
+    except Exception as exc:  # noqa: BLE001 - the index says why instead of losing the run
+        return {"error": f"the outcome metrics could not be computed: {exc}"}

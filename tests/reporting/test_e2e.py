@@ -81,6 +81,22 @@ def test_every_page_loads_offline_cleanly_and_runs_no_script_from_the_data(chrom
     assert (out / "index.png").stat().st_size > 10_000
 
 
+def test_the_scorecard_answers_first_and_shows_no_scaffolding(chromium, rendered):
+    _, out = rendered
+    seen = chromium.open(out / "2025-Q4" / "scorecard.html")
+    dom = seen.dom
+    verdict, moves = dom.index('class="mlr-verdict"'), dom.index("What moved beyond noise")
+    every, about = dom.index("Which headline metrics are on target"), dom.index('id="About-the-data"')
+    assert verdict < moves < every < about < dom.index("rows: customers")
+    assert "outcome metrics on target" in dom[: verdict + 2000]
+    assert "dtype:" not in dom
+    assert "Warning" not in dom and "warnings.warn" not in dom  # no raw warnings
+    assert ">no target<" not in dom  # the demo sets a target for every headline metric
+    index = chromium.open(out / "index.html").dom
+    assert "outcome metrics" in index or "on target" in index
+    assert index.index("Churn rate") < index.index(">scorecard<")
+
+
 def test_show_pii_puts_the_comments_in_the_satisfaction_report(hostile_data, tmp_path):
     summary = run_reports(
         ["2025-Q4"],

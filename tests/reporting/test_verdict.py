@@ -108,3 +108,113 @@ def test_the_verdict_html_is_self_contained(demo_verdict):
     assert page.count("<svg") == 8
     assert "<script" not in page and "src=" not in page
     assert "beyond noise" in page and "dtype" not in page
+
+
+# -- the index pages of a report run ---------------------------------------------------------------
+def _manifest(period, verdict, status="ok"):
+    return {
+        "period": period,
+        "period_start": "2025-10-01",
+        "period_end": "2025-12-31",
+        "data_source": {"path": "/data"},
+        "verdict": verdict,
+        "notebooks": [
+            {
+                "family": "scorecard",
+                "notebook": "00_scorecard.ipynb",
+                "status": status,
+                "html": "scorecard.html",
+                "duration_s": 9.6,
+            }
+        ],
+    }
+
+
+VERDICT_OF_RUN = {
+    "summary": "2025-Q4: 1 of 2 outcome metrics on target, 1 off (CSAT).",
+    "short": "1 of 2 on target",
+    "metrics": [
+        {
+            "id": "nps",
+            "name": "NPS",
+            "value": "36.83",
+            "target": "30.00",
+            "status": "on target",
+            "change": "\u2191 +0.74 (noise)",
+            "tone": "neutral",
+        },
+        {
+            "id": "csat",
+            "name": "CSAT",
+            "value": "61.4%",
+            "target": "80.0%",
+            "status": "off",
+            "change": "\u2193 -9.9 pp",
+            "tone": "worse",
+        },
+    ],
+}
+
+
+def test_the_overview_shows_each_periods_outcome_metrics_with_their_status():
+    from metrics_lib.reporting.runner import overview_html
+
+    page = overview_html([_manifest("2025-Q4", VERDICT_OF_RUN), _manifest("2025-Q3", None, "failed")])
+    assert page.index("<th>NPS</th>") < page.index("<th>CSAT</th>") < page.index("<th>reports</th>")
+    assert "<span class='st st-off'>61.4%</span>" in page and "<span class='chg worse'>" in page
+    assert "1 of 2 on target" in page
+    # the run time is small print on hover; the status of a failed report is said beside it
+    assert ">9.6 s<" not in page and "title='ok; 9.6 s'" in page
+    assert "<span class='failed'>(failed)</span>" in page
+    q3 = page[page.index(">2025-Q3<") :]
+    assert q3.count("<td class='none'>&ndash;</td>") == 2  # no outcome metrics kept for 2025-Q3
+
+
+def test_the_period_index_opens_with_the_outcome_metrics():
+    from metrics_lib.reporting.runner import period_index_html
+
+    page = period_index_html(_manifest("2025-Q4", VERDICT_OF_RUN))
+    assert page.index("1 of 2 outcome metrics on target") < page.index("<h2>Reports</h2>")
+    assert "<span class='st st-on-target'>on target</span>" in page
+    hostile = dict(VERDICT_OF_RUN, summary="<script>x</script>")
+    assert "<script>x" not in period_index_html(_manifest("2025-Q4", hostile))
+    failed = period_index_html(
+        _manifest("2025-Q4", {"error": "the outcome metrics could not be computed: x"})
+    )
+    assert "could not be computed" in failed
+
+
+@pytest.mark.integration  # runs a Jupyter kernel
+@pytest.mark.parametrize("targets", ['{"nps": 40}', {"nps": 40}], ids=["text", "mapping"])
+def test_the_targets_parameter_takes_a_mapping_through_papermill(tmp_path, targets):
+    import nbformat
+    import papermill
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    params = next(
+        c
+        for c in nbformat.read("notebooks/00_scorecard.ipynb", as_version=4).cells
+        if "parameters" in c.metadata.get("tags", [])
+    )
+    nb = new_notebook(
+        cells=[
+            new_code_cell(params.source, metadata={"tags": ["parameters"]}),
+            new_code_cell(
+                "from metrics_lib.reporting.workbook import Workbook\n"
+                "wb = Workbook(period, data, targets, segment, as_of, mapping)\n"
+                "row = wb.headline(['nps']).loc['nps']\nprint(row['target'], '|', row['status'])"
+            ),
+        ]
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    done = papermill.execute_notebook(
+        str(tmp_path / "in.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        parameters={"period": "2025-Q4", "targets": targets},
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    # the demo's NPS of 2025-Q4 is 36.83: short of 40 by less than the demo's tolerance of 5
+    assert done.cells[-1].outputs[0]["text"].strip() == "40.00 | near"
