@@ -175,8 +175,7 @@ class Workbook:
 
     # -- what the report is about --------------------------------------------------------
     def summary(self) -> pd.DataFrame:
-        """Period, data source, as-of date and row counts (the segment's, with one), as a small
-        two-column table: a report's "About the data"."""
+        """Period, data source, as-of date and row counts (the segment's, with one): two columns."""
         rows = [
             ("period", f"{self.period.label} ({format_window(self.period)})"),
             ("compared with", self.period.previous().label),
@@ -240,8 +239,9 @@ class Workbook:
         return {m: self._record_cache[m] for m in chosen}
 
     def headline(self, ids=None) -> pd.DataFrame:
-        """A display table: value, 95% interval, sample size, previous period, the same period last
-        year, change and whether it is beyond noise, target and status, and a note for low samples or undefined metrics."""
+        """A display table: value, 95% interval, sample size, previous period, same period last year,
+        change and whether it is beyond noise, target and status, and a note for low samples or
+        undefined metrics."""
         rows = []
         whole = not self.context.coverage_notes()  # then a "not comparable" is the metric's own
         last = verdict.last_year_values(self, ids)
