@@ -82,6 +82,22 @@ def test_the_context_line_names_period_data_and_segment(make_source):
     assert "is partial" in line  # the tiny source's quarter, said under the line
 
 
+def test_a_partial_period_tests_no_change_and_a_missing_table_is_skipped(make_source):
+    wb = Workbook("2025-Q1", str(make_source(drop=("tickets",))), restrict_paths=False)
+    v = wb.verdict()
+    assert v.moves == []  # the tiny source's quarter is partial and 2024-Q4 lies before it
+    assert v.notes[0].startswith("2025-Q1 cannot be compared with 2024-Q4 whole, so changes are not tested")
+    assert v.table.loc["Answered within 2 h", "status"] == "skipped"  # no tickets
+    assert v.sparklines["Answered within 2 h"] == ""
+    # one CSAT answer, a 4 of 5: 100% satisfied, on the default target of 80%
+    assert tuple(v.table.loc["CSAT", ["status", "value", "change"]]) == (
+        "on target",
+        "100.0%",
+        "\u2013 not comparable",
+    )
+    assert "2 skipped (Answered within 2 h, LTV:CAC)" in v.summary
+
+
 @pytest.fixture(scope="module")
 def demo_verdict():
     return Workbook("2025-Q4", "data/demo").verdict()
