@@ -201,13 +201,13 @@ def overview_html(manifests: list[dict]) -> str:
     for m in manifests:
         for metric in _verdict_metrics(m):
             names.setdefault(str(metric.get("id")), str(metric.get("name")))
-    head = "".join(f"<th>{_e(n)}</th>" for n in names.values())
+    head = "".join(f"<th>{_e(n)}</th>" for n in names.values()) or "<th>outcome metrics</th>"
     rows = []
     for m in manifests:
         period = m["period"]
         by_family = {nb["family"]: nb for nb in m["notebooks"]}
         metrics = {str(x.get("id")): x for x in _verdict_metrics(m)}
-        cells = [_metric_cell(metrics.get(mid)) for mid in names]
+        cells = [_metric_cell(metrics.get(mid)) for mid in names] or [_metric_cell(None)]
         reports = []
         for fam in families:
             nb = by_family.get(fam)
@@ -226,14 +226,15 @@ def overview_html(manifests: list[dict]) -> str:
         verdict = m.get("verdict") if isinstance(m.get("verdict"), dict) else {}
         short = verdict.get("short") or ("outcome metrics not computed" if verdict.get("error") else "")
         rows.append(
-            f"<tr><th><a href='{_href(period, 'index.html')}'>{_e(period)}</a>"
+            f"<tr><th rowspan='2'><a href='{_href(period, 'index.html')}'>{_e(period)}</a>"
             f"<div class='meta' title='{_e(verdict.get('summary') or verdict.get('error') or '')}'>"
-            f"{_e(short)}</div></th>{''.join(cells)}"
-            f"<td class='reports'>{' &middot; '.join(reports)}</td></tr>"
+            f"{_e(short)}</div></th>{''.join(cells)}</tr>"
+            f"<tr class='reports'><td colspan='{max(len(names), 1)}'>reports: "
+            f"{' &middot; '.join(reports)}</td></tr>"
         )
     if manifests:
         table = (
-            f"<table class='dash'><thead><tr><th>period</th>{head}<th>reports</th></tr></thead>"
+            f"<table class='dash'><thead><tr><th>period</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>"
             "<p class='meta'>Each outcome metric is coloured by its status against its target "
             "(green on target, amber near, red off); under it, the change since the previous period, "
