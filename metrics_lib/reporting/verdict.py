@@ -235,20 +235,20 @@ def _arrow(rec: dict) -> tuple[str, str]:
     return text, _BETTER if _better(rec) else _WORSE
 
 
-def last_year_values(wb, ids=None) -> dict:
-    """The headline records of the same period last year for the Workbook ``wb`` (its cached
-    aggregates), by metric id."""
+def last_year_values(wb, ids=None) -> tuple[str, dict]:
+    """The label of the same period last year for the Workbook ``wb``'s period, and its headline
+    records by metric id (from the Workbook's cached aggregates)."""
     p = year_ago(wb.period)
-    return period_values(wb._period_data(p), ids, as_of=wb.as_of)
+    return p.label, period_values(wb._period_data(p), ids, as_of=wb.as_of)
 
 
 def scorecard_verdict(wb, periods: int = 8) -> Verdict:
     """The :class:`Verdict` of the Workbook ``wb``'s period: the outcome metrics over
     ``periods`` periods and the moves beyond noise of every headline metric."""
     records = wb._records_for(None)
-    last = last_year_values(wb, list(VERDICT))
+    last_label, last = last_year_values(wb, list(VERDICT))
     trend = wb.trend(list(VERDICT), periods=periods)
-    prev_label, last_label = wb.period.previous().label, year_ago(wb.period).label
+    prev_label = wb.period.previous().label
     rows, sparks, tones = [], {}, {}
     for mid in VERDICT:
         rec, unit = records[mid], records[mid]["unit"]

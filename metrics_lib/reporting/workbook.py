@@ -244,7 +244,7 @@ class Workbook:
         undefined metrics."""
         rows = []
         whole = not self.context.coverage_notes()  # then a "not comparable" is the metric's own
-        last = verdict.last_year_values(self, ids)
+        ly, last = verdict.last_year_values(self, ids)
         for mid, rec in self._records_for(ids).items():
             unit = rec["unit"]
             ci = (
@@ -265,9 +265,7 @@ class Workbook:
                     "95% CI": ci,
                     "n": "" if n is None else f"{n:,}",
                     f"previous ({self.period.previous().label})": format_value(rec["previous"], unit),
-                    f"last year ({scorecard.year_ago(self.period).label})": format_value(
-                        last[mid]["value"], unit
-                    ),
+                    f"last year ({ly})": format_value(last[mid]["value"], unit),
                     "change": format_change(rec.get("change"), unit),
                     "change vs noise": format_significance(
                         rec.get("p_value"), rec.get("significant"), rec.get("comparison")
