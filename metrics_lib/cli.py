@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 import traceback
@@ -36,11 +35,6 @@ def cmd_demo_data(args) -> int:
     t0 = time.perf_counter()
     print(f"Generating demo data: {args.customers:,} customers, seed {args.seed} -> {out}", file=sys.stderr)
     rows = write_demo_data(out, customers=args.customers, seed=args.seed, progress=_progress)
-    targets = out / "targets.yml"
-    if not targets.exists():
-        from metrics_lib.metrics.targets import DEFAULT_TARGETS
-
-        shutil.copyfile(DEFAULT_TARGETS, targets)
     for table, n in rows.items():
         print(f"{table:<18} {n:>12,} rows")
     print(f"done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)

@@ -89,6 +89,7 @@ def test_readme_command_runs(command, user_exports, tmp_path):
         command.replace("~", str(user_exports))
         .replace("/tmp/demo-100k", str(tmp_path / "demo"))
         .replace("/tmp/retention-2025-Q1.ipynb", str(tmp_path / "out.ipynb"))
+        .replace("/tmp/scorecard.ipynb", str(tmp_path / "scorecard.ipynb"))
     )
     args = shlex.split(command)
     if args[0] == ".venv/bin/papermill":

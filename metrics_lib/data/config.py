@@ -31,6 +31,7 @@ __all__ = [
     "ColumnMapping",
     "Location",
     "read_yaml_config",
+    "read_yaml_text",
 ]
 
 #: The repository's root folder (``metrics_lib/data/config.py`` is two levels below it).
@@ -646,7 +647,14 @@ def read_yaml_config(path, *, what: str | None = None) -> dict:
     safely, with a mapping at the top level. ``what`` (``--targets``) names the setting that gave
     the path in every message."""
     label = f"{what} {path}" if what else str(path)
-    text = read_config_text(path, what=what)
+    return read_yaml_text(read_config_text(path, what=what), what=label)
+
+
+def read_yaml_text(text: str, *, what: str) -> dict:
+    """YAML text (a file's, or a parameter's such as ``'{"nps": 40}'``) parsed as
+    :func:`read_yaml_config` parses a file: safely, with a mapping at the top level; ``what``
+    names where it came from in every message."""
+    label = what
     try:
         raw = yaml.load(text, Loader=_TextDates) or {}
     except yaml.YAMLError as exc:

@@ -1,4 +1,5 @@
-"""Generating the demo data set: the tables in memory, or Parquet files and ``source.yml`` on disk.
+"""Generating the demo data set: the tables in memory, or Parquet files, ``source.yml`` and
+``targets.yml`` on disk.
 
 :func:`generate_demo_data` returns every table as a pandas frame; :func:`write_demo_data`
 writes each table to ``<table>.parquet`` as soon as it is complete (Arrow schemas from the data
@@ -44,6 +45,7 @@ from metrics_lib.demo.orders import draw_orders, orders_table
 from metrics_lib.demo.pipeline import deal_stages_table, deals_table, draw_deals
 from metrics_lib.demo.sampling import Calendar
 from metrics_lib.demo.support import draw_surveys, draw_tickets, surveys_table, tickets_table
+from metrics_lib.demo.targets import targets_yaml
 
 
 def generate_demo_data(
@@ -105,7 +107,8 @@ def write_demo_data(
     effects: DemoEffects | None = None,
     progress: Callable[[str], object] | None = None,
 ) -> dict[str, int]:
-    """Generate the demo tables and write them as Parquet files plus a ``source.yml``.
+    """Generate the demo tables and write them as Parquet files plus a ``source.yml`` and the
+    demo company's ``targets.yml`` (:func:`~metrics_lib.demo.targets.targets_yaml`).
 
     Each table goes to ``<out_dir>/<table>.parquet`` with an explicit Arrow schema (dates as
     ``date32``, ``*_at`` columns as ``timestamp[us]``), written as soon as it is complete so
@@ -154,13 +157,14 @@ def write_demo_data(
             del table
         source = _source_description(customers, seed, effects)
         (out / "source.yml").write_text(yaml.safe_dump(source, sort_keys=False), encoding="utf-8")
+        (out / "targets.yml").write_text(targets_yaml(), encoding="utf-8")
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise WorkbookError(
             f"--out {out}: cannot write the demo data{where}: {exc.strerror or exc}; free some space or "
             "choose a folder you can write to"
         ) from None
-    say(f"wrote {len(rows)} tables and source.yml to {out}")
+    say(f"wrote {len(rows)} tables, source.yml and targets.yml to {out}")
     return {name: rows[name] for name in SCHEMAS}
 
 

@@ -10,7 +10,7 @@ whole months ending with its period that the twelve-month sections look at.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,6 +20,7 @@ import pandas as pd
 
 from metrics_lib.core.periods import Period, parse_period
 from metrics_lib.data import is_database_url, open_source, resolve_path
+from metrics_lib.data.config import read_yaml_text
 from metrics_lib.metrics.aggregate import DateWindow, Scope
 from metrics_lib.metrics.coverage import PeriodCoverage, coverage_notes, period_coverage
 
@@ -39,14 +40,15 @@ def _plain_path(text: str, what: str) -> Path:
 
 @dataclass(frozen=True)
 class ReportContext:
-    """The data source, period, segment (None: all customers), as-of date and targets file
-    (None: the defaults) of one report."""
+    """The data source, period, segment (None: all customers), as-of date and targets: a file,
+    a mapping of some metrics' targets over the file beside the data, or None (that file, else
+    the defaults)."""
 
     source: Any  # a DataSource
     period: Period
     segment: str | None = None
     as_of: date | None = None
-    targets: Path | None = None
+    targets: Path | dict | None = None
 
     @classmethod
     def resolve(
@@ -54,7 +56,7 @@ class ReportContext:
         data: str = "",
         *,
         period: str = "",
-        targets: str = "",
+        targets: str | dict = "",
         segment: str = "",
         as_of: str = "",
         mapping: str = "",
@@ -66,7 +68,8 @@ class ReportContext:
         ``data`` is a folder or DuckDB file (empty: the bundled demo data) or a
         ``postgresql://`` URL; ``check_path(text, what)`` turns the ``data`` and ``targets``
         parameters into paths (``what`` is the parameter's name), so the caller decides where
-        they may lead; ``mapping`` is resolved from the project folder. The period defaults to the
+        they may lead, unless ``targets`` is a mapping such as ``{"nps": 40}`` (or its text);
+        ``mapping`` is resolved from the project folder. The period defaults to the
         source's default period, the as-of date to the source's last date. Raises
         :class:`~metrics_lib.core.errors.WorkbookError` for a segment the data does not have.
         """
@@ -79,12 +82,19 @@ class ReportContext:
         )
         source.check_all()  # foreign keys too: strict stops here, quarantine sets the rows aside
         p = parse_period(period) if period else source.default_period()
-        targets_path = check_path(targets, "targets") if targets else None
+        targets_ref: Path | dict | None
+        if isinstance(targets, Mapping) or str(targets).lstrip().startswith("{"):  # {"nps": 40}
+            # checked against the catalogue where it is read (metrics.targets.resolve_targets)
+            targets_ref = (
+                dict(targets) if isinstance(targets, Mapping) else read_yaml_text(targets, what="targets")
+            )
+        else:
+            targets_ref = check_path(str(targets), "targets") if targets else None
         chosen = segment or None
         if chosen:
             source.check_segment(chosen)
         last = source.last_date()
-        return cls(source, p, chosen, pd.Timestamp(as_of).date() if as_of else last, targets_path)
+        return cls(source, p, chosen, pd.Timestamp(as_of).date() if as_of else last, targets_ref)
 
     @property
     def incomplete(self) -> bool:
@@ -112,6 +122,25 @@ class ReportContext:
     def missing(self, *tables: str) -> list[str]:
         """The tables among ``tables`` that the source lacks."""
         return [t for t in tables if not self.source.has(t)]
+
+    def segment_rows(self) -> dict[str, int]:
+        """With a segment, the rows of each table that belong to its customers (the customers
+        themselves, the tables with a ``customer_id``, and the stages of their deals); empty
+        without a segment. Tables with no customer (spend, web traffic) are not in it."""
+        if not self.segment:
+            return {}
+        scope = self.scope()
+        rows = {}
+        for table in self.source.tables:
+            t = self.source.table(table)
+            if table == "customers":
+                rows[table] = int(scope.customers().count().execute())
+            elif "customer_id" in t.columns:
+                rows[table] = int(scope.table(table).count().execute())
+            elif table == "deal_stages" and self.source.has("deals"):
+                deals = scope.table("deals").select("deal_id")
+                rows[table] = int(t.semi_join(deals, "deal_id").count().execute())
+        return rows
 
     def table_rows(self) -> dict[str, int | None]:
         """Rows per table of the source, each table checked (in the engine when it can be) and

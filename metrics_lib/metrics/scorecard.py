@@ -14,15 +14,38 @@ from typing import Any
 
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.jsonsafe import dumps, stable
-from metrics_lib.core.periods import parse_period
+from metrics_lib.core.periods import Period, parse_period
 from metrics_lib.core.results import NAN, ValueResult
 from metrics_lib.data import contract as C
 from metrics_lib.metrics.catalogue import HEADLINE, Headline, compare, safe_compute, unmet_needs
 from metrics_lib.metrics.coverage import PeriodCoverage, coverage_notes, not_comparable, period_coverage
 from metrics_lib.metrics.period_data import PeriodData
-from metrics_lib.metrics.targets import default_targets_path, read_targets, status_for
+from metrics_lib.metrics.targets import resolve_targets, status_for
 
-__all__ = ["headline_metrics", "select_headlines", "record", "to_json", "family_availability"]
+__all__ = [
+    "VERDICT",
+    "headline_metrics",
+    "period_values",
+    "select_headlines",
+    "record",
+    "to_json",
+    "year_ago",
+    "family_availability",
+]
+
+#: The outcome metrics the scorecard opens with, its verdict on the strategy: do customers stay
+#: and spend more, are they happy and do they recommend us, do we win deals and answer quickly,
+#: does acquisition pay and are customers healthy.
+VERDICT = (
+    "churn_rate",
+    "net_revenue_retention",
+    "nps",
+    "csat",
+    "win_rate",
+    "first_response_within_target",
+    "ltv_cac_ratio",
+    "healthy_customer_share",
+)
 
 
 def record(h: Headline, result) -> dict:
@@ -48,7 +71,9 @@ def record(h: Headline, result) -> dict:
 def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as_of=None) -> dict:
     """Every headline metric of ``period`` with the previous period, change, target and status.
 
-    Returns the JSON-ready dict of ``metrics --format json``; ``ids`` limits it to some metrics
+    Returns the JSON-ready dict of ``metrics --format json``; ``targets`` is a targets file, a
+    mapping such as ``{"nps": 40}`` or None for the file beside the data
+    (:func:`~metrics_lib.metrics.targets.resolve_targets`); ``ids`` limits it to some metrics
     (a family name selects that family's metrics). ``complete`` says whether the data covers the
     period whole (``as_of``, a report's as-of date, replacing the data's last date) and ``notes``
     why not; when either period is not complete, every record's ``comparison`` says why the
@@ -63,9 +88,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
     cov_cur = period_coverage(source, p, as_of=as_of)
     cov_prev = period_coverage(source, p.previous(), as_of=as_of)
     unfit = not_comparable(cov_cur, cov_prev)
-    if targets is None:
-        targets = default_targets_path(source)
-    tmap = read_targets(targets) if targets else {}
+    tmap = resolve_targets(targets, source)
     cur, prev = PeriodData(source, p, segment), PeriodData(source, p.previous(), segment)
     metrics = {}
     metric_notes: list[str] = []  # values not final yet (Headline.maturity), after the coverage notes
@@ -113,7 +136,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
         value_ = rec["value"]
         undefined = value_ is None or prev_rec["value"] is None  # nothing to test a change of
         comp = None if unfit_h or undefined else compare(h, rc, rp, cur, prev)
-        t = tmap.get(h.id)
+        t = tmap[h.id].for_months(p.months) if h.id in tmap else None
         rec.update(
             {
                 "previous": prev_rec["value"],
@@ -140,6 +163,32 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
         "notes": coverage_notes(cov_cur, cov_prev) + metric_notes,
         "metrics": metrics,
     }
+
+
+def year_ago(period) -> Period:
+    """The same period a year earlier: ``2024-Q4`` for ``2025-Q4``, ``2024-12`` for ``2025-12``.
+
+    Examples
+    --------
+    >>> year_ago(parse_period("2025-Q4")).label, year_ago(parse_period("2025")).label
+    ('2024-Q4', '2024')
+    """
+    p = parse_period(period) if isinstance(period, str) else period
+    return p.shift(-(12 // p.months))
+
+
+def period_values(data: PeriodData, ids=None, *, as_of=None) -> dict[str, dict]:
+    """The records (:func:`record`) of the metrics ``ids`` (all when None) for the one period of
+    ``data``, without a comparison: the numbers a report shows beside the period's, such as the
+    same period last year. A metric whose needs the source does not meet, or a period wholly
+    outside the data, has value None with the reason."""
+    cov = period_coverage(data.source, data.scope.period, as_of=as_of)
+    out = {}
+    for h in select_headlines(ids):
+        unmet = unmet_needs(h, data.source)
+        result = ValueResult(NAN, unit=h.unit, reason=unmet) if unmet else _compute(h, data, cov)
+        out[h.id] = record(h, result)
+    return out
 
 
 def _compute(h: Headline, d: PeriodData, cov: PeriodCoverage):

@@ -1,59 +1,183 @@
 """Targets of the headline metrics and the status of a value against its target.
 
-:class:`Target` is one metric's goal (value, better direction, tolerance); :func:`read_targets`
-reads them from a YAML file, :func:`default_targets_path` finds the file that applies to a data
-source (beside it, else the package's :data:`DEFAULT_TARGETS`), and :func:`status_for` grades a
-value as on target, near, off, no target or undefined.
+:class:`Target` is one metric's goal (value, better direction, tolerance, and for a metric that
+grows with the period's length the length it is set for); :func:`read_targets` reads them from a
+YAML file over the package's :data:`DEFAULT_TARGETS` (a file that sets a few metrics keeps the
+defaults of the others), :func:`targets_from_mapping` takes them from a mapping such as
+``{"nps": 40}`` (a report's ``targets`` parameter), :func:`resolve_targets` finds the ones that
+apply to a data source, and :func:`status_for` grades a value as on target, near, off, no target
+or undefined.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from metrics_lib.core.errors import WorkbookError
-from metrics_lib.data.config import read_yaml_config
+from metrics_lib.data.config import read_yaml_config, read_yaml_text
 from metrics_lib.metrics.catalogue import HEADLINE
 
 #: The package's targets, used when no ``targets.yml`` lies beside the data.
 DEFAULT_TARGETS = Path(__file__).with_name("default_targets.yml")
 
-__all__ = ["DEFAULT_TARGETS", "Target", "read_targets", "default_targets_path", "status_for"]
+__all__ = [
+    "DEFAULT_TARGETS",
+    "Target",
+    "read_targets",
+    "targets_from_mapping",
+    "resolve_targets",
+    "default_targets_path",
+    "status_for",
+]
+
+#: Months in each period length a target may be set ``per``.
+PER_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+#: How a target set per one period length carries over to another: totals over the period in
+#: proportion to its length; the share lost (churn) and the shares kept (retention, revenue
+#: retention) compound, as churn converts between period lengths (docs/metrics.md).
+_SCALING = {
+    "revenue": "total",
+    "gross_profit": "total",
+    "orders": "total",
+    "new_customers": "total",
+    "churn_rate": "lost",
+    "retention_rate": "kept",
+    "net_revenue_retention": "kept",
+    "gross_revenue_retention": "kept",
+}
 
 
 @dataclass(frozen=True)
 class Target:
+    """One metric's goal; ``per_months`` is the period length it is set for (None: any length)."""
+
     metric: str
     target: float
     direction: str  # "higher" or "lower" is better
     near: float = 0.0
+    per_months: int | None = None
+
+    def for_months(self, months: int) -> Target:
+        """The target for a period of ``months`` months.
+
+        Examples
+        --------
+        >>> Target("revenue", 300.0, "higher", 30.0, per_months=3).for_months(1).target
+        100.0
+        >>> round(Target("churn_rate", 0.0784, "lower", 0.0, per_months=12).for_months(3).target, 4)
+        0.0202
+        """
+        if self.per_months is None or months == self.per_months:
+            return self
+        k = months / self.per_months
+        how = _SCALING[self.metric]
+        if how == "total":
+            return replace(self, target=self.target * k, near=self.near * k, per_months=months)
+        if how == "lost":
+            scale = lambda c: 1 - (1 - c) ** k  # noqa: E731
+        else:
+            scale = lambda r: r**k  # noqa: E731
+        low = scale(self.target) - abs(scale(self.target - self.near) - scale(self.target))
+        target = scale(self.target)
+        return replace(self, target=target, near=target - low, per_months=months)
 
 
-def read_targets(path, *, what: str | None = None) -> dict[str, Target]:
-    """Targets from a YAML file: ``targets: {metric: {target, direction, near}}``, read by the one
-    bounded reader of configuration files; ``what`` (``--targets``) names where the path came from."""
-    path = Path(path)
-    raw = read_yaml_config(path, what=what or "targets file")
-    entries = raw.get("targets")
+def _entry(metric, spec, where: str, base: Target | None) -> Target:
+    """One target from its entry ``spec``: a number, or ``{target, direction, near, per}``."""
+    if metric not in HEADLINE:
+        raise WorkbookError(f"{where}: `{metric}` is not a headline metric; known: {', '.join(HEADLINE)}")
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        spec = {"target": spec}
+    if not isinstance(spec, dict) or "target" not in spec:
+        raise WorkbookError(f"{where}: `{metric}` needs at least `target:` (and `direction:`, `near:`)")
+    direction = spec.get("direction", HEADLINE[metric].direction)
+    if direction not in ("higher", "lower"):
+        raise WorkbookError(f"{where}: `{metric}` direction {direction!r} must be 'higher' or 'lower'")
+    per = spec.get("per")
+    if per is not None and (per not in PER_MONTHS or metric not in _SCALING):
+        allowed = f"one of {', '.join(PER_MONTHS)}" if metric in _SCALING else "left out"
+        raise WorkbookError(
+            f"{where}: `{metric}` per {per!r} must be {allowed} (only totals and churn or retention "
+            f"rates depend on the period's length: {', '.join(_SCALING)})"
+        )
+    # what an entry leaves out it keeps from the target it replaces: tolerance and period length
+    near = spec["near"] if "near" in spec else (base.near if base is not None else 0.0)
+    months = PER_MONTHS[per] if per is not None else (base.per_months if base is not None else None)
+    try:
+        return Target(metric, float(spec["target"]), direction, float(near), months)
+    except (TypeError, ValueError):
+        raise WorkbookError(f"{where}: `{metric}` target and near must be numbers") from None
+
+
+def _entries(entries, where: str, base: Mapping[str, Target]) -> dict[str, Target]:
     if not isinstance(entries, dict):
         raise WorkbookError(
-            f"{path}: expected a `targets:` mapping of metric ids to {{target, direction, near}}"
+            f"{where}: expected a `targets:` mapping of metric ids to {{target, direction, near}}"
         )
-    out = {}
-    for metric, spec in entries.items():
-        if metric not in HEADLINE:
-            raise WorkbookError(f"{path}: `{metric}` is not a headline metric; known: {', '.join(HEADLINE)}")
-        if not isinstance(spec, dict) or "target" not in spec:
-            raise WorkbookError(f"{path}: `{metric}` needs at least `target:` (and `direction:`, `near:`)")
-        direction = spec.get("direction", HEADLINE[metric].direction)
-        if direction not in ("higher", "lower"):
-            raise WorkbookError(f"{path}: `{metric}` direction {direction!r} must be 'higher' or 'lower'")
-        try:
-            out[metric] = Target(metric, float(spec["target"]), direction, float(spec.get("near", 0.0)))
-        except (TypeError, ValueError):
-            raise WorkbookError(f"{path}: `{metric}` target and near must be numbers") from None
-    return out
+    return {str(m): _entry(m, spec, where, base.get(m)) for m, spec in entries.items()}
+
+
+def read_targets(path, *, what: str | None = None, defaults: bool = True) -> dict[str, Target]:
+    """Targets from a YAML file: ``targets: {metric: {target, direction, near, per}}``, read by the
+    one bounded reader of configuration files; ``what`` (``--targets``) names where the path came
+    from. A metric the file leaves out keeps the package's default target (:data:`DEFAULT_TARGETS`;
+    ``defaults=False`` reads the file alone). ``direction`` defaults to the catalogue's; ``per``
+    (``month``, ``quarter`` or ``year``) says which period length a total or a churn or retention
+    rate is meant for (:meth:`Target.for_months`)."""
+    path = Path(path)
+    raw = read_yaml_config(path, what=what or "targets file")
+    plain = not defaults or _same_file(path, DEFAULT_TARGETS)
+    base = {} if plain else read_targets(DEFAULT_TARGETS, defaults=False)
+    return {**base, **_entries(raw.get("targets"), str(path), base)}
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def targets_from_mapping(mapping, *, base: Mapping[str, Target] | None = None) -> dict[str, Target]:
+    """Targets given as a mapping (or its text, ``'{"nps": 40}'``), over ``base``: each metric to a
+    number (its target, with the direction from the catalogue and the tolerance of ``base``) or to
+    ``{target, direction, near, per}`` as in a targets file; a ``targets:`` key around them is
+    allowed.
+
+    Examples
+    --------
+    >>> targets_from_mapping('{"nps": 40}')["nps"]
+    Target(metric='nps', target=40.0, direction='higher', near=0.0, per_months=None)
+    """
+    base = dict(base or {})
+    if isinstance(mapping, str):
+        mapping = read_yaml_text(mapping, what="the targets parameter")
+    if not isinstance(mapping, Mapping):
+        raise WorkbookError(
+            f"the targets parameter {mapping!r} must be a targets file or a mapping of metric ids to "
+            'targets, such as {"nps": 40}'
+        )
+    entries = mapping.get("targets", mapping) if set(mapping) == {"targets"} else mapping
+    return {**base, **_entries(dict(entries), "the targets parameter", base)}
+
+
+def is_mapping_text(spec) -> bool:
+    """Whether a ``targets`` parameter is a mapping or the text of one (``{...}``) rather than a
+    file."""
+    return isinstance(spec, Mapping) or (isinstance(spec, str) and spec.lstrip().startswith("{"))
+
+
+def resolve_targets(spec, source) -> dict[str, Target]:
+    """The targets that apply to a report on ``source``: ``spec`` None or empty gives the file
+    beside the data (else the defaults); a path gives that file over the defaults; a mapping (or
+    its text) sets some metrics over the file beside the data."""
+    if is_mapping_text(spec):
+        return targets_from_mapping(spec, base=read_targets(default_targets_path(source)))
+    return read_targets(spec if spec else default_targets_path(source))
 
 
 def default_targets_path(source) -> Path:

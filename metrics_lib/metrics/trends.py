@@ -51,7 +51,7 @@ def metric_trend(
                 rec = {"value": None, "ci_low": None, "ci_high": None, "n": None}
             else:
                 rec = record(h, safe_compute(h.compute, d))
-            t = targets.get(h.id)
+            t = targets[h.id].for_months(p.months) if h.id in targets else None
             rows.append(
                 {
                     "period": p.label,

@@ -51,8 +51,8 @@ from metrics_lib.metrics.cohorts import CohortView, RelationshipGroups
 from metrics_lib.metrics.context import ReportContext
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
-from metrics_lib.metrics.targets import default_targets_path, read_targets
-from metrics_lib.reporting import churn, clv_report, views
+from metrics_lib.metrics.targets import resolve_targets
+from metrics_lib.reporting import churn, clv_report, verdict, views
 from metrics_lib.reporting.display import shown
 from metrics_lib.reporting.export_shapes import family_table, stale_deals_note
 from metrics_lib.reporting.format import (
@@ -131,7 +131,7 @@ class Workbook:
         self,
         period: str = "",
         data: str = "",
-        targets: str = "",
+        targets: str | dict = "",
         segment: str = "",
         as_of: str = "",
         mapping: str = "",
@@ -151,6 +151,7 @@ class Workbook:
             on_invalid=on_invalid,
             check_path=partial(_checked_path, restrict=restrict_paths),
         )
+        _ = self._target_map  # a bad targets file or mapping stops the report here
 
     @property
     def source(self):
@@ -161,7 +162,7 @@ class Workbook:
         return self.context.period
 
     @property
-    def targets(self) -> Path | None:
+    def targets(self) -> Path | dict | None:
         return self.context.targets
 
     @property
@@ -178,7 +179,7 @@ class Workbook:
 
     # -- what the report is about --------------------------------------------------------
     def summary(self) -> pd.DataFrame:
-        """Period, data source, as-of date and row counts, as a small two-column table."""
+        """Period, data source, as-of date and row counts (the segment's, with one): two columns."""
         rows = [
             ("period", f"{self.period.label} ({format_window(self.period)})"),
             ("compared with", self.period.previous().label),
@@ -191,8 +192,9 @@ class Workbook:
         ]
         for i, note in enumerate(self.context.coverage_notes()):  # a partial period, named with its dates
             rows.append(("note" if i == 0 else f"note {i + 1}", note))
+        seg = self.context.segment_rows()  # with a segment, its customers' rows of each table
         for table, n in self.context.table_rows().items():
-            rows.append((f"rows: {table}", f"{n:,}"))
+            rows.append((f"rows: {table}", verdict.rows_text(n, seg.get(table), self.segment)))
         rows += order_mix_rows(self.source.order_mix())  # guest orders and returns
         for table, frame in self.source.rejected.items():
             if len(frame):
@@ -216,6 +218,14 @@ class Workbook:
     def families(self) -> pd.DataFrame:
         """Each metric family: how many metrics the data lets the scorecard report, or why none."""
         return family_table(scorecard.family_availability(self.source))
+
+    def context_line(self) -> Markdown:
+        """One line on period, data and segment for a report's top (:mod:`.verdict`)."""
+        return verdict.context_line(self)
+
+    def verdict(self, periods: int = 8) -> verdict.Verdict:
+        """The scorecard's answer first (:func:`metrics_lib.reporting.verdict.scorecard_verdict`)."""
+        return verdict.scorecard_verdict(self, periods)
 
     # -- headline numbers ----------------------------------------------------------------
     def records(self, ids=None, *, period=None) -> dict:
@@ -245,10 +255,12 @@ class Workbook:
         return {m: self._record_cache[m] for m in chosen}
 
     def headline(self, ids=None) -> pd.DataFrame:
-        """A display table: value, 95% interval, sample size, previous period, change and whether it
-        is beyond noise, target and status, and a note for low samples or undefined metrics."""
+        """A display table: value, 95% interval, sample size, previous period, same period last year,
+        change and whether it is beyond noise, target and status, and a note for low samples or
+        undefined metrics."""
         rows, fmt = [], partial(format_value, currency=self.source.config.currency)
         whole = not self.context.coverage_notes()  # then a "not comparable" is the metric's own
+        ly, last = verdict.last_year_values(self, ids)
         for mid, rec in self._records_for(ids).items():
             unit = rec["unit"]
             ci = (
@@ -269,6 +281,7 @@ class Workbook:
                     "95% CI": ci,
                     "n": "" if n is None else f"{n:,}",
                     f"previous ({self.period.previous().label})": fmt(rec["previous"], unit),
+                    f"last year ({ly})": fmt(last[mid]["value"], unit),
                     "change": format_change(rec.get("change"), unit),
                     "change vs noise": format_significance(
                         rec.get("p_value"), rec.get("significant"), rec.get("comparison")
@@ -308,10 +321,7 @@ class Workbook:
 
     @cached_property
     def _target_map(self) -> dict:
-        targets = self.targets
-        if targets is None:
-            targets = default_targets_path(self.source)
-        return read_targets(targets)
+        return resolve_targets(self.targets, self.source)
 
     def _missing(self, *tables) -> list[str]:
         return self.context.missing(*tables)

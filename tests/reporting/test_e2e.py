@@ -8,6 +8,7 @@ comment and review carries a name, a phone number and an e-mail address: none ma
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pyarrow as pa
@@ -79,6 +80,23 @@ def test_every_page_loads_offline_cleanly_and_runs_no_script_from_the_data(chrom
         assert EMAIL not in seen.dom and "Jane Roe" not in seen.dom, page.name
     assert shown_hostile_text, "the planted campaign name should appear, escaped, in a report"
     assert (out / "index.png").stat().st_size > 10_000
+
+
+def test_the_scorecard_answers_first_and_shows_no_scaffolding(chromium, rendered):
+    _, out = rendered
+    seen = chromium.open(out / "2025-Q4" / "scorecard.html")
+    dom = seen.dom
+    verdict, moves = dom.index('class="mlr-verdict"'), dom.index("What moved beyond noise")
+    every, about = dom.index("Which headline metrics are on target"), dom.index('id="About-the-data"')
+    assert verdict < moves < every < about < dom.index("rows: customers")
+    assert "outcome metrics on target" in dom[: verdict + 2000]
+    assert "dtype:" not in dom
+    assert "Warning" not in dom and "warnings.warn" not in dom  # no raw warnings
+    # the demo sets a target for every headline metric: no table cell says it has none
+    assert not re.search(r"<t[dh][^>]*>\s*no target\s*</t[dh]>", dom)
+    index = chromium.open(out / "index.html").dom
+    assert "outcome metrics" in index or "on target" in index
+    assert index.index("Churn rate") < index.index(">scorecard<")
 
 
 def test_show_pii_puts_the_comments_in_the_satisfaction_report(hostile_data, tmp_path):

@@ -279,7 +279,7 @@ def test_a_notebook_runs_in_a_kernel_the_server_started(lab):
         ws.close()
         lab.request("DELETE", f"/api/sessions/{opened['id']}")  # shuts the kernel down
 
-    # the summary at the top names the period and segment every number below is for
+    # "About the data" names the period and segment every number above is for
     assert len(summaries) == 1 and PERIOD in summaries[0] and SEGMENT in summaries[0], summaries
 
     # the last cell prints the reported numbers: they equal what the command line computes

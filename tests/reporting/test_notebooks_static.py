@@ -106,7 +106,14 @@ def test_the_cell_after_the_parameters_builds_the_workbook_from_them(nb):
         "wb = Workbook(period, data, targets, segment, as_of, mapping, on_invalid=on_invalid, show_pii=show_pii)"
         in setup
     )
-    assert setup.rstrip().endswith("wb.summary()")
+    assert setup.rstrip().endswith("wb.context_line()")  # one line of context; the inventory at the end
+
+
+def test_about_the_data_closes_the_report_before_the_hidden_cells(nb):
+    shown = [c for c in nb.cells if "report-hidden" not in c.metadata.get("tags", [])]
+    assert shown[-2].cell_type == "markdown" and shown[-2].source.startswith("## About the data")
+    assert shown[-1].source.strip() == "wb.summary()"
+    assert sum("wb.summary()" in c.source for c in code_cells(nb)) == 1
 
 
 def test_code_cells_import_only_metrics_lib_and_define_or_write_nothing(nb):
@@ -163,6 +170,12 @@ def test_every_plot_cell_shows_a_figure(nb):
     assert plotted, "every report shows at least one plot"
     for cell in plotted:
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source
+
+
+def test_the_scorecard_opens_with_its_verdict():
+    nb = read(NOTEBOOKS_DIR / "00_scorecard.ipynb")
+    cells = code_cells(nb)
+    assert cells[2].source.strip() == "wb.verdict()"  # after the parameters and the set-up
 
 
 def test_the_scorecard_shows_every_headline_metric_with_its_status():

@@ -14,6 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from metrics_lib.cli import main_run
 from metrics_lib.core.errors import WorkbookError
 from metrics_lib.core.periods import PeriodError
+from metrics_lib.metrics.scorecard import VERDICT
 from metrics_lib.reporting.runner import (
     overview_html,
     period_index_html,
@@ -163,6 +164,10 @@ def test_manifest(run):
     assert failed["error"] == "ValueError: planted failure in 2025-03"
     assert skipped["status"] == "skipped" and "tickets" in skipped["reason"]
     assert skipped["html"] is None and skipped["duration_s"] is None
+    # the outcome metrics for the index pages; the data has no surveys, deals or tickets
+    verdict = {x["id"]: x for x in m["verdict"]["metrics"]}
+    assert list(verdict) == list(VERDICT)
+    assert verdict["nps"]["status"] == "skipped" and verdict["churn_rate"]["status"] != "skipped"
 
 
 def test_failing_notebook_does_not_stop_the_others(run):

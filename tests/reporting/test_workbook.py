@@ -100,6 +100,7 @@ def test_headline_table_has_the_display_columns(tiny):
         "95% CI",
         "n",
         "previous (2024-Q4)",
+        "last year (2024-Q1)",
         "change",
         "change vs noise",
         "target",
@@ -113,6 +114,7 @@ def test_headline_table_has_the_display_columns(tiny):
     assert table.loc["nps", "status"] == "off"  # target 30
     assert table.loc["nps", "note"] == "low sample (n=2)"
     assert table.loc["nps", "change vs noise"] == "not comparable"  # 2024-Q4 lies before the data
+    assert table.loc["nps", "last year (2024-Q1)"] == "n/a"  # so does 2024-Q1
 
 
 def test_headline_numbers_are_rounded_values_named_after_the_period(tiny):

@@ -66,8 +66,58 @@ def nav_for(period: str, family: str, status: str) -> str:
     )
 
 
+def _status_class(status: str) -> str:
+    return "st st-" + re.sub(r"[^a-z]+", "-", str(status).lower()).strip("-")
+
+
+def _verdict_metrics(manifest: dict) -> list[dict]:
+    """The outcome metrics a run kept in the manifest (:func:`~metrics_lib.reporting.verdict.run_verdict`),
+    or none (an older run, or they could not be computed)."""
+    verdict = manifest.get("verdict")
+    if not isinstance(verdict, dict) or not isinstance(verdict.get("metrics"), list):
+        return []
+    return [m for m in verdict["metrics"] if isinstance(m, dict)]
+
+
+def _metric_cell(m: dict | None) -> str:
+    """One outcome metric in an index: its value coloured by status, the change under it."""
+    if m is None:
+        return "<td class='none'>&ndash;</td>"
+    title = f"{m.get('status')}" + (f"; target {m['target']}" if m.get("target") else "")
+    return (
+        f"<td class='metric' title='{_e(title)}'><span class='{_status_class(m.get('status', ''))}'>"
+        f"{_e(m.get('value'))}</span><br><span class='chg {_e(m.get('tone', 'neutral'))}'>"
+        f"{_e(m.get('change'))}</span></td>"
+    )
+
+
+def verdict_html(manifest: dict) -> str:
+    """The period's outcome metrics as its index page opens with them: the one-line summary and
+    a table of value, target, status and change."""
+    verdict = manifest.get("verdict") if isinstance(manifest.get("verdict"), dict) else {}
+    if verdict.get("error"):
+        return f"<p class='note'>{_e(verdict['error'])}</p>"
+    metrics = _verdict_metrics(manifest)
+    if not metrics:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(m.get('name'))}</td><td class='num'><strong>{_e(m.get('value'))}</strong></td>"
+        f"<td class='num'>{_e(m.get('target'))}</td>"
+        f"<td><span class='{_status_class(m.get('status', ''))}'>{_e(m.get('status'))}</span></td>"
+        f"<td class='chg {_e(m.get('tone', 'neutral'))}'>{_e(m.get('change'))}</td></tr>"
+        for m in metrics
+    )
+    return (
+        f"<p class='verdict'>{_e(verdict.get('summary'))}</p>"
+        "<table class='dash'><thead><tr><th>outcome metric</th><th>value</th><th>target</th>"
+        "<th>status</th><th>change since the previous period</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+
 def period_index_html(manifest: dict) -> str:
-    """The page of one period: each family with its status, duration and error or reason."""
+    """The page of one period: its outcome metrics against their targets, then each family with
+    its status, duration and error or reason."""
     period = manifest["period"]
     rows = []
     for nb in manifest["notebooks"]:
@@ -81,7 +131,7 @@ def period_index_html(manifest: dict) -> str:
         )
         rows.append(
             f"<tr><td>{name}</td><td class='{_e(status)}'>{_e(status)}</td>"
-            f"<td class='num'>{_e(format_duration(nb.get('duration_s')))}</td>"
+            f"<td class='num meta'>{_e(format_duration(nb.get('duration_s')))}</td>"
             f"<td class='note'>{_e(note)}</td><td>{executed}</td></tr>"
         )
     git = manifest.get("git") or {}
@@ -96,7 +146,7 @@ def period_index_html(manifest: dict) -> str:
         f"<p class='meta'>{_e(manifest.get('period_start'))} to {_e(manifest.get('period_end'))} &middot; "
         f"data: <code>{_e(manifest.get('data_source', {}).get('path'))}</code> &middot; "
         f"generated {_e(manifest.get('ended'))} in {_e(format_duration(manifest.get('duration_s')))} &middot; "
-        f"commit {_e(commit_text)}</p>"
+        f"commit {_e(commit_text)}</p>" + verdict_html(manifest) + "<h2>Reports</h2>"
         f"<p>{_e(counts.get('ok', 0))} ok, {_e(counts.get('failed', 0))} failed, "
         f"{_e(counts.get('skipped', 0))} skipped</p>"
         "<table><thead><tr><th>family</th><th>status</th><th>duration</th><th>error or reason</th>"
@@ -141,41 +191,55 @@ def read_manifests(out) -> list[dict]:
 
 
 def overview_html(manifests: list[dict]) -> str:
-    """The page across periods: a period x family grid, each cell a status linking to the report."""
+    """The page across periods, a dashboard: per period its outcome metrics, each coloured by its
+    status against the target with its change, then its reports, each a link coloured by whether
+    it ran (the time it took, small)."""
     families = _family_order(
         (nb["family"], nb.get("notebook", "")) for m in manifests for nb in m["notebooks"]
     )
-    head = "".join(f"<th>{_e(f)}</th>" for f in families)
+    names: dict[str, str] = {}  # outcome metric id -> name, in the order of the newest run
+    for m in manifests:
+        for metric in _verdict_metrics(m):
+            names.setdefault(str(metric.get("id")), str(metric.get("name")))
+    head = "".join(f"<th>{_e(n)}</th>" for n in names.values()) or "<th>outcome metrics</th>"
     rows = []
     for m in manifests:
         period = m["period"]
         by_family = {nb["family"]: nb for nb in m["notebooks"]}
-        cells = []
+        metrics = {str(x.get("id")): x for x in _verdict_metrics(m)}
+        cells = [_metric_cell(metrics.get(mid)) for mid in names] or [_metric_cell(None)]
+        reports = []
         for fam in families:
             nb = by_family.get(fam)
             if nb is None:
-                cells.append("<td class='none'>&ndash;</td>")
                 continue
             status = nb["status"]
             note = nb.get("error") or nb.get("reason") or ""
-            label = _e(status)
-            if nb.get("html"):
-                label = f"<a class='{_e(status)}' href='{_href(period, nb['html'])}' title='{_e(note)}'>{label}</a>"
-            else:
-                label = f"<span class='{_e(status)}' title='{_e(note)}'>{label}</span>"
             dur = format_duration(nb.get("duration_s"))
-            cells.append(
-                f"<td class='{_e(status)}'>{label}"
-                + (f" <span class='meta'>{_e(dur)}</span>" if dur else "")
-                + "</td>"
-            )
+            title = "; ".join(t for t in (status, dur, note) if t)
+            state = "" if status == "ok" else f" <span class='{_e(status)}'>({_e(status)})</span>"
+            if nb.get("html"):
+                link = f"<a class='{_e(status)}' href='{_href(period, nb['html'])}' title='{_e(title)}'>{_e(fam)}</a>"
+            else:
+                link = f"<span class='{_e(status)}' title='{_e(title)}'>{_e(fam)}</span>"
+            reports.append(link + state)
+        verdict = m.get("verdict") if isinstance(m.get("verdict"), dict) else {}
+        short = verdict.get("short") or ("outcome metrics not computed" if verdict.get("error") else "")
         rows.append(
-            f"<tr><th><a href='{_href(period, 'index.html')}'>{_e(period)}</a></th>{''.join(cells)}</tr>"
+            f"<tr><th rowspan='2'><a href='{_href(period, 'index.html')}'>{_e(period)}</a>"
+            f"<div class='meta' title='{_e(verdict.get('summary') or verdict.get('error') or '')}'>"
+            f"{_e(short)}</div></th>{''.join(cells)}</tr>"
+            f"<tr class='reports'><td colspan='{max(len(names), 1)}'>reports: "
+            f"{' &middot; '.join(reports)}</td></tr>"
         )
     if manifests:
         table = (
-            f"<table><thead><tr><th>period</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            "<p class='meta'>Hover over a failed or skipped cell to see why.</p>"
+            f"<table class='dash'><thead><tr><th>period</th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            "<p class='meta'>Each outcome metric is coloured by its status against its target "
+            "(green on target, amber near, red off); under it, the change since the previous period, "
+            "coloured when beyond noise. Hover over a metric for its target, over a report for its "
+            "run time or why it failed or was skipped.</p>"
         )
     else:
         table = "<p>No reports yet: run <code>python -m metrics_lib run</code>.</p>"

@@ -42,6 +42,7 @@ from metrics_lib.reporting.runner.publish import (
     write_overview,
     writing_to,
 )
+from metrics_lib.reporting.verdict import run_verdict_or_reason
 
 # -- results -----------------------------------------------------------------------------------
 
@@ -329,6 +330,7 @@ def run_reports(
                     "rejected": {
                         t: {"rows": len(f), "file": f"rejected/{t}.csv"} for t, f in rejected.items()
                     },
+                    "verdict": run_verdict_or_reason(src, entry["period"], extra, as_of),  # for the index
                 },
             )
 
