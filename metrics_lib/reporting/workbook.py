@@ -52,9 +52,9 @@ from metrics_lib.metrics.context import ReportContext
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
 from metrics_lib.metrics.targets import resolve_targets
-from metrics_lib.reporting import churn, clv_report, verdict, views
+from metrics_lib.reporting import about, churn, clv_report, verdict, views
 from metrics_lib.reporting.display import shown
-from metrics_lib.reporting.export_shapes import family_table, stale_deals_note
+from metrics_lib.reporting.export_shapes import family_table
 from metrics_lib.reporting.format import (
     Markdown,
     format_change,
@@ -63,7 +63,6 @@ from metrics_lib.reporting.format import (
     format_window,
     markdown_escape,
 )
-from metrics_lib.reporting.order_mix import order_mix_rows
 from metrics_lib.reporting.sections import ReportSections
 from metrics_lib.reporting.views import CLVModelsView, HealthValidationView
 
@@ -179,36 +178,9 @@ class Workbook:
 
     # -- what the report is about --------------------------------------------------------
     def summary(self) -> pd.DataFrame:
-        """Period, data source, as-of date and row counts (the segment's, with one): two columns."""
-        rows = [
-            ("period", f"{self.period.label} ({format_window(self.period)})"),
-            ("compared with", self.period.previous().label),
-            (
-                "data source",
-                self.source.config.name or getattr(self.source.path, "name", str(self.source.path)),
-            ),
-            ("as of", f"{self.as_of:%d %b %Y}" if self.as_of else "n/a"),
-            ("segment", self.segment or "all customers"),
-        ]
-        for i, note in enumerate(self.context.coverage_notes()):  # a partial period, named with its dates
-            rows.append(("note" if i == 0 else f"note {i + 1}", note))
-        seg = self.context.segment_rows()  # with a segment, its customers' rows of each table
-        for table, n in self.context.table_rows().items():
-            rows.append((f"rows: {table}", verdict.rows_text(n, seg.get(table), self.segment)))
-        rows += order_mix_rows(self.source.order_mix())  # guest orders and returns
-        for table, frame in self.source.rejected.items():
-            if len(frame):
-                rows.append(
-                    (
-                        f"set aside: {table}",
-                        f"{len(frame):,} rows broke the contract (see rejected/{table}.csv)",
-                    )
-                )
-        if self.source.config.open_deal_max_age_days and self.source.has("deals"):
-            rows.append(("stale deals", stale_deals_note(self._period_data(self.period).pipeline)))
-        for fam, missing in self.source.missing_families().items():
-            rows.append((f"skipped: {fam}", f"needs {', '.join(missing)}"))
-        return shown(pd.DataFrame(rows, columns=["", "value"]).set_index(""))
+        """About the data: period, source, as-of date, rows of each table (the segment's, with one),
+        guest orders and returns, rows set aside and families skipped (:mod:`.about`)."""
+        return about.about_the_data(self)
 
     @cached_property
     def sections(self) -> ReportSections:
