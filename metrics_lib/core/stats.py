@@ -90,16 +90,29 @@ def as_float_array(values, name: str = "values") -> np.ndarray:
     return arr[~np.isnan(arr)]
 
 
-def mean_result(values, *, unit: str = "", what: str = "mean", confidence_level: float = 0.95) -> MeanResult:
+def mean_result(
+    values,
+    *,
+    unit: str = "",
+    what: str = "mean",
+    confidence_level: float = 0.95,
+    low: float | None = None,
+    high: float | None = None,
+) -> MeanResult:
     """Mean with a Student-t interval, plus median and standard deviation.
 
     One value gives the mean with NaN interval bounds; no values give NaN with a reason.
+    ``low`` and ``high`` are the range the values can take (e.g. ``low=0`` for hours or
+    amounts); the interval is truncated to it (see :func:`t_interval`).
 
     Examples
     --------
     >>> r = mean_result([2.0, 4.0, 6.0])
     >>> r.value, r.median, r.n
     (4.0, 4.0, 3)
+    >>> r = mean_result([0.5, 3.5], low=0)
+    >>> r.value, r.ci.low, round(r.ci.high, 2)
+    (2.0, 0.0, 21.06)
     """
     level = check_confidence_level(confidence_level)
     arr = as_float_array(values)
@@ -117,28 +130,48 @@ def mean_result(values, *, unit: str = "", what: str = "mean", confidence_level:
     if n == 1:
         return MeanResult(mean, 1, ConfidenceInterval(NAN, NAN, level, "t"), median, NAN, unit, reason=None)
     std = float(arr.std(ddof=1))
-    return MeanResult(mean, n, t_interval(mean, std, n, confidence_level=level), median, std, unit)
+    ci = t_interval(mean, std, n, confidence_level=level, low=low, high=high)
+    return MeanResult(mean, n, ci, median, std, unit)
 
 
-def t_interval(mean: float, std: float, n: int, *, confidence_level: float = 0.95) -> ConfidenceInterval:
+def t_interval(
+    mean: float,
+    std: float,
+    n: int,
+    *,
+    confidence_level: float = 0.95,
+    low: float | None = None,
+    high: float | None = None,
+) -> ConfidenceInterval:
     """Student-t interval of a mean from its moments: ``mean ± t(n-1) · std / sqrt(n)``.
 
     ``std`` is the sample standard deviation (``n - 1`` in the denominator); fewer than two
     values (or a NaN ``std``) give NaN bounds, no spread gives the mean itself.
+
+    ``low`` and ``high`` are the range the values can take: a mean of values that cannot be
+    negative cannot be negative either, so with ``low=0`` a bound below 0 (small samples,
+    skewed values) is truncated at 0; a bound inside the range is left as it is.
 
     Examples
     --------
     >>> ci = t_interval(100.0, 18.2574, 4)
     >>> round(ci.low, 2), round(ci.high, 2)
     (70.95, 129.05)
+    >>> ci = t_interval(2.0, 2.1213, 2, low=0)
+    >>> ci.low, round(ci.high, 2)
+    (0.0, 21.06)
     """
     level = check_confidence_level(confidence_level)
     if n < 2 or math.isnan(std):
         return ConfidenceInterval(NAN, NAN, level, "t")
     if std == 0:
         return ConfidenceInterval(mean, mean, level, "t")
-    low, high = sps.t.interval(level, n - 1, loc=mean, scale=std / math.sqrt(n))
-    return ConfidenceInterval(float(low), float(high), level, "t")
+    lo, hi = (float(b) for b in sps.t.interval(level, n - 1, loc=mean, scale=std / math.sqrt(n)))
+    if low is not None:
+        lo, hi = max(lo, float(low)), max(hi, float(low))
+    if high is not None:
+        lo, hi = min(lo, float(high)), min(hi, float(high))
+    return ConfidenceInterval(lo, hi, level, "t")
 
 
 def compare_rates(current: RateResult, previous: RateResult, *, alpha: float = 0.05) -> ComparisonResult:

@@ -10,6 +10,7 @@ the order of the random draws, hence the data.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -110,6 +111,10 @@ def write_demo_data(
     """Generate the demo tables and write them as Parquet files plus a ``source.yml`` and the
     demo company's ``targets.yml`` (:func:`~metrics_lib.demo.targets.targets_yaml`).
 
+    A ``targets.yml`` already in the folder is replaced only when it is one demo-data wrote (the
+    same text as this or an earlier version); a file the user edited is kept, with a note through
+    ``progress``.
+
     Each table goes to ``<out_dir>/<table>.parquet`` with an explicit Arrow schema (dates as
     ``date32``, ``*_at`` columns as ``timestamp[us]``), written as soon as it is complete so
     large runs stay within memory. ``source.yml`` names the source, the strategy change date, the
@@ -157,14 +162,14 @@ def write_demo_data(
             del table
         source = _source_description(customers, seed, effects)
         (out / "source.yml").write_text(yaml.safe_dump(source, sort_keys=False), encoding="utf-8")
-        (out / "targets.yml").write_text(targets_yaml(), encoding="utf-8")
+        wrote_targets = _write_targets(out / "targets.yml", say)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise WorkbookError(
             f"--out {out}: cannot write the demo data{where}: {exc.strerror or exc}; free some space or "
             "choose a folder you can write to"
         ) from None
-    say(f"wrote {len(rows)} tables, source.yml and targets.yml to {out}")
+    say(f"wrote {len(rows)} tables, source.yml{' and targets.yml' if wrote_targets else ''} to {out}")
     return {name: rows[name] for name in SCHEMAS}
 
 
@@ -209,6 +214,41 @@ def _check_out(out: Path) -> bool:
         f"demo-data (it lacks the mark {DEMO_MARK} that demo-data writes), so nothing was written; "
         "choose an empty or new folder for --out (demo-data creates it)"
     )
+
+
+#: SHA-256 of the targets.yml texts earlier versions of demo-data wrote, which it may replace.
+_EARLIER_TARGETS_SHA256 = frozenset(
+    {
+        "a84e386058090260067f54f5a5a284e21c435203ca6ae25e6dc1912987fd9f45",
+        "8da048254bae2097eb2970d790044cc156185a44e9f91ecd49ba8bc85d8abb60",
+    }
+)
+
+
+def _write_targets(path: Path, say: Callable[[str], object]) -> bool:
+    """Write the demo's targets to ``path`` when it is missing or holds a text demo-data wrote;
+    keep any other file there (the user's edited targets, a link) and say so. Whether it wrote."""
+    text = targets_yaml()
+    if not os.path.lexists(path):
+        with open(path, "x", encoding="utf-8") as fh:
+            fh.write(text)
+        return True
+    try:
+        with open_regular(path, limit=1 << 20) as fh:
+            old = fh.read()
+    except WorkbookError:
+        old = None
+    if old is not None and not path.is_symlink():
+        if old == text.encode("utf-8"):
+            return True  # already the demo's targets, byte for byte
+        if hashlib.sha256(old).hexdigest() in _EARLIER_TARGETS_SHA256:
+            path.write_text(text, encoding="utf-8")
+            return True
+    say(
+        f"kept {path}: it differs from the demo's targets (edited?); to get the demo's targets, "
+        "move it away and run demo-data again"
+    )
+    return False
 
 
 #: What the demo company changes on its strategy change date (``strategy_change_label``).

@@ -188,7 +188,7 @@ def review_summary(
         raise ValueError(f"`scale` ({scale!r}) must be two finite numbers with low < high")
     threshold = check_number("positive_threshold", positive_threshold, low=low, high=high)
     arr = check_values("ratings", ratings, low=low, high=high)
-    mean = mean_result(arr, unit="rating", what="average rating", confidence_level=level)
+    mean = mean_result(arr, unit="rating", what="average rating", confidence_level=level, low=low, high=high)
     positive = rate_result(
         int((arr >= threshold).sum()),
         arr.size,

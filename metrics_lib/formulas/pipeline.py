@@ -214,7 +214,9 @@ def average_deal_size(won_amounts, *, confidence_level: float = 0.95) -> MeanRes
     (2000.0, 3)
     """
     amounts = check_values("won_amounts", won_amounts, low=0.0)
-    return mean_result(amounts, unit="currency", what="average deal size", confidence_level=confidence_level)
+    return mean_result(
+        amounts, unit="currency", what="average deal size", confidence_level=confidence_level, low=0.0
+    )
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,7 @@ def sales_cycle_length(days, *, confidence_level: float = 0.95) -> CycleLengthRe
     """
     level = check_confidence_level(confidence_level)
     arr = np.sort(check_values("days", days, low=0.0))
-    m = mean_result(arr, unit="days", what="sales cycle length", confidence_level=level)
+    m = mean_result(arr, unit="days", what="sales cycle length", confidence_level=level, low=0.0)
     return CycleLengthResult(
         value=m.median,
         n=m.n,

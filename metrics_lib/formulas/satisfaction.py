@@ -160,7 +160,9 @@ def csat(scores, *, scale=(1, 5), satisfied_threshold: int = 4, confidence_level
             reason=reason,
         )
     share = rate_result(satisfied, n, confidence_level=level)
-    mean = mean_result(answers, unit="score", what="mean CSAT score", confidence_level=level)
+    mean = mean_result(
+        answers, unit="score", what="mean CSAT score", confidence_level=level, low=low, high=high
+    )
     return CSATResult(share.value, satisfied, n, share.ci, n, mean, (low, high), threshold)
 
 
@@ -493,7 +495,7 @@ def ces(
         what="easy share",
         confidence_level=level,
     )
-    mean = mean_result(answers, unit="score", what="CES", confidence_level=level)
+    mean = mean_result(answers, unit="score", what="CES", confidence_level=level, low=low, high=high)
     return CESResult(
         mean.value, n, mean.ci, mean.median, mean.std, easy, (low, high), higher_is_easier, threshold
     )

@@ -177,7 +177,7 @@ def response_time_summary(
             ConfidenceInterval(NAN, NAN, level, "none"),
             reason=reason,
         )
-    m = mean_result(arr, unit="hours", what=quantity, confidence_level=level)
+    m = mean_result(arr, unit="hours", what=quantity, confidence_level=level, low=0.0)
     return TimeSummary(
         value=m.median,
         n=int(arr.size),

@@ -180,7 +180,8 @@ def arpa(total_mrr, accounts, *, mrr_std=NAN, confidence_level: float = 0.95) ->
     -------
     ValueResult
         ``value`` (``unit`` "currency"), ``numerator`` the MRR, ``denominator`` = ``n`` the
-        accounts, ``ci`` the t interval (NaN bounds without ``mrr_std`` or with one account).
+        accounts, ``ci`` the t interval, truncated at 0 (NaN bounds without ``mrr_std`` or with
+        one account).
 
     Raises
     ------
@@ -207,5 +208,7 @@ def arpa(total_mrr, accounts, *, mrr_std=NAN, confidence_level: float = 0.95) ->
         return ValueResult(NAN, mrr, 0, n=0, unit="currency", reason=reason)
     mean = mrr / n
     std = float(mrr_std)
-    ci = t_interval(mean, std, n, confidence_level=confidence_level) if not math.isnan(std) else NO_CI
+    ci = (
+        t_interval(mean, std, n, confidence_level=confidence_level, low=0.0) if not math.isnan(std) else NO_CI
+    )
     return ValueResult(mean, mrr, n, n=n, ci=ci, unit="currency")

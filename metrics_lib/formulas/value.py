@@ -81,6 +81,7 @@ def average_order_value(
 
     Notes
     -----
+    Order values are not negative (returns are not orders), so the interval is truncated at 0.
     No orders: NaN with a reason. One order value gives NaN interval bounds (no spread to
     measure).
 
@@ -103,7 +104,9 @@ def average_order_value(
         if std < 0 or math.isinf(std):
             raise ValueError(f"`order_value_std` ({order_value_std!r}) must be a finite number >= 0 (or NaN)")
         if n_orders:
-            ci = t_interval(rev / n_orders, std if n_orders > 1 else NAN, n_orders, confidence_level=level)
+            ci = t_interval(
+                rev / n_orders, std if n_orders > 1 else NAN, n_orders, confidence_level=level, low=0.0
+            )
     if order_values is not None:
         values = _order_values(order_values)
         if values.size != n_orders or not math.isclose(values.sum(), rev, rel_tol=1e-9, abs_tol=1e-6):
@@ -112,7 +115,7 @@ def average_order_value(
                 f"is {n_orders} and `revenue` is {rev:g}; they must describe the same orders"
             )
         if n_orders:
-            ci = mean_result(values, unit="currency", confidence_level=level).ci
+            ci = mean_result(values, unit="currency", confidence_level=level, low=0.0).ci
     if n_orders == 0:
         reason = undefined("average order value is undefined: orders is 0")
         return ValueResult(NAN, rev, 0, 0, ci, "currency", reason=reason)

@@ -444,7 +444,7 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        sample=lambda d: d.tickets["first_response_hours"].dropna()),
     _h("first_response_hours_mean", "service", "hours", "lower", ["tickets"],
        lambda d: mean_result(d.tickets["first_response_hours"].dropna(), unit="hours",
-                             what="mean first response time"),
+                             what="mean first response time", low=0.0),
        sample=lambda d: d.tickets["first_response_hours"].dropna()),
     _h("first_response_within_target", "service", "share", "higher", ["tickets"],
        lambda d: _no_responses(d) or service.response_within_target(

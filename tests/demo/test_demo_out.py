@@ -91,3 +91,36 @@ def test_a_full_disk_names_out(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert f"error: --out {tmp_path / 'demo'}: cannot write the demo data: No space left on device" in err
     assert "unexpected" not in err
+
+
+def test_targets_the_user_edited_in_the_demo_folder_survive_a_new_run(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert cli.main(["demo-data", "--customers", "20", "--seed", "1", "--out", str(out)]) == 0
+    edited = (out / "targets.yml").read_text(encoding="utf-8").replace("nps:", "nps:  # ours\n  ", 1)
+    (out / "targets.yml").write_text(edited, encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["demo-data", "--customers", "30", "--seed", "2", "--out", str(out)]) == 0
+    assert (out / "targets.yml").read_text(encoding="utf-8") == edited
+    assert pq.read_metadata(out / "customers.parquet").num_rows == 30  # the tables are replaced
+    err = capsys.readouterr().err
+    assert f"kept {out / 'targets.yml'}: it differs from the demo's targets" in err
+
+
+def test_targets_an_earlier_demo_data_wrote_are_replaced_and_a_link_is_kept(tmp_path, monkeypatch):
+    from metrics_lib.demo import writer
+    from metrics_lib.demo.targets import targets_yaml
+
+    earlier = b"nps:\n  target: 30\n"  # stands for a version an earlier demo-data wrote
+    monkeypatch.setattr(writer, "_EARLIER_TARGETS_SHA256", frozenset({hashlib.sha256(earlier).hexdigest()}))
+    write_demo_data(tmp_path, customers=20, seed=1)
+    targets = tmp_path / "targets.yml"
+    targets.write_bytes(earlier)
+    write_demo_data(tmp_path, customers=20, seed=1)
+    assert targets.read_text(encoding="utf-8") == targets_yaml()
+    # a link in its place, even to the demo's own text, is the user's: it is kept
+    mine = tmp_path.parent / f"{tmp_path.name}-mine.yml"
+    mine.write_bytes(earlier)
+    targets.unlink()
+    targets.symlink_to(mine)
+    write_demo_data(tmp_path, customers=20, seed=1)
+    assert targets.is_symlink() and mine.read_bytes() == earlier

@@ -88,7 +88,7 @@ def test_average_deal_size_mean_and_t_interval():
     r = average_deal_size([1000.0, 3000.0, 2000.0])
     assert r.value == 2000.0 and r.n == 3 and r.std == 1000.0
     half = T_975_DF2 * 1000.0 / math.sqrt(3)
-    assert r.ci.low == pytest.approx(2000.0 - half)
+    assert 2000.0 - half < 0 and r.ci.low == 0.0  # 2000 - 2484.4: an amount is not negative, truncated at 0
     assert r.ci.high == pytest.approx(2000.0 + half)
 
 
@@ -347,3 +347,10 @@ def test_funnel_monotone_and_times_nonnegative(rows):
     t = time_in_stage(history, as_of="2025-03-01")
     assert (t["mean_days"].dropna() >= 0).all()
     assert (t["median_days"].dropna() >= 0).all()
+
+
+def test_average_deal_size_interval_is_truncated_at_zero():
+    # won 1000 and 3000: mean 2000, s / sqrt(2) = 1000, 2000 +- 12706.2 -> [0, 14706.2]
+    r = average_deal_size([1000.0, 3000.0])
+    assert (r.value, r.ci.low) == (2000.0, 0.0)
+    assert r.ci.high == pytest.approx(2000 + 12.706204736 * 1000)

@@ -481,3 +481,11 @@ def test_compare_nps_is_antisymmetric(n1, n2, data):
         assert ab.p_value == pytest.approx(ba.p_value)
         assert 0.0 <= ab.p_value <= 1.0
         assert ab.ci.contains(ab.value)
+
+
+def test_mean_score_interval_stays_on_the_scale():
+    # answers 1 and 5: mean 3, s / sqrt(2) = 2, 3 +- 25.41 -> truncated to the 1-5 scale
+    ci = csat([1, 5]).mean.ci
+    assert (ci.low, ci.high) == (1.0, 5.0)
+    ci = ces([1, 7]).ci
+    assert (ci.low, ci.high) == (1.0, 7.0)

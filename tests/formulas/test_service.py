@@ -151,3 +151,12 @@ def test_unanswered_share_counts_and_undefined():
         assert math.isnan(unanswered_share(0, 0).value)
     with pytest.raises(ValueError, match=r"`unanswered` \(4\) cannot exceed `tickets` \(3\)"):
         unanswered_share(4, 3)
+
+
+def test_mean_response_time_interval_is_truncated_at_zero():
+    # [0.5, 3.5] h: mean 2 h, t interval 2 +- 12.7062 * 1.5 = [-17.06, 21.06] h; times cannot be
+    # negative, so the lower bound is 0.
+    r = response_time_summary([0.5, 3.5])
+    assert r.mean == 2.0
+    assert r.mean_ci.low == 0.0
+    assert r.mean_ci.high == pytest.approx(2 + 12.706204736 * 1.5)

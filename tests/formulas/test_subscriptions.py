@@ -97,3 +97,12 @@ def test_arpa_without_accounts_is_undefined():
         assert math.isnan(arpa(0, 0).value)
     with pytest.raises(ValueError, match=r"`accounts` \(2.5\) must be a whole number"):
         arpa(10, 2.5)
+
+
+def test_arpa_interval_is_truncated_at_zero():
+    # two accounts paying 100 and 500: mean 300, s = sqrt(2 * 200^2), s / sqrt(2) = 200,
+    # 300 +- 12.7062 * 200 = [-2241.24, 2841.24]; an MRR cannot be negative, so the low bound is 0.
+    r = arpa(600, 2, mrr_std=math.sqrt(2 * 200**2))
+    assert r.value == 300.0
+    assert r.ci.low == 0.0
+    assert r.ci.high == pytest.approx(300 + 12.706204736 * 200)

@@ -342,3 +342,15 @@ def test_clv_simple_is_the_product(aov, freq, years):
 def test_order_value_interval_contains_mean(values):
     r = average_order_value(sum(values), len(values), order_values=values)
     assert r.ci.low - 1e-9 <= r.value <= r.ci.high + 1e-9
+
+
+def test_aov_interval_is_truncated_at_zero():
+    # orders of 10 and 50: mean 30, s = sqrt(800), s / sqrt(2) = 20, 30 +- 12.7062 * 20 =
+    # [-224.12, 284.12]; order values are not negative (returns are not orders), so the low bound is 0.
+    for r in (
+        average_order_value(60, 2, order_values=[10, 50]),
+        average_order_value(60, 2, order_value_std=math.sqrt(800)),
+    ):
+        assert r.value == 30.0
+        assert r.ci.low == 0.0
+        assert r.ci.high == pytest.approx(30 + 12.706204736 * 20)
