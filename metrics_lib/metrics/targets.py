@@ -48,6 +48,13 @@ _SCALING = {
     "retention_rate": "kept",
     "net_revenue_retention": "kept",
     "gross_revenue_retention": "kept",
+    # MRR movements and first-year revenue are sums over the period, like revenue
+    "new_revenue": "total",
+    "mrr_new": "total",
+    "mrr_expansion": "total",
+    "mrr_reactivation": "total",
+    "mrr_contraction": "total",
+    "mrr_churned": "total",
 }
 
 
