@@ -1,0 +1,54 @@
+"""Guest orders and returns in the value interval, the churn model's features and the revenue by
+order type, on the small shop of ``test_guests_and_returns`` (2025-Q1), worked out by hand.
+
+Gross profit per customer in 2025-Q1 (a return's empty cost gives nothing back at cost):
+K1 (100 - 40) + (50 - 20) = 90; K2 (200 - 90) - 50 = 60; K3 30 - 10 = 20; K4 -60 (only a
+return). Mean 110 / 4 = 27.5; deviations 62.5, 32.5, -7.5, -87.5, squares summing to 12,675;
+sample variance 12,675 / 3 = 4,225, standard deviation 65.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from metrics_lib.data import open_source
+from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics.aggregate_value import buyer_profit_spread
+from metrics_lib.metrics.churn_model import customer_features
+from tests.metrics.test_guests_and_returns import ORDERS, _shop
+
+
+def _scope(folder, orders: str = ORDERS, period: str = "2025-Q1"):
+    return agg.Scope.of(open_source(_shop(folder, orders)), period)
+
+
+def test_buyer_profit_spread_over_customers_with_returns_at_no_cost(tmp_path):
+    s = buyer_profit_spread(_scope(tmp_path / "shop"))
+    assert s.buyers == 4
+    assert s.mean == pytest.approx(27.5)
+    assert s.std == pytest.approx(65.0)
+
+
+def test_buyer_profit_spread_unchanged_by_guest_orders(tmp_path):
+    guests = "".join(f"X{i},,2025-02-{1 + i % 28:02d},500.00,10.00,new\n" for i in range(200))
+    base = buyer_profit_spread(_scope(tmp_path / "a"))
+    more = buyer_profit_spread(_scope(tmp_path / "b", ORDERS + guests))
+    assert (more.buyers, more.mean, more.std) == (base.buyers, base.mean, base.std)
+
+
+def test_buyer_profit_spread_missing_cost_of_a_purchase_is_nan(tmp_path):
+    s = buyer_profit_spread(
+        _scope(tmp_path / "shop", ORDERS.replace("O6,K3,2025-03-31,30.00,10.00", "O6,K3,2025-03-31,30.00,"))
+    )
+    assert s.std != s.std  # NaN: a purchase without its cost
+
+
+def test_churn_features_take_recency_and_frequency_from_purchases(tmp_path):
+    # K2 bought on 2025-02-15 and was refunded on 2025-03-01: 44 days since the last purchase,
+    # one purchase day; spend over 3 and 6 months is net, 200 - 50 = 150 both, so the trend is 10.
+    f = customer_features(_scope(tmp_path / "shop"), datetime(2025, 3, 31), datetime(2025, 6, 30))
+    assert f.loc["K2", "months_since_last_order"] == pytest.approx(44 / 30.4375)
+    assert f.loc["K2", "purchase_days_12m"] == 1.0
+    assert f.loc["K2", "spend_trend"] == pytest.approx(10.0)
