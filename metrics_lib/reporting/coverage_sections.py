@@ -119,13 +119,24 @@ class CoverageSections:
         """The period's orders, buyers, revenue and its share, gross profit and revenue per buyer
         per order type, cross-sell apart from upsell
         (:func:`metrics_lib.metrics.aggregate_revenue.revenue_by_order_type`)."""
-        cols = ["orders", "buyers", "revenue", "share_of_revenue", "gross_profit", "revenue_per_buyer"]
+        cols = [
+            "orders",
+            "buyers",
+            "returns",
+            "revenue",
+            "share_of_revenue",
+            "gross_profit",
+            "revenue_per_buyer",
+        ]
         if missing := self._lacks("orders", "orders.order_type"):
             return skipped(cols, missing, "order_type")
         numbers = aggregate_revenue.revenue_by_order_type(self._wb._scope())
+        labels = ["(no type)" if t is None else t for t in numbers.index]
+        numbers = numbers.set_axis(pd.Index(labels, name=numbers.index.name))
         units = {
             "orders": "count",
             "buyers": "count",
+            "returns": "count",
             "revenue": "currency",
             "share_of_revenue": "share",
             "gross_profit": "currency",

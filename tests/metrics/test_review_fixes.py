@@ -15,8 +15,10 @@ import pytest
 
 from metrics_lib.data import open_source
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics import aggregate_revenue
 from metrics_lib.metrics.aggregate_value import buyer_profit_spread
 from metrics_lib.metrics.churn_model import customer_features
+from metrics_lib.reporting.workbook import Workbook
 from tests.metrics.test_guests_and_returns import ORDERS, _shop
 
 
@@ -52,3 +54,27 @@ def test_churn_features_take_recency_and_frequency_from_purchases(tmp_path):
     assert f.loc["K2", "months_since_last_order"] == pytest.approx(44 / 30.4375)
     assert f.loc["K2", "purchase_days_12m"] == 1.0
     assert f.loc["K2", "spend_trend"] == pytest.approx(10.0)
+
+
+def test_revenue_by_order_type_counts_purchases_as_orders_and_returns_apart(tmp_path):
+    # new: O1, G1, O4, G2, O6 (buyers K1, K2, K3; guests are nobody), revenue 480, cost 195;
+    # repeat: O2; return: R0, R1, no order and no buyer, revenue -110 and an empty cost that is
+    # no gap; all: 6 orders as in the headline, 3 buyers, 2 returns, revenue 420, profit 205.
+    t = aggregate_revenue.revenue_by_order_type(_scope(tmp_path / "shop"))
+    assert t.index.tolist() == ["new", "repeat", "return", "all"]
+    assert t["orders"].tolist() == [5, 1, 0, 6]
+    assert t["buyers"].tolist() == [3, 1, 0, 3]
+    assert t["returns"].tolist() == [0, 0, 2, 2]
+    assert t["revenue"].tolist() == [480, 50, -110, 420]
+    assert t["gross_profit"].tolist() == [285, 30, -110, 205]
+    assert t.loc["all", "revenue_per_buyer"] == 140
+
+
+def test_revenue_by_order_type_labels_an_empty_type(tmp_path):
+    orders = ORDERS + "N1,K3,2025-03-20,10.00,4.00,\n"
+    t = aggregate_revenue.revenue_by_order_type(_scope(tmp_path / "shop", orders))
+    assert t.index.tolist() == ["new", "repeat", "return", None, "all"]
+    assert t.loc["all", "orders"] == 7
+    view = Workbook("2025-Q1", str(tmp_path / "shop"), restrict_paths=False).sections.revenue_by_order_type()
+    assert view.table.index.tolist() == ["new", "repeat", "return", "(no type)", "all"]
+    assert view.table.loc["(no type)", "orders"] == "1"
