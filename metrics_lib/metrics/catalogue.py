@@ -179,6 +179,8 @@ def _retention_cost(d: PeriodData):
             reason="retention spend is not split by segment in `marketing_spend`, so a segment's retention "
             "cost per client is undefined; it is given for all customers only",
         )
+    if math.isnan(d.spend.retention):
+        return ValueResult(NAN, unit="currency", reason=aggregate_marketing.NO_RETENTION_SPEND)
     return value.retention_cost_per_client(d.spend.retention, d.activity.retained)
 
 

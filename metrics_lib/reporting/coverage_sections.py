@@ -14,7 +14,7 @@ import pandas as pd
 
 from metrics_lib.core.results import quietly
 from metrics_lib.formulas import value
-from metrics_lib.metrics import aggregate_revenue, engagement_views, sales_views
+from metrics_lib.metrics import aggregate_marketing, aggregate_revenue, engagement_views, sales_views
 from metrics_lib.reporting.format import format_value, format_window
 from metrics_lib.reporting.mrr_sections import SectionView, formatted, skipped
 
@@ -173,8 +173,11 @@ class CoverageSections:
         if missing := self._lacks("customers", "orders", "marketing_spend"):
             return skipped(["value"], missing, "")
         d = self._wb._period_data(self._wb.period)
-        cost = quietly(value.retention_cost_per_client, d.spend.retention, d.activity.retained)
-        note = ""
+        if pd.isna(d.spend.retention):
+            cost, note = None, aggregate_marketing.NO_RETENTION_SPEND
+        else:
+            cost = quietly(value.retention_cost_per_client, d.spend.retention, d.activity.retained)
+            note = ""
         if self._wb.segment:
             cost, note = (
                 None,

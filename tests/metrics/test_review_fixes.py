@@ -18,6 +18,7 @@ from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics import aggregate_revenue
 from metrics_lib.metrics.aggregate_value import buyer_profit_spread
 from metrics_lib.metrics.churn_model import customer_features
+from metrics_lib.metrics.scorecard import headline_metrics
 from metrics_lib.reporting.workbook import Workbook
 from tests.metrics.test_guests_and_returns import ORDERS, _shop
 
@@ -78,3 +79,22 @@ def test_revenue_by_order_type_labels_an_empty_type(tmp_path):
     view = Workbook("2025-Q1", str(tmp_path / "shop"), restrict_paths=False).sections.revenue_by_order_type()
     assert view.table.index.tolist() == ["new", "repeat", "return", "(no type)", "all"]
     assert view.table.loc["(no type)", "orders"] == "1"
+
+
+SPEND = "month,channel,purpose,spend\n2025-01-01,search,acquisition,500.0\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ("", "marketing_spend has no rows with purpose `retention`"),
+        ("2025-02-01,email,retention,300.0\n", "customers_retained is 0"),
+    ],
+)
+def test_retention_cost_is_null_without_retention_spend_rows(tmp_path, extra, reason):
+    folder = _shop(tmp_path / "shop")
+    (folder / "marketing_spend.csv").write_text(SPEND + extra, encoding="utf-8")
+    rec = headline_metrics(open_source(folder), "2025-Q1", ids=["retention_cost_per_client"])["metrics"]
+    m = rec["retention_cost_per_client"]
+    assert m["value"] is None
+    assert reason in m["reason"]
