@@ -294,6 +294,15 @@ def unmet_needs(h: Headline, source) -> str | None:
     return None
 
 
+def unmet_in_scope(h: Headline, scope) -> str | None:
+    """Why metric ``h`` cannot be computed for the scope's segment although the data can give it:
+    it needs subscriptions and the segment's customers hold none (their activity follows the
+    order rule, and there is no MRR to measure), or None."""
+    if any(n.partition(".")[0] == "subscriptions" for n in h.needs):
+        return scope.subscriptions_missing
+    return None
+
+
 #: The sets of deals a pipeline metric counts: the count of them without a customer
 #: (:class:`~metrics_lib.metrics.aggregate_pipeline.PipelineSummary`) and what they are.
 _DEAL_SETS = {

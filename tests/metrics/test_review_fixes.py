@@ -13,11 +13,13 @@ from datetime import datetime
 
 import pytest
 
+from metrics_lib.core.periods import parse_period
 from metrics_lib.data import open_source
 from metrics_lib.metrics import aggregate as agg
-from metrics_lib.metrics import aggregate_revenue
+from metrics_lib.metrics import aggregate_revenue, clv_contractual
 from metrics_lib.metrics.aggregate_value import buyer_profit_spread
 from metrics_lib.metrics.churn_model import customer_features
+from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.scorecard import headline_metrics
 from metrics_lib.reporting.workbook import Workbook
 from tests.metrics.test_guests_and_returns import ORDERS, _shop
@@ -98,3 +100,69 @@ def test_retention_cost_is_null_without_retention_spend_rows(tmp_path, extra, re
     m = rec["retention_cost_per_client"]
     assert m["value"] is None
     assert reason in m["reason"]
+
+
+SEG_CUSTOMERS = (
+    "customer_id,signup_date,segment\nA1,2024-01-01,A\nA2,2024-01-01,A\nB1,2024-06-01,B\nB2,2024-06-01,B\n"
+)
+SEG_SUBSCRIPTIONS = (
+    "subscription_id,customer_id,plan,start_date,end_date,cancelled_date,mrr,renewed_from\n"
+    "S1,A1,pro,2024-01-01,2026-01-01,,100.0,\n"
+    "S2,A2,pro,2024-01-01,2025-01-01,,50.0,\n"
+)
+SEG_ORDERS = (
+    "order_id,customer_id,order_date,revenue,cost,order_type\n"
+    "O1,A1,2025-02-01,100.00,40.00,upsell\n"
+    "O2,B1,2024-11-01,100.00,40.00,new\n"
+    "O3,B2,2024-08-01,80.00,30.00,new\n"
+)
+
+
+@pytest.fixture
+def segmented(tmp_path):
+    tmp_path = tmp_path / "seg"
+    tmp_path.mkdir()
+    for name, text in (
+        ("customers", SEG_CUSTOMERS),
+        ("subscriptions", SEG_SUBSCRIPTIONS),
+        ("orders", SEG_ORDERS),
+    ):
+        (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
+    return open_source(tmp_path)
+
+
+def test_segment_without_subscriptions_is_active_by_its_orders(segmented):
+    # 2025-Q1, B by the order rule (180 days): B1 (order 2024-11-01) is active on 2024-12-31 and
+    # on 2025-03-31; B2 (2024-08-01) on 2024-12-31 only (its window ended 2025-01-27): 2 active at
+    # the start, 1 lost, churn 1/2. A by subscriptions: A1 and A2 at the start, A2's term ends on
+    # 2025-01-01 without renewal: 1 active at the end, churn 1/2, 50 of MRR churned.
+    ids = ["active_customers", "churn_rate", "mrr_new", "mrr_churned"]
+    b = headline_metrics(segmented, "2025-Q1", ids=ids, segment="B")
+    assert b["metrics"]["active_customers"]["value"] == 1
+    assert b["metrics"]["churn_rate"]["value"] == pytest.approx(0.5)
+    for mid in ("mrr_new", "mrr_churned"):
+        assert b["metrics"][mid]["value"] is None
+        assert b["metrics"][mid]["reason"] == "segment B has no subscriptions"
+    assert any(
+        "segment B has no subscriptions: its customers are active by the order rule" in n for n in b["notes"]
+    )
+    a = headline_metrics(segmented, "2025-Q1", ids=ids, segment="A")
+    assert a["metrics"]["active_customers"]["value"] == 1
+    assert a["metrics"]["churn_rate"]["value"] == pytest.approx(0.5)
+    assert a["metrics"]["mrr_churned"]["value"] == 50
+    assert not any("order rule" in n for n in a["notes"])
+
+
+def test_segment_without_subscriptions_says_so_in_the_lifetime_model(segmented):
+    d = PeriodData(segmented, parse_period("2025-Q1"), "B")
+    assert clv_contractual.clv_choice(d.scope).basis == "no subscriptions"
+    assert clv_contractual.contractual_clv(d).note == "not fitted: segment B has no subscriptions"
+    assert clv_contractual.clv_choice(PeriodData(segmented, parse_period("2025-Q1"), "A").scope).basis != (
+        "no subscriptions"
+    )
+
+
+def test_segment_without_subscriptions_has_no_mrr_sections(segmented, tmp_path):
+    wb = Workbook("2025-Q1", str(tmp_path / "seg"), segment="B", restrict_paths=False)
+    assert wb.sections.mrr_waterfall().note == "skipped: segment B has no subscriptions"
+    assert wb.sections.mrr_trend().note == "skipped: segment B has no subscriptions"
