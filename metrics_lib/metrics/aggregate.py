@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -135,6 +136,24 @@ class Scope:
 
     def has(self, table: str) -> bool:
         return self.source.has(table)
+
+    @property
+    def contractual(self) -> bool:
+        """Whether activity is contractual here (docs/metrics.md, "Active customers"): the data
+        has subscriptions and, with a segment, the segment's customers hold some. A segment
+        whose customers only buy follows the order rule, like a source without subscriptions."""
+        if not self.has("subscriptions"):
+            return False
+        return not self.segment or self.subscriptions_missing is None
+
+    @cached_property
+    def subscriptions_missing(self) -> str | None:
+        """Why the scope has no subscriptions to measure although the data has some (a segment
+        whose customers hold none), or None."""
+        if not self.segment or not self.has("subscriptions"):
+            return None
+        s = self.table("subscriptions")
+        return None if count(s.count().execute()) else f"segment {self.segment} has no subscriptions"
 
     def table(self, name: str):
         """The table, restricted to the segment's customers when a segment is set; deals with
@@ -275,7 +294,8 @@ def amount(value) -> float:
 
 
 def active_flags(scope: Scope, day_a: datetime, day_b: datetime):
-    """Per customer: active on day_a, active on day_b (contractual when subscriptions exist).
+    """Per customer: active on day_a, active on day_b (contractual when the scope's customers hold
+    subscriptions: :attr:`Scope.contractual`).
 
     Returns ``(table, basis)``: an Ibis table with columns ``customer_id``, ``at_a`` and ``at_b``
     (booleans), and ``"contractual"`` when subscriptions define activity, else
@@ -286,7 +306,7 @@ def active_flags(scope: Scope, day_a: datetime, day_b: datetime):
     the engine groups a quarter's rows rather than the whole history.
     """
     first_day, last_day = min(day_a, day_b), max(day_a, day_b)
-    if scope.has("subscriptions"):
+    if scope.contractual:
         s = scope.table("subscriptions")
         s = s.filter((s.start_date <= last_day) & (s.end_date > first_day))
 

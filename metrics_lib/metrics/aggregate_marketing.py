@@ -19,6 +19,7 @@ from metrics_lib.core.engine import count_true
 from metrics_lib.metrics.aggregate import Scope, amount, count
 
 __all__ = [
+    "NO_RETENTION_SPEND",
     "SpendSummary",
     "WebSummary",
     "spend_summary",
@@ -52,18 +53,24 @@ class WebSummary:
     days: int
 
 
+#: Why the retention spend (and the retention cost per client) is undefined.
+NO_RETENTION_SPEND = "marketing_spend has no rows with purpose `retention`"
+
+
 def spend_summary(scope: Scope) -> SpendSummary:
     """Acquisition and retention spend of the period's months; with a segment, the acquisition
-    spend is the segment's share (:func:`acquisition_spend_by_channel`)."""
+    spend is the segment's share (:func:`acquisition_spend_by_channel`). The retention spend is
+    NaN when ``marketing_spend`` has no row with purpose ``retention`` at all (the data does not
+    record it), 0.0 when it has some but none in the period."""
     m = scope.source.table("marketing_spend")
     p = m.filter(scope.during(m.month))
     df = p.group_by("purpose").aggregate(spend=p.spend.sum()).execute()
     by = dict(zip(df["purpose"], df["spend"]))
     company = float(by.get("acquisition", 0.0))
     acquisition = float(acquisition_spend_by_channel(scope).sum()) if scope.segment else company
-    return SpendSummary(
-        acquisition=acquisition, retention=float(by.get("retention", 0.0)), company_acquisition=company
-    )
+    recorded = "retention" in by or count(m.filter(m.purpose == "retention").count().execute()) > 0
+    retention = float(by.get("retention", 0.0)) if recorded else float("nan")
+    return SpendSummary(acquisition=acquisition, retention=retention, company_acquisition=company)
 
 
 def acquisition_spend_by_channel(scope: Scope) -> pd.Series:

@@ -41,27 +41,32 @@ def _share(part: float, whole: float) -> float:
 
 def revenue_by_order_type(scope: Scope) -> pd.DataFrame:
     """Per ``order_type`` of the period's orders (in the order of :data:`ORDER_TYPES`, others
-    after them) and ``all``: orders, buyers, revenue, its share of
-    the period's revenue, gross profit (NaN when an order of the group has no cost) and revenue
-    per buyer. Cross-sell and upsell are separate rows."""
+    after them, an empty type last with the label None) and ``all``: orders and buyers (of
+    purchases: a return is neither, it counts in ``returns``), returns, revenue (net of returns),
+    its share of the period's revenue, gross profit (NaN when a purchase of the group has no cost;
+    a return's empty cost is none) and revenue per buyer. Cross-sell and upsell are separate rows."""
     o = scope.table("orders")
     p = o.filter(scope.during(o.order_date))
+    is_return = (p.order_type == "return").fill_null(False)
     sums = {
-        "orders": p.count(),
-        "buyers": p.customer_id.nunique(),
+        "orders": count_true(~is_return),
+        "buyers": p.customer_id.nunique(where=~is_return),
+        "returns": count_true(is_return),
         "revenue": p.revenue.sum(),
         "cost": p.cost.sum(),
-        "cost_missing": count_true(p.cost.isnull()),
+        "cost_missing": count_true(p.cost.isnull() & ~is_return),
     }
     df = p.group_by("order_type").aggregate(**sums).execute()
     df = df.iloc[sorted(range(len(df)), key=lambda i: _type_rank(df["order_type"].iloc[i]))]
     total = p.aggregate(**sums).execute().assign(order_type="all")
-    df = pd.concat([df, total], ignore_index=True) if count(total["orders"].iloc[0]) else df
+    rows = count(total["orders"].iloc[0]) + count(total["returns"].iloc[0])
+    df = pd.concat([df, total], ignore_index=True) if rows else df
     whole = amount(total["revenue"].iloc[0])
     out = pd.DataFrame(
         {
             "orders": [count(v) for v in df["orders"]],
             "buyers": [count(v) for v in df["buyers"]],
+            "returns": [count(v) for v in df["returns"]],
             "revenue": [amount(v) for v in df["revenue"]],
             "share_of_revenue": [_share(amount(v), whole) for v in df["revenue"]],
             "gross_profit": [
@@ -73,7 +78,9 @@ def revenue_by_order_type(scope: Scope) -> pd.DataFrame:
                 for r, b in zip(df["revenue"], df["buyers"])
             ],
         },
-        index=pd.Index(df["order_type"].astype(str).tolist(), name="order_type"),
+        index=pd.Index(
+            [None if pd.isna(t) else str(t) for t in df["order_type"]], name="order_type", dtype=object
+        ),
     )
     return out
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from metrics_lib.metrics.aggregate import Scope, count
+from metrics_lib.metrics.aggregate import Scope, count, customer_orders
 
 __all__ = ["BuyerProfit", "buyer_profit_spread"]
 
@@ -25,12 +25,17 @@ class BuyerProfit:
 
 
 def buyer_profit_spread(scope: Scope) -> BuyerProfit:
-    """Each buyer's revenue - cost over the scope's window; mean and standard deviation over buyers."""
-    o = scope.table("orders")
+    """Each buyer's revenue - cost over the scope's window; mean and standard deviation over buyers.
+
+    Only customers' orders count (guest orders have no buyer to spread over). A return with an
+    empty cost gives nothing back at cost, so its cost counts as 0 and is not missing."""
+    o = customer_orders(scope.table("orders"))
     p = o.filter(scope.during(o.order_date))
+    is_return = p.order_type.notnull() & (p.order_type == "return")
+    cost = is_return.ifelse(p.cost.cast("float64").fill_null(0.0), p.cost.cast("float64"))
     per = p.group_by("customer_id").aggregate(
-        profit=(p.revenue.cast("float64") - p.cost.cast("float64")).sum(),
-        missing=p.cost.isnull().any(),
+        profit=(p.revenue.cast("float64") - cost).sum(),
+        missing=(p.cost.isnull() & ~is_return).any(),
     )
     row = (
         per.aggregate(

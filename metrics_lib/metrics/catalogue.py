@@ -179,6 +179,8 @@ def _retention_cost(d: PeriodData):
             reason="retention spend is not split by segment in `marketing_spend`, so a segment's retention "
             "cost per client is undefined; it is given for all customers only",
         )
+    if math.isnan(d.spend.retention):
+        return ValueResult(NAN, unit="currency", reason=aggregate_marketing.NO_RETENTION_SPEND)
     return value.retention_cost_per_client(d.spend.retention, d.activity.retained)
 
 
@@ -289,6 +291,15 @@ def unmet_needs(h: Headline, source) -> str | None:
                 f"{h.label} needs the {whose} `{column}` column ({need}), which the data source lacks "
                 "or leaves empty in every row"
             )
+    return None
+
+
+def unmet_in_scope(h: Headline, scope) -> str | None:
+    """Why metric ``h`` cannot be computed for the scope's segment although the data can give it:
+    it needs subscriptions and the segment's customers hold none (their activity follows the
+    order rule, and there is no MRR to measure), or None."""
+    if any(n.partition(".")[0] == "subscriptions" for n in h.needs):
+        return scope.subscriptions_missing
     return None
 
 

@@ -109,14 +109,21 @@ def customer_features(scope: agg.Scope, day: datetime, horizon_end: datetime) ->
     joined = flags.filter(flags.at_a).select("customer_id")
     c = scope.customers()
     parts = [c.select("customer_id", "signup_date")]
-    o = scope.table("orders")
+    o = agg.customer_orders(scope.table("orders"))
     o = o.filter(o.order_date <= day)
     recent = o.filter(o.order_date > day - timedelta(days=365))
-    last = o.group_by("customer_id").aggregate(last_order=o.order_date.max())
+    # recency and frequency from purchases (a refund is no activity); spend from every row (net)
+    bought = agg.purchases(o)
+    last = bought.group_by("customer_id").aggregate(last_order=bought.order_date.max())
     parts.append(last)
+    recent_bought = agg.purchases(recent)
+    parts.append(
+        recent_bought.group_by("customer_id").aggregate(
+            purchase_days=recent_bought.order_date.date().nunique().cast("float64")
+        )
+    )
     parts.append(
         recent.group_by("customer_id").aggregate(
-            purchase_days=recent.order_date.date().nunique().cast("float64"),
             spend_3m=recent.revenue.sum(where=recent.order_date > day - timedelta(days=91)).cast("float64"),
             spend_6m=recent.revenue.sum(where=recent.order_date > day - timedelta(days=182)).cast("float64"),
         )

@@ -52,7 +52,7 @@ class CLVChoice:
 
 def clv_choice(scope: Scope) -> CLVChoice:
     """sBG when the source has subscriptions with renewals (``renewed_from`` set), else BG/NBD."""
-    if not scope.has("subscriptions"):
+    if not scope.contractual:
         return CLVChoice("BG/NBD", "no subscriptions")
     s = scope.table("subscriptions")
     n = int(s.filter(s.renewed_from.notnull() & (s.start_date <= scope.last_day)).count().execute())
@@ -128,7 +128,8 @@ def contractual_clv(
     term = cohorts.term_months
     m = cohorts.survivors.to_numpy(dtype="float64")
     if m.size == 0:
-        return empty_view(term, annual_discount_rate, "not fitted: no cohort has reached a renewal yet")
+        why = d.scope.subscriptions_missing or "no cohort has reached a renewal yet"
+        return empty_view(term, annual_discount_rate, f"not fitted: {why}")
     try:
         model = fit_or_load(
             clv.ShiftedBetaGeoModel,

@@ -105,7 +105,7 @@ def cohort_retention(scope: agg.Scope, months: int = 12) -> CohortView:
     everywhere in the workbook. Months after the period are not observed (NaN).
     """
     check_months(months)
-    contractual = scope.has("subscriptions")
+    contractual = scope.contractual
     last = pd.Period(scope.period.end, "M")
     first = last - (months - 1)
     month_ends = [m.end_time.normalize().to_pydatetime() for m in pd.period_range(first, last, freq="M")]

@@ -17,7 +17,14 @@ from metrics_lib.core.jsonsafe import dumps, stable
 from metrics_lib.core.periods import Period, parse_period
 from metrics_lib.core.results import NAN, ValueResult
 from metrics_lib.data import contract as C
-from metrics_lib.metrics.catalogue import HEADLINE, Headline, compare, safe_compute, unmet_needs
+from metrics_lib.metrics.catalogue import (
+    HEADLINE,
+    Headline,
+    compare,
+    safe_compute,
+    unmet_in_scope,
+    unmet_needs,
+)
 from metrics_lib.metrics.coverage import PeriodCoverage, coverage_notes, not_comparable, period_coverage
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.targets import resolve_targets, status_for
@@ -94,6 +101,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
     metric_notes: list[str] = []  # values not final yet (Headline.maturity), after the coverage notes
     for h in select_headlines(ids):
         unmet = unmet_needs(h, source)  # a table or column missing, or every row set aside
+        unmet = unmet or unmet_in_scope(h, cur.scope)  # a segment without subscriptions
         if unmet:
             rec: dict[str, Any] = {
                 "value": None,
@@ -160,7 +168,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
         "previous_period": p.previous().label,
         "segment": segment,
         "source": str(source.path),
-        "notes": coverage_notes(cov_cur, cov_prev) + metric_notes,
+        "notes": coverage_notes(cov_cur, cov_prev) + activity_note(cur.scope) + metric_notes,
         "metrics": metrics,
     }
 
@@ -177,6 +185,18 @@ def year_ago(period) -> Period:
     return p.shift(-(12 // p.months))
 
 
+def activity_note(scope) -> list[str]:
+    """A note when the scope's activity rule differs from the data's: a segment whose customers
+    hold no subscriptions, in data that has some, is active by its purchases."""
+    reason = scope.subscriptions_missing
+    if reason is None:
+        return []
+    return [
+        f"{reason}: its customers are active by the order rule (a purchase within the last "
+        f"{scope.inactivity_days} days), not by subscription, and its MRR metrics are undefined"
+    ]
+
+
 def period_values(data: PeriodData, ids=None, *, as_of=None) -> dict[str, dict]:
     """The records (:func:`record`) of the metrics ``ids`` (all when None) for the one period of
     ``data``, without a comparison: the numbers a report shows beside the period's, such as the
@@ -185,7 +205,7 @@ def period_values(data: PeriodData, ids=None, *, as_of=None) -> dict[str, dict]:
     cov = period_coverage(data.source, data.scope.period, as_of=as_of)
     out = {}
     for h in select_headlines(ids):
-        unmet = unmet_needs(h, data.source)
+        unmet = unmet_needs(h, data.source) or unmet_in_scope(h, data.scope)
         result = ValueResult(NAN, unit=h.unit, reason=unmet) if unmet else _compute(h, data, cov)
         out[h.id] = record(h, result)
     return out

@@ -61,7 +61,8 @@ def clv_choice(wb) -> Markdown:
     why = (
         "the subscriptions are never renewed (`renewed_from` is empty), so renewals cannot be counted"
         if c.basis == "no renewals"
-        else "the data has no subscriptions: customers buy when they like and leave unannounced"
+        else f"{wb._scope().subscriptions_missing or 'the data has no subscriptions'}: customers buy "
+        "when they like and leave unannounced"
     )
     return Markdown(
         f"**Model: BG/NBD with Gamma-Gamma, a non-contractual model**, because {why}. The "

@@ -14,7 +14,7 @@ import pandas as pd
 
 from metrics_lib.core.results import quietly
 from metrics_lib.formulas import value
-from metrics_lib.metrics import aggregate_revenue, engagement_views, sales_views
+from metrics_lib.metrics import aggregate_marketing, aggregate_revenue, engagement_views, sales_views
 from metrics_lib.reporting.format import format_value, format_window
 from metrics_lib.reporting.mrr_sections import SectionView, formatted, skipped
 
@@ -119,13 +119,24 @@ class CoverageSections:
         """The period's orders, buyers, revenue and its share, gross profit and revenue per buyer
         per order type, cross-sell apart from upsell
         (:func:`metrics_lib.metrics.aggregate_revenue.revenue_by_order_type`)."""
-        cols = ["orders", "buyers", "revenue", "share_of_revenue", "gross_profit", "revenue_per_buyer"]
+        cols = [
+            "orders",
+            "buyers",
+            "returns",
+            "revenue",
+            "share_of_revenue",
+            "gross_profit",
+            "revenue_per_buyer",
+        ]
         if missing := self._lacks("orders", "orders.order_type"):
             return skipped(cols, missing, "order_type")
         numbers = aggregate_revenue.revenue_by_order_type(self._wb._scope())
+        labels = ["(no type)" if t is None else t for t in numbers.index]
+        numbers = numbers.set_axis(pd.Index(labels, name=numbers.index.name))
         units = {
             "orders": "count",
             "buyers": "count",
+            "returns": "count",
             "revenue": "currency",
             "share_of_revenue": "share",
             "gross_profit": "currency",
@@ -162,8 +173,11 @@ class CoverageSections:
         if missing := self._lacks("customers", "orders", "marketing_spend"):
             return skipped(["value"], missing, "")
         d = self._wb._period_data(self._wb.period)
-        cost = quietly(value.retention_cost_per_client, d.spend.retention, d.activity.retained)
-        note = ""
+        if pd.isna(d.spend.retention):
+            cost, note = None, aggregate_marketing.NO_RETENTION_SPEND
+        else:
+            cost = quietly(value.retention_cost_per_client, d.spend.retention, d.activity.retained)
+            note = ""
         if self._wb.segment:
             cost, note = (
                 None,

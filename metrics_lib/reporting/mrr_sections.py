@@ -46,6 +46,13 @@ def skipped(columns, missing, index_name=None) -> SectionView:
     return SectionView(frame, frame, frame.attrs["note"])
 
 
+def _without(columns, reason: str, index_name: str) -> SectionView:
+    """An empty section whose note gives the reason (a segment without subscriptions)."""
+    view = skipped(columns, [], index_name)
+    view.table.attrs["note"] = f"skipped: {reason}"
+    return SectionView(view.numbers, view.table, f"skipped: {reason}")
+
+
 def formatted(
     numbers: pd.DataFrame, units: dict[str, str], names: dict[str, str] | None = None
 ) -> pd.DataFrame:
@@ -96,6 +103,8 @@ class MRRSections:
         (:func:`metrics_lib.metrics.mrr_views.mrr_trend`)."""
         if missing := self._wb._missing("subscriptions"):
             return skipped(mrr_views.MRR_TREND_COLUMNS, missing, "period")
+        if reason := self._wb._scope().subscriptions_missing:
+            return _without(mrr_views.MRR_TREND_COLUMNS, reason, "period")
         numbers = mrr_views.mrr_trend(self._wb._period_datas(periods), self._wb.period)
         return SectionView(numbers, formatted(numbers, _TREND_UNITS, _TREND_NAMES))
 
@@ -104,6 +113,8 @@ class MRRSections:
         step's change, the MRR after it and the change as a share of the start MRR."""
         if missing := self._wb._missing("subscriptions"):
             return skipped(["change", "before", "after", "kind"], missing, "step")
+        if reason := self._wb._scope().subscriptions_missing:
+            return _without(["change", "before", "after", "kind"], reason, "step")
         numbers = mrr_views.mrr_waterfall(self._wb._period_data(self._wb.period))
         start = float(numbers["after"].iloc[0])
         rows = []
