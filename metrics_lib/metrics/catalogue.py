@@ -160,6 +160,13 @@ def _clv(d: PeriodData):
 
 def _new_revenue(d: PeriodData):
     """Revenue of the period from customers in their first year (docs/metrics.md, `new_revenue`)."""
+    if d.orders.orders and d.orders.guest_orders == d.orders.orders:
+        return ValueResult(
+            NAN,
+            unit="currency",
+            reason="every order of the period is a guest order (empty customer_id), so no order is known "
+            "to come from a customer in their first year",
+        )
     new = aggregate_revenue.new_revenue(d.scope)
     total = d.orders.revenue
     return ValueResult(
