@@ -45,8 +45,19 @@ def test_a_rule_is_read_into_its_types(tmp_path):
             HEAD + RULE + "    columns:\n      Case: ticket_id\n",
             r"maps a column to `ticket_id`, which its `events` rule builds from the log",
         ),
+        (
+            HEAD + '    date_formats:\n      opened_at: "%d/%m/%Y %H:%M"\n' + RULE,
+            r"mapping.yml: table `tickets` has both `events` and `date_formats`.*"
+            r"use `date_format` for the log's timestamp column",
+        ),
     ],
-    ids=["misspelled setting", "missing column", "activity not text", "column mapped onto the rule's"],
+    ids=[
+        "misspelled setting",
+        "missing column",
+        "activity not text",
+        "column mapped onto the rule's",
+        "date_formats with a log",
+    ],
 )
 def test_a_wrong_rule_is_refused_when_read(tmp_path, text, message):
     with pytest.raises(WorkbookError, match=message):
@@ -126,3 +137,21 @@ def test_a_typo_or_a_missing_opening_activity_is_still_refused(tmp_path, rule, m
     (tmp_path / "mapping.yml").write_text(HEAD + RULE + rule)
     with pytest.raises(WorkbookError, match=message):
         open_source(tmp_path).frame("tickets")
+
+
+def test_date_format_reads_the_logs_timestamps(tmp_path):
+    """`date_format` is the format of the log's timestamp column: 06/01/2025 is 6 January."""
+    (tmp_path / "log.csv").write_text(
+        "Case,Activity,At,Customer\nT1,Created,06/01/2025 09:00,C1\nT1,Reply,06/01/2025 10:30,\n"
+    )
+    (tmp_path / "mapping.yml").write_text(
+        HEAD
+        + '    date_format: "%d/%m/%Y %H:%M"\n'
+        + RULE
+        + FRESH_RULE.replace("      resolved: Solved\n", "")
+    )
+    t = open_source(tmp_path).frame("tickets").iloc[0]
+    assert (str(t["opened_at"]), str(t["first_response_at"])) == (
+        "2025-01-06 09:00:00",
+        "2025-01-06 10:30:00",
+    )
