@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -154,7 +155,7 @@ def test_every_make_target_the_readme_shows_exists():
     assert shown <= targets, f"README shows make targets the Makefile lacks: {shown - targets}"
 
 
-def test_readme_export_shapes_give_the_numbers_it_states(user_exports):
+def test_readme_export_shapes_give_the_numbers_it_states(user_exports, tmp_path):
     """The worked examples of "Common export shapes": first responses after 1 and 3 hours
     (median 2), first contact resolution 1 of 2; with stale deals, the 2025-Q2 win rate 1 of 2
     and a 50-day cycle."""
@@ -166,3 +167,12 @@ def test_readme_export_shapes_give_the_numbers_it_states(user_exports):
     pipeline = headline_metrics(open_source(exports / "leads"), "2025-Q2", ids="pipeline")["metrics"]
     assert (pipeline["win_rate"]["numerator"], pipeline["win_rate"]["denominator"]) == (1.0, 2.0)
     assert pipeline["sales_cycle_days"]["value"] == pytest.approx(50.0)
+    # the same when a later export shows D3 won on 2025-05-15, after its 90 days
+    leads = shutil.copytree(exports / "leads", tmp_path / "leads")
+    deals = (leads / "deals.csv").read_text()
+    won_late = deals.replace("D3,,2025-01-05,,open,80", "D3,,2025-01-05,2025-05-15,won,80")
+    assert won_late != deals
+    (leads / "deals.csv").write_text(won_late)
+    later = headline_metrics(open_source(leads), "2025-Q2", ids="pipeline")["metrics"]
+    assert later["win_rate"] == pipeline["win_rate"]
+    assert later["sales_cycle_days"] == pipeline["sales_cycle_days"]

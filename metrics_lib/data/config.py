@@ -251,6 +251,13 @@ class ColumnMapping:
                 lines=lines,
                 returns=returns,
             )
+            if "events" in s.raw and s.raw.get("date_formats") is not None:
+                raise WorkbookError(
+                    f"{path}: table `{table}` has both `events` and `date_formats`; an event log has "
+                    f"one timestamp column (`events: timestamp`), so `date_formats` has no column to "
+                    f"apply to: remove it and use `date_format` for the log's timestamp column, e.g. "
+                    f'`date_format: "%d/%m/%Y %H:%M"`'
+                )
             if "events" in s.raw:  # tickets: the table is built from an event log
                 out[table] = replace(out[table], events=_event_rule(path, table, s.raw["events"], columns))
         return cls(out, path)

@@ -36,14 +36,26 @@ from metrics_lib.data.parsing import parse_column, problem_from_rows
 
 __all__ = ["tickets_from_events"]
 
+#: What an activity the log never has means, per setting of the rule.
+_ABSENT = {
+    "opened": "is opened",
+    "first_response": "counts as answered",
+    "resolved": "counts as resolved",
+    "responses": "counts as agent response (contacts to resolve is empty when no listed response occurs)",
+}
+
 
 def tickets_from_events(
     raw: pd.DataFrame, rule: EventRule, renames: dict[str, str], *, date_format, where: str, labeler, mapping
 ) -> tuple[pd.DataFrame | None, np.ndarray, list[Problem]]:
     """``(tickets, first_rows, problems)``: the log ``raw`` as one row per case, with contract
     names (the other columns of ``renames`` applied, their cells as stored), the position in
-    ``raw`` of each case's first event, and the problems found. A column or activity the rule
-    names that the log lacks stops there (``tickets`` None); timestamps that cannot be read are
+    ``raw`` of each case's first event, and the problems found. A column the rule names that the
+    log lacks stops there (``tickets`` None), and so does an activity it lacks
+    when that looks like a typo (close to an activity of the log) or when no activity listed
+    under ``opened`` occurs; any other activity the log lacks (a help desk that has not resolved
+    a ticket yet) is a note in ``tickets.attrs["event_notes"]``, its column left empty (with no
+    listed response in the log, ``contacts_to_resolve`` too). Timestamps that cannot be read are
     problems whose rows are the cases holding them (so quarantine sets those tickets aside)."""
     raw = raw.reset_index(drop=True)
     names = {str(c).strip(): c for c in raw.columns}
@@ -77,10 +89,20 @@ def tickets_from_events(
     case = raw[names[rule.case]].astype("string").str.strip()
     activity = raw[names[rule.activity]].astype("string").str.strip()
     seen = set(activity.dropna())
+    notes: list[str] = []
     for key in EventRule.ACTIVITIES:
-        unknown = [v for v in getattr(rule, key) if v not in seen]
+        values = getattr(rule, key)
+        unknown = [v for v in values if v not in seen]
         for value in unknown:
-            close = difflib.get_close_matches(value, sorted(seen), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(value, sorted(seen - set(values)), n=1, cutoff=0.6)
+            if not close and not (key == "opened" and len(unknown) == len(values)):
+                # a help desk that has not yet answered or resolved a ticket: nothing is wrong
+                notes.append(
+                    f"{where}: table `tickets`: no event of the log (column `{rule.activity}`) has "
+                    f"activity {value!r}, listed under `events: {key}` in {mapping}, so no ticket "
+                    f"{_ABSENT[key]} by it"
+                )
+                continue
             problems.append(
                 Problem(
                     "tickets",
@@ -122,7 +144,9 @@ def tickets_from_events(
     out["opened_at"] = when(rule.opened, "min")
     out["first_response_at"] = when(rule.first_response, "min") if rule.first_response else pd.NaT
     out["resolved_at"] = when(rule.resolved, "max") if rule.resolved else pd.NaT
-    if rule.responses:
+    if rule.responses and not seen.intersection(rule.responses):
+        out["contacts_to_resolve"] = pd.array([pd.NA] * len(out), dtype="Int64")  # none counted
+    elif rule.responses:
         done = events["case"].map(out["resolved_at"])
         counted = events[events["activity"].isin(rule.responses) & (events["at"] <= done)]
         n = counted.groupby("case").size().reindex(first.index).fillna(0).clip(lower=1)
@@ -150,4 +174,6 @@ def tickets_from_events(
         )
         cases = sorted({int(case_of.iloc[r]) for r in rows if case_of.iloc[r] >= 0})
         problems.append(replace(p, rows=tuple(cases)))
-    return out.reset_index(drop=True), positions, problems
+    out = out.reset_index(drop=True)
+    out.attrs["event_notes"] = notes
+    return out, positions, problems

@@ -176,11 +176,13 @@ class Scope:
 
 def deals_table(source):
     """The whole deals table as every pipeline metric counts it. With ``open_deal_max_age_days``
-    (N, ``source.yml``) set, a deal still open N days after its creation is lost on created + N
-    days, when that day is on or before the deals' last date (their latest created or closed
-    date): its ``outcome`` becomes ``lost``, its ``closed_date`` that day, and
-    ``closed_as_stale`` is True (False for every other deal, and for every deal when N is not
-    set). A deal whose N days have not passed by then is still open."""
+    (N, ``source.yml``) set, a deal not closed by created + N days (still open, or won or lost
+    later than that) is lost on created + N, when that day is on or before the deals' last date
+    (their latest created or closed date): its ``outcome`` becomes ``lost``, its ``closed_date``
+    that day, and ``closed_as_stale`` is True (False for every other deal, and for every deal
+    when N is not set). A deal whose N days have not passed by then is still open. How the deal
+    ends after its N days is never read, so a past period's numbers do not change when a newer
+    export closes it."""
     import ibis
 
     t = source.table("deals")
@@ -189,7 +191,8 @@ def deals_table(source):
         return t.mutate(closed_as_stale=ibis.literal(False))
     last = ibis.greatest(t.created_date.max(), t.closed_date.max())  # over the whole table
     stale_on = (t.created_date + ibis.interval(days=int(days))).cast(t.closed_date.type())
-    stale = (t.outcome == "open") & t.closed_date.isnull() & (stale_on <= last)
+    not_closed_by_then = t.closed_date.isnull() | (t.closed_date > stale_on)
+    stale = not_closed_by_then & (stale_on <= last)
     return t.mutate(
         outcome=ibis.ifelse(stale, ibis.literal("lost"), t.outcome),
         closed_date=ibis.ifelse(stale, stale_on, t.closed_date),

@@ -93,7 +93,11 @@ def pipeline_summary(scope: Scope) -> PipelineSummary:
                 & (whole.closed_date.isnull() | (whole.closed_date > end))
             ),
         }
-    dates = whole.aggregate(created=whole.created_date.max(), closed=whole.closed_date.max(), **prospects)
+    # the export's own dates: closing a deal as stale can move its closed_date earlier
+    raw = scope.source.table("deals")
+    dates = raw.aggregate(created=raw.created_date.max(), closed=raw.closed_date.max())
+    if prospects:
+        dates = dates.cross_join(whole.aggregate(**prospects))
     counts = (
         d.aggregate(  # one pass over the table: one query on a remote engine, not five
             leads=count_true(created),

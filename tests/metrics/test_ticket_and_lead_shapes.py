@@ -306,3 +306,70 @@ def test_before_after_on_pipeline_only_data_leaves_the_other_families_untested(t
     assert (numbers.loc["win_rate", "before"], numbers.loc["win_rate", "after"]) == (0.5, 0.5)
     assert table.loc["churn rate", "change vs noise"] == "not tested"
     assert numbers.loc[["churn_rate", "csat", "nps", "first_response_hours_median"], "after"].isna().all()
+
+
+def test_a_stale_deal_won_in_a_later_export_leaves_past_numbers_unchanged(tmp_path):
+    """The first export has D3 open (lost as stale on 2025-04-05); the next has it won on
+    2025-05-15, 130 days after its creation. Its 90 days ended open, so it stays lost on
+    2025-04-05: Q2's win rate is 1 of 2 (D4 won, D3 lost), its sales cycle 50 days (D4 only),
+    and the leaderboard, the referral win rate and the stage funnel read the same deals (D3's
+    proposal stage ends on 2025-04-05 whether or not a won stage follows). The deals' last
+    date is 2025-09-30 (D6) in both exports."""
+    from metrics_lib.metrics.engagement_views import referral_lead_conversion
+    from metrics_lib.metrics.sales_views import sales_leaderboard
+    from metrics_lib.reporting.workbook import Workbook
+
+    extra = ",ann,east,referral,new_business"
+    open_rows = "\n".join(r + extra for r in DEALS.strip().splitlines()[1:])
+    header = "deal_id,customer_id,created_date,closed_date,outcome,amount,owner,team,source,deal_type\n"
+    late_won = open_rows.replace("D3,,2025-01-05,,open,80", "D3,,2025-01-05,2025-05-15,won,80")
+    assert late_won != open_rows
+    numbers = []
+    for name, rows, stages in (
+        ("first", open_rows, STAGES),
+        ("next", late_won, STAGES + "D3,won,2025-05-15 00:00:00\n"),
+    ):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "deals.csv").write_text(header + rows + "\n")
+        (folder / "deal_stages.csv").write_text(stages)
+        (folder / "source.yml").write_text("open_deal_max_age_days: 90\n")
+        src = open_source(folder)
+        q2 = Scope.of(src, "2025-Q2")
+        numbers.append(
+            {
+                "metrics": [
+                    headline_metrics(src, p, ids="pipeline")["metrics"] for p in ("2025-Q2", "2025-Q3")
+                ],
+                "summary": pipeline_summary(q2),
+                "leaderboard": sales_leaderboard(q2, min_closed=1).to_dict("records"),
+                "referrals": referral_lead_conversion(q2).to_dict("index"),
+                "stages": Workbook("2025-Q2", str(folder), restrict_paths=False)
+                .pipeline_stages(months=12)
+                .time_in_stage.to_dict("index"),
+            }
+        )
+    first, later = numbers
+    assert json.dumps(first, default=str, sort_keys=True) == json.dumps(later, default=str, sort_keys=True)
+    q2 = first["metrics"][0]
+    assert (q2["win_rate"]["numerator"], q2["win_rate"]["denominator"]) == (1.0, 2.0)
+    assert q2["sales_cycle_days"]["value"] == pytest.approx(50.0)
+    assert (first["summary"].won, first["summary"].lost, first["summary"].stale_lost) == (1, 1, 1)
+    assert first["summary"].last_date.isoformat() == "2025-09-30"
+    assert [(r["closed"], r["won"]) for r in first["leaderboard"]] == [(2, 1)]
+    assert (first["referrals"]["referral"]["closed"], first["referrals"]["referral"]["won"]) == (2, 1)
+    assert first["stages"]["proposal"]["mean_days"] == pytest.approx((21 + 63) / 2)  # D1, D3
+
+
+def test_the_deals_last_date_is_the_exports_even_when_its_latest_close_went_stale(tmp_path):
+    """D1, created 2025-01-01 and won 2025-06-30, counts as lost on 2025-04-01 (90 days); the
+    deals' last date, which says whether a close window has passed, stays 2025-06-30."""
+    folder = tmp_path / "late"
+    folder.mkdir()
+    (folder / "deals.csv").write_text(
+        "deal_id,customer_id,created_date,closed_date,outcome,amount\nD1,,2025-01-01,2025-06-30,won,100\n"
+    )
+    (folder / "source.yml").write_text("open_deal_max_age_days: 90\n")
+    p = pipeline_summary(Scope.of(open_source(folder), "2025-Q2"))
+    assert (p.won, p.lost, p.stale_lost) == (0, 1, 1)
+    assert p.last_date.isoformat() == "2025-06-30"

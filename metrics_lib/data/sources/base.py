@@ -87,6 +87,7 @@ class DataSource(ABC):
         self._stored: dict[str, pd.DataFrame] = {}
         # for a table built from an event log: the log's row of each row's first event
         self._event_rows: dict[str, np.ndarray] = {}
+        self._event_notes: dict[str, list[str]] = {}  # activities the log lacks (event_log.py)
         self._checked_all = False
         self._known: dict = {}  # segments and filled columns, asked once
         self._con = None
@@ -187,6 +188,7 @@ class DataSource(ABC):
             self._stored[table] = stored
         if "event_rows" in stored.attrs:
             self._event_rows[table] = stored.attrs["event_rows"]
+            self._event_notes[table] = list(stored.attrs.get("event_notes", []))
         if not isinstance(df.index, pd.RangeIndex):  # orders rolled up from lines: row of each
             self._origin[table] = df.index.to_numpy()
             df = df.reset_index(drop=True)
@@ -282,6 +284,7 @@ class DataSource(ABC):
             for s in summaries
             if s.rows == 0
         ]
+        notes += [n for s in summaries for n in self._event_notes.get(s.table, [])]
         for s in summaries:
             for fk in C.TABLES[s.table].foreign_keys:
                 if s.rows and not self.has(fk.ref_table) and self._frames[s.table][fk.column].notna().any():
