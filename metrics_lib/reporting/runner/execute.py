@@ -96,6 +96,23 @@ def _kernel_environment():
                 os.environ[k] = v
 
 
+@contextmanager
+def sharing_results(folder: Path):
+    """While the notebooks run: their kernels (and the worker processes starting them) share each
+    period's aggregates through ``folder`` (:mod:`metrics_lib.metrics.shared_results`)."""
+    from metrics_lib.metrics.shared_results import ENV_VAR
+
+    saved = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = str(folder)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = saved
+
+
 def _transport(folder: str) -> dict:
     """Talk to the kernel over Unix sockets in a private folder rather than loopback TCP ports."""
     if os.name != "posix":
@@ -218,9 +235,7 @@ class WarmKernel:
         self._sockets = tempfile.mkdtemp(prefix="mlr-kernel-")
         km = _kernel_manager_class()(kernel_name=KERNEL_NAME, **_transport(self._sockets))
         with _kernel_environment():
-            self._run(
-                km.start_kernel, extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=cwd
-            )
+            self._run(km.start_kernel, extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=cwd)
         self.km, self.cwd = km, cwd
         kc = km.client()
         kc.start_channels()

@@ -18,7 +18,7 @@ from metrics_lib.core.periods import parse_period
 from metrics_lib.data import resolve_path
 from metrics_lib.data.csv_out import write_csv
 from metrics_lib.metrics.coverage import coverage_notes, period_coverage
-from metrics_lib.reporting.runner.execute import KERNEL_NAME, run_steps
+from metrics_lib.reporting.runner.execute import KERNEL_NAME, run_steps, sharing_results
 from metrics_lib.reporting.runner.plan import (
     check_parameters,
     discover_notebooks,
@@ -330,6 +330,8 @@ def run_reports(
     staged: list[Path] = []
     try:
         with writing_to(out):
+            shared = make_staging(out, "shared")  # the aggregates the notebooks share (not published)
+            staged.append(shared)
             for label in labels:
                 tmp = make_staging(out, label)
                 staged.append(tmp)
@@ -338,12 +340,14 @@ def run_reports(
                     (tmp / "rejected").mkdir()
                     for table, frame in rejected.items():
                         write_csv(frame, tmp / "rejected" / f"{table}.csv", table=table, show_pii=show_pii)
-            run_steps(steps, jobs, begin, record)
+            with sharing_results(shared):
+                run_steps(steps, jobs, begin, record)
             index = write_overview(out)
     except BaseException:
         for tmp in staged:  # this run's own folders (a period published is no longer there)
             discard_staging(tmp)
         raise
+    discard_staging(shared)
 
     flat = [r for label in labels for r in plan[label]["results"].values()]
     summary = RunSummary(labels, flat, out, index, round(time.perf_counter() - t0, 2))

@@ -1,0 +1,188 @@
+"""A period's aggregates computed once per report run and shared by every notebook of the run.
+
+The nine report notebooks of a period each need the aggregates of the period, of the period
+before it (for the change and its test) and of the seven before that (for the trends), and the
+notebooks of the next period need most of them again. Without sharing, each notebook queries the
+engine for them anew.
+
+When the environment variable ``METRICS_LIB_SHARED_RESULTS`` names a folder (the report runner
+sets it for its kernels, to a folder of its own that it removes at the end of the run), each
+aggregate of a :class:`~metrics_lib.metrics.period_data.PeriodData` declared with
+:class:`shared_property` is looked up there before it is computed, and written there once it is.
+Everything else stays as it was: the same formulas run on the same aggregates, so a notebook gives
+the same numbers with the folder or without it (in JupyterLab, under plain papermill), computing
+what it needs when no shared result is there.
+
+An aggregate is found only under its key (:func:`period_key`): the data (the path, size,
+modification time, inode and a sampled fingerprint of the content of every input file, as the
+check cache remembers them), the column mapping, the data source's settings, the rule for rows that
+break the contract, the segment, the period, and the code that computes it. Anything else (a
+changed file, another mapping or segment, another version of this package) is another key, so a
+stale result is never used. A source that is not a folder of files (a database) is never shared:
+its data can change while the run goes on, and nothing cheap says whether it did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Generic, TypeVar, overload
+
+__all__ = ["ENV_VAR", "shared_folder", "period_key", "shared_property"]
+
+#: The environment variable naming the run's folder of shared aggregates.
+ENV_VAR = "METRICS_LIB_SHARED_RESULTS"
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+# the code that computes aggregates; the reporting layer, the demo generator and the CLI do not
+_CODE_PARTS = ("core", "data", "formulas", "clv", "metrics")
+_code_digest: str | None = None
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+def shared_folder() -> Path | None:
+    """The folder of shared aggregates named by :data:`ENV_VAR`, or None (no sharing) when the
+    variable is unset, empty, or names no folder."""
+    text = os.environ.get(ENV_VAR, "").strip()
+    if not text:
+        return None
+    folder = Path(text).expanduser()
+    return folder if folder.is_dir() else None
+
+
+def _code() -> str:
+    global _code_digest
+    if _code_digest is None:
+        h = hashlib.sha256()
+        for part in _CODE_PARTS:
+            for path in sorted((_PACKAGE / part).rglob("*.py")):
+                h.update(str(path.relative_to(_PACKAGE)).encode())
+                h.update(path.read_bytes())
+        _code_digest = h.hexdigest()
+    return _code_digest
+
+
+def source_key(source) -> str | None:
+    """What the aggregates of ``source`` depend on besides the period and segment, as a digest;
+    None for a source that is not a folder of files. Worked out once per source."""
+    cached = source.__dict__.get("_shared_results_key", _MISSING)
+    if cached is not _MISSING:
+        return cached
+    key = _source_key(source)
+    source.__dict__["_shared_results_key"] = key
+    return key
+
+
+def _source_key(source) -> str | None:
+    from metrics_lib.data.check_cache import content_digest
+
+    if getattr(source, "kind", None) != "folder":
+        return None
+    h = hashlib.sha256()
+    mapping = getattr(getattr(source, "mapping", None), "path", None)
+    h.update(repr((str(source.path), getattr(source, "on_invalid", None), repr(source.config))).encode())
+    if mapping:
+        h.update(Path(mapping).read_bytes())
+    for table, loc in sorted(source.locations.items()):
+        path = loc.path
+        if not isinstance(path, Path):
+            return None
+        st = path.stat()
+        h.update(repr((table, str(path), st.st_size, st.st_mtime_ns, st.st_ino)).encode())
+        h.update(content_digest(path, st.st_size).encode())
+    h.update(_code().encode())
+    return h.hexdigest()
+
+
+def period_key(source, period, segment) -> str | None:
+    """The key of the aggregates of ``period`` (a Period or a date window) and ``segment`` of
+    ``source``; None when they are not shared."""
+    base = source_key(source)
+    if base is None:
+        return None
+    return hashlib.sha256(repr((base, repr(period), segment)).encode()).hexdigest()[:32]
+
+
+def _file(d, name: str) -> Path | None:
+    folder = shared_folder()
+    if folder is None:
+        return None
+    key = d.__dict__.get("_shared_results_period_key", _MISSING)
+    if key is _MISSING:
+        try:
+            key = period_key(d.source, d.scope.period, d.scope.segment)
+        except OSError:  # an input file went away: nothing is shared
+            key = None
+        d.__dict__["_shared_results_period_key"] = key
+    return None if key is None else folder / f"{key}-{name}.pkl"
+
+
+def load(d, name: str) -> Any:
+    """The shared value of aggregate ``name`` of PeriodData ``d``, or ``_MISSING``."""
+    path = _file(d, name)
+    if path is None or not path.is_file():
+        return _MISSING
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # unreadable (being replaced, or written by another version): compute it
+        return _MISSING
+
+
+def save(d, name: str, value) -> None:
+    """Write aggregate ``name`` of PeriodData ``d`` to the shared folder (atomically: a reader sees
+    the whole file or none)."""
+    path = _file(d, name)
+    if path is None or path.exists():
+        return
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pkl")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except Exception:  # a full disk or a value that cannot be pickled: it is just not shared
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def shared(d, name: str, compute: Callable[[], T]) -> T:
+    """Aggregate ``name`` of PeriodData ``d``: from the shared folder when there, else computed and
+    written there."""
+    value = load(d, name)
+    if value is _MISSING:
+        value = compute()
+        save(d, name, value)
+    return value
+
+
+class shared_property(Generic[T]):
+    """Like :func:`functools.cached_property` on a PeriodData, with the value also looked up in,
+    and written to, the run's shared folder (:func:`shared_folder`)."""
+
+    def __init__(self, fn: Callable[[Any], T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> shared_property[T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        if self.name not in obj.__dict__:
+            obj.__dict__[self.name] = shared(obj, self.name, lambda: self.fn(obj))
+        return obj.__dict__[self.name]

@@ -1,0 +1,82 @@
+"""A period's aggregates shared by the notebooks of a report run (metrics_lib.metrics.shared_results).
+
+What a user relies on: a notebook shows the same numbers and tables with the run's shared
+aggregates as without them, a notebook that finds them does not query the engine again, and a
+result is never taken for other data, another segment or another period.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from metrics_lib.data import open_source
+from metrics_lib.metrics import aggregate, shared_results
+from metrics_lib.metrics.shared_results import ENV_VAR, period_key, source_key
+from metrics_lib.reporting.workbook import Workbook
+
+TREND = ["revenue", "churn_rate", "nps", "csat", "win_rate", "first_response_hours_median"]
+
+
+def _sections(wb: Workbook) -> dict:
+    return {
+        "headline": wb.headline(),
+        "numbers": wb.headline_numbers().to_frame(),
+        "trend": wb.trend(TREND, periods=8),
+        "nps_mix": wb.nps_mix(periods=8),
+        "clv_steps": wb.clv_steps(),
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_folder(monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+
+
+def test_a_notebooks_numbers_are_the_same_with_and_without_the_shared_results(tmp_path, monkeypatch):
+    alone = _sections(Workbook("2025-Q4"))
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    first = _sections(Workbook("2025-Q4"))  # computes and writes the shared aggregates
+    assert any(tmp_path.glob("*-activity.pkl"))
+
+    def no_engine(*_args, **_kwargs):
+        raise AssertionError("the engine was queried for an aggregate that was shared")
+
+    monkeypatch.setattr(aggregate, "activity_counts", no_engine)
+    monkeypatch.setattr(aggregate, "orders_summary", no_engine)
+    monkeypatch.setattr(aggregate, "survey_scores", no_engine)
+    again = _sections(Workbook("2025-Q4"))  # another notebook of the run: reads them
+
+    for name, frame in alone.items():
+        pd.testing.assert_frame_equal(first[name], frame, obj=name)
+        pd.testing.assert_frame_equal(again[name], frame, obj=name)
+
+
+def test_another_period_segment_or_file_content_is_another_key(make_source):
+    folder = make_source()
+    src = open_source(folder)
+    key = period_key(src, "2025-Q1", None)
+    assert key == period_key(open_source(folder), "2025-Q1", None)  # the same data opened again
+    assert period_key(src, "2025-Q2", None) != key
+    assert period_key(src, "2025-Q1", "smb") != key
+
+    orders = folder / "orders.csv"
+    lines = orders.read_text().splitlines(keepends=True)
+    orders.write_text("".join([lines[0], *lines[2:]]))  # one order fewer
+    assert period_key(open_source(folder), "2025-Q1", None) != key
+
+
+def test_a_source_that_is_not_a_folder_of_files_shares_nothing():
+    class Database:
+        kind = "postgres"
+
+    assert source_key(Database()) is None
+
+
+def test_without_the_variable_or_with_a_missing_folder_nothing_is_shared(tmp_path, monkeypatch):
+    assert shared_results.shared_folder() is None
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "gone"))
+    assert shared_results.shared_folder() is None
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    assert shared_results.shared_folder() == tmp_path
