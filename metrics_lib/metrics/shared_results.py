@@ -20,6 +20,9 @@ break the contract, the segment, the period, and the code that computes it. Anyt
 changed file, another mapping or segment, another version of this package) is another key, so a
 stale result is never used. A source that is not a folder of files (a database) is never shared:
 its data can change while the run goes on, and nothing cheap says whether it did.
+
+Within a run, the notebooks one kernel runs one after the other also share the opened and checked
+data source (:func:`open_report_source`), as long as its files are unchanged.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["ENV_VAR", "shared_folder", "period_key", "shared_property"]
+__all__ = ["ENV_VAR", "shared_folder", "period_key", "shared_property", "open_report_source"]
 
 #: The environment variable naming the run's folder of shared aggregates.
 ENV_VAR = "METRICS_LIB_SHARED_RESULTS"
@@ -186,3 +189,31 @@ class shared_property(Generic[T]):
         if self.name not in obj.__dict__:
             obj.__dict__[self.name] = shared(obj, self.name, lambda: self.fn(obj))
         return obj.__dict__[self.name]
+
+
+#: The data source the last report of this process opened, by how it was opened (see
+#: :func:`open_report_source`).
+_opened: dict[tuple, Any] = {}
+
+
+def open_report_source(data, *, mapping=None, on_invalid: str = "strict"):
+    """:func:`~metrics_lib.data.open_source`, except within a report run (:func:`shared_folder`
+    set): the source the previous notebook of this kernel opened and checked, when it was opened
+    the same way and its files are unchanged (same :func:`source_key`), so that the checks and the
+    reading are not repeated for each notebook. A database is always opened anew."""
+    from metrics_lib.data import open_source
+
+    if shared_folder() is None:
+        return open_source(data, mapping=mapping, on_invalid=on_invalid)
+    how = (str(data), str(mapping), on_invalid)
+    src = _opened.get(how)
+    if src is not None:
+        try:
+            if source_key(src) is not None and _source_key(src) == source_key(src):
+                return src
+        except OSError:  # a file went away: open it again, which says what is wrong
+            pass
+    _opened.clear()
+    src = open_source(data, mapping=mapping, on_invalid=on_invalid)
+    _opened[how] = src
+    return src

@@ -80,3 +80,21 @@ def test_without_the_variable_or_with_a_missing_folder_nothing_is_shared(tmp_pat
     assert shared_results.shared_folder() is None
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
     assert shared_results.shared_folder() == tmp_path
+
+
+def test_within_a_run_the_next_notebook_reuses_the_checked_source_until_a_file_changes(
+    make_source, tmp_path, monkeypatch
+):
+    folder = make_source()
+    alone = Workbook("2025-Q1", str(folder), restrict_paths=False).source
+    assert Workbook("2025-Q1", str(folder), restrict_paths=False).source is not alone  # outside a run
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    first = Workbook("2025-Q1", str(folder), restrict_paths=False).source
+    assert Workbook("2025-Q1", str(folder), restrict_paths=False).source is first
+    assert Workbook("2025-Q1", str(folder), on_invalid="quarantine", restrict_paths=False).source is not first
+
+    orders = folder / "orders.csv"
+    lines = orders.read_text().splitlines(keepends=True)
+    orders.write_text("".join([lines[0], *lines[2:]]))
+    assert Workbook("2025-Q1", str(folder), restrict_paths=False).source is not first
