@@ -124,7 +124,7 @@ def run_reports(
     data=None,
     mapping=None,
     families=None,
-    jobs: int = 1,
+    jobs: int | None = None,
     out="reports",
     notebooks_dir=None,
     extra_parameters: dict | None = None,
@@ -149,8 +149,8 @@ def run_reports(
         notebooks get it as their ``mapping`` parameter. Default: ``mapping.yml`` beside the data.
     families : str or list of str, optional
         Only these families (``"retention,value"`` or a list); default: every notebook found.
-    jobs : int
-        Notebooks run at once, each in its own process; capped at the number of CPUs.
+    jobs : int, optional
+        Notebooks run at once, each in its own process; default and at most: the number of CPUs.
     out : path-like
         Where the reports go (relative to the current directory).
     notebooks_dir : path-like, optional
@@ -189,6 +189,8 @@ def run_reports(
     """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
+    if jobs is None:
+        jobs = os.cpu_count() or 1
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise WorkbookError(f"jobs ({jobs!r}) must be a whole number of 1 or more")
     jobs = min(jobs, os.cpu_count() or 1)
