@@ -234,6 +234,17 @@ def reports_eight_periods(data: Path, jobs: int = 1) -> int:
     return len(s.results)
 
 
+def reports_one_period_big(data: Path) -> int:
+    """All notebooks of 2025-Q4 on the bench data, ``--jobs`` at its default (the CPU count)."""
+    import tempfile
+
+    from metrics_lib.reporting.runner import run_reports
+
+    with tempfile.TemporaryDirectory() as out:
+        s = run_reports(["2025-Q4"], data=data, out=out, progress=lambda *_: None)
+    return len(s.results)
+
+
 TASKS = {
     "summary_ours": summary_ours,
     "summary_ours_capped": summary_ours_capped,
@@ -248,6 +259,8 @@ TASKS = {
     "reports_1_period": reports_one_period,
     "reports_8_periods_jobs1": lambda d: reports_eight_periods(d, 1),
     "reports_8_periods_jobs2": lambda d: reports_eight_periods(d, 2),
+    "reports_1_period_1m": reports_one_period_big,
+    "reports_8_periods_1m_jobs2": lambda d: reports_eight_periods(d, 2),
 }
 
 
