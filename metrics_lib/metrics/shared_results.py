@@ -22,7 +22,9 @@ stale result is never used. A source that is not a folder of files (a database) 
 its data can change while the run goes on, and nothing cheap says whether it did.
 
 Within a run, the notebooks one kernel runs one after the other also share the opened and checked
-data source (:func:`open_report_source`), as long as its files are unchanged.
+data source (:func:`open_report_source`), as long as its files are unchanged, and a notebook does
+not check again, table by table and foreign key by foreign key, the files the runner checked
+clean (:func:`mark_checked`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["ENV_VAR", "shared_folder", "period_key", "shared_property", "open_report_source"]
+__all__ = [
+    "ENV_VAR",
+    "shared_folder",
+    "period_key",
+    "shared_property",
+    "shared_call",
+    "open_report_source",
+    "mark_checked",
+]
 
 #: The environment variable naming the run's folder of shared aggregates.
 ENV_VAR = "METRICS_LIB_SHARED_RESULTS"
@@ -139,11 +149,14 @@ def load(d, name: str) -> Any:
 
 
 def save(d, name: str, value) -> None:
-    """Write aggregate ``name`` of PeriodData ``d`` to the shared folder (atomically: a reader sees
-    the whole file or none)."""
+    """Write aggregate ``name`` of PeriodData ``d`` to the shared folder."""
     path = _file(d, name)
-    if path is None or path.exists():
-        return
+    if path is not None and not path.exists():
+        _write(path, value)
+
+
+def _write(path: Path, value) -> None:
+    """Pickle ``value`` to ``path`` atomically: a reader sees the whole file or none."""
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pkl")
@@ -215,5 +228,72 @@ def open_report_source(data, *, mapping=None, on_invalid: str = "strict"):
             pass
     _opened.clear()
     src = open_source(data, mapping=mapping, on_invalid=on_invalid)
+    marker = _checked_marker(src)
+    if marker is not None and marker.is_file():
+        # the runner checked these very files whole (foreign keys too) and found nothing wrong:
+        # the same checks here would find the same (the key holds files, mapping, settings, code)
+        src._checked_all = True
     _opened[how] = src
     return src
+
+
+def _checked_marker(source) -> Path | None:
+    folder = shared_folder()
+    try:
+        key = source_key(source) if folder is not None else None
+    except OSError:
+        return None
+    return None if folder is None or key is None else folder / f"checked-{key[:32]}"
+
+
+def mark_checked(source) -> None:
+    """Say in the run's shared folder that ``source`` was checked whole, foreign keys included, and
+    nothing was set aside, so that the notebooks of the run need not check the same files again
+    (:func:`open_report_source`). Nothing is said of a source with rows set aside: each notebook
+    sets them aside itself."""
+    source.check_all()
+    if any(len(frame) for frame in source.rejected.values()):
+        return
+    marker = _checked_marker(source)
+    if marker is not None:
+        _write(marker, True)
+
+
+def _arg_key(value, source) -> str:
+    """A stable text for an argument of :func:`shared_call` (the source, and a scope by its
+    period and segment, not by the address of an object)."""
+    from metrics_lib.metrics.aggregate import Scope
+
+    if value is source:
+        return "source"
+    if isinstance(value, Scope) and value.source is source:
+        return repr(("scope", repr(value.period), value.segment))
+    return repr(value)
+
+
+def shared_call(source, fn: Callable[..., T], *args, **kwargs) -> T:
+    """``fn(*args, **kwargs)``, a section's numbers on ``source`` that two notebooks of a run both
+    show (NPS against churn, the health score's validation, the before/after comparison): within a
+    run computed once and shared like the aggregates; outside a run simply called."""
+    folder = shared_folder()
+    base = source_key(source) if folder is not None else None
+    if folder is None or base is None:
+        return fn(*args, **kwargs)
+    text = repr(
+        (
+            base,
+            f"{fn.__module__}.{fn.__qualname__}",
+            [_arg_key(a, source) for a in args],
+            sorted((k, _arg_key(v, source)) for k, v in kwargs.items()),
+        )
+    )
+    path = folder / f"call-{hashlib.sha256(text.encode()).hexdigest()[:32]}.pkl"
+    if path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # unreadable: compute it
+            pass
+    value = fn(*args, **kwargs)
+    _write(path, value)
+    return value

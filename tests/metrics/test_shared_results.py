@@ -25,6 +25,9 @@ def _sections(wb: Workbook) -> dict:
         "trend": wb.trend(TREND, periods=8),
         "nps_mix": wb.nps_mix(periods=8),
         "clv_steps": wb.clv_steps(),
+        "nps_churn": wb.nps_churn(),
+        "health_bands": wb.health_validation().bands,
+        "before_after": wb.before_after(window_days=365),
     }
 
 
@@ -38,7 +41,7 @@ def test_a_notebooks_numbers_are_the_same_with_and_without_the_shared_results(tm
 
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
     first = _sections(Workbook("2025-Q4"))  # computes and writes the shared aggregates
-    assert any(tmp_path.glob("*-activity.pkl"))
+    assert any(tmp_path.glob("*-activity.pkl")) and any(tmp_path.glob("call-*.pkl"))
 
     def no_engine(*_args, **_kwargs):
         raise AssertionError("the engine was queried for an aggregate that was shared")
@@ -46,7 +49,9 @@ def test_a_notebooks_numbers_are_the_same_with_and_without_the_shared_results(tm
     monkeypatch.setattr(aggregate, "activity_counts", no_engine)
     monkeypatch.setattr(aggregate, "orders_summary", no_engine)
     monkeypatch.setattr(aggregate, "survey_scores", no_engine)
+    written = sorted(tmp_path.iterdir())
     again = _sections(Workbook("2025-Q4"))  # another notebook of the run: reads them
+    assert sorted(tmp_path.iterdir()) == written  # nothing computed anew
 
     for name, frame in alone.items():
         pd.testing.assert_frame_equal(first[name], frame, obj=name)
@@ -98,3 +103,25 @@ def test_within_a_run_the_next_notebook_reuses_the_checked_source_until_a_file_c
     lines = orders.read_text().splitlines(keepends=True)
     orders.write_text("".join([lines[0], *lines[2:]]))
     assert Workbook("2025-Q1", str(folder), restrict_paths=False).source is not first
+
+
+def test_files_the_runner_checked_clean_are_not_checked_again_by_the_notebooks(
+    make_source, tmp_path, monkeypatch
+):
+    folder = make_source()
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    shared_results.mark_checked(open_source(folder))  # what the runner does before the notebooks
+    shared_results._opened.clear()  # a new kernel
+
+    def no_check(*_args, **_kwargs):
+        raise AssertionError("the files were checked again")
+
+    monkeypatch.setattr(type(open_source(folder)), "_has_orphans", no_check)
+    wb = Workbook("2025-Q1", str(folder), restrict_paths=False)
+    assert wb.headline_numbers(["retention"]) is not None
+
+    shared_results._opened.clear()
+    lines = (folder / "orders.csv").read_text().splitlines(keepends=True)
+    (folder / "orders.csv").write_text("".join([lines[0], *lines[2:]]))  # changed since: checked
+    with pytest.raises(AssertionError, match="checked again"):
+        Workbook("2025-Q1", str(folder), restrict_paths=False)

@@ -18,6 +18,7 @@ from metrics_lib.core.periods import parse_period
 from metrics_lib.data import resolve_path
 from metrics_lib.data.csv_out import write_csv
 from metrics_lib.metrics.coverage import coverage_notes, period_coverage
+from metrics_lib.metrics.shared_results import mark_checked
 from metrics_lib.reporting.runner.execute import KERNEL_NAME, run_steps, sharing_results
 from metrics_lib.reporting.runner.plan import (
     check_parameters,
@@ -343,6 +344,7 @@ def run_reports(
                     for table, frame in rejected.items():
                         write_csv(frame, tmp / "rejected" / f"{table}.csv", table=table, show_pii=show_pii)
             with sharing_results(shared):
+                mark_checked(src)  # the notebooks need not check the same files again
                 run_steps(steps, jobs, begin, record)
             index = write_overview(out)
     except BaseException:
