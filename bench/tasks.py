@@ -156,11 +156,13 @@ def summary_frame_ours(data: Path) -> int:
 def summary_frame_duckdb(data: Path) -> int:
     """The same summary written by hand as one DuckDB query over the DataFrame."""
     import duckdb
+    import pyarrow as pa
 
     orders = _orders_frame(data)
     t0 = time.perf_counter()
     con = duckdb.connect()
-    con.register("orders", orders)
+    # its columns as Arrow: DuckDB scans them faster than the DataFrame's own string columns
+    con.register("orders", pa.Table.from_pandas(orders[["customer_id", "order_date", "revenue"]]))
     out = con.sql(
         f"""
         WITH days AS (
