@@ -49,6 +49,13 @@ def summary_pandas(data: Path) -> int:
 
     t0 = time.perf_counter()
     o = pd.read_parquet(data / "orders.parquet", columns=["customer_id", "order_date", "revenue"])
+    return _pandas_summary(o, t0)
+
+
+def _pandas_summary(o, t0: float) -> int:
+    import pandas as pd
+
+    o = o[["customer_id", "order_date", "revenue"]]
     o["order_date"] = pd.to_datetime(o["order_date"])
     days = o.groupby(["customer_id", "order_date"], sort=False)["revenue"].sum().reset_index()
     g = days.groupby("customer_id", sort=False)
@@ -116,6 +123,75 @@ def _metrics_quarter(data: Path) -> int:
     return len(out["metrics"])
 
 
+#: Orders in the in-memory summary tasks (the first rows of the bench data's orders).
+FRAME_ROWS = 5_000_000
+
+
+def _orders_frame(data: Path):
+    """The first :data:`FRAME_ROWS` orders as a pandas DataFrame, every column (read untimed)."""
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(data / "orders.parquet").iter_batches(batch_size=FRAME_ROWS)
+    return next(table).to_pandas(date_as_object=False)
+
+
+def summary_frame_ours(data: Path) -> int:
+    """``summarize_transactions`` on an in-memory DataFrame (time after reading it)."""
+    from metrics_lib.clv import summarize_transactions
+
+    orders = _orders_frame(data)
+    t0 = time.perf_counter()
+    out = summarize_transactions(
+        orders,
+        customer_col="customer_id",
+        date_col="order_date",
+        value_col="revenue",
+        observation_end=OBSERVATION_END,
+        time_unit="W",
+    )
+    _compute_time(t0)
+    return len(out)
+
+
+def summary_frame_duckdb(data: Path) -> int:
+    """The same summary written by hand as one DuckDB query over the DataFrame."""
+    import duckdb
+    import pyarrow as pa
+
+    orders = _orders_frame(data)
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    # its columns as Arrow: DuckDB scans them faster than the DataFrame's own string columns
+    con.register("orders", pa.Table.from_pandas(orders[["customer_id", "order_date", "revenue"]]))
+    out = con.sql(
+        f"""
+        WITH days AS (
+            SELECT customer_id, CAST(order_date AS DATE) AS day, SUM(COALESCE(revenue, 0)) AS value
+            FROM orders
+            WHERE customer_id IS NOT NULL AND order_date IS NOT NULL
+              AND CAST(order_date AS DATE) <= DATE '{OBSERVATION_END}'
+            GROUP BY 1, 2
+        ), per AS (
+            SELECT customer_id, MIN(day) AS first, MAX(day) AS last, COUNT(*) AS n,
+                   SUM(value) AS total, ARG_MIN(value, day) AS first_value
+            FROM days GROUP BY 1
+        )
+        SELECT customer_id, n - 1 AS frequency, (last - first) / 7.0 AS recency,
+               (DATE '{OBSERVATION_END}' - first) / 7.0 AS T,
+               CASE WHEN n > 1 THEN (total - first_value) / (n - 1) ELSE 0 END AS monetary_value
+        FROM per ORDER BY customer_id
+        """
+    ).df()
+    _compute_time(t0)
+    return len(out)
+
+
+def summary_frame_pandas(data: Path) -> int:
+    """The same summary by pandas groupby on the DataFrame."""
+    orders = _orders_frame(data)
+    return _pandas_summary(orders, time.perf_counter())
+
+
 def clv_fit(data: Path) -> int:
     import ibis
 
@@ -160,6 +236,17 @@ def reports_eight_periods(data: Path, jobs: int = 1) -> int:
     return len(s.results)
 
 
+def reports_one_period_big(data: Path) -> int:
+    """All notebooks of 2025-Q4 on the bench data, ``--jobs`` at its default (the CPU count)."""
+    import tempfile
+
+    from metrics_lib.reporting.runner import run_reports
+
+    with tempfile.TemporaryDirectory() as out:
+        s = run_reports(["2025-Q4"], data=data, out=out, progress=lambda *_: None)
+    return len(s.results)
+
+
 TASKS = {
     "summary_ours": summary_ours,
     "summary_ours_capped": summary_ours_capped,
@@ -167,10 +254,15 @@ TASKS = {
     "summary_lifetimes": summary_lifetimes,
     "metrics_quarter": metrics_quarter,
     "metrics_quarter_warm": metrics_quarter_warm,
+    "summary_frame_ours": summary_frame_ours,
+    "summary_frame_duckdb": summary_frame_duckdb,
+    "summary_frame_pandas": summary_frame_pandas,
     "clv_fit": clv_fit,
     "reports_1_period": reports_one_period,
     "reports_8_periods_jobs1": lambda d: reports_eight_periods(d, 1),
     "reports_8_periods_jobs2": lambda d: reports_eight_periods(d, 2),
+    "reports_1_period_1m": reports_one_period_big,
+    "reports_8_periods_1m_jobs2": lambda d: reports_eight_periods(d, 2),
 }
 
 

@@ -115,9 +115,9 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--jobs",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="notebooks run at once in separate processes (default 1, at most the CPU count)",
+        help="notebooks run at once in separate processes (default and at most: the CPU count)",
     )
     p.add_argument("--out", default="reports", metavar="DIR", help="output folder (default: reports)")
     p.add_argument("--targets", metavar="FILE", help="targets YAML passed to the notebooks")

@@ -117,7 +117,7 @@ def summarize_transactions(
     end = _as_date("observation_end", observation_end)
     table, run = _engine_table(transactions)
     _check_columns(table, customer_col, date_col, value_col)
-    expr = _summary_expr(table, customer_col, date_col, value_col, end, unit)
+    expr = _summary_expr(table, customer_col, date_col, value_col, end, unit, _on_duckdb(transactions))
     out = run(expr.order_by("customer"))
     return _finish_summary(out, customer_col, time_unit, end)
 
@@ -171,7 +171,7 @@ def calibration_holdout_split(
         )
     table, run = _engine_table(transactions)
     _check_columns(table, customer_col, date_col, value_col)
-    cal = _summary_expr(table, customer_col, date_col, value_col, cal_end, unit)
+    cal = _summary_expr(table, customer_col, date_col, value_col, cal_end, unit, _on_duckdb(transactions))
     hold = _purchase_days(table, customer_col, date_col, value_col, after=cal_end, through=obs_end)
     metrics = {"frequency_holdout": hold.count()}
     if value_col is not None:
@@ -235,6 +235,38 @@ def _engine_table(transactions):
     raise CLVInputError(
         f"`transactions` must be a pandas DataFrame or an Ibis table, not {type(transactions).__name__}"
     )
+
+
+def _on_duckdb(transactions) -> bool:
+    """Whether the transactions are aggregated by DuckDB (a DataFrame always is)."""
+    if isinstance(transactions, pd.DataFrame):
+        return True
+    try:
+        return transactions.get_backend().name == "duckdb"
+    except Exception:  # an unbound table: no backend to ask
+        return False
+
+
+_duckdb_arg_min = None
+
+
+def _first_day_value(days, on_duckdb: bool):
+    """Each customer's value of their first purchase day. On DuckDB its ``arg_min`` aggregate,
+    grouped by hashing; elsewhere Ibis's ``argmin``, which DuckDB would run as an ordered
+    aggregate (``first(value ORDER BY day)``, a sort within every group) at about twice the time
+    of the whole summary."""
+    if not on_duckdb:
+        return days.value.argmin(days.day)
+    global _duckdb_arg_min
+    if _duckdb_arg_min is None:
+        import ibis
+
+        @ibis.udf.agg.builtin(name="arg_min")
+        def arg_min(arg: float, key: date) -> float:  # type: ignore[empty-body]
+            """DuckDB's arg_min: ``arg`` of the row with the smallest ``key``."""
+
+        _duckdb_arg_min = arg_min
+    return _duckdb_arg_min(days.value, days.day)
 
 
 def _check_columns(table, *names) -> None:
@@ -302,14 +334,14 @@ def _kept(bought, refunded):
     return ibis.greatest(ibis.least(share.fill_null(1.0), 1.0), 0.0)
 
 
-def _summary_expr(table, customer_col, date_col, value_col, end: date, unit: float):
+def _summary_expr(table, customer_col, date_col, value_col, end: date, unit: float, on_duckdb: bool = False):
     import ibis
 
     days = _purchase_days(table, customer_col, date_col, value_col, through=end)
     metrics = {"first": days.day.min(), "last": days.day.max(), "n_days": days.count()}
     if value_col is not None:
         metrics["total"] = days.value.sum()
-        metrics["first_value"] = days.value.argmin(days.day)
+        metrics["first_value"] = _first_day_value(days, on_duckdb)
     per = days.group_by("customer").aggregate(**metrics)
     if value_col is not None:
         back = _refunds(table, customer_col, date_col, value_col, through=end)

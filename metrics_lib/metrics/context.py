@@ -19,10 +19,11 @@ from typing import Any
 import pandas as pd
 
 from metrics_lib.core.periods import Period, parse_period
-from metrics_lib.data import is_database_url, open_source, resolve_path
+from metrics_lib.data import is_database_url, resolve_path
 from metrics_lib.data.config import read_yaml_text
 from metrics_lib.metrics.aggregate import DateWindow, Scope
 from metrics_lib.metrics.coverage import PeriodCoverage, coverage_notes, period_coverage
+from metrics_lib.metrics.shared_results import open_report_source
 
 __all__ = ["ReportContext", "trailing_window"]
 
@@ -77,7 +78,7 @@ class ReportContext:
             data_ref: Any = data.strip()
         else:
             data_ref = check_path(data, "data") if data else None
-        source = open_source(
+        source = open_report_source(
             data_ref, mapping=resolve_path(mapping) if mapping else None, on_invalid=on_invalid
         )
         source.check_all()  # foreign keys too: strict stops here, quarantine sets the rows aside

@@ -4,7 +4,8 @@
 window, segment) and exposes each aggregation of :mod:`metrics_lib.metrics.aggregate` as a cached
 attribute, plus the annualised churn rate, the survey scores and the orders of the twelve months
 ending with the period (CLV's purchase window), so that metrics sharing an aggregate (and the
-tests of their change) query the engine once.
+tests of their change) query the engine once. Within a report run the aggregates are computed
+once for all the run's notebooks (:mod:`metrics_lib.metrics.shared_results`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from metrics_lib.metrics import (
     aggregate_value,
 )
 from metrics_lib.metrics.context import trailing_window
+from metrics_lib.metrics.shared_results import shared, shared_property
 
 __all__ = ["PeriodData"]
 
@@ -46,35 +48,35 @@ class PeriodData:
                 return False
         return True
 
-    @cached_property
+    @shared_property
     def activity(self) -> agg.ActivityCounts:
         return agg.activity_counts(self.scope)
 
-    @cached_property
+    @shared_property
     def orders(self) -> agg.OrdersSummary:
         return agg.orders_summary(self.scope)
 
-    @cached_property
+    @shared_property
     def new(self) -> agg.NewCustomers:
         return agg.new_customers_summary(self.scope)
 
-    @cached_property
+    @shared_property
     def pipeline(self) -> aggregate_pipeline.PipelineSummary:
         return aggregate_pipeline.pipeline_summary(self.scope)
 
-    @cached_property
+    @shared_property
     def won(self):
         return aggregate_pipeline.won_deals(self.scope)
 
-    @cached_property
+    @shared_property
     def tickets(self):
         return aggregate_service.ticket_times(self.scope)
 
-    @cached_property
+    @shared_property
     def resolved(self) -> aggregate_service.ResolvedTickets:
         return aggregate_service.resolved_tickets(self.scope)
 
-    @cached_property
+    @shared_property
     def spend(self) -> aggregate_marketing.SpendSummary:
         return aggregate_marketing.spend_summary(self.scope)
 
@@ -95,7 +97,7 @@ class PeriodData:
         (1.0 when the orders cover them whole)."""
         return self.year_window.days / trailing_window(self.scope.period).days
 
-    @cached_property
+    @shared_property
     def year_orders(self) -> agg.OrdersSummary:
         """The orders of :attr:`year_window` (the segment's, with a segment)."""
         return agg.orders_summary(agg.Scope(self.source, self.year_window, self.scope.segment))
@@ -116,12 +118,12 @@ class PeriodData:
             r.value, days_measured=self.scope.period.days, days_target=365
         ).value
 
-    @cached_property
+    @shared_property
     def health_components(self) -> pd.DataFrame:
         # once per period: the health metric and its t-test both use it
         return aggregate_health.health_components(self.scope)
 
-    @cached_property
+    @shared_property
     def mrr(self) -> aggregate_subscriptions.RevenueRetention:
         return aggregate_subscriptions.revenue_retention(self.scope)
 
@@ -130,5 +132,5 @@ class PeriodData:
         # in microseconds
         cache = self.__dict__.setdefault("_scores", {})
         if survey not in cache:
-            cache[survey] = agg.survey_scores(self.scope, survey)
+            cache[survey] = shared(self, f"scores-{survey}", lambda: agg.survey_scores(self.scope, survey))
         return cache[survey]

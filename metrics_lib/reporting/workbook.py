@@ -51,6 +51,7 @@ from metrics_lib.metrics.cohorts import CohortView, RelationshipGroups
 from metrics_lib.metrics.context import ReportContext
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.pipeline_views import PipelineStages, pipeline_stages
+from metrics_lib.metrics.shared_results import shared_call
 from metrics_lib.metrics.targets import resolve_targets
 from metrics_lib.reporting import about, churn, clv_report, verdict, views
 from metrics_lib.reporting.display import shown
@@ -394,7 +395,9 @@ class Workbook:
             [] if self.source.has("subscriptions") else self._missing("orders")
         ):
             return _skipped_frame(cols, missing, "nps_group")
-        result = analyses.nps_vs_churn(self.source, self.period, segment=self.segment)
+        result = shared_call(
+            self.source, analyses.nps_vs_churn, self.source, self.period, segment=self.segment
+        )
         table = result.table.round(_CHURN_DIGITS)
         table.attrs["verdict"] = views.nps_churn_verdict(result)
         return self._shown(table)
@@ -548,7 +551,7 @@ class Workbook:
             return HealthValidationView(
                 empty, float("nan"), (float("nan"), float("nan")), 0, 0, empty.attrs["note"]
             )
-        hv = health_views.health_validation(self._scope())
+        hv = shared_call(self.source, health_views.health_validation, self._scope())
         return HealthValidationView.of(
             hv,
             bands=self._shown(hv.bands.round({**_CHURN_DIGITS, "mean_score": 2})),
@@ -643,7 +646,9 @@ class Workbook:
             frame = pd.DataFrame(columns=["before", "after", "change", "change vs noise"])
             frame.attrs["note"] = "skipped: the data source's source.yml sets no strategy_change_date"
             return shown(frame)
-        result = analyses.before_after(
+        result = shared_call(
+            self.source,
+            analyses.before_after,
             self.source,
             change,
             window_days=window_days,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -95,6 +96,23 @@ def _kernel_environment():
                 os.environ[k] = v
 
 
+@contextmanager
+def sharing_results(folder: Path):
+    """While the notebooks run: their kernels (and the worker processes starting them) share each
+    period's aggregates through ``folder`` (:mod:`metrics_lib.metrics.shared_results`)."""
+    from metrics_lib.metrics.shared_results import ENV_VAR
+
+    saved = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = str(folder)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = saved
+
+
 def _transport(folder: str) -> dict:
     """Talk to the kernel over Unix sockets in a private folder rather than loopback TCP ports."""
     if os.name != "posix":
@@ -178,12 +196,113 @@ def _error_page(title: str, message: str, nav_html: str) -> str:
     )
 
 
+#: Run in the warm kernel before each notebook: an empty namespace and execution count, no open
+#: figures, the notebook's working folder. Imported modules stay, which is what saves the time.
+_RESET = """\
+get_ipython().reset(new_session=True)
+import os as _os, sys as _sys
+_os.chdir({cwd!r})
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+del _os, _sys
+"""
+
+
+class WarmKernel:
+    """One kernel that runs the notebooks of this process one after the other (a worker's, or
+    the runner's with ``--jobs 1``).
+
+    Starting a kernel and importing pandas, matplotlib, scipy and this package take a few seconds
+    per notebook, more than most notebooks compute. The kernel is started once and, before each
+    notebook, its namespace is emptied (:data:`_RESET`): a notebook still sees none of the
+    previous one's variables, only the modules already imported. After a notebook that failed
+    (an error, a cell that timed out, a kernel that died) the kernel is shut down and the next
+    notebook gets a new one, so a broken kernel never runs another report.
+    """
+
+    def __init__(self) -> None:
+        self.km = None
+        self.kc = None
+        self.cwd: str | None = None
+        self._sockets: str | None = None
+
+    def _run(self, coro_fn, *args, **kwargs):
+        from jupyter_core.utils import run_sync
+
+        return run_sync(coro_fn)(*args, **kwargs)
+
+    def _start(self, cwd: str) -> None:
+        self._sockets = tempfile.mkdtemp(prefix="mlr-kernel-")
+        km = _kernel_manager_class()(kernel_name=KERNEL_NAME, **_transport(self._sockets))
+        with _kernel_environment():
+            self._run(km.start_kernel, extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=cwd)
+        self.km, self.cwd = km, cwd
+        kc = km.client()
+        kc.start_channels()
+        self.kc = kc
+        self._run(kc.wait_for_ready, timeout=60)
+        kc.allow_stdin = False
+        # papermill's client asks the manager for a client of its own and never closes it; two
+        # clients of one kernel share the session's identity, and the kernel's replies reach only
+        # the newer one. So every notebook is run through this one client, its channels open.
+        kc.start_channels = lambda *args, **kwargs: None
+        km.client = lambda *args, **kwargs: kc
+
+    def ready(self, cwd: str):
+        """The kernel manager and client for a notebook run in ``cwd``, with an empty namespace."""
+        if self.km is not None and (self.cwd != cwd or not self._run(self.km.is_alive)):
+            self.close()
+        if self.km is None:
+            try:
+                self._start(cwd)
+            except BaseException:
+                self.close()
+                raise
+            return self.km, self.kc
+        reply = self._run(
+            self.kc.execute_interactive, _RESET.format(cwd=cwd), silent=True, store_history=False, timeout=60
+        )
+        if reply["content"].get("status") != "ok":
+            self.close()
+            return self.ready(cwd)
+        return self.km, self.kc
+
+    def close(self) -> None:
+        """Shut the kernel down (when one is running) and remove its socket folder."""
+        km, kc, sockets = self.km, self.kc, self._sockets
+        self.km = self.kc = self.cwd = self._sockets = None
+        try:
+            if kc is not None:
+                kc.stop_channels()
+            if km is not None and self._run(km.is_alive):
+                self._run(km.shutdown_kernel)
+        except Exception:  # a kernel that died or will not stop: its process is gone or orphaned
+            pass
+        finally:
+            if km is not None:
+                try:
+                    self._run(km.cleanup_resources)
+                except Exception:
+                    pass
+            if sockets:
+                shutil.rmtree(sockets, ignore_errors=True)
+
+
+#: This process's warm kernel (see :class:`WarmKernel`).
+_WARM = WarmKernel()
+
+
+def close_warm_kernel() -> None:
+    """Shut this process's warm kernel down (at the end of a run, or as a worker exits)."""
+    _WARM.close()
+
+
 def execute_and_render(task: dict) -> dict:
     """Execute one notebook with papermill and render it; never raises for a notebook's failure.
 
     ``task`` holds ``notebook``, ``executed``, ``html`` (paths), ``parameters``, ``cwd``, ``title``,
     ``period``, ``family`` and ``cell_timeout``. Returns ``status``, ``error``, ``started``, ``ended`` and
-    ``duration_s``.
+    ``duration_s``. The notebook runs in this process's :class:`WarmKernel`.
     """
     import nbformat
     import papermill
@@ -192,22 +311,22 @@ def execute_and_render(task: dict) -> dict:
     executed = Path(task["executed"])
     error = None
     try:
-        with tempfile.TemporaryDirectory(prefix="mlr-kernel-") as sockets, _kernel_environment():
-            papermill.execute_notebook(
-                task["notebook"],
-                str(executed),
-                parameters=task["parameters"],
-                kernel_name=KERNEL_NAME,
-                cwd=task["cwd"],
-                progress_bar=False,
-                log_output=False,
-                request_save_on_cell_execute=False,
-                execution_timeout=task.get("cell_timeout"),
-                kernel_manager_class=_kernel_manager_class(),
-                **_transport(sockets),
-            )
+        km, _kc = _WARM.ready(task["cwd"])
+        papermill.execute_notebook(
+            task["notebook"],
+            str(executed),
+            parameters=task["parameters"],
+            kernel_name=KERNEL_NAME,
+            cwd=task["cwd"],
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            execution_timeout=task.get("cell_timeout"),
+            km=km,
+        )
     except Exception as exc:  # the notebook failed (or its kernel did): keep going
         error = _describe_error(exc) or "the notebook failed"
+        _WARM.close()  # the next notebook gets a new kernel
     nav_html = nav_for(task["period"], task["family"], "failed" if error else "ok")
     try:
         nb = nbformat.read(str(executed), as_version=4)
@@ -228,14 +347,24 @@ def execute_and_render(task: dict) -> dict:
     }
 
 
+def _worker_started() -> None:
+    """In each worker process: shut its warm kernel down when the worker exits."""
+    from multiprocessing.util import Finalize
+
+    Finalize(None, close_warm_kernel, exitpriority=100)
+
+
 def run_steps(steps, jobs: int, begin, record) -> None:
     """Run the steps ``(step, period, family, task or None)`` in order, or ``jobs`` at a time in
     worker processes; ``begin`` is called as a step starts, ``record`` with its outcome."""
     if jobs == 1 or sum(1 for s in steps if s[3] is not None) <= 1:
-        for step, label, family, task in steps:
-            begin(step, label, family)
-            if task is not None:
-                record(step, label, family, execute_and_render(task))
+        try:
+            for step, label, family, task in steps:
+                begin(step, label, family)
+                if task is not None:
+                    record(step, label, family, execute_and_render(task))
+        finally:
+            close_warm_kernel()
     else:
         _run_parallel(steps, jobs, begin, record)
 
@@ -247,7 +376,9 @@ def _run_parallel(steps, jobs: int, begin, record) -> None:
     workers = min(jobs, sum(1 for s in steps if s[3] is not None))
     queue = list(steps)
     running = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_started
+    ) as pool:
         try:
             while queue or running:
                 while queue and len(running) < workers:

@@ -18,8 +18,9 @@ from metrics_lib.core.periods import parse_period
 from metrics_lib.data import resolve_path
 from metrics_lib.data.csv_out import write_csv
 from metrics_lib.metrics.coverage import coverage_notes, period_coverage
+from metrics_lib.metrics.shared_results import mark_checked
 from metrics_lib.reporting.clv_report import FITS_FILE, write_clv_fits
-from metrics_lib.reporting.runner.execute import KERNEL_NAME, run_steps
+from metrics_lib.reporting.runner.execute import KERNEL_NAME, run_steps, sharing_results
 from metrics_lib.reporting.runner.lists import write_action_lists
 from metrics_lib.reporting.runner.plan import (
     check_parameters,
@@ -127,7 +128,7 @@ def run_reports(
     data=None,
     mapping=None,
     families=None,
-    jobs: int = 1,
+    jobs: int | None = None,
     out="reports",
     notebooks_dir=None,
     extra_parameters: dict | None = None,
@@ -152,8 +153,8 @@ def run_reports(
         notebooks get it as their ``mapping`` parameter. Default: ``mapping.yml`` beside the data.
     families : str or list of str, optional
         Only these families (``"retention,value"`` or a list); default: every notebook found.
-    jobs : int
-        Notebooks run at once, each in its own process; capped at the number of CPUs.
+    jobs : int, optional
+        Notebooks run at once, each in its own process; default and at most: the number of CPUs.
     out : path-like
         Where the reports go (relative to the current directory).
     notebooks_dir : path-like, optional
@@ -193,6 +194,8 @@ def run_reports(
     """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
+    if jobs is None:
+        jobs = os.cpu_count() or 1
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise WorkbookError(f"jobs ({jobs!r}) must be a whole number of 1 or more")
     jobs = min(jobs, os.cpu_count() or 1)
@@ -337,6 +340,8 @@ def run_reports(
     staged: list[Path] = []
     try:
         with writing_to(out):
+            shared = make_staging(out, "shared")  # the aggregates the notebooks share (not published)
+            staged.append(shared)
             for label in labels:
                 tmp = make_staging(out, label)
                 staged.append(tmp)
@@ -357,12 +362,15 @@ def run_reports(
                 )
                 for line in lists:
                     say(f"{label} {line}")
-            run_steps(steps, jobs, begin, record)
+            with sharing_results(shared):
+                mark_checked(src)  # the notebooks need not check the same files again
+                run_steps(steps, jobs, begin, record)
             index = write_overview(out)
     except BaseException:
         for tmp in staged:  # this run's own folders (a period published is no longer there)
             discard_staging(tmp)
         raise
+    discard_staging(shared)
 
     flat = [r for label in labels for r in plan[label]["results"].values()]
     summary = RunSummary(labels, flat, out, index, round(time.perf_counter() - t0, 2))

@@ -1,0 +1,299 @@
+"""A period's aggregates computed once per report run and shared by every notebook of the run.
+
+The nine report notebooks of a period each need the aggregates of the period, of the period
+before it (for the change and its test) and of the seven before that (for the trends), and the
+notebooks of the next period need most of them again. Without sharing, each notebook queries the
+engine for them anew.
+
+When the environment variable ``METRICS_LIB_SHARED_RESULTS`` names a folder (the report runner
+sets it for its kernels, to a folder of its own that it removes at the end of the run), each
+aggregate of a :class:`~metrics_lib.metrics.period_data.PeriodData` declared with
+:class:`shared_property` is looked up there before it is computed, and written there once it is.
+Everything else stays as it was: the same formulas run on the same aggregates, so a notebook gives
+the same numbers with the folder or without it (in JupyterLab, under plain papermill), computing
+what it needs when no shared result is there.
+
+An aggregate is found only under its key (:func:`period_key`): the data (the path, size,
+modification time, inode and a sampled fingerprint of the content of every input file, as the
+check cache remembers them), the column mapping, the data source's settings, the rule for rows that
+break the contract, the segment, the period, and the code that computes it. Anything else (a
+changed file, another mapping or segment, another version of this package) is another key, so a
+stale result is never used. A source that is not a folder of files (a database) is never shared:
+its data can change while the run goes on, and nothing cheap says whether it did.
+
+Within a run, the notebooks one kernel runs one after the other also share the opened and checked
+data source (:func:`open_report_source`), as long as its files are unchanged, and a notebook does
+not check again, table by table and foreign key by foreign key, the files the runner checked
+clean (:func:`mark_checked`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Generic, TypeVar, overload
+
+__all__ = [
+    "ENV_VAR",
+    "shared_folder",
+    "period_key",
+    "shared_property",
+    "shared_call",
+    "open_report_source",
+    "mark_checked",
+]
+
+#: The environment variable naming the run's folder of shared aggregates.
+ENV_VAR = "METRICS_LIB_SHARED_RESULTS"
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+# the code that computes aggregates; the reporting layer, the demo generator and the CLI do not
+_CODE_PARTS = ("core", "data", "formulas", "clv", "metrics")
+_code_digest: str | None = None
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+def shared_folder() -> Path | None:
+    """The folder of shared aggregates named by :data:`ENV_VAR`, or None (no sharing) when the
+    variable is unset, empty, or names no folder."""
+    text = os.environ.get(ENV_VAR, "").strip()
+    if not text:
+        return None
+    folder = Path(text).expanduser()
+    return folder if folder.is_dir() else None
+
+
+def _code() -> str:
+    global _code_digest
+    if _code_digest is None:
+        h = hashlib.sha256()
+        for part in _CODE_PARTS:
+            for path in sorted((_PACKAGE / part).rglob("*.py")):
+                h.update(str(path.relative_to(_PACKAGE)).encode())
+                h.update(path.read_bytes())
+        _code_digest = h.hexdigest()
+    return _code_digest
+
+
+def source_key(source) -> str | None:
+    """What the aggregates of ``source`` depend on besides the period and segment, as a digest;
+    None for a source that is not a folder of files. Worked out once per source."""
+    cached = source.__dict__.get("_shared_results_key", _MISSING)
+    if cached is not _MISSING:
+        return cached
+    key = _source_key(source)
+    source.__dict__["_shared_results_key"] = key
+    return key
+
+
+def _source_key(source) -> str | None:
+    from metrics_lib.data.check_cache import content_digest
+
+    if getattr(source, "kind", None) != "folder":
+        return None
+    h = hashlib.sha256()
+    mapping = getattr(getattr(source, "mapping", None), "path", None)
+    h.update(repr((str(source.path), getattr(source, "on_invalid", None), repr(source.config))).encode())
+    if mapping:
+        h.update(Path(mapping).read_bytes())
+    for table, loc in sorted(source.locations.items()):
+        path = loc.path
+        if not isinstance(path, Path):
+            return None
+        st = path.stat()
+        h.update(repr((table, str(path), st.st_size, st.st_mtime_ns, st.st_ino)).encode())
+        h.update(content_digest(path, st.st_size).encode())
+    h.update(_code().encode())
+    return h.hexdigest()
+
+
+def period_key(source, period, segment) -> str | None:
+    """The key of the aggregates of ``period`` (a Period or a date window) and ``segment`` of
+    ``source``; None when they are not shared."""
+    base = source_key(source)
+    if base is None:
+        return None
+    return hashlib.sha256(repr((base, repr(period), segment)).encode()).hexdigest()[:32]
+
+
+def _file(d, name: str) -> Path | None:
+    folder = shared_folder()
+    if folder is None:
+        return None
+    key = d.__dict__.get("_shared_results_period_key", _MISSING)
+    if key is _MISSING:
+        try:
+            key = period_key(d.source, d.scope.period, d.scope.segment)
+        except OSError:  # an input file went away: nothing is shared
+            key = None
+        d.__dict__["_shared_results_period_key"] = key
+    return None if key is None else folder / f"{key}-{name}.pkl"
+
+
+def load(d, name: str) -> Any:
+    """The shared value of aggregate ``name`` of PeriodData ``d``, or ``_MISSING``."""
+    path = _file(d, name)
+    if path is None or not path.is_file():
+        return _MISSING
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # unreadable (being replaced, or written by another version): compute it
+        return _MISSING
+
+
+def save(d, name: str, value) -> None:
+    """Write aggregate ``name`` of PeriodData ``d`` to the shared folder."""
+    path = _file(d, name)
+    if path is not None and not path.exists():
+        _write(path, value)
+
+
+def _write(path: Path, value) -> None:
+    """Pickle ``value`` to ``path`` atomically: a reader sees the whole file or none."""
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pkl")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except Exception:  # a full disk or a value that cannot be pickled: it is just not shared
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def shared(d, name: str, compute: Callable[[], T]) -> T:
+    """Aggregate ``name`` of PeriodData ``d``: from the shared folder when there, else computed and
+    written there."""
+    value = load(d, name)
+    if value is _MISSING:
+        value = compute()
+        save(d, name, value)
+    return value
+
+
+class shared_property(Generic[T]):
+    """Like :func:`functools.cached_property` on a PeriodData, with the value also looked up in,
+    and written to, the run's shared folder (:func:`shared_folder`)."""
+
+    def __init__(self, fn: Callable[[Any], T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> shared_property[T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        if self.name not in obj.__dict__:
+            obj.__dict__[self.name] = shared(obj, self.name, lambda: self.fn(obj))
+        return obj.__dict__[self.name]
+
+
+#: The data source the last report of this process opened, by how it was opened (see
+#: :func:`open_report_source`).
+_opened: dict[tuple, Any] = {}
+
+
+def open_report_source(data, *, mapping=None, on_invalid: str = "strict"):
+    """:func:`~metrics_lib.data.open_source`, except within a report run (:func:`shared_folder`
+    set): the source the previous notebook of this kernel opened and checked, when it was opened
+    the same way and its files are unchanged (same :func:`source_key`), so that the checks and the
+    reading are not repeated for each notebook. A database is always opened anew."""
+    from metrics_lib.data import open_source
+
+    if shared_folder() is None:
+        return open_source(data, mapping=mapping, on_invalid=on_invalid)
+    how = (str(data), str(mapping), on_invalid)
+    src = _opened.get(how)
+    if src is not None:
+        try:
+            if source_key(src) is not None and _source_key(src) == source_key(src):
+                return src
+        except OSError:  # a file went away: open it again, which says what is wrong
+            pass
+    _opened.clear()
+    src = open_source(data, mapping=mapping, on_invalid=on_invalid)
+    marker = _checked_marker(src)
+    if marker is not None and marker.is_file():
+        # the runner checked these very files whole (foreign keys too) and found nothing wrong:
+        # the same checks here would find the same (the key holds files, mapping, settings, code)
+        src._checked_all = True
+    _opened[how] = src
+    return src
+
+
+def _checked_marker(source) -> Path | None:
+    folder = shared_folder()
+    try:
+        key = source_key(source) if folder is not None else None
+    except OSError:
+        return None
+    return None if folder is None or key is None else folder / f"checked-{key[:32]}"
+
+
+def mark_checked(source) -> None:
+    """Say in the run's shared folder that ``source`` was checked whole, foreign keys included, and
+    nothing was set aside, so that the notebooks of the run need not check the same files again
+    (:func:`open_report_source`). Nothing is said of a source with rows set aside: each notebook
+    sets them aside itself."""
+    source.check_all()
+    if any(len(frame) for frame in source.rejected.values()):
+        return
+    marker = _checked_marker(source)
+    if marker is not None:
+        _write(marker, True)
+
+
+def _arg_key(value, source) -> str:
+    """A stable text for an argument of :func:`shared_call` (the source, and a scope by its
+    period and segment, not by the address of an object)."""
+    from metrics_lib.metrics.aggregate import Scope
+
+    if value is source:
+        return "source"
+    if isinstance(value, Scope) and value.source is source:
+        return repr(("scope", repr(value.period), value.segment))
+    return repr(value)
+
+
+def shared_call(source, fn: Callable[..., T], *args, **kwargs) -> T:
+    """``fn(*args, **kwargs)``, a section's numbers on ``source`` that two notebooks of a run both
+    show (NPS against churn, the health score's validation, the before/after comparison): within a
+    run computed once and shared like the aggregates; outside a run simply called."""
+    folder = shared_folder()
+    base = source_key(source) if folder is not None else None
+    if folder is None or base is None:
+        return fn(*args, **kwargs)
+    text = repr(
+        (
+            base,
+            f"{fn.__module__}.{fn.__qualname__}",
+            [_arg_key(a, source) for a in args],
+            sorted((k, _arg_key(v, source)) for k, v in kwargs.items()),
+        )
+    )
+    path = folder / f"call-{hashlib.sha256(text.encode()).hexdigest()[:32]}.pkl"
+    if path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # unreadable: compute it
+            pass
+    value = fn(*args, **kwargs)
+    _write(path, value)
+    return value

@@ -1,0 +1,127 @@
+"""A period's aggregates shared by the notebooks of a report run (metrics_lib.metrics.shared_results).
+
+What a user relies on: a notebook shows the same numbers and tables with the run's shared
+aggregates as without them, a notebook that finds them does not query the engine again, and a
+result is never taken for other data, another segment or another period.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from metrics_lib.data import open_source
+from metrics_lib.metrics import aggregate, shared_results
+from metrics_lib.metrics.shared_results import ENV_VAR, period_key, source_key
+from metrics_lib.reporting.workbook import Workbook
+
+TREND = ["revenue", "churn_rate", "nps", "csat", "win_rate", "first_response_hours_median"]
+
+
+def _sections(wb: Workbook) -> dict:
+    return {
+        "headline": wb.headline(),
+        "numbers": wb.headline_numbers().to_frame(),
+        "trend": wb.trend(TREND, periods=8),
+        "nps_mix": wb.nps_mix(periods=8),
+        "clv_steps": wb.clv_steps(),
+        "nps_churn": wb.nps_churn(),
+        "health_bands": wb.health_validation().bands,
+        "before_after": wb.before_after(window_days=365),
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_folder(monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+
+
+def test_a_notebooks_numbers_are_the_same_with_and_without_the_shared_results(tmp_path, monkeypatch):
+    alone = _sections(Workbook("2025-Q4"))
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    first = _sections(Workbook("2025-Q4"))  # computes and writes the shared aggregates
+    assert any(tmp_path.glob("*-activity.pkl")) and any(tmp_path.glob("call-*.pkl"))
+
+    def no_engine(*_args, **_kwargs):
+        raise AssertionError("the engine was queried for an aggregate that was shared")
+
+    monkeypatch.setattr(aggregate, "activity_counts", no_engine)
+    monkeypatch.setattr(aggregate, "orders_summary", no_engine)
+    monkeypatch.setattr(aggregate, "survey_scores", no_engine)
+    written = sorted(tmp_path.iterdir())
+    again = _sections(Workbook("2025-Q4"))  # another notebook of the run: reads them
+    assert sorted(tmp_path.iterdir()) == written  # nothing computed anew
+
+    for name, frame in alone.items():
+        pd.testing.assert_frame_equal(first[name], frame, obj=name)
+        pd.testing.assert_frame_equal(again[name], frame, obj=name)
+
+
+def test_another_period_segment_or_file_content_is_another_key(make_source):
+    folder = make_source()
+    src = open_source(folder)
+    key = period_key(src, "2025-Q1", None)
+    assert key == period_key(open_source(folder), "2025-Q1", None)  # the same data opened again
+    assert period_key(src, "2025-Q2", None) != key
+    assert period_key(src, "2025-Q1", "smb") != key
+
+    orders = folder / "orders.csv"
+    lines = orders.read_text().splitlines(keepends=True)
+    orders.write_text("".join([lines[0], *lines[2:]]))  # one order fewer
+    assert period_key(open_source(folder), "2025-Q1", None) != key
+
+
+def test_a_source_that_is_not_a_folder_of_files_shares_nothing():
+    class Database:
+        kind = "postgres"
+
+    assert source_key(Database()) is None
+
+
+def test_without_the_variable_or_with_a_missing_folder_nothing_is_shared(tmp_path, monkeypatch):
+    assert shared_results.shared_folder() is None
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "gone"))
+    assert shared_results.shared_folder() is None
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    assert shared_results.shared_folder() == tmp_path
+
+
+def test_within_a_run_the_next_notebook_reuses_the_checked_source_until_a_file_changes(
+    make_source, tmp_path, monkeypatch
+):
+    folder = make_source()
+    alone = Workbook("2025-Q1", str(folder), restrict_paths=False).source
+    assert Workbook("2025-Q1", str(folder), restrict_paths=False).source is not alone  # outside a run
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    first = Workbook("2025-Q1", str(folder), restrict_paths=False).source
+    assert Workbook("2025-Q1", str(folder), restrict_paths=False).source is first
+    assert Workbook("2025-Q1", str(folder), on_invalid="quarantine", restrict_paths=False).source is not first
+
+    orders = folder / "orders.csv"
+    lines = orders.read_text().splitlines(keepends=True)
+    orders.write_text("".join([lines[0], *lines[2:]]))
+    assert Workbook("2025-Q1", str(folder), restrict_paths=False).source is not first
+
+
+def test_files_the_runner_checked_clean_are_not_checked_again_by_the_notebooks(
+    make_source, tmp_path, monkeypatch
+):
+    folder = make_source()
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    shared_results.mark_checked(open_source(folder))  # what the runner does before the notebooks
+    shared_results._opened.clear()  # a new kernel
+
+    def no_check(*_args, **_kwargs):
+        raise AssertionError("the files were checked again")
+
+    monkeypatch.setattr(type(open_source(folder)), "_has_orphans", no_check)
+    wb = Workbook("2025-Q1", str(folder), restrict_paths=False)
+    assert wb.headline_numbers(["retention"]) is not None
+
+    shared_results._opened.clear()
+    lines = (folder / "orders.csv").read_text().splitlines(keepends=True)
+    (folder / "orders.csv").write_text("".join([lines[0], *lines[2:]]))  # changed since: checked
+    with pytest.raises(AssertionError, match="checked again"):
+        Workbook("2025-Q1", str(folder), restrict_paths=False)
