@@ -24,10 +24,11 @@ import pandas as pd
 
 from metrics_lib.core.engine import count_true
 from metrics_lib.core.errors import WorkbookError
-from metrics_lib.core.results import RateResult, quietly
+from metrics_lib.core.results import NAN, RateResult, quietly
 from metrics_lib.core.stats import rate_result
 from metrics_lib.formulas import relationships, retention
 from metrics_lib.metrics import aggregate as agg
+from metrics_lib.metrics.clv_views import FitFailed, fit_quietly
 
 __all__ = [
     "CohortView",
@@ -201,16 +202,30 @@ def relationship_customers(scope: agg.Scope, loyalty: str = "tenure") -> pd.Data
     if loyalty == "probability_alive":
         from metrics_lib import clv
 
-        summary = clv.summarize_transactions(
-            agg.customer_transactions(o), value_col="revenue", observation_end=p.end
-        )
-        model = quietly(clv.BetaGeoModel().fit, summary)
+        try:
+            summary = clv.summarize_transactions(
+                agg.customer_transactions(o), value_col="revenue", observation_end=p.end
+            )
+        except clv.CLVInputError as e:
+            raise LoyaltyUnavailable(f"no purchases to fit on: {e}") from None
+        try:
+            model = fit_quietly(clv.BetaGeoModel(), summary, "BG/NBD")
+        except FitFailed as e:
+            raise LoyaltyUnavailable(f"not fitted: {e}") from None
         out["probability_alive"] = model.probability_alive().reindex(out.index)
     elif loyalty != "tenure":
         raise WorkbookError(f"loyalty ({loyalty!r}) must be 'tenure' or 'probability_alive'")
-    measure = "tenure_months" if loyalty == "tenure" else "probability_alive"
+    measure = _LOYALTY[loyalty]
     out["group"] = relationships.assign_relationship_group(out["profit"], out[measure])
     return out
+
+
+#: The column of each loyalty measure.
+_LOYALTY = {"tenure": "tenure_months", "probability_alive": "probability_alive"}
+
+
+class LoyaltyUnavailable(Exception):
+    """The BG/NBD model could not give the customers' probability of still buying (the reason)."""
 
 
 def relationship_groups(scope: agg.Scope, *, loyalty: str = "tenure") -> RelationshipGroups:
@@ -219,13 +234,23 @@ def relationship_groups(scope: agg.Scope, *, loyalty: str = "tenure") -> Relatio
     BG/NBD probability of still buying with ``loyalty="probability_alive"``), split at
     the medians; what each group holds, what to do with it, and how customers moved between
     groups since the previous period."""
-    cur = relationship_customers(scope, loyalty)
-    prev = relationship_customers(agg.Scope.of(scope.source, scope.period.previous(), scope.segment), loyalty)
+    try:
+        cur = relationship_customers(scope, loyalty)
+    except LoyaltyUnavailable as e:  # the BG/NBD model cannot rank these customers' loyalty
+        empty = pd.DataFrame()
+        empty.attrs["note"] = f"probability of still buying {e}"
+        return RelationshipGroups(empty, empty, empty, empty, NAN, NAN, NAN, empty.attrs["note"])
+    try:
+        prev = relationship_customers(
+            agg.Scope.of(scope.source, scope.period.previous(), scope.segment), loyalty
+        )
+    except LoyaltyUnavailable:  # no groups to come from: every customer is new to the grouping
+        prev = cur.iloc[0:0]
     summary = relationships.relationship_group_summary(cur, group="group", revenue="revenue", profit="profit")
     summary["action"] = [relationships.RELATIONSHIP_ACTIONS[g] for g in summary.index]
     moves = relationships.group_transition_matrix(prev["group"].astype(object), cur["group"].astype(object))
     profit_split = float(cur["profit"].median()) if len(cur) else float("nan")
-    loyalty_split = float(cur["tenure_months"].median()) if len(cur) else float("nan")
+    loyalty_split = float(cur[_LOYALTY[loyalty]].median()) if len(cur) else float("nan")
     customers = cur.reset_index()
     customers.attrs.update(profit_split=profit_split, loyalty_split=loyalty_split)
     return RelationshipGroups(

@@ -110,3 +110,19 @@ def test_cohort_retention_is_unrounded_and_has_its_basis(source):
     view = cohorts.cohort_retention(agg.Scope.of(source, "2025-Q1"), months=3)
     assert view.matrix.loc["2025-01"].tolist() == [1.0, 0.5, 1.0]
     assert view.basis == "an active subscription on the month's last day"
+
+
+def test_groups_by_probability_alive_in_the_first_month_say_why_instead_of_warning_or_crashing():
+    import warnings
+
+    from metrics_lib.data import open_source
+    from metrics_lib.metrics import aggregate as agg
+    from metrics_lib.metrics.cohorts import relationship_groups
+
+    # the demo starts in 2022-01: a month of first purchases cannot fit the BG/NBD model
+    scope = agg.Scope.of(open_source("data/demo"), "2022-01", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        groups = relationship_groups(scope, loyalty="probability_alive")
+    assert groups.summary.empty and groups.note.startswith("probability of still buying not fitted")
+    assert groups.summary.attrs["note"] == groups.note
