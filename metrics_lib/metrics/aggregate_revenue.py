@@ -89,7 +89,10 @@ def revenue_by_customer_age(scope: Scope) -> pd.DataFrame:
     """The period's revenue by the buyer's age as a customer at each order (:data:`AGE_GROUPS`):
     signed up in the period; in the first year (an order less than :data:`FIRST_YEAR_DAYS` days
     after the signup date) but signed up before the period; beyond the first year; and orders
-    without a customer. Per group: revenue, its share, orders and buyers, revenue per buyer."""
+    without a customer. Per group: revenue (net of returns: every row, a return in the group of
+    its customer's age on the day of the return) and its share, orders and buyers (of purchases: a
+    return is neither, it counts in ``returns``; guest orders are orders of no buyer), returns,
+    revenue per buyer (NaN without a buyer)."""
     o = scope.table("orders")
     p = o.filter(scope.during(o.order_date))
     c = scope.source.table("customers").select("customer_id", "signup_date")
@@ -104,9 +107,15 @@ def revenue_by_customer_age(scope: Scope) -> pd.DataFrame:
         .name("group")
     )
     j = j.mutate(group=group)
+    is_return = (j.order_type == "return").fill_null(False)
     df = (
         j.group_by("group")
-        .aggregate(revenue=j.revenue.sum(), orders=j.count(), buyers=j.customer_id.nunique())
+        .aggregate(
+            revenue=j.revenue.sum(),
+            orders=count_true(~is_return),
+            buyers=j.customer_id.nunique(where=~is_return),
+            returns=count_true(is_return),
+        )
         .execute()
         .set_index("group")
     )
@@ -120,6 +129,7 @@ def revenue_by_customer_age(scope: Scope) -> pd.DataFrame:
             "share_of_revenue": _share(rev, whole),
             "orders": count(df["orders"].get(i)) if i in df.index else 0,
             "buyers": buyers,
+            "returns": count(df["returns"].get(i)) if i in df.index else 0,
             "revenue_per_buyer": rev / buyers if buyers else float("nan"),
         }
     out = pd.DataFrame.from_dict(rows, orient="index")

@@ -153,7 +153,7 @@ class CoverageSections:
         """The period's revenue by how long the buyer had been a customer: acquired in the period,
         first year, beyond it, no customer; the first two make the headline new revenue
         (:func:`metrics_lib.metrics.aggregate_revenue.revenue_by_customer_age`)."""
-        cols = ["revenue", "share_of_revenue", "orders", "buyers", "revenue_per_buyer"]
+        cols = ["revenue", "share_of_revenue", "orders", "buyers", "returns", "revenue_per_buyer"]
         if missing := self._lacks("customers", "orders"):
             return skipped(cols, missing, "customers")
         numbers = aggregate_revenue.revenue_by_customer_age(self._wb._scope())
@@ -162,6 +162,7 @@ class CoverageSections:
             "share_of_revenue": "share",
             "orders": "count",
             "buyers": "count",
+            "returns": "count",
             "revenue_per_buyer": "currency",
         }
         names = {"share_of_revenue": "share of revenue", "revenue_per_buyer": "revenue per buyer"}
