@@ -19,9 +19,11 @@ from metrics_lib.core.engine import count_true
 from metrics_lib.metrics.aggregate import Scope, amount, count
 
 __all__ = [
+    "NO_ACQUISITION_SPEND",
     "NO_RETENTION_SPEND",
     "SpendSummary",
     "WebSummary",
+    "spend_recorded",
     "spend_summary",
     "acquisition_spend_by_channel",
     "web_summary",
@@ -35,7 +37,8 @@ class SpendSummary:
     """Marketing spend of the period's months by purpose (:func:`spend_summary`). With a segment,
     ``acquisition`` is the segment's share of the acquisition spend
     (:func:`acquisition_spend_by_channel`) and ``company_acquisition`` the whole company's;
-    ``retention`` is the company's."""
+    ``retention`` is the company's. A purpose without a row in the whole ``marketing_spend``
+    table has NaN spend (the data does not record it), not 0."""
 
     acquisition: float
     retention: float
@@ -56,19 +59,32 @@ class WebSummary:
 #: Why the retention spend (and the retention cost per client) is undefined.
 NO_RETENTION_SPEND = "marketing_spend has no rows with purpose `retention`"
 
+#: Why the acquisition spend (and CAC, LTV:CAC, CAC by channel) is undefined.
+NO_ACQUISITION_SPEND = "marketing_spend has no rows with purpose `acquisition`"
+
+
+def spend_recorded(scope: Scope, purpose: str) -> bool:
+    """Whether ``marketing_spend`` has any row with this ``purpose``, in any month: without one
+    the data does not record that spend, which is not the same as spending nothing."""
+    m = scope.source.table("marketing_spend")
+    return count(m.filter(m.purpose == purpose).count().execute()) > 0
+
 
 def spend_summary(scope: Scope) -> SpendSummary:
     """Acquisition and retention spend of the period's months; with a segment, the acquisition
-    spend is the segment's share (:func:`acquisition_spend_by_channel`). The retention spend is
-    NaN when ``marketing_spend`` has no row with purpose ``retention`` at all (the data does not
-    record it), 0.0 when it has some but none in the period."""
+    spend is the segment's share (:func:`acquisition_spend_by_channel`). Each is NaN when
+    ``marketing_spend`` has no row with that purpose at all (:func:`spend_recorded`: the data does
+    not record it), 0.0 when it has some but none in the period."""
     m = scope.source.table("marketing_spend")
     p = m.filter(scope.during(m.month))
     df = p.group_by("purpose").aggregate(spend=p.spend.sum()).execute()
     by = dict(zip(df["purpose"], df["spend"]))
-    company = float(by.get("acquisition", 0.0))
-    acquisition = float(acquisition_spend_by_channel(scope).sum()) if scope.segment else company
-    recorded = "retention" in by or count(m.filter(m.purpose == "retention").count().execute()) > 0
+    if "acquisition" in by or spend_recorded(scope, "acquisition"):
+        company = float(by.get("acquisition", 0.0))
+        acquisition = float(acquisition_spend_by_channel(scope).sum()) if scope.segment else company
+    else:
+        company = acquisition = float("nan")
+    recorded = "retention" in by or spend_recorded(scope, "retention")
     retention = float(by.get("retention", 0.0)) if recorded else float("nan")
     return SpendSummary(acquisition=acquisition, retention=retention, company_acquisition=company)
 

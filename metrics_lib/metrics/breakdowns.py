@@ -203,22 +203,24 @@ def response_summary(scope: agg.Scope, *, target_hours: float = 2.0) -> pd.DataF
 def cac_by_channel(scope: agg.Scope) -> pd.DataFrame:
     """Acquisition spend, new customers and CAC per acquisition channel in the period, and ``all``;
     with a segment, the segment's share of each channel's spend
-    (:func:`~metrics_lib.metrics.aggregate_marketing.acquisition_spend_by_channel`)."""
+    (:func:`~metrics_lib.metrics.aggregate_marketing.acquisition_spend_by_channel`). When
+    ``marketing_spend`` has no acquisition row at all, spend and CAC are NaN and
+    ``attrs["note"]`` says why."""
     cols = ["spend", "new_customers", "cac"]
     new = agg.new_customers_summary(scope).by_channel.set_index("acquisition_channel")["new_customers"]
     spend = aggregate_marketing.acquisition_spend_by_channel(scope)
+    recorded = len(spend) > 0 or aggregate_marketing.spend_recorded(scope, "acquisition")
     channels = sorted(set(new.index.dropna()) | set(spend.index.dropna()))
     rows = {}
-    for ch in channels:
-        sp, n = float(spend.get(ch, 0.0)), int(new.get(ch, 0))
-        rows[ch] = {"spend": sp, "new_customers": n, "cac": quietly(value.cac, sp, n).value}
-    rows["all"] = {
-        "spend": float(spend.sum()),
-        "new_customers": int(new.sum()),
-        "cac": quietly(value.cac, float(spend.sum()), int(new.sum())).value,
-    }
+    for ch in [*channels, "all"]:
+        sp = float(spend.sum() if ch == "all" else spend.get(ch, 0.0)) if recorded else float("nan")
+        n = int(new.sum() if ch == "all" else new.get(ch, 0))
+        cac = quietly(value.cac, sp, n).value if recorded else sp
+        rows[ch] = {"spend": sp, "new_customers": n, "cac": cac}
     out = pd.DataFrame.from_dict(rows, orient="index")[cols]
     out.index.name = "channel"
+    if not recorded:
+        out.attrs["note"] = aggregate_marketing.NO_ACQUISITION_SPEND
     return out
 
 

@@ -192,10 +192,14 @@ def _retention_cost(d: PeriodData):
 
 
 def _cac(d: PeriodData):
+    if math.isnan(d.spend.acquisition):  # the data records no acquisition spend at all
+        return ValueResult(NAN, unit="currency", reason=aggregate_marketing.NO_ACQUISITION_SPEND)
     return value.cac(d.spend.acquisition, d.new.new_customers)
 
 
 def _ltv_cac(d: PeriodData):
+    if math.isnan(d.spend.acquisition):
+        return ValueResult(NAN, unit="ratio", reason=aggregate_marketing.NO_ACQUISITION_SPEND)
     ltv, cac = _clv(d).value, _cac(d).value
     return _undefined_input("ratio", clv=ltv, cac=cac) or value.ltv_cac_ratio(ltv, cac)
 

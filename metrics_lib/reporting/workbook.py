@@ -427,7 +427,8 @@ class Workbook:
             return _skipped_frame(cols, missing, "channel")
         out = breakdowns.cac_by_channel(self._scope())
         out["spend"] = [round(float(v), 2) for v in out["spend"]]
-        return self._shown(out.round({"cac": 2}))
+        gap = dict.fromkeys(["spend", "cac"], "no acquisition spend in the data") if out.attrs else None
+        return self._shown(out.round({"cac": 2}), reasons=gap)
 
     # -- pipeline ----------------------------------------------------------------------------
     def pipeline_stages(self, months: int = 12) -> PipelineStages:

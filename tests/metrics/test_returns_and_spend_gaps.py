@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from metrics_lib.data import open_source
 from metrics_lib.metrics import aggregate as agg
-from metrics_lib.metrics import aggregate_revenue
+from metrics_lib.metrics import aggregate_marketing, aggregate_revenue
+from metrics_lib.metrics.scorecard import headline_metrics
 from metrics_lib.reporting.workbook import Workbook
 from tests.metrics.test_guests_and_returns import ORDERS, _shop
 
@@ -47,3 +50,55 @@ def test_revenue_by_customer_age_report_shows_the_returns(tmp_path):
     assert "returns" in view.table.columns
     assert view.table.loc["first year, acquired earlier", "returns"] == "1"
     assert view.table.loc["first year, acquired earlier", "buyers"] == "0"
+
+
+# Acquisition spend: new customers of 2025-Q1 are K1 (search, A), K2 (search, B) and K3 (email, A).
+CUSTOMERS = (
+    "customer_id,signup_date,acquisition_channel,segment\n"
+    "K1,2025-01-01,search,A\nK2,2025-01-10,search,B\nK3,2025-02-01,email,A\nK4,2024-05-01,email,B\n"
+)
+SPEND = "month,channel,purpose,spend\n"
+CAC_IDS = ["cac", "ltv_cac_ratio"]
+
+
+def _spend_shop(folder, spend_rows: str):
+    _shop(folder)
+    (folder / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    (folder / "marketing_spend.csv").write_text(SPEND + spend_rows, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("segment", [None, "A"])
+def test_cac_is_null_when_no_row_has_purpose_acquisition(tmp_path, segment):
+    folder = _spend_shop(tmp_path / "shop", "2025-01-01,search,retention,300.0\n")
+    rec = headline_metrics(open_source(folder), "2025-Q1", ids=CAC_IDS, segment=segment)["metrics"]
+    for mid in CAC_IDS:
+        assert rec[mid]["value"] is None
+        assert rec[mid]["reason"] == "marketing_spend has no rows with purpose `acquisition`"
+    spend = aggregate_marketing.spend_summary(agg.Scope.of(open_source(folder), "2025-Q1", segment))
+    assert math.isnan(spend.acquisition) and math.isnan(spend.company_acquisition)
+    assert spend.retention == 300
+
+
+def test_cac_is_zero_in_a_period_without_acquisition_rows_when_others_have_some(tmp_path):
+    # acquisition spend recorded in December 2024 only: 2025-Q1 spent 0 on 3 new customers
+    folder = _spend_shop(tmp_path / "shop", "2024-12-01,search,acquisition,900.0\n")
+    cac = headline_metrics(open_source(folder), "2025-Q1", ids=["cac"])["metrics"]["cac"]
+    assert (cac["value"], cac["numerator"], cac["n"], cac["reason"]) == (0, 0, 3, None)
+
+
+def test_cac_with_acquisition_rows_company_and_segment(tmp_path):
+    # 600 on search in January: company 600 / 3 = 200; segment A gets search's 600 x 1/2 (K1 of
+    # K1, K2) = 300 over its 2 new customers (K1, K3) = 150
+    folder = _spend_shop(tmp_path / "shop", "2025-01-01,search,acquisition,600.0\n")
+    assert headline_metrics(open_source(folder), "2025-Q1", ids=["cac"])["metrics"]["cac"]["value"] == 200
+    seg = headline_metrics(open_source(folder), "2025-Q1", ids=["cac"], segment="A")["metrics"]["cac"]
+    assert seg["value"] == 150
+
+
+def test_cac_by_channel_says_the_spend_is_not_recorded(tmp_path):
+    folder = _spend_shop(tmp_path / "shop", "2025-01-01,search,retention,300.0\n")
+    t = Workbook("2025-Q1", str(folder), restrict_paths=False).cac_by_channel()
+    assert t["new_customers"].tolist() == [1, 2, 3]  # email, search, all
+    assert t["spend"].isna().all() and t["cac"].isna().all()
+    assert t.display().loc["all"].tolist()[0] == "n/a (no acquisition spend in the data)"
