@@ -392,7 +392,7 @@ class Workbook:
         it is in ``attrs["verdict"]``."""
         cols = ["customers", "churned", "churn_rate", "ci_low", "ci_high"]
         if missing := self._missing("customers", "surveys") or (
-            [] if self.source.has("subscriptions") else self._missing("orders")
+            [] if self._scope().contractual else self._missing("orders")
         ):
             return _skipped_frame(cols, missing, "nps_group")
         result = shared_call(
@@ -409,8 +409,7 @@ class Workbook:
         ending with the period, activity as behind churn everywhere in the workbook, months after
         the period not observed (NaN)."""
         cohorts.check_months(months)
-        contractual = self.source.has("subscriptions")
-        missing = self._missing("customers") + ([] if contractual else self._missing("orders"))
+        missing = self._missing("customers") or ([] if self._scope().contractual else self._missing("orders"))
         if missing:
             empty = _skipped_frame([], missing, "cohort")
             return CohortView(empty, pd.Series(dtype="int64", name="customers"), "", empty.attrs["note"])

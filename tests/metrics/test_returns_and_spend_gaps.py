@@ -102,3 +102,31 @@ def test_cac_by_channel_says_the_spend_is_not_recorded(tmp_path):
     assert t["new_customers"].tolist() == [1, 2, 3]  # email, search, all
     assert t["spend"].isna().all() and t["cac"].isna().all()
     assert t.display().loc["all"].tolist()[0] == "n/a (no acquisition spend in the data)"
+
+
+# A source with subscriptions but no orders table, whose segment B holds no subscription: B's
+# customers follow the order rule, so B's cohort and NPS-churn tables need orders, as they would
+# for a source without subscriptions; A's follow its subscriptions. Cohort 2025-01 of A: A1
+# (subscribed until 2026) and A2 (until 2025-02-15) are active on 31 January, A1 alone on 28
+# February and 31 March: 1, 1/2, 1/2.
+NO_ORDERS = {
+    "customers": "customer_id,signup_date,segment\n"
+    "A1,2025-01-05,A\nA2,2025-01-20,A\nB1,2025-01-10,B\nB2,2025-02-10,B\n",
+    "subscriptions": "subscription_id,customer_id,plan,start_date,end_date,cancelled_date,mrr,renewed_from\n"
+    "S1,A1,pro,2025-01-05,2026-01-01,,100.0,\nS2,A2,pro,2025-01-20,2025-02-15,,50.0,\n",
+    "surveys": "response_id,customer_id,response_date,survey,score\n"
+    "R1,A1,2024-12-20,nps,9\nR2,B1,2024-12-20,nps,3\n",
+}
+
+
+def test_segment_without_subscriptions_needs_orders_like_a_source_without_them(tmp_path):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for name, text in NO_ORDERS.items():
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    b = Workbook("2025-Q1", str(folder), segment="B", restrict_paths=False)
+    assert b.cohort_retention(months=3).note == "skipped: needs orders"
+    assert b.nps_churn().attrs["note"] == "skipped: needs orders"
+    a = Workbook("2025-Q1", str(folder), segment="A", restrict_paths=False)
+    assert a.cohort_retention(months=3).matrix.loc["2025-01"].tolist() == [1.0, 0.5, 0.5]
+    assert "needs orders" not in a.nps_churn().attrs.get("note", "")
