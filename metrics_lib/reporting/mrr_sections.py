@@ -106,6 +106,10 @@ class MRRSections:
         if reason := self._wb._scope().subscriptions_missing:
             return _without(mrr_views.MRR_TREND_COLUMNS, reason, "period")
         numbers = mrr_views.mrr_trend(self._wb._period_datas(periods), self._wb.period)
+        numbers.attrs["strategy_change"] = (
+            self._wb.source.config.strategy_change_date,
+            self._wb.strategy_change(),
+        )
         return SectionView(numbers, formatted(numbers, _TREND_UNITS, _TREND_NAMES))
 
     def mrr_waterfall(self) -> SectionView:

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from metrics_lib.formulas import service
 from metrics_lib.formulas.relationships import RELATIONSHIP_GROUPS
 from metrics_lib.reporting.display import INDEX_NAMES
-from metrics_lib.reporting.format import format_p_value, format_value
+from metrics_lib.reporting.format import format_p_value, format_tick, format_value
 from metrics_lib.reporting.plot_marks import UnitFormatter, mark_change, not_observed_style, sharp_images
 
 __all__ = [
@@ -181,6 +181,7 @@ axes_or_current = _axes
 is_empty = _is_empty
 draw_note = _empty
 unit_formatter = _fmt
+mark_strategy_change = _mark_change
 
 
 # -- trends ----------------------------------------------------------------------------------------
@@ -256,8 +257,8 @@ def plot_revenue(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 
 
 def plot_nps_mix(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Stacked bars of detractor, passive and promoter shares per period with the NPS on top,
-    from :meth:`Workbook.nps_mix`."""
+    """Stacked bars of detractor, passive and promoter shares per period with the NPS on top and
+    the strategy change (``attrs["strategy_change"]``) as a dotted line, from :meth:`Workbook.nps_mix`."""
     ax = _axes(ax)
     if _is_empty(frame):
         return _empty(ax, frame, "NPS mix")
@@ -285,6 +286,7 @@ def plot_nps_mix(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         )
     ax.set_xticks(x, frame.index.tolist())
     ax.set_ylim(0, 115)
+    _mark_change(ax, frame, frame.index)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%" if v <= 100 else ""))
     ax.set(title="Answers by NPS group per period (NPS on top)", xlabel="period", ylabel="share of answers")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
@@ -501,6 +503,18 @@ def plot_response_times(hours, *, target_hours: float = 2.0, ax: Axes | None = N
 # -- health and relationship groups ----------------------------------------------------------------
 
 
+#: Where the quadrant's profit axis turns from linear to logarithmic.
+_LINTHRESH = 1000.0
+
+
+def _decade_ticks(values) -> list[float]:
+    """0 and +-1k, 10k, 100k, ... up to the decade above the largest absolute value."""
+    finite = np.abs(pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float))
+    top = max(float(finite.max()) if len(finite) else 0.0, _LINTHRESH)
+    decades = [_LINTHRESH * 10**k for k in range(int(np.ceil(np.log10(top / _LINTHRESH))) + 1)]
+    return sorted([0.0, *decades, *(-d for d in decades)])
+
+
 def plot_relationship_quadrant(
     frame: pd.DataFrame,
     *,
@@ -527,7 +541,14 @@ def plot_relationship_quadrant(
             label=f"{_GROUP_NAMES[group]} ({len(part):,})",
             linewidths=0,
         )
-    ax.set_yscale("symlog", linthresh=1000)
+    # linear within +-1k, then a decade per step: ticks at 0 and +-1k, 10k, 100k... so labels
+    # never crowd (a default symlog tick at 100 read "0.1k" on top of "0") and losses are labelled
+    ax.set_yscale("symlog", linthresh=_LINTHRESH)
+    ticks = _decade_ticks(frame["profit"])
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    lowest = pd.to_numeric(frame["profit"], errors="coerce").min()
+    if lowest < 0:  # reach the first labelled loss below the data
+        ax.set_ylim(bottom=max(t for t in ticks if t <= lowest))
     if ps is not None and not pd.isna(ps):
         ax.axhline(ps, color="black", linestyle="--", linewidth=1)
     if ls is not None and not pd.isna(ls):
@@ -550,7 +571,7 @@ def plot_relationship_quadrant(
             fontweight="bold",
             color=_GROUP_COLOURS[group],
         )
-    ax.yaxis.set_major_formatter(_fmt("currency"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_tick(v, "currency")))
     ax.set(
         title="Relationship groups: loyalty x profit (dashed lines: medians)",
         xlabel="tenure (months)",
@@ -628,6 +649,11 @@ def plot_calibration_holdout(table: pd.DataFrame, *, ax: Axes | None = None) -> 
     return ax
 
 
+#: The most tick labels a long categorical axis shows (every k-th label beyond that).
+_MAX_TICKS = 8
+_PER_YEAR = {"days": 365.25, "weeks": 365.25 / 7, "months": 12.0}
+
+
 def plot_probability_alive(matrix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Heatmap of the probability that a customer is still alive by frequency (rows, rising upward)
     and recency (columns), from :func:`metrics_lib.clv.probability_alive_matrix`."""
@@ -637,10 +663,25 @@ def plot_probability_alive(matrix: pd.DataFrame, *, ax: Axes | None = None) -> A
     unit = {"D": "days", "W": "weeks", "M": "months"}.get(matrix.attrs.get("time_unit"), "time units")
     values = matrix.astype(float)
     values.columns = [f"{c:g}" for c in values.columns]
-    sns.heatmap(values, vmin=0, vmax=1, cmap="Blues", ax=ax, cbar_kws={"label": "probability alive"})
+    every = max(1, -(-len(values.columns) // _MAX_TICKS))  # at most about 8 readable labels
+    sns.heatmap(
+        values,
+        vmin=0,
+        vmax=1,
+        cmap="Blues",
+        ax=ax,
+        xticklabels=every,
+        yticklabels=max(1, -(-len(values) // _MAX_TICKS)),
+        cbar_kws={"label": "probability alive"},
+    )
+    ax.tick_params(axis="x", labelrotation=0)
     ax.invert_yaxis()
     T = matrix.attrs.get("T")
-    title = "Probability a customer is still alive" + (f" after T = {T:g} {unit}" if T is not None else "")
+    title = "Probability a customer is still alive"
+    if T is not None and not pd.isna(T):
+        years = float(T) / _PER_YEAR.get(unit, float("nan"))
+        about = f" (about {years:.0f} years)" if years >= 1.5 else ""
+        title = f"Probability a customer observed for {float(T):,.0f} {unit}{about} is still alive"
     ax.set(
         title=title,
         xlabel=f"recency ({unit} from first to last purchase)",

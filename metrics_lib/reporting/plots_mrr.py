@@ -14,14 +14,22 @@ from matplotlib.axes import Axes
 
 from metrics_lib.metrics.mrr_views import MONTHS_PER_YEAR
 from metrics_lib.reporting.format import format_value
-from metrics_lib.reporting.plots import PALETTE, axes_or_current, draw_note, is_empty, unit_formatter
+from metrics_lib.reporting.plots import (
+    PALETTE,
+    axes_or_current,
+    draw_note,
+    is_empty,
+    mark_strategy_change,
+    unit_formatter,
+)
 
 __all__ = ["plot_mrr_trend", "plot_mrr_waterfall"]
 
 
 def plot_mrr_trend(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """The MRR on each period's last day as bars (the current period in orange), the ARR (12 x
-    MRR) read on the right-hand axis, from the ``numbers`` of the MRR trend section."""
+    MRR) read on the right-hand axis and the strategy change (``attrs["strategy_change"]``) as a
+    dotted line, from the ``numbers`` of the MRR trend section."""
     ax = axes_or_current(ax)
     if is_empty(frame):
         return draw_note(ax, frame, "MRR and ARR by period")
@@ -29,6 +37,7 @@ def plot_mrr_trend(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     colours = [PALETTE["current"] if cur else PALETTE["main"] for cur in frame["current"]]
     ax.bar(x, frame["end_mrr"].astype(float), color=colours)
     ax.set_xticks(x, frame.index.tolist())
+    mark_strategy_change(ax, frame, frame.index)
     ax.yaxis.set_major_formatter(unit_formatter("currency"))
     arr = ax.secondary_yaxis(
         "right", functions=(lambda v: v * MONTHS_PER_YEAR, lambda v: v / MONTHS_PER_YEAR)

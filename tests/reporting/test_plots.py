@@ -126,6 +126,26 @@ def test_nps_mix_stacks_three_bars_per_period_with_the_score_on_top():
     assert ax.get_ylabel() == "share of answers"
 
 
+def test_nps_mix_marks_the_strategy_change_between_the_periods_it_separates():
+    from datetime import date
+
+    frame = pd.DataFrame(
+        {
+            "promoter_share": [0.5, 0.4],
+            "passive_share": [0.2, 0.4],
+            "detractor_share": [0.3, 0.2],
+            "nps": [20.0, 20.0],
+            "current": [False, True],
+        },
+        index=pd.Index(["2025-Q2", "2025-Q3"], name="period"),
+    )
+    assert not plots.plot_nps_mix(frame).lines
+    frame.attrs["strategy_change"] = (date(2025, 7, 1), "New pricing (01 Jul 2025)")
+    ax = plots.plot_nps_mix(frame, ax=plt.figure().gca())
+    assert [list(ln.get_xdata()) for ln in ax.lines] == [[0.5, 0.5]]
+    assert "New pricing (01 Jul 2025)" in texts(ax)
+
+
 def test_cohort_heatmap_annotates_percent_and_cohort_sizes():
     matrix = pd.DataFrame(
         [[1.0, 0.5, 0.25], [1.0, 0.0, np.nan]], index=["2025-01", "2025-02"], columns=[0, 1, 2]
@@ -365,3 +385,43 @@ def test_plot_survival_draws_fitted_band_and_observed_points():
     empty.attrs["note"] = "skipped: needs subscriptions"
     ax2 = plot_survival(empty, ax=plt.figure().gca())
     assert ax2.texts[0].get_text() == "skipped: needs subscriptions"
+
+
+def _shown_labels(axis) -> list:
+    """The tick labels drawn inside the axis's view, with their extents on the canvas."""
+    low, high = sorted(axis.get_view_interval())
+    return [
+        t
+        for t, loc in zip(axis.get_ticklabels(), axis.get_majorticklocs())
+        if t.get_text() and low - 1e-9 <= loc <= high + 1e-9
+    ]
+
+
+def test_relationship_quadrant_profit_labels_are_distinct_apart_and_show_losses():
+    profit = [-400.0, 50.0, 300.0, 2_000.0, 40_000.0, 350_000.0]
+    frame = pd.DataFrame({"profit": profit, "tenure_months": [1.0, 2.0, 3.0, 30.0, 40.0, 50.0]})
+    frame["group"] = assign_relationship_group(frame["profit"], frame["tenure_months"])
+    ax = plots.plot_relationship_quadrant(frame)
+    ax.figure.canvas.draw()
+    labels = _shown_labels(ax.yaxis)
+    text = [t.get_text() for t in labels]
+    # one tick per decade from the first loss below the data to the decade above the top
+    assert text == ["-1,000", "0", "1,000", "10k", "100k", "1.0M"][: len(text)] and len(text) >= 5
+    boxes = sorted((t.get_window_extent() for t in labels), key=lambda b: b.y0)
+    assert all(lower.y1 <= upper.y0 for lower, upper in zip(boxes, boxes[1:]))  # none overlap
+
+
+def test_probability_alive_shows_a_few_recency_labels_and_a_rounded_observation_time():
+    rec = np.arange(209, dtype=float)
+    matrix = pd.DataFrame(
+        np.full((21, len(rec)), 0.5), index=pd.Index(range(21), name="frequency"), columns=rec
+    )
+    matrix.attrs.update(time_unit="W", T=208.429)
+    ax = plots.plot_probability_alive(matrix)
+    ax.figure.canvas.draw()
+    xlabels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert 4 <= len(xlabels) <= 9 and xlabels[0] == "0"
+    assert all(t.get_rotation() == 0 for t in ax.get_xticklabels())
+    assert len([t for t in ax.get_yticklabels() if t.get_text()]) <= 9
+    title = ax.get_title(loc="left")
+    assert title == "Probability a customer observed for 208 weeks (about 4 years) is still alive"

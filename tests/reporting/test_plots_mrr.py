@@ -52,3 +52,19 @@ def test_an_empty_section_draws_its_note():
     frame.attrs["note"] = "skipped: needs subscriptions"
     ax = plot_mrr_trend(frame)
     assert ax.texts[0].get_text() == "skipped: needs subscriptions"
+
+
+def test_trend_marks_the_strategy_change_between_the_periods_it_separates():
+    from datetime import date
+
+    frame = pd.DataFrame(
+        {"end_mrr": [100.0, 150.0, 170.0], "current": [False, False, True]},
+        index=["2025-Q2", "2025-Q3", "2025-Q4"],
+    )
+    ax = plot_mrr_trend(frame)
+    assert not ax.lines  # no change date: no line
+    frame.attrs["strategy_change"] = (date(2025, 7, 1), "New pricing (01 Jul 2025)")
+    ax = plot_mrr_trend(frame, ax=plt.figure().gca())
+    # 2025-Q3 starts on 01 Jul 2025: between 2025-Q2 (x=0) and 2025-Q3 (x=1)
+    assert [list(ln.get_xdata()) for ln in ax.lines] == [[0.5, 0.5]]
+    assert "New pricing (01 Jul 2025)" in [t.get_text() for t in ax.texts]

@@ -28,6 +28,9 @@ def test_mrr_trend_has_eight_periods_and_arr_is_twelve_times_mrr(demo):
     assert len(view.table) == 8 and view.numbers["current"].tolist() == [False] * 7 + [True]
     assert (view.numbers["arr"] == 12 * view.numbers["end_mrr"]).all()
     assert {"start MRR", "end MRR", "ARR", "ARPA", "quick ratio"} <= set(view.table.columns)
+    # the plot marks the demo's strategy change (01 Jul 2024) like the other trends
+    when, label = view.numbers.attrs["strategy_change"]
+    assert str(when) == "2024-07-01" and "01 Jul 2024" in label
 
 
 def test_sales_leaderboard_shows_the_interval_and_says_what_it_hides(demo):
