@@ -1,6 +1,6 @@
 """What the report plots add to their data: the strategy change marked on a time axis, tick
 labels that stay distinct, the "not observed" style of a heatmap, and images sharp on screens
-of twice the usual pixel density.
+of twice the usual pixel density and described by their titles for screen readers.
 
 Used by :mod:`.plots`; nothing here computes a number.
 """
@@ -8,10 +8,13 @@ Used by :mod:`.plots`; nothing here computes a number.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 import matplotlib
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter
 
@@ -21,6 +24,8 @@ from metrics_lib.reporting.format import WHOLE_UNITS
 __all__ = [
     "UnitFormatter",
     "change_position",
+    "describe_figure",
+    "with_description",
     "mark_change",
     "NOT_OBSERVED",
     "not_observed_style",
@@ -119,9 +124,32 @@ def not_observed_style(ax: Axes) -> Patch:
     return Patch(**NOT_OBSERVED, label="not observed yet")
 
 
+def describe_figure(fig: Figure) -> str | None:
+    """A figure's text description for readers who cannot see it: its title and its charts'
+    titles, one after the other; None when nothing is titled."""
+    titles = [fig.get_suptitle()]
+    for ax in fig.axes:
+        titles += [ax.get_title(loc=loc) for loc in ("left", "center", "right")]
+    text = "; ".join(t.strip() for t in titles if t and t.strip())
+    return f"Chart: {text}" if text else None
+
+
+def with_description(draw: Callable, fig: Figure, *args, **kwargs):
+    """``draw(fig)`` (an image formatter's output: the data, or the data with its metadata) with
+    :func:`describe_figure` as the image's ``alt`` metadata, which the report's HTML template
+    writes as the image's alternative text."""
+    out = draw(fig, *args, **kwargs)
+    alt = describe_figure(fig)
+    if out is None or alt is None:
+        return out
+    data, meta = out if isinstance(out, tuple) else (out, {})
+    return data, {**meta, "alt": alt}
+
+
 def sharp_images() -> None:
     """In a Jupyter kernel, figures go out as PNGs of twice the pixels at the same displayed size
-    (the inline backend's ``retina`` format), embedded in the notebook and so in its HTML."""
+    (the inline backend's ``retina`` format), embedded in the notebook and so in its HTML, each
+    described by its titles (:func:`with_description`)."""
     try:
         from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -134,3 +162,7 @@ def sharp_images() -> None:
         and "inline" in matplotlib.get_backend()
     ):
         set_matplotlib_formats("retina")
+        png = shell.display_formatter.formatters["image/png"]
+        draw = png.lookup_by_type(Figure)
+        if getattr(draw, "func", None) is not with_description:
+            png.for_type(Figure, partial(with_description, draw))

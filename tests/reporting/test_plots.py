@@ -425,3 +425,44 @@ def test_probability_alive_shows_a_few_recency_labels_and_a_rounded_observation_
     assert len([t for t in ax.get_yticklabels() if t.get_text()]) <= 9
     title = ax.get_title(loc="left")
     assert title == "Probability a customer observed for 208 weeks (about 4 years) is still alive"
+
+
+def test_a_figure_is_described_by_its_titles_in_the_image_metadata():
+    from metrics_lib.reporting.plot_marks import describe_figure, with_description
+
+    ax = plots.plot_nps_mix(pd.DataFrame())
+    fig = ax.figure
+    assert describe_figure(fig) == "Chart: NPS mix"
+    retina = lambda f: ("PNGDATA", {"width": 450, "height": 225})  # noqa: E731
+    assert with_description(retina, fig) == (
+        "PNGDATA",
+        {"width": 450, "height": 225, "alt": "Chart: NPS mix"},
+    )
+    assert with_description(lambda f: "PNGDATA", fig) == ("PNGDATA", {"alt": "Chart: NPS mix"})
+    assert with_description(lambda f: None, fig) is None  # an empty figure draws nothing
+    assert describe_figure(plt.figure()) is None
+
+
+def test_the_report_html_gives_each_described_chart_its_alternative_text():
+    import nbformat
+    from bs4 import BeautifulSoup
+
+    from metrics_lib.reporting.runner.execute import render_notebook
+
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    described = {"image/png": {"width": 450, "height": 225, "alt": 'Chart: NPS "mix" <by period>'}}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "plot()",
+            outputs=[
+                nbformat.v4.new_output("display_data", data={"image/png": png}, metadata=described),
+                nbformat.v4.new_output("display_data", data={"image/png": png}),
+            ],
+        )
+    ]
+    images = BeautifulSoup(render_notebook(nb, title="t"), "html.parser").find_all("img")
+    assert [(i["alt"], i.get("width"), i.get("height")) for i in images] == [
+        ('Chart: NPS "mix" <by period>', "450", "225"),
+        ("No description has been provided for this image", None, None),  # nbconvert's default
+    ]
