@@ -31,6 +31,7 @@ __all__ = [
     "HIGH_VALUE_QUANTILE",
     "at_risk_high_value",
     "detractor_follow_up",
+    "is_list",
 ]
 
 #: The riskiest share of customers by the model's churn probability that counts as high risk.
@@ -74,6 +75,12 @@ def _empty(columns: list[str], note: str) -> pd.DataFrame:
     out = pd.DataFrame(columns=columns)
     out.attrs["note"] = note
     return out
+
+
+def is_list(frame: pd.DataFrame) -> bool:
+    """Whether a list builder's ``frame`` is a list to write (possibly with no customer), not a
+    "no list: why" answer."""
+    return not (frame.empty and str(frame.attrs.get("note", "")).startswith("no list"))
 
 
 def at_risk_high_value(scope: agg.Scope, model: ChurnModel | None = None) -> pd.DataFrame:

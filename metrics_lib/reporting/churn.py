@@ -25,6 +25,7 @@ from metrics_lib.core.results import ValueResult
 from metrics_lib.metrics import action_lists
 from metrics_lib.metrics.aggregate import Scope
 from metrics_lib.metrics.churn_model import FILLS, TRAINING_PERIODS, ChurnModel, churn_model
+from metrics_lib.reporting.display import ReportTable, shown
 from metrics_lib.reporting.format import Markdown, format_p_value, format_value
 
 __all__ = [
@@ -129,7 +130,7 @@ class ChurnModelView:
             return _two_columns([*rows, ("model", f"not fitted: {fit.reason}")])
         if fit.dropped:
             rows.append(("left out (no variation)", ", ".join(m.labels.get(c, c) for c in fit.dropped)))
-        rows += [("missing inputs", FILLS[c]) for c in fit.features if c in FILLS]
+        rows += [(f"missing input: {_MISSING[c]}", FILLS[c]) for c in fit.features if c in FILLS]
         rows += [("note", n) for n in m.notes]
         return _two_columns(rows)
 
@@ -142,7 +143,7 @@ class ChurnModelView:
         if table.empty:
             out = pd.DataFrame(columns=cols)
             out.attrs.update(table.attrs)
-            return out
+            return shown(out, "text")
         beyond = (table["odds_ratio_low"] > 1) | (table["odds_ratio_high"] < 1)
         strength = np.abs(np.log(table["odds_ratio"].astype(float)))
         order = pd.DataFrame({"beyond": beyond, "strength": strength}).sort_values(
@@ -157,10 +158,15 @@ class ChurnModelView:
                     _number(r["odds_ratio"]),
                     _interval(r["odds_ratio_low"], r["odds_ratio_high"]),
                     format_p_value(r["p_value"]),
-                    _driver_reading(r),
+                    _driver_reading(r, self._columns.get(name, "")),
                 )
             )
-        return pd.DataFrame(rows, columns=["feature", *cols]).set_index("feature")
+        return shown(pd.DataFrame(rows, columns=["feature", *cols]).set_index("feature"), "text")
+
+    @property
+    def _columns(self) -> dict[str, str]:
+        """Each plain-language feature name's design column."""
+        return {v: k for k, v in self.model.labels.items()} if self.model is not None else {}
 
     def comparison(self) -> pd.DataFrame:
         """The model and the health score on the same holdout customers: AUC with its interval and
@@ -184,26 +190,45 @@ class ChurnModelView:
                 }
             )
         out = pd.DataFrame(rows).set_index("")
-        return out if out["note"].astype(bool).any() else out.drop(columns="note")
+        return shown(out if out["note"].astype(bool).any() else out.drop(columns="note"), "text")
 
     def at_risk_customers(self, n: int = 15) -> pd.DataFrame:
         """The first ``n`` customers of the at-risk, high-value list (:func:`at_risk_table`)."""
-        return at_risk_table(self.scope, self.note, self.model, n)
+        if n not in self._at_risk:
+            self._at_risk[n] = at_risk_table(self.scope, self.note, self.model, n)
+        return self._at_risk[n]
 
-    def verdict(self) -> str:
+    @property
+    def _at_risk(self) -> dict:
+        return self.__dict__.setdefault("_at_risk_cache", {})  # built once per view
+
+    def at_risk_note(self, n: int = 15) -> Markdown:
+        """What the at-risk list holds, in a sentence; empty when there is no list (its table
+        then says why)."""
+        table = self.at_risk_customers(n)
+        return Markdown("" if table.empty else f"{table.attrs.get('note', '')}.")
+
+    def lists_note(self) -> Markdown:
+        """Where a report run puts the action lists (:func:`lists_note`), linking the at-risk list
+        only when it can be built."""
+        return lists_note(self.at_risk_customers())
+
+    def verdict(self) -> Markdown:
         """Which ranks churn better on the holdout, in a sentence."""
         m = self.model
         if m is None:
-            return self.note
+            return Markdown(self.note)
         if not m.fitted:
-            return f"No model to compare: {m.reason}. The health score's own check is above."
+            return Markdown(f"No model to compare: {m.reason}. The health score's own check is above.")
         a, h = m.model_auc, m.health_auc
         if math.isnan(a.value) or math.isnan(h.value):
-            return "The holdout has no churners (or nobody stayed), so neither can be checked on it."
+            return Markdown(
+                "The holdout has no churners (or nobody stayed), so neither can be checked on it."
+            )
         better = "the model" if a.value > h.value else "the health score"
         apart = a.ci.low > h.value or h.ci.low > a.value
         sure = "beyond the other's interval" if apart else "within noise of each other"
-        return (
+        return Markdown(
             f"On the customers of {m.period}, {better} ranks churners better: AUC {_number(a.value)} "
             f"for the model against {_number(h.value)} for the health score ({sure}); the model's "
             f"riskiest tenth churned {_number(m.model_lift.value)} times the average, the health "
@@ -211,8 +236,45 @@ class ChurnModelView:
         )
 
 
-def _two_columns(rows: list[tuple[str, str]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+def _two_columns(rows: list[tuple[str, str]]) -> ReportTable:
+    return shown(pd.DataFrame(rows, columns=["", "value"]).set_index(""), "text")
+
+
+#: Which input each of :data:`~metrics_lib.metrics.churn_model.FILLS` fills in.
+_MISSING = {
+    "months_since_last_order": "last order",
+    "spend_trend": "spend in the last 6 months",
+    "latest_nps": "NPS answer",
+    "first_contact_resolution": "resolved tickets in the last 90 days",
+}
+
+#: The unit a numeric feature's odds ratio is per.
+_UNITS = {
+    "months_since_last_order": "per month",
+    "purchase_days_12m": "per purchase day",
+    "spend_trend": "per 10 points",
+    "latest_nps": "per point",
+    "tickets_90d": "per ticket",
+    "first_contact_resolution": "per 10 points",
+    "tenure_years": "per year",
+}
+
+#: Whom a yes/no feature's odds ratio is about.
+_WHEN = {
+    "no_nps_answer": "for customers who never answered an NPS survey",
+    "term_ends": "when the subscription term ends in the period ahead",
+}
+
+
+def _per(column: str) -> str:
+    """What an odds ratio of ``column`` multiplies: per its unit, or for the customers it flags."""
+    if column in _UNITS:
+        return _UNITS[column]
+    if column in _WHEN:
+        return _WHEN[column]
+    if column.startswith("plan_"):
+        return f"for customers on the {column.removeprefix('plan_')} plan"
+    return "per unit"
 
 
 def _auc_reading(a: ValueResult, what: str) -> str:
@@ -225,12 +287,12 @@ def _auc_reading(a: ValueResult, what: str) -> str:
     return f"no evidence that {what} ranks churn better than chance"
 
 
-def _driver_reading(r: pd.Series) -> str:
+def _driver_reading(r: pd.Series, column: str = "") -> str:
     low, high, ratio = r["odds_ratio_low"], r["odds_ratio_high"], r["odds_ratio"]
     if low > 1:
-        return f"raises the odds of churning (x{_number(ratio)} per unit)"
+        return f"raises the odds of churning (x{_number(ratio)} {_per(column)})"
     if high < 1:
-        return f"lowers the odds of churning (x{_number(ratio)} per unit)"
+        return f"lowers the odds of churning (x{_number(ratio)} {_per(column)})"
     return "no clear effect (interval includes 1)"
 
 
@@ -241,21 +303,33 @@ def churn_model_view(scope: Scope, missing: list[str], *, training: int = TRAINI
     return ChurnModelView(churn_model(scope, training=training), "", scope)
 
 
+#: The at-risk list's columns as the report heads them.
+_AT_RISK_HEADERS = {
+    "customer_id": "customer",
+    "churn_probability": "churn probability",
+    "health_score": "health score",
+    "clv": "CLV",
+    "clv_at_risk": "CLV at risk (probability x CLV)",
+}
+
+
 def at_risk_table(
     scope: Scope | None, skipped: str = "", model: ChurnModel | None = None, n: int = 15
-) -> pd.DataFrame:
+) -> ReportTable:
     """The first ``n`` customers of the at-risk, high-value list
     (:func:`metrics_lib.metrics.action_lists.at_risk_high_value`), formatted: churn probability
-    as a percentage, health score, CLV and CLV at risk in money; ``attrs["note"]`` says what the
-    list is based on and how many customers it holds, or why there is none (``skipped``)."""
+    as a percentage, health score, CLV and CLV at risk in money, under plain headers;
+    ``attrs["note"]`` says what the list is based on and how many customers it holds, or why
+    there is none (``skipped``); ``attrs["written"]`` whether a report run writes the list."""
     if skipped or scope is None:
         out = pd.DataFrame(columns=action_lists.AT_RISK_COLUMNS)
-        out.attrs["note"] = skipped or "no data source"
-        return out
+        out.attrs.update(note=skipped or "no data source", written=False)
+        return shown(out, "text")
     frame = action_lists.at_risk_high_value(scope, model)
     if frame.empty:
         frame.attrs.setdefault("note", "nobody is both at high risk and in the top quarter of CLV")
-        return frame
+        frame.attrs["written"] = action_lists.is_list(frame)
+        return shown(frame, "text")
     out = frame.head(n).set_index("customer_id").drop(columns="risk_basis")  # the note says it
     order = "CLV at risk" if frame["churn_probability"].notna().any() else "CLV"
     out["churn_probability"] = [format_value(v, "share") for v in out["churn_probability"]]
@@ -267,13 +341,23 @@ def at_risk_table(
         f"CLV of {format_value(frame.attrs['clv_threshold'], 'currency')} or more (the top quarter)"
         + (f"; the first {n} by {order}" if len(frame) > n else "")
     )
-    return out
+    out.attrs["written"] = True
+    return shown(out, "text", headers=_AT_RISK_HEADERS)
 
 
-def lists_note() -> Markdown:
-    """Where a report run puts the action lists, linked from beside the report."""
-    items = "\n".join(f"- [lists/{name}](lists/{name}): {what}" for name, what in LIST_FILES.items())
+def lists_note(at_risk: pd.DataFrame | None = None) -> Markdown:
+    """Where a report run (``metrics_lib run``) puts the action lists beside this report. The
+    at-risk list is linked only when ``at_risk`` (:func:`at_risk_table`) says it can be built,
+    else the note says why not; the detractor list goes with the satisfaction report, so it is
+    named, not linked."""
+    risk = "at_risk_high_value.csv"
+    if at_risk is None or at_risk.attrs.get("written", True):
+        first = f"- [lists/{risk}](lists/{risk}): {LIST_FILES[risk]}"
+    else:
+        first = f"- lists/{risk} ({LIST_FILES[risk]}): this run could not build it: {at_risk.attrs.get('note', '')}"
+    follow = "detractor_follow_up.csv"
+    second = f"- lists/{follow}: {LIST_FILES[follow]}; written when the satisfaction report is run too"
     return Markdown(
         "A report run (`metrics_lib run`) writes the action lists beside this report, customers "
-        "by id only (survey comments only when the run was given `--show-pii`):\n\n" + items
+        "by id only (survey comments only when the run was given `--show-pii`):\n\n" + first + "\n" + second
     )

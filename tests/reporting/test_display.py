@@ -112,7 +112,12 @@ def _tables(wb: Workbook) -> dict:
         wb.relationship_groups(),
     )
     clv = wb.clv_models(horizon_weeks=52)
+    churn = wb.churn_model()
     return {
+        "churn model summary": churn.summary(),
+        "churn drivers": churn.drivers(),
+        "churn model against the score": churn.comparison(),
+        "at-risk customers": churn.at_risk_customers(),
         "summary": wb.summary(),
         "headline": wb.headline(),
         "health summary": validation.summary(),

@@ -68,9 +68,8 @@ def write_action_lists(
         except Exception as exc:  # a list is an extra: whatever breaks it, the reports still run
             lines.append(f"lists/{name} not written: {exc}")
             continue
-        note = frame.attrs.get("note", "")
-        if frame.empty and note.startswith("no list"):
-            lines.append(f"lists/{name} not written: {note}")
+        if not action_lists.is_list(frame):
+            lines.append(f"lists/{name} not written: {frame.attrs.get('note', '')}")
             continue
         (folder / "lists").mkdir(exist_ok=True)
         write_csv(_for_csv(frame), folder / "lists" / name, table=LIST_FAMILIES[name][1], show_pii=show_pii)
