@@ -11,7 +11,7 @@ from __future__ import annotations
 
 __all__ = ["DEMO_TARGETS", "targets_yaml"]
 
-#: metric id -> (target, better direction, near, period length of a total or churn/retention rate)
+#: metric id -> (target, better direction, near, period length of a metric that depends on it)
 DEMO_TARGETS: dict[str, tuple[float, str, float, str | None]] = {
     "revenue": (17_500_000, "higher", 1_000_000, "quarter"),
     "gross_profit": (10_500_000, "higher", 600_000, "quarter"),
@@ -20,7 +20,7 @@ DEMO_TARGETS: dict[str, tuple[float, str, float, str | None]] = {
     "average_order_value": (2_800, "higher", 150, None),
     "active_customers": (3_000, "higher", 150, None),
     "new_customers": (450, "higher", 50, "quarter"),
-    "repeat_customer_rate": (0.55, "higher", 0.05, None),
+    "repeat_customer_rate": (0.55, "higher", 0.05, "quarter"),
     "churn_rate": (0.03, "lower", 0.005, "quarter"),
     "retention_rate": (0.97, "higher", 0.005, "quarter"),
     "renewal_rate": (0.85, "higher", 0.03, None),
@@ -31,11 +31,11 @@ DEMO_TARGETS: dict[str, tuple[float, str, float, str | None]] = {
     "mrr_reactivation": (5_000, "higher", 5_000, "quarter"),
     "mrr_contraction": (30_000, "lower", 5_000, "quarter"),
     "mrr_churned": (50_000, "lower", 10_000, "quarter"),
-    "quick_ratio": (4.0, "higher", 1.0, None),
+    "quick_ratio": (4.0, "higher", 1.0, "quarter"),
     "arpa": (1_200, "higher", 100, None),
     "return_rate": (0.05, "lower", 0.01, None),
     "new_revenue": (8_000_000, "higher", 500_000, "quarter"),
-    "retention_cost_per_client": (100, "lower", 20, None),
+    "retention_cost_per_client": (100, "lower", 20, "quarter"),
     "clv": (75_000, "higher", 5_000, None),
     "cac": (9_000, "lower", 1_000, None),
     "ltv_cac_ratio": (3.0, "higher", 0.5, None),
@@ -47,7 +47,7 @@ DEMO_TARGETS: dict[str, tuple[float, str, float, str | None]] = {
     "average_deal_size": (10_000, "higher", 1_000, None),
     "sales_cycle_days": (30, "lower", 5, None),
     "sales_velocity": (150_000, "higher", 20_000, None),
-    "upsell_rate": (0.50, "higher", 0.05, None),
+    "upsell_rate": (0.50, "higher", 0.05, "quarter"),
     "first_contact_resolution": (0.75, "higher", 0.05, None),
     "first_response_hours_median": (2.0, "lower", 0.5, None),
     "first_response_hours_mean": (2.5, "lower", 0.5, None),
@@ -62,8 +62,10 @@ DEMO_TARGETS: dict[str, tuple[float, str, float, str | None]] = {
 
 _HEADER = """\
 # Targets of the demo company's scorecard: per headline metric, the target value, which direction
-# is better, how far off still counts as "near", and for totals and churn or retention rates the
-# period length the target is meant for (`per`: month, quarter or year; other lengths convert).
+# is better, how far off still counts as "near", and for the metrics that depend on the period's
+# length the length the target is meant for (`per`: month, quarter or year). Totals, the retention
+# cost per client and churn or retention rates convert to other lengths; the repeat customer and
+# upsell rates and the quick ratio apply to that length only.
 # Shares are fractions (0.80 = 80%). Written by `metrics_lib demo-data`; edit a copy for your data.
 targets:
 """
@@ -78,7 +80,7 @@ def targets_yaml() -> str:
 
     Examples
     --------
-    >>> targets_yaml().splitlines()[5]
+    >>> targets_yaml().splitlines()[7]
     '  revenue: {target: 17500000, direction: higher, near: 1000000, per: quarter}'
     """
     lines = [_HEADER.rstrip("\n")]

@@ -27,7 +27,7 @@ from metrics_lib.metrics.catalogue import (
 )
 from metrics_lib.metrics.coverage import PeriodCoverage, coverage_notes, not_comparable, period_coverage
 from metrics_lib.metrics.period_data import PeriodData
-from metrics_lib.metrics.targets import resolve_targets, status_for
+from metrics_lib.metrics.targets import applicable, resolve_targets, status_for
 
 __all__ = [
     "VERDICT",
@@ -121,6 +121,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
                 "comparison": None,
                 "target": None,
                 "status": "skipped",
+                "target_reason": None,
             }
             metrics[h.id] = rec
             continue
@@ -144,7 +145,7 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
         value_ = rec["value"]
         undefined = value_ is None or prev_rec["value"] is None  # nothing to test a change of
         comp = None if unfit_h or undefined else compare(h, rc, rp, cur, prev)
-        t = tmap[h.id].for_months(p.months) if h.id in tmap else None
+        t, why = applicable(tmap.get(h.id), p.months, segment)
         rec.update(
             {
                 "previous": prev_rec["value"],
@@ -156,7 +157,8 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
                 "test": None if comp is None else comp.test,
                 "comparison": unfit_h,
                 "target": None if t is None else t.target,
-                "status": status_for(NAN if value_ is None else value_, t),
+                "status": status_for(NAN if value_ is None else value_, t, why),
+                "target_reason": why.partition(": ")[2] if why else None,
             }
         )
         metrics[h.id] = rec

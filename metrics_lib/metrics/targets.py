@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from metrics_lib.core.errors import WorkbookError
@@ -31,6 +31,8 @@ __all__ = [
     "resolve_targets",
     "default_targets_path",
     "status_for",
+    "applicable",
+    "COMPANY_TOTALS",
 ]
 
 #: Months in each period length a target may be set ``per``.
@@ -55,7 +57,23 @@ _SCALING = {
     "mrr_reactivation": "total",
     "mrr_contraction": "total",
     "mrr_churned": "total",
+    # the retention spend grows with the period's length, the customers retained do not
+    "retention_cost_per_client": "total",
 }
+
+#: Rates that depend on the period's length with no defined conversion between lengths (a longer
+#: period gives each buyer more days to buy again or upsell): a target set ``per`` a length
+#: applies to reports of that length only.
+_PER_ONLY = frozenset({"repeat_customer_rate", "upsell_rate", "quick_ratio"})
+
+#: Totals and counts of the whole business: a segment's value is a part of them, so their
+#: targets apply to the company, not to a segment (unless the targets file sets the segment's).
+COMPANY_TOTALS = frozenset(
+    {m for m, how in _SCALING.items() if how == "total" and m != "retention_cost_per_client"}
+    | {"active_customers", "sales_velocity"}
+)
+
+_LENGTH_NAMES = {months: name for name, months in PER_MONTHS.items()}
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,8 @@ class Target:
     direction: str  # "higher" or "lower" is better
     near: float = 0.0
     per_months: int | None = None
+    #: targets the file sets for segments (``segments: {SMB: {revenue: ...}}``): (segment, Target)
+    segments: tuple = field(default=(), repr=False)
 
     def for_months(self, months: int) -> Target:
         """The target for a period of ``months`` months.
@@ -80,6 +100,8 @@ class Target:
         """
         if self.per_months is None or months == self.per_months:
             return self
+        if self.metric in _PER_ONLY:
+            raise WorkbookError(f"`{self.metric}` has no conversion between period lengths")
         k = months / self.per_months
         how = _SCALING[self.metric]
         if how == "total":
@@ -105,11 +127,12 @@ def _entry(metric, spec, where: str, base: Target | None) -> Target:
     if direction not in ("higher", "lower"):
         raise WorkbookError(f"{where}: `{metric}` direction {direction!r} must be 'higher' or 'lower'")
     per = spec.get("per")
-    if per is not None and (per not in PER_MONTHS or metric not in _SCALING):
-        allowed = f"one of {', '.join(PER_MONTHS)}" if metric in _SCALING else "left out"
+    per_ok = metric in _SCALING or metric in _PER_ONLY
+    if per is not None and (per not in PER_MONTHS or not per_ok):
+        allowed = f"one of {', '.join(PER_MONTHS)}" if per_ok else "left out"
         raise WorkbookError(
-            f"{where}: `{metric}` per {per!r} must be {allowed} (only totals and churn or retention "
-            f"rates depend on the period's length: {', '.join(_SCALING)})"
+            f"{where}: `{metric}` per {per!r} must be {allowed} (only these metrics depend on the "
+            f"period's length: {', '.join([*_SCALING, *sorted(_PER_ONLY)])})"
         )
     # what an entry leaves out it keeps from the target it replaces: tolerance and period length
     near = spec["near"] if "near" in spec else (base.near if base is not None else 0.0)
@@ -128,6 +151,55 @@ def _entries(entries, where: str, base: Mapping[str, Target]) -> dict[str, Targe
     return {str(m): _entry(m, spec, where, base.get(m)) for m, spec in entries.items()}
 
 
+def _with_segments(targets: dict[str, Target], raw, where: str) -> dict[str, Target]:
+    """``targets`` with the segments' own targets of a ``segments: {name: {metric: spec}}``
+    mapping attached to each metric's company target (a segment's entry keeps what it leaves out
+    from the company's target)."""
+    if raw is None:
+        return targets
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise WorkbookError(f"{where}: expected `segments:` to map segment names to targets of metrics")
+    out = dict(targets)
+    for segment, entries in raw.items():
+        for metric, spec in entries.items():
+            base = out.get(str(metric))
+            t = _entry(metric, spec, f"{where} (segment {segment})", base)
+            company = base if base is not None else replace(t, target=math.nan)
+            out[t.metric] = replace(company, segments=(*company.segments, (str(segment), t)))
+    return out
+
+
+def applicable(target: Target | None, months: int, segment: str | None) -> tuple[Target | None, str | None]:
+    """The target of a report of ``months`` months on ``segment`` (None: every customer), or why
+    none applies: ``(target, None)``, or ``(None, why)`` with ``why`` the status to show
+    (``no target for a segment: the target is the company's total``, ``no target for a month:
+    the target is set per quarter``); ``(None, None)`` without a target.
+
+    Examples
+    --------
+    >>> applicable(Target("revenue", 300.0, "higher", per_months=3), 3, "SMB")
+    (None, "no target for a segment: the target is the company's total")
+    >>> applicable(Target("upsell_rate", 0.5, "higher", per_months=3), 1, None)
+    (None, 'no target for a month: the target is set per quarter')
+    >>> applicable(Target("nps", 30.0, "higher"), 1, "SMB")[0].target
+    30.0
+    """
+    if target is None:
+        return None, None
+    if segment:
+        own = dict(target.segments)
+        if segment in own:
+            target = own[segment]
+        elif target.metric in COMPANY_TOTALS:
+            return None, "no target for a segment: the target is the company's total"
+    if math.isnan(target.target):  # a target set for some segments only
+        return None, None
+    if target.metric in _PER_ONLY and target.per_months not in (None, months):
+        length = _LENGTH_NAMES.get(months, f"{months}-month period")
+        return None, f"no target for a {length}: the target is set per {_LENGTH_NAMES[target.per_months]}"
+    return target.for_months(months), None
+
+
 def read_targets(path, *, what: str | None = None, defaults: bool = True) -> dict[str, Target]:
     """Targets from a YAML file: ``targets: {metric: {target, direction, near, per}}``, read by the
     one bounded reader of configuration files; ``what`` (``--targets``) names where the path came
@@ -139,7 +211,8 @@ def read_targets(path, *, what: str | None = None, defaults: bool = True) -> dic
     raw = read_yaml_config(path, what=what or "targets file")
     plain = not defaults or _same_file(path, DEFAULT_TARGETS)
     base = {} if plain else read_targets(DEFAULT_TARGETS, defaults=False)
-    return {**base, **_entries(raw.get("targets"), str(path), base)}
+    targets = {**base, **_entries(raw.get("targets"), str(path), base)}
+    return _with_segments(targets, raw.get("segments"), str(path))
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -168,8 +241,10 @@ def targets_from_mapping(mapping, *, base: Mapping[str, Target] | None = None) -
             f"the targets parameter {mapping!r} must be a targets file or a mapping of metric ids to "
             'targets, such as {"nps": 40}'
         )
-    entries = mapping.get("targets", mapping) if set(mapping) == {"targets"} else mapping
-    return {**base, **_entries(dict(entries), "the targets parameter", base)}
+    wrapped = "targets" in mapping and set(mapping) <= {"targets", "segments"}
+    entries = mapping.get("targets") or {} if wrapped else mapping
+    out = {**base, **_entries(dict(entries), "the targets parameter", base)}
+    return _with_segments(out, mapping.get("segments") if wrapped else None, "the targets parameter")
 
 
 def is_mapping_text(spec) -> bool:
@@ -199,7 +274,7 @@ def default_targets_path(source) -> Path:
     return beside if beside.exists() else DEFAULT_TARGETS
 
 
-def status_for(value: float, target: Target | None) -> str:
+def status_for(value: float, target: Target | None, why: str | None = None) -> str:
     """``on target``, ``near`` (within the tolerance), ``off``, ``no target`` or ``undefined``.
 
     Examples
@@ -210,11 +285,14 @@ def status_for(value: float, target: Target | None) -> str:
     'near'
     >>> status_for(0.04, Target("churn_rate", 0.03, "lower", 0.005))
     'off'
+
+    ``why`` is the reason no target applies (:func:`applicable`); its status is the part before
+    the colon, such as ``no target for a segment``.
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "undefined"
     if target is None:
-        return "no target"
+        return why.split(":")[0] if why else "no target"
     gap = value - target.target if target.direction == "higher" else target.target - value
     if gap >= 0:
         return "on target"

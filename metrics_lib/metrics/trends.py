@@ -22,6 +22,7 @@ from metrics_lib.metrics.catalogue import Headline, safe_compute
 from metrics_lib.metrics.coverage import period_coverage
 from metrics_lib.metrics.period_data import PeriodData
 from metrics_lib.metrics.scorecard import record
+from metrics_lib.metrics.targets import applicable
 
 __all__ = ["metric_trend", "nps_mix", "NPS_MIX_COLUMNS", "web_engagement", "revenue_trend"]
 
@@ -51,7 +52,7 @@ def metric_trend(
                 rec = {"value": None, "ci_low": None, "ci_high": None, "n": None}
             else:
                 rec = record(h, safe_compute(h.compute, d))
-            t = targets[h.id].for_months(p.months) if h.id in targets else None
+            t = applicable(targets.get(h.id), p.months, d.scope.segment)[0]
             rows.append(
                 {
                     "period": p.label,

@@ -46,6 +46,9 @@ __all__ = [
     "run_verdict_or_reason",
     "scorecard_verdict",
     "sparkline_svg",
+    "target_text",
+    "value_text",
+    "why_short",
 ]
 
 #: The names a reader knows, where the catalogue's id does not read well on its own.
@@ -89,6 +92,39 @@ def _number(value) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else value
+
+
+def why_short(reason) -> str:
+    """The reason a value is undefined, as short as a table cell can show it: what follows
+    ``is undefined:`` up to its next clause.
+
+    Examples
+    --------
+    >>> why_short("win rate is undefined: no deal was closed in the period")
+    'no deal was closed in the period'
+    >>> why_short("deals without a customer cannot be assigned to a segment: 12 of the deals ...")
+    'deals without a customer cannot be assigned to a segment'
+    """
+    text = str(reason or "").strip()
+    if " is undefined: " in text:
+        text = text.split(" is undefined: ", 1)[1]
+    return text.split(": ")[0].split("; ")[0].rstrip(".")
+
+
+def value_text(rec: dict) -> str:
+    """A record's value for a table row: formatted, or ``n/a (why)`` when it is undefined."""
+    text = format_value(rec["value"], rec["unit"])
+    if _number(rec["value"]) is None and rec.get("reason"):
+        return f"{text} ({why_short(rec['reason'])})"
+    return text
+
+
+def target_text(rec: dict) -> str:
+    """A record's target for a table row, or why none applies (``– (the target is set per
+    quarter)``)."""
+    if rec.get("target") is not None:
+        return format_value(rec["target"], rec["unit"])
+    return f"\u2013 ({rec['target_reason']})" if rec.get("target_reason") else ""
 
 
 # -- the sentences -------------------------------------------------------------------------------
@@ -204,7 +240,8 @@ class Verdict:
                 style = _TD + ("font-size:1.15em;font-weight:600;" if c == "value" else "")
                 if c == "change":
                     style += f"color:{self.tones.get(mid, _NEUTRAL)};font-weight:600;"
-                cells.append(f'<td style="{style}white-space:nowrap">{e(str(row[c]))}</td>')
+                wrap = "max-width:18em;" if len(str(row[c])) > 30 else "white-space:nowrap"  # a reason
+                cells.append(f'<td style="{style}{wrap}">{e(str(row[c]))}</td>')
             cells.append(f'<td style="{_TD}">{self.sparklines.get(mid, "")}</td>')
             rows.append(f"<tr>{''.join(cells)}</tr>")
         items = "".join(f"<li>{e(m)}</li>" for m in self.moves + self.notes)
@@ -263,9 +300,9 @@ def scorecard_verdict(wb, periods: int = 8) -> Verdict:
             {
                 "metric": name,
                 "status": rec["status"],
-                "value": format_value(rec["value"], unit),
+                "value": value_text(rec),
                 "95% CI": ci,
-                "target": "" if rec["target"] is None else format_value(rec["target"], unit),
+                "target": target_text(rec),
                 "change": change,
                 f"previous ({prev_label})": format_value(rec["previous"], unit),
                 f"last year ({last_label})": format_value(last[mid]["value"], unit),
@@ -295,7 +332,8 @@ def _summary(statuses: dict, label: str) -> str:
     parts = [
         f"{sum(s == 'on target' for s in statuses.values())} of {len(statuses)} outcome metrics on target"
     ]
-    for status in ("near", "off", "no target", "undefined", "skipped"):
+    others = sorted({s for s in statuses.values() if s.startswith("no target for")})
+    for status in ("near", "off", "no target", *others, "undefined", "skipped"):
         names = [n for n, s in statuses.items() if s == status]
         if names:
             parts.append(f"{len(names)} {status} ({', '.join(names)})")
@@ -346,9 +384,10 @@ def run_verdict(source, period, *, targets=None, segment=None, as_of=None) -> di
             {
                 "id": mid,
                 "name": metric_name(mid),
-                "value": format_value(rec["value"], rec["unit"]),
-                "target": "" if rec["target"] is None else format_value(rec["target"], rec["unit"]),
+                "value": value_text(rec),
+                "target": target_text(rec),
                 "status": rec["status"],
+                "reason": rec.get("reason") or rec.get("target_reason"),  # in full
                 "change": change,
                 "tone": tones[tone],  # the change beyond noise for the better or the worse
             }

@@ -245,6 +245,8 @@ class Workbook:
             note = rec.get("reason") or ""
             if n is not None and 0 < n < LOW_SAMPLE_THRESHOLD:
                 note = (note + "; " if note else "") + f"low sample (n={n})"
+            if rec.get("target_reason"):  # a target set, but not for this segment or length
+                note = (note + "; " if note else "") + rec["target_reason"]
             if whole and rec.get("comparison"):  # a value not final yet, e.g. an open close window
                 note = (note + "; " if note else "") + rec["comparison"].removeprefix("not comparable: ")
             rows.append(

@@ -14,8 +14,10 @@ from metrics_lib.metrics.scorecard import headline_metrics
 from metrics_lib.metrics.targets import (
     DEFAULT_TARGETS,
     Target,
+    applicable,
     read_targets,
     resolve_targets,
+    status_for,
     targets_from_mapping,
 )
 
@@ -92,3 +94,68 @@ def test_no_demo_metric_of_2025_q4_is_without_a_target():
     assert out["metrics"]["revenue"]["target"] == 17_500_000
     monthly = headline_metrics(open_source(DEMO_DATA), "2025-12", ids=["revenue"])
     assert monthly["metrics"]["revenue"]["target"] == pytest.approx(17_500_000 / 3)
+
+
+def test_a_segment_is_not_graded_against_the_companys_totals():
+    out = headline_metrics(open_source(DEMO_DATA), "2025-Q4", segment="SMB", ids=["revenue", "orders", "nps"])
+    revenue, orders, nps = (out["metrics"][m] for m in ("revenue", "orders", "nps"))
+    assert revenue["value"] > 0 and revenue["target"] is None
+    assert revenue["status"] == orders["status"] == "no target for a segment"
+    assert revenue["target_reason"] == "the target is the company's total"
+    assert nps["target"] == 30 and nps["target_reason"] is None  # a score keeps its target
+    whole = headline_metrics(open_source(DEMO_DATA), "2025-Q4", ids=["revenue"])["metrics"]["revenue"]
+    assert whole["target"] == 17_500_000 and whole["target_reason"] is None
+
+
+def test_a_targets_file_may_set_a_segments_own_totals(tmp_path):
+    path = tmp_path / "targets.yml"
+    path.write_text(
+        "targets:\n  revenue: {target: 300, near: 30, per: quarter}\n"
+        "segments:\n  SMB: {revenue: {target: 90}, nps: 20}\n"
+    )
+    got = read_targets(path, defaults=False)
+    t, why = applicable(got["revenue"], 1, "SMB")
+    assert why is None and t.target == pytest.approx(30.0) and t.near == pytest.approx(10.0)
+    assert applicable(got["revenue"], 3, None)[0].target == 300.0  # the company's, untouched
+    assert applicable(got["revenue"], 3, "Enterprise") == (
+        None,
+        "no target for a segment: the target is the company's total",
+    )
+    assert applicable(got["nps"], 3, "SMB")[0].target == 20.0  # set for the segment only
+    assert applicable(got["nps"], 3, None) == (None, None)
+    assert status_for(25.0, *applicable(got["nps"], 3, "Enterprise")) == "no target"
+
+
+def test_a_rate_set_per_quarter_applies_to_quarters_only(tmp_path):
+    path = tmp_path / "targets.yml"
+    path.write_text("targets:\n  upsell_rate: {target: 0.5, per: quarter}\n  nps: {target: 30}\n")
+    got = read_targets(path, defaults=False)
+    assert applicable(got["upsell_rate"], 3, None)[0].target == 0.5
+    t, why = applicable(got["upsell_rate"], 1, None)
+    assert t is None and why == "no target for a month: the target is set per quarter"
+    assert status_for(0.268, t, why) == "no target for a month"
+    assert (
+        applicable(got["upsell_rate"], 12, None)[1] == "no target for a year: the target is set per quarter"
+    )
+    with pytest.raises(WorkbookError, match="per 'quarter' must be left out"):
+        read_targets(_write(tmp_path, "targets:\n  nps: {target: 30, per: quarter}\n"), defaults=False)
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "other.yml"
+    path.write_text(text)
+    return path
+
+
+def test_the_demos_monthly_report_grades_per_quarter_rates_no_more():
+    out = headline_metrics(
+        open_source(DEMO_DATA),
+        "2025-03",
+        ids=["repeat_customer_rate", "upsell_rate", "retention_cost_per_client", "churn_rate"],
+    )["metrics"]
+    for m in ("repeat_customer_rate", "upsell_rate"):
+        assert out[m]["status"] == "no target for a month" and out[m]["target"] is None
+        assert out[m]["target_reason"] == "the target is set per quarter"
+    # the retention spend grows with the period's length: a third of the quarter's 100
+    assert out["retention_cost_per_client"]["target"] == pytest.approx(100 / 3)
+    assert out["churn_rate"]["target"] == pytest.approx(1 - 0.97 ** (1 / 3))

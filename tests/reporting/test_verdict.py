@@ -12,7 +12,10 @@ from metrics_lib.reporting.verdict import (
     context_line,
     move_sentences,
     rows_text,
+    run_verdict,
     sparkline_svg,
+    target_text,
+    value_text,
 )
 from metrics_lib.reporting.workbook import Workbook
 
@@ -198,6 +201,31 @@ def test_the_period_index_opens_with_the_outcome_metrics():
         _manifest("2025-Q4", {"error": "the outcome metrics could not be computed: x"})
     )
     assert "could not be computed" in failed
+
+
+def test_an_undefined_value_says_why_in_its_row():
+    rec = {
+        "value": None,
+        "unit": "share",
+        "reason": "win rate is undefined: no deal was closed in the period",
+    }
+    assert value_text(rec) == "n/a (no deal was closed in the period)"
+    assert value_text({"value": 0.482, "unit": "share", "reason": None}) == "48.2%"
+    assert target_text(
+        {"target": None, "unit": "count", "target_reason": "the target is the company's total"}
+    ) == ("\u2013 (the target is the company's total)")
+    assert target_text({"target": None, "unit": "share", "target_reason": None}) == ""
+
+
+def test_the_segments_index_row_says_why_the_win_rate_is_undefined():
+    from metrics_lib.data import DEMO_DATA, open_source
+
+    out = run_verdict(open_source(DEMO_DATA), "2025-Q4", segment="SMB")
+    win = next(m for m in out["metrics"] if m["id"] == "win_rate")
+    assert win["status"] == "undefined"
+    assert win["value"] == "n/a (deals without a customer (prospects) cannot be assigned to a segment)"
+    assert "1,042 of the deals closed" in win["reason"]  # in full for a tooltip
+    assert out["summary"].endswith(", 1 undefined (Win rate).")
 
 
 @pytest.mark.integration  # runs a Jupyter kernel
