@@ -414,7 +414,7 @@ def test_plots_draw_the_tables(fitted, bg_sample):
     heat = plots.plot_probability_alive(probability_alive_matrix(bg, max_frequency=8, max_recency=20, T=52))
     assert isinstance(heat, Axes) and len(heat.collections) == 1
     assert len(heat.figure.axes) == 2  # the heatmap and its colour bar
-    assert "T = 52 weeks" in heat.get_title(loc="left")
+    assert "observed for 52 weeks" in heat.get_title(loc="left")
 
 
 def test_returns_are_no_purchase_days_and_net_the_monetary_value():
