@@ -109,12 +109,12 @@ def test_headline_table_has_the_display_columns(tiny):
     ]
     assert list(table.index) == ["csat", "nps", "ces"]
     # one csat answer (S3: 4) is satisfied: 100%; two NPS answers, a 9 and a 6: 50% - 50% = 0
-    assert table.loc["csat", "value"] == "100.0%"
-    assert table.loc["nps", "value"] == "0.00"
-    assert table.loc["nps", "status"] == "off"  # target 30
-    assert table.loc["nps", "note"] == "low sample (n=2)"
-    assert table.loc["nps", "change vs noise"] == "not comparable"  # 2024-Q4 lies before the data
-    assert table.loc["nps", "last year (2024-Q1)"] == "n/a"  # so does 2024-Q1
+    assert table.loc["CSAT", "value"] == "100.0%"
+    assert table.loc["NPS", "value"] == "0.00"
+    assert table.loc["NPS", "status"] == "off"  # target 30
+    assert table.loc["NPS", "note"] == "low sample (n=2)"
+    assert table.loc["NPS", "change vs noise"] == "not comparable"  # 2024-Q4 lies before the data
+    assert table.loc["NPS", "last year (2024-Q1)"] == "n/a"  # so does 2024-Q1
 
 
 def test_headline_numbers_are_rounded_values_named_after_the_period(tiny):
@@ -398,7 +398,7 @@ def test_before_after_uses_the_source_change_date():
     assert "(01 Jul 2024): the 365 days before it (02 Jul 2023 to 30 Jun 2024)" in table.attrs["note"]
     numbers = table.attrs["numbers"]
     assert numbers.loc["nps", "change"] > 20 and bool(numbers.loc["nps", "significant"])
-    assert table.loc["nps", "change vs noise"] == "significant (p < 0.001)"
+    assert table.loc["NPS", "change vs noise"] == "significant (p < 0.001)"
 
 
 def test_comments_are_hidden_unless_personal_data_is_asked_for(make_source):
