@@ -107,7 +107,7 @@ def test_headline_table_has_the_display_columns(tiny):
         "status",
         "note",
     ]
-    assert list(table.index) == ["csat", "nps", "ces"]
+    assert list(table.index) == ["CSAT", "NPS", "CES (customer effort)"]
     # one csat answer (S3: 4) is satisfied: 100%; two NPS answers, a 9 and a 6: 50% - 50% = 0
     assert table.loc["CSAT", "value"] == "100.0%"
     assert table.loc["NPS", "value"] == "0.00"
