@@ -445,7 +445,9 @@ class Workbook:
         stages = pipeline_stages(self._scope(self.context.window(months)), as_of=self.as_of)
         if stages.note:
             return replace(stages, window=window)
-        t, f = self._shown(stages.time_in_stage.round(2)), self._shown(stages.funnel.round(4))
+        f = stages.funnel.round(4)  # "entered" says the same as "deals" unless a deal skipped a stage
+        f = f.drop(columns="entered") if f["entered"].equals(f["deals"]) else f
+        t, f = self._shown(stages.time_in_stage.round(2)), self._shown(f)
         return replace(stages, time_in_stage=t, funnel=f, window=window)
 
     # -- service -------------------------------------------------------------------------------
