@@ -440,3 +440,9 @@ def test_relationship_groups_with_loyalty_from_probability_alive():
     assert int(groups.summary["customers"].sum()) == len(groups.customers)
     with pytest.raises(WorkbookError, match="loyalty \\('age'\\) must be 'tenure' or 'probability_alive'"):
         wb.relationship_groups(loyalty="age")
+
+
+def test_about_the_data_names_tables_in_words(demo):
+    rows = [k for k in demo.summary()["value"].index if k.startswith("rows: ")]
+    assert "rows: deal stages" in rows and "rows: marketing spend" in rows
+    assert not [k for k in rows if "_" in k]
