@@ -572,7 +572,7 @@ def _close_window(d: PeriodData) -> str | None:
     )
     return (
         f"the close rate of {d.scope.period.label} is incomplete: {which} had the {p.close_window_days}-day "
-        f"close window (`close_window_days` in source.yml) by the deals' last date, {p.last_date}, so it "
+        f"close window (close_window_days in source.yml) by the deals' last date, {p.last_date}, so it "
         "can still rise as they close"
     )
 

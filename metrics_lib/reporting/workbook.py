@@ -367,7 +367,7 @@ class Workbook:
             frame = pd.DataFrame(columns=cols)
             frame.attrs["note"] = (
                 "comments hidden: free text may hold personal data; run the report "
-                "with --show-pii (show_pii=True) to include them"
+                "with --show-pii to see them"
             )
             return shown(frame)
         return self._shown(breakdowns.survey_comments(self._scope(), survey, group=group, n=n))

@@ -446,3 +446,8 @@ def test_about_the_data_names_tables_in_words(demo):
     rows = [k for k in demo.summary()["value"].index if k.startswith("rows: ")]
     assert "rows: deal stages" in rows and "rows: marketing spend" in rows
     assert not [k for k in rows if "_" in k]
+
+
+def test_hidden_comments_tell_the_reader_the_run_option_only(demo):
+    note = demo.comments("nps", group="detractor", n=5).attrs["note"]
+    assert note.endswith("run the report with --show-pii to see them") and "show_pii=" not in note
