@@ -634,6 +634,10 @@ class Workbook:
         name = _capitalised(self.strategy_change() or "the strategy change")
         return Markdown(f"{'#' * level} {markdown_escape(name)}: {question}")
 
+    def before_after_note(self, table: pd.DataFrame) -> Markdown:
+        """What a :meth:`before_after` table compares with what (its note), shown as text."""
+        return Markdown(markdown_escape(table.attrs.get("note", "")))
+
     def before_after(self, *, window_days: int = 365, comparison_segment: str = "") -> pd.DataFrame:
         """Close rate, win rate, cycle, churn, CSAT, NPS and first response over the ``window_days``
         before the data source's strategy change date against the same span from it

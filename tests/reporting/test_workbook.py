@@ -451,3 +451,19 @@ def test_about_the_data_names_tables_in_words(demo):
 def test_hidden_comments_tell_the_reader_the_run_option_only(demo):
     note = demo.comments("nps", group="detractor", n=5).attrs["note"]
     assert note.endswith("run the report with --show-pii to see them") and "show_pii=" not in note
+
+
+def test_the_before_after_note_is_shown_as_text_not_printed(demo):
+    from metrics_lib.reporting.format import Markdown
+
+    table = demo.before_after(window_days=365)
+    note = demo.before_after_note(table)
+    assert isinstance(note, Markdown) and note._repr_markdown_()
+    assert note.text.replace("\\", "") == table.attrs["note"].replace("\\", "")
+
+
+def test_the_pipeline_report_prints_no_note():
+    import nbformat
+
+    nb = nbformat.read("notebooks/04_pipeline.ipynb", as_version=4)
+    assert not [c for c in nb.cells if c.cell_type == "code" and "print(" in c.source and ".attrs" in c.source]
