@@ -466,4 +466,6 @@ def test_the_pipeline_report_prints_no_note():
     import nbformat
 
     nb = nbformat.read("notebooks/04_pipeline.ipynb", as_version=4)
-    assert not [c for c in nb.cells if c.cell_type == "code" and "print(" in c.source and ".attrs" in c.source]
+    assert not [
+        c for c in nb.cells if c.cell_type == "code" and "print(" in c.source and ".attrs" in c.source
+    ]
