@@ -469,3 +469,21 @@ def test_the_pipeline_report_prints_no_note():
     assert not [
         c for c in nb.cells if c.cell_type == "code" and "print(" in c.source and ".attrs" in c.source
     ]
+
+
+def test_the_funnel_keeps_deals_entered_when_a_deal_skipped_a_stage(demo, monkeypatch):
+    from dataclasses import replace
+
+    import metrics_lib.reporting.workbook as workbook
+
+    real = workbook.pipeline_stages
+
+    def skipping(*args, **kwargs):  # one deal went from the first stage straight to the third
+        stages = real(*args, **kwargs)
+        funnel = stages.funnel.copy()
+        funnel.iloc[1, funnel.columns.get_loc("entered")] -= 1
+        return replace(stages, funnel=funnel)
+
+    monkeypatch.setattr(workbook, "pipeline_stages", skipping)
+    funnel = demo.pipeline_stages().funnel
+    assert (funnel["deals"] - funnel["entered"]).tolist()[:3] == [0, 1, 0]
