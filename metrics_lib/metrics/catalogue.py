@@ -436,16 +436,18 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        label="new revenue (customers in their first year)"),
     _h("retention_cost_per_client", "value", "currency", "lower", ["customers", "orders", "marketing_spend"],
        lambda d: _retention_cost(d)),
-    _h("clv", "value", "currency", "higher", ["customers", "orders", "orders.cost"], _clv),
-    _h("cac", "value", "currency", "lower", ["customers", "marketing_spend"], _cac),
+    _h("clv", "value", "currency", "higher", ["customers", "orders", "orders.cost"], _clv,
+       label="CLV (margin)"),
+    _h("cac", "value", "currency", "lower", ["customers", "marketing_spend"], _cac, label="CAC"),
     _h("ltv_cac_ratio", "value", "ratio", "higher", ["customers", "orders", "orders.cost", "marketing_spend"],
-       _ltv_cac),
+       _ltv_cac, label="LTV:CAC ratio"),
     _h("csat", "satisfaction", "share", "higher", ["surveys"],
-       lambda d: satisfaction.csat(d.scores("csat"), scale=d.source.config.options.csat_scale)),
-    _h("nps", "satisfaction", "score", "higher", ["surveys"], lambda d: satisfaction.nps(d.scores("nps"))),
+       lambda d: satisfaction.csat(d.scores("csat"), scale=d.source.config.options.csat_scale), label="CSAT"),
+    _h("nps", "satisfaction", "score", "higher", ["surveys"], lambda d: satisfaction.nps(d.scores("nps")),
+       label="NPS"),
     _h("ces", "satisfaction", "score", "higher", ["surveys"],
        lambda d: satisfaction.ces(d.scores("ces"), scale=d.source.config.options.ces_scale),
-       sample=lambda d: d.scores("ces")),
+       sample=lambda d: d.scores("ces"), label="CES (customer effort)"),
     _h("close_rate", "pipeline", "share", "higher", ["deals"],
        lambda d: pipeline.close_rate(d.pipeline.leads_won, d.pipeline.leads), maturity=lambda d: _close_window(d),
        deals=["leads"]),
@@ -454,7 +456,7 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: pipeline.average_deal_size(d.won["amount"]), sample=lambda d: d.won["amount"], deals=["won"]),
     _h("sales_cycle_days", "pipeline", "days", "lower", ["deals"],
        lambda d: pipeline.sales_cycle_length(d.won["cycle_days"]), sample=lambda d: d.won["cycle_days"],
-       deals=["won"]),
+       deals=["won"], label="sales cycle (days)"),
     _h("sales_velocity", "pipeline", "currency per day", "higher", ["deals"], _velocity,
        deals=["open", "closed", "won"]),
     _h("upsell_rate", "pipeline", "share", "higher", ["customers", "orders", "orders.order_type"],
@@ -463,14 +465,15 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        _first_contact_resolution),
     _h("first_response_hours_median", "service", "hours", "lower", ["tickets"],
        _first_response,
-       sample=lambda d: d.tickets["first_response_hours"].dropna()),
+       sample=lambda d: d.tickets["first_response_hours"].dropna(), label="first response, median (hours)"),
     _h("first_response_hours_mean", "service", "hours", "lower", ["tickets"],
        lambda d: mean_result(d.tickets["first_response_hours"].dropna(), unit="hours",
                              what="mean first response time", low=0.0),
-       sample=lambda d: d.tickets["first_response_hours"].dropna()),
+       sample=lambda d: d.tickets["first_response_hours"].dropna(), label="first response, mean (hours)"),
     _h("first_response_within_target", "service", "share", "higher", ["tickets"],
        lambda d: _no_responses(d) or service.response_within_target(
-           d.tickets["first_response_hours"], d.tickets["unanswered_hours"], target_hours=2.0)),
+           d.tickets["first_response_hours"], d.tickets["unanswered_hours"], target_hours=2.0),
+       label="answered within 2 h"),
     _h("unanswered_ticket_share", "service", "share", "lower", ["tickets"],
        lambda d: _no_responses(d) or service.unanswered_share(
            int(d.tickets["first_response_hours"].isna().sum()), len(d.tickets))),
@@ -480,11 +483,11 @@ HEADLINE: dict[str, Headline] = {h.id: h for h in [
        lambda d: _bounce(d)),
     _h("campaign_roi", "marketing", "ratio", "higher",
        ["campaigns", "campaign_members", "campaign_members.revenue", "orders", "orders.cost"],
-       lambda d: _campaign_roi(d)),
+       lambda d: _campaign_roi(d), label="campaign ROI (incremental)"),
     _h("health_score_mean", "health", "score", "higher", ["customers", "orders"], lambda d: _health_mean(d),
-       sample=lambda d: _health_scores(d)),
+       sample=lambda d: _health_scores(d), label="health score, mean"),
     _h("healthy_customer_share", "health", "share", "higher", ["customers", "orders"],
-       lambda d: _healthy_share(d)),
+       lambda d: _healthy_share(d), label="healthy customers"),
 ]}
 # fmt: on
 
@@ -569,7 +572,7 @@ def _close_window(d: PeriodData) -> str | None:
     )
     return (
         f"the close rate of {d.scope.period.label} is incomplete: {which} had the {p.close_window_days}-day "
-        f"close window (`close_window_days` in source.yml) by the deals' last date, {p.last_date}, so it "
+        f"close window (close_window_days in source.yml) by the deals' last date, {p.last_date}, so it "
         "can still rise as they close"
     )
 

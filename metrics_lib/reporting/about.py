@@ -35,7 +35,7 @@ def about_the_data(wb) -> pd.DataFrame:
         rows.append(("note" if i == 0 else f"note {i + 1}", note))
     seg = wb.context.segment_rows()  # with a segment, its customers' rows of each table
     for table, n in wb.context.table_rows().items():
-        rows.append((f"rows: {table}", verdict.rows_text(n, seg.get(table), wb.segment)))
+        rows.append((f"rows: {table.replace('_', ' ')}", verdict.rows_text(n, seg.get(table), wb.segment)))
     rows += order_mix_rows(wb.source.order_mix())  # guest orders and returns
     for table, frame in wb.source.rejected.items():
         if len(frame):

@@ -137,7 +137,7 @@ class ContractualCLVReport(ContractualCLVView):
                 "CLV still to come": c["clv"].map(lambda v: format_value(v, "currency")),
                 "95% interval": [_range(lo, hi, "currency") for lo, hi in zip(c["clv_low"], c["clv_high"])],
             },
-            index=c.index,
+            index=c.index.rename({"customer_id": "customer"}.get(c.index.name, c.index.name)),
         )
 
 

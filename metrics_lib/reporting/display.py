@@ -19,7 +19,7 @@ import pandas as pd
 
 from metrics_lib.reporting.format import format_cell, format_interval
 
-__all__ = ["COLUMNS", "INDEX_NAMES", "ReportTable", "display_table", "shown"]
+__all__ = ["COLUMNS", "INDEX_NAMES", "ReportTable", "display_table", "plain_index", "shown"]
 
 #: Known columns: their header and kind (:data:`~.format.CELL_KINDS`).
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -130,6 +130,8 @@ INDEX_NAMES = {
     "previous": "group last period",
     "current": "group this period",
     "period_index": "months since signup",
+    "order_type": "order type",
+    "customer_id": "customer",
 }
 
 #: Pairs of interval columns shown as one ``low to high`` column, named here, in the kind of the
@@ -165,8 +167,29 @@ def _column(frame, name, kind, reasons, currency) -> list[str]:
     return [format_cell(v, kind, reason=reason, currency=currency) for v in frame[name]]
 
 
-def _labels(values) -> list[str]:
-    return [format_cell(v, "date" if hasattr(v, "strftime") else "text", reason="") for v in values]
+def _labels(values, name=None) -> list[str]:
+    """Index labels as text; category values read as words (``paid_search`` -> ``paid search``),
+    identifiers (a level named ``..._id``) stay as they are."""
+    words = not str(name).endswith("_id")
+    return [
+        v.replace("_", " ") if words and isinstance(v, str) else v
+        for v in (format_cell(v, "date" if hasattr(v, "strftime") else "text", reason="") for v in values)
+    ]
+
+
+def plain_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` (a table already written as text) with its index as a reader sees it:
+    plain-language level names (:data:`INDEX_NAMES`) and category values in words.
+
+    >>> t = pd.DataFrame({"orders": ["3"]}, index=pd.Index(["cross_sell"], name="order_type"))
+    >>> plain_index(t).index.tolist(), plain_index(t).index.name
+    (['cross sell'], 'order type')
+    """
+    names = [INDEX_NAMES.get(n, _header(n)) if n is not None else None for n in frame.index.names]
+    levels = [_labels(frame.index.get_level_values(i), n) for i, n in enumerate(frame.index.names)]
+    index = pd.MultiIndex.from_arrays(levels, names=names) if len(levels) > 1 else pd.Index(levels[0])
+    index.names = names
+    return frame.set_axis(index)
 
 
 def display_table(
@@ -215,7 +238,7 @@ def display_table(
         out[headers.get(name, _header(name))] = _column(frame, name, kind, reasons, currency)
         previous = name
     names = [INDEX_NAMES.get(n, _header(n)) if n is not None else None for n in frame.index.names]
-    levels = [_labels(frame.index.get_level_values(i)) for i in range(frame.index.nlevels)]
+    levels = [_labels(frame.index.get_level_values(i), n) for i, n in enumerate(frame.index.names)]
     index = pd.MultiIndex.from_arrays(levels, names=names) if len(levels) > 1 else pd.Index(levels[0])
     index.names = names
     table = pd.DataFrame(out, index=index, columns=list(out) or None)

@@ -91,6 +91,8 @@ def format_value(
     ('83.2%', '1,685', '25.0 days')
     >>> format_value(1234.5, "currency", currency="EUR"), format_value(1.5654, "hours")
     ('EUR 1,234', '1.57 h')
+    >>> format_value(209350.4, "currency per day")
+    '209,350 per day'
     """
     if _is_missing(value):
         return missing
@@ -98,7 +100,8 @@ def format_value(
         return f"{100 * value:.1f}%"
     if unit in whole_units:
         text = short_number(value) if short else f"{value:,.0f}"
-        return _with_currency(text, currency) if unit.startswith("currency") else text
+        text = _with_currency(text, currency) if unit.startswith("currency") else text
+        return text + " per day" if unit.endswith(" per day") else text
     if unit in _SUFFIXED:
         digits, suffix = _SUFFIXED[unit]
         return f"{value:,.{digits}f}{suffix}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from metrics_lib.metrics import mrr_views
+from metrics_lib.reporting.display import plain_index
 from metrics_lib.reporting.format import format_change, format_value
 
 __all__ = ["SectionView", "MRRSections", "formatted"]
@@ -65,7 +66,7 @@ def formatted(
         },
         index=numbers.index,
     )
-    return out.rename(columns=names or {})
+    return plain_index(out.rename(columns=names or {}))
 
 
 _TREND_UNITS = {

@@ -51,24 +51,6 @@ __all__ = [
     "why_short",
 ]
 
-#: The names a reader knows, where the catalogue's id does not read well on its own.
-_NAMES = {
-    "nps": "NPS",
-    "csat": "CSAT",
-    "ces": "CES (customer effort)",
-    "clv": "CLV",
-    "cac": "CAC",
-    "ltv_cac_ratio": "LTV:CAC",
-    "net_revenue_retention": "Net revenue retention",
-    "gross_revenue_retention": "Gross revenue retention",
-    "first_response_within_target": "Answered within 2 h",
-    "first_response_hours_median": "First response (median hours)",
-    "healthy_customer_share": "Healthy customers",
-    "health_score_mean": "Health score (mean)",
-    "campaign_roi": "Campaign ROI",
-    "sales_cycle_days": "Sales cycle (days)",
-}
-
 #: Status -> (text colour, background) of its badge; anything else is grey.
 STATUS_COLOURS = {
     "on target": ("#1b7f3b", "#e6f4ea"),
@@ -81,8 +63,6 @@ _BETTER, _WORSE, _NEUTRAL = "#1b7f3b", "#b00020", "#777777"
 
 def metric_name(mid: str) -> str:
     """The name of a headline metric as a report shows it: ``NPS``, ``Churn rate``."""
-    if mid in _NAMES:
-        return _NAMES[mid]
     label = HEADLINE[mid].label if mid in HEADLINE else mid.replace("_", " ")
     return label[:1].upper() + label[1:]
 

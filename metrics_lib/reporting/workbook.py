@@ -369,7 +369,7 @@ class Workbook:
             frame = pd.DataFrame(columns=cols)
             frame.attrs["note"] = (
                 "comments hidden: free text may hold personal data; run the report "
-                "with --show-pii (show_pii=True) to include them"
+                "with --show-pii to see them"
             )
             return shown(frame)
         return self._shown(breakdowns.survey_comments(self._scope(), survey, group=group, n=n))
@@ -447,7 +447,9 @@ class Workbook:
         stages = pipeline_stages(self._scope(self.context.window(months)), as_of=self.as_of)
         if stages.note:
             return replace(stages, window=window)
-        t, f = self._shown(stages.time_in_stage.round(2)), self._shown(stages.funnel.round(4))
+        f = stages.funnel.round(4)  # "entered" says the same as "deals" unless a deal skipped a stage
+        f = f.drop(columns="entered") if f["entered"].equals(f["deals"]) else f
+        t, f = self._shown(stages.time_in_stage.round(2)), self._shown(f)
         return replace(stages, time_in_stage=t, funnel=f, window=window)
 
     # -- service -------------------------------------------------------------------------------
@@ -633,6 +635,10 @@ class Workbook:
         how we sell and serve?``; a notebook shows it rendered as a heading."""
         name = _capitalised(self.strategy_change() or "the strategy change")
         return Markdown(f"{'#' * level} {markdown_escape(name)}: {question}")
+
+    def before_after_note(self, table: pd.DataFrame) -> Markdown:
+        """What a :meth:`before_after` table compares with what (its note), shown as text."""
+        return Markdown(markdown_escape(table.attrs.get("note", "")))
 
     def before_after(self, *, window_days: int = 365, comparison_segment: str = "") -> pd.DataFrame:
         """Close rate, win rate, cycle, churn, CSAT, NPS and first response over the ``window_days``

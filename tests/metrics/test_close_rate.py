@@ -102,7 +102,7 @@ def test_a_period_whose_window_is_still_open_is_flagged(tmp_path):
     assert rec["value"] == 0.5  # the value so far, with the same definition
     note = (
         "the close rate of 2025-Q1 is incomplete: its leads created from 2025-02-12 on have not had the "
-        "90-day close window (`close_window_days` in source.yml) by the deals' last date, 2025-05-12, so it "
+        "90-day close window (close_window_days in source.yml) by the deals' last date, 2025-05-12, so it "
         "can still rise as they close"
     )
     assert rec["comparison"] == f"not comparable: {note}"

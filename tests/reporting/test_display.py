@@ -161,3 +161,14 @@ def test_every_shown_table_is_formatted(period):
             assert not found, (name, found)
         if not table.empty:
             assert not [c for c in table.display().columns if "_" in str(c)], name
+
+
+def test_category_values_and_index_names_read_as_words_and_ids_stay():
+    from metrics_lib.reporting.display import plain_index
+
+    t = pd.DataFrame({"orders": [3, 1]}, index=pd.Index(["paid_search", "cross_sell"], name="order_type"))
+    shown = display_table(t)
+    assert shown.index.tolist() == ["paid search", "cross sell"] and shown.index.name == "order type"
+    assert t.index.tolist() == ["paid_search", "cross_sell"]  # the numbers keep the data's values
+    ids = pd.DataFrame({"value": ["1"]}, index=pd.Index(["C_001"], name="customer_id"))
+    assert plain_index(ids).index.tolist() == ["C_001"] and plain_index(ids).index.name == "customer"

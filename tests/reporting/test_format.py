@@ -24,7 +24,8 @@ def test_values_in_their_units():
 
 def test_the_text_table_variant_writes_a_dash_and_keeps_cents_per_day():
     assert format_value(None, "share", missing="-") == "-"
-    assert format_value(1234.5, "currency per day") == "1,234"  # the workbook's tables round half to even
+    # the workbook's tables round half to even
+    assert format_value(1234.5, "currency per day") == "1,234 per day"
     assert format_value(1234.5, "currency per day", whole_units=("currency", "count")) == "1,234.50"
     assert format_value(45_000, "currency", short=True) == "45k"
 

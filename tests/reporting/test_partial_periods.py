@@ -117,11 +117,11 @@ def test_before_after_is_formatted_like_the_headline_table_with_both_windows(dem
     assert list(table.index) == [
         "close rate",
         "win rate",
-        "sales cycle days",
+        "sales cycle (days)",
         "churn rate",
-        "csat",
-        "nps",
-        "first response hours median",
+        "CSAT",
+        "NPS",
+        "first response, median (hours)",
     ]
     numbers = table.attrs["numbers"]
     churn = numbers.loc["churn_rate"]

@@ -98,7 +98,7 @@ def test_a_partial_period_tests_no_change_and_a_missing_table_is_skipped(make_so
         "100.0%",
         "\u2013 not comparable",
     )
-    assert "2 skipped (Answered within 2 h, LTV:CAC)" in v.summary
+    assert "2 skipped (Answered within 2 h, LTV:CAC ratio)" in v.summary
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +246,7 @@ def test_the_targets_parameter_takes_a_mapping_through_papermill(tmp_path, targe
             new_code_cell(
                 "from metrics_lib.reporting.workbook import Workbook\n"
                 "wb = Workbook(period, data, targets, segment, as_of, mapping)\n"
-                "row = wb.headline(['nps']).loc['nps']\nprint(row['target'], '|', row['status'])"
+                "row = wb.headline(['nps']).loc['NPS']\nprint(row['target'], '|', row['status'])"
             ),
         ]
     )

@@ -107,14 +107,14 @@ def test_headline_table_has_the_display_columns(tiny):
         "status",
         "note",
     ]
-    assert list(table.index) == ["csat", "nps", "ces"]
+    assert list(table.index) == ["CSAT", "NPS", "CES (customer effort)"]
     # one csat answer (S3: 4) is satisfied: 100%; two NPS answers, a 9 and a 6: 50% - 50% = 0
-    assert table.loc["csat", "value"] == "100.0%"
-    assert table.loc["nps", "value"] == "0.00"
-    assert table.loc["nps", "status"] == "off"  # target 30
-    assert table.loc["nps", "note"] == "low sample (n=2)"
-    assert table.loc["nps", "change vs noise"] == "not comparable"  # 2024-Q4 lies before the data
-    assert table.loc["nps", "last year (2024-Q1)"] == "n/a"  # so does 2024-Q1
+    assert table.loc["CSAT", "value"] == "100.0%"
+    assert table.loc["NPS", "value"] == "0.00"
+    assert table.loc["NPS", "status"] == "off"  # target 30
+    assert table.loc["NPS", "note"] == "low sample (n=2)"
+    assert table.loc["NPS", "change vs noise"] == "not comparable"  # 2024-Q4 lies before the data
+    assert table.loc["NPS", "last year (2024-Q1)"] == "n/a"  # so does 2024-Q1
 
 
 def test_headline_numbers_are_rounded_values_named_after_the_period(tiny):
@@ -269,6 +269,8 @@ def test_pipeline_funnel_narrows_and_one_stage_is_the_bottleneck(demo):
     stages = demo.pipeline_stages()
     deals = stages.funnel["deals"].to_numpy()
     assert (np.diff(deals) <= 0).all() and stages.funnel.index[-1] == "won"
+    # no demo deal skips a stage: "deals entered" would repeat the deals reaching each stage
+    assert "entered" not in stages.funnel.columns
     table = stages.time_in_stage
     assert table["bottleneck"].sum() == 1
     assert table.loc[table["bottleneck"]].index[0] == table["mean_days"].idxmax() == stages.bottleneck
@@ -398,7 +400,7 @@ def test_before_after_uses_the_source_change_date():
     assert "(01 Jul 2024): the 365 days before it (02 Jul 2023 to 30 Jun 2024)" in table.attrs["note"]
     numbers = table.attrs["numbers"]
     assert numbers.loc["nps", "change"] > 20 and bool(numbers.loc["nps", "significant"])
-    assert table.loc["nps", "change vs noise"] == "significant (p < 0.001)"
+    assert table.loc["NPS", "change vs noise"] == "significant (p < 0.001)"
 
 
 def test_comments_are_hidden_unless_personal_data_is_asked_for(make_source):
@@ -438,3 +440,50 @@ def test_relationship_groups_with_loyalty_from_probability_alive():
     assert int(groups.summary["customers"].sum()) == len(groups.customers)
     with pytest.raises(WorkbookError, match="loyalty \\('age'\\) must be 'tenure' or 'probability_alive'"):
         wb.relationship_groups(loyalty="age")
+
+
+def test_about_the_data_names_tables_in_words(demo):
+    rows = [k for k in demo.summary()["value"].index if k.startswith("rows: ")]
+    assert "rows: deal stages" in rows and "rows: marketing spend" in rows
+    assert not [k for k in rows if "_" in k]
+
+
+def test_hidden_comments_tell_the_reader_the_run_option_only(demo):
+    note = demo.comments("nps", group="detractor", n=5).attrs["note"]
+    assert note.endswith("run the report with --show-pii to see them") and "show_pii=" not in note
+
+
+def test_the_before_after_note_is_shown_as_text_not_printed(demo):
+    from metrics_lib.reporting.format import Markdown
+
+    table = demo.before_after(window_days=365)
+    note = demo.before_after_note(table)
+    assert isinstance(note, Markdown) and note._repr_markdown_()
+    assert note.text.replace("\\", "") == table.attrs["note"].replace("\\", "")
+
+
+def test_the_pipeline_report_prints_no_note():
+    import nbformat
+
+    nb = nbformat.read("notebooks/04_pipeline.ipynb", as_version=4)
+    assert not [
+        c for c in nb.cells if c.cell_type == "code" and "print(" in c.source and ".attrs" in c.source
+    ]
+
+
+def test_the_funnel_keeps_deals_entered_when_a_deal_skipped_a_stage(demo, monkeypatch):
+    from dataclasses import replace
+
+    import metrics_lib.reporting.workbook as workbook
+
+    real = workbook.pipeline_stages
+
+    def skipping(*args, **kwargs):  # one deal went from the first stage straight to the third
+        stages = real(*args, **kwargs)
+        funnel = stages.funnel.copy()
+        funnel.iloc[1, funnel.columns.get_loc("entered")] -= 1
+        return replace(stages, funnel=funnel)
+
+    monkeypatch.setattr(workbook, "pipeline_stages", skipping)
+    funnel = demo.pipeline_stages().funnel
+    assert (funnel["deals"] - funnel["entered"]).tolist()[:3] == [0, 1, 0]
