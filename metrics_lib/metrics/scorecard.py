@@ -158,7 +158,9 @@ def headline_metrics(source, period, *, targets=None, segment=None, ids=None, as
                 "comparison": unfit_h,
                 "target": None if t is None else t.target,
                 "status": status_for(NAN if value_ is None else value_, t, why),
-                "target_reason": why.partition(": ")[2] if why else None,
+                "target_reason": why.partition(": ")[2]
+                if why and status_for(NAN if value_ is None else value_, t, why).startswith("no target for")
+                else None,
             }
         )
         metrics[h.id] = rec

@@ -57,20 +57,17 @@ _SCALING = {
     "mrr_reactivation": "total",
     "mrr_contraction": "total",
     "mrr_churned": "total",
-    # the retention spend grows with the period's length, the customers retained do not
-    "retention_cost_per_client": "total",
 }
 
 #: Rates that depend on the period's length with no defined conversion between lengths (a longer
 #: period gives each buyer more days to buy again or upsell): a target set ``per`` a length
 #: applies to reports of that length only.
-_PER_ONLY = frozenset({"repeat_customer_rate", "upsell_rate", "quick_ratio"})
+_PER_ONLY = frozenset({"repeat_customer_rate", "upsell_rate", "quick_ratio", "retention_cost_per_client"})
 
 #: Totals and counts of the whole business: a segment's value is a part of them, so their
 #: targets apply to the company, not to a segment (unless the targets file sets the segment's).
 COMPANY_TOTALS = frozenset(
-    {m for m, how in _SCALING.items() if how == "total" and m != "retention_cost_per_client"}
-    | {"active_customers", "sales_velocity"}
+    {m for m, how in _SCALING.items() if how == "total"} | {"active_customers", "sales_velocity"}
 )
 
 _LENGTH_NAMES = {months: name for name, months in PER_MONTHS.items()}
@@ -138,7 +135,9 @@ def _entry(metric, spec, where: str, base: Target | None) -> Target:
     near = spec["near"] if "near" in spec else (base.near if base is not None else 0.0)
     months = PER_MONTHS[per] if per is not None else (base.per_months if base is not None else None)
     try:
-        return Target(metric, float(spec["target"]), direction, float(near), months)
+        # a segment's own targets stay with the metric when a mapping replaces its company target
+        segments = base.segments if base is not None else ()
+        return Target(metric, float(spec["target"]), direction, float(near), months, segments=segments)
     except (TypeError, ValueError):
         raise WorkbookError(f"{where}: `{metric}` target and near must be numbers") from None
 
@@ -258,8 +257,16 @@ def resolve_targets(spec, source) -> dict[str, Target]:
     beside the data (else the defaults); a path gives that file over the defaults; a mapping (or
     its text) sets some metrics over the file beside the data."""
     if is_mapping_text(spec):
-        return targets_from_mapping(spec, base=read_targets(default_targets_path(source)))
-    return read_targets(spec if spec else default_targets_path(source))
+        targets = targets_from_mapping(spec, base=read_targets(default_targets_path(source)))
+    else:
+        targets = read_targets(spec if spec else default_targets_path(source))
+    named = {name for t in targets.values() for name, _ in t.segments}
+    for name in sorted(named):  # a segment the data does not have would be ignored without a word
+        try:
+            source.check_segment(name)
+        except WorkbookError as e:
+            raise WorkbookError(f"targets `segments: {name}`: {e}") from None
+    return targets
 
 
 def default_targets_path(source) -> Path:

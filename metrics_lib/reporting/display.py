@@ -167,10 +167,17 @@ def _column(frame, name, kind, reasons, currency) -> list[str]:
     return [format_cell(v, kind, reason=reason, currency=currency) for v in frame[name]]
 
 
+#: Index levels whose values name someone or something in the user's systems (a rep, a team, a
+#: segment, a campaign): shown exactly as in the data, like every ``..._id``.
+IDENTIFIER_LEVELS = frozenset(
+    {"owner", "team", "segment", "referrer", "referred_by", "customer", "campaign", "name"}
+)
+
+
 def _labels(values, name=None) -> list[str]:
     """Index labels as text; category values read as words (``paid_search`` -> ``paid search``),
-    identifiers (a level named ``..._id``) stay as they are."""
-    words = not str(name).endswith("_id")
+    identifiers (a level named ``..._id`` or in :data:`IDENTIFIER_LEVELS`) stay as they are."""
+    words = not str(name).endswith("_id") and str(name) not in IDENTIFIER_LEVELS
     return [
         v.replace("_", " ") if words and isinstance(v, str) else v
         for v in (format_cell(v, "date" if hasattr(v, "strftime") else "text", reason="") for v in values)

@@ -153,9 +153,34 @@ def test_the_demos_monthly_report_grades_per_quarter_rates_no_more():
         "2025-03",
         ids=["repeat_customer_rate", "upsell_rate", "retention_cost_per_client", "churn_rate"],
     )["metrics"]
-    for m in ("repeat_customer_rate", "upsell_rate"):
+    # the retention cost per client too: its spend grows with the length while fewer customers
+    # stay retained through it, so a third of the quarter's target would grade it too kindly
+    for m in ("repeat_customer_rate", "upsell_rate", "retention_cost_per_client"):
         assert out[m]["status"] == "no target for a month" and out[m]["target"] is None
         assert out[m]["target_reason"] == "the target is set per quarter"
-    # the retention spend grows with the period's length: a third of the quarter's 100
-    assert out["retention_cost_per_client"]["target"] == pytest.approx(100 / 3)
     assert out["churn_rate"]["target"] == pytest.approx(1 - 0.97 ** (1 / 3))
+
+
+def test_a_segments_own_target_survives_a_mapping_that_sets_the_company_target(tmp_path):
+    path = tmp_path / "targets.yml"
+    path.write_text("targets:\n  nps: 30\nsegments:\n  SMB:\n    nps: 25\n")
+    base = read_targets(path)
+    merged = targets_from_mapping({"nps": 20}, base=base)
+    # the company's NPS target is now 20; SMB's own 25 still applies to SMB's reports
+    assert merged["nps"].target == 20.0
+    assert applicable(merged["nps"], 3, "SMB")[0].target == 25.0
+    assert applicable(merged["nps"], 3, None)[0].target == 20.0
+
+
+def test_a_segment_the_data_does_not_have_is_refused_with_the_ones_it_has(tmp_path):
+    path = tmp_path / "targets.yml"
+    path.write_text("targets:\n  orders: 6000\nsegments:\n  Smb:\n    orders: 10\n")
+    with pytest.raises(WorkbookError, match="segments: Smb.*SMB"):
+        resolve_targets(str(path), open_source(DEMO_DATA))
+
+
+def test_the_retention_cost_per_client_target_grades_only_its_own_period_length():
+    target = Target("retention_cost_per_client", 100.0, "lower", 20.0, 3)
+    # spend grows with the length while fewer customers stay retained: no conversion is defined
+    assert applicable(target, 3, None)[0] is target
+    assert applicable(target, 12, None) == (None, "no target for a year: the target is set per quarter")

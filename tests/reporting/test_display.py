@@ -172,3 +172,13 @@ def test_category_values_and_index_names_read_as_words_and_ids_stay():
     assert t.index.tolist() == ["paid_search", "cross_sell"]  # the numbers keep the data's values
     ids = pd.DataFrame({"value": ["1"]}, index=pd.Index(["C_001"], name="customer_id"))
     assert plain_index(ids).index.tolist() == ["C_001"] and plain_index(ids).index.name == "customer"
+
+
+def test_identifiers_in_an_index_are_shown_exactly_as_in_the_data():
+    import pandas as pd
+
+    from metrics_lib.reporting.display import plain_index
+
+    reps = plain_index(pd.DataFrame({"won": [3, 1]}, index=pd.Index(["john_doe", "rep_19"], name="owner")))
+    channels = plain_index(pd.DataFrame({"n": [3]}, index=pd.Index(["paid_search"], name="channel")))
+    assert list(reps.index) == ["john_doe", "rep_19"] and list(channels.index) == ["paid search"]
