@@ -130,6 +130,7 @@ def cached_check(key: str) -> EngineCheck | None:
             first_date=date.fromisoformat(data["first_date"]) if data["first_date"] else None,
             last_date=date.fromisoformat(data["last_date"]) if data["last_date"] else None,
             cached=True,
+            ids_to_trim={k: int(v) for k, v in data["ids_to_trim"].items()},
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

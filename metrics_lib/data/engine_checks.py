@@ -52,15 +52,20 @@ IBIS_TYPES = {
 _FIRST_DATE, _END_DATE = datetime(FIRST_YEAR, 1, 1), datetime(LAST_YEAR + 1, 1, 1)
 
 
-def cast_to_contract(col, dtype, kind: str, date_format: str | None):
-    """One column of an engine table as the contract's type, in portable Ibis."""
+def cast_to_contract(col, dtype, kind: str, date_format: str | None, *, as_stored: bool = False):
+    """One column of an engine table as the contract's type, in portable Ibis.
+
+    ``as_stored``: a text id column the check found with no blanks around any id and no empty
+    ids (:attr:`EngineCheck.ids_to_trim`), used as stored: trimming every id in every query is
+    the largest part of a join on ten million rows."""
     target = IBIS_TYPES[kind]
     if kind in ("id", "str"):
         if dtype.is_floating() and kind == "id":
             col = col.cast("int64")  # ids stored as floats (1.0): as integers, as the parser does
         col = col if dtype.is_string() else col.cast("string")
         # 'C1 ' is 'C1' and blanks alone are empty, as the parser reads them
-        return col.strip().nullif("") if kind == "id" and dtype.is_string() else col
+        trim = kind == "id" and dtype.is_string() and not as_stored
+        return col.strip().nullif("") if trim else col
     if kind in ("date", "timestamp"):
         if dtype.is_string():
             col = col.strip()
@@ -94,9 +99,18 @@ def source_columns(raw, table: str, mapping) -> dict[str, str]:
     return out
 
 
-def contract_expr(raw, table: str, mapping):
+#: Prefix of the extra columns :func:`contract_expr` adds with ``stored_ids``
+STORED = "__stored "
+
+
+def contract_expr(raw, table: str, mapping, *, stored_ids: bool = False, plain_ids=frozenset()):
     """The raw engine table renamed to the contract's columns and cast to its types; optional
-    columns the table lacks are added as nulls."""
+    columns the table lacks are added as nulls.
+
+    ``stored_ids`` adds each text id column as stored (named :data:`STORED` + the contract's
+    name), for :func:`check_in_engine` to count the ids reading changes; the text id columns
+    named in ``plain_ids`` are used as stored, without trimming (see :func:`cast_to_contract`).
+    """
     import ibis
 
     spec = C.TABLES[table]
@@ -110,8 +124,10 @@ def contract_expr(raw, table: str, mapping):
             columns[col.name] = ibis.null().cast(IBIS_TYPES[col.kind])
         else:
             columns[col.name] = cast_to_contract(
-                raw[src], schema[src], col.kind, tm.date_format_for(col.name)
+                raw[src], schema[src], col.kind, tm.date_format_for(col.name), as_stored=col.name in plain_ids
             )
+            if stored_ids and col.kind == "id" and schema[src].is_string():
+                columns[STORED + col.name] = raw[src]
     return raw.select(**columns)
 
 
@@ -162,14 +178,21 @@ def native_type_problem(raw, table: str, mapping) -> str | None:
 
 @dataclass
 class EngineCheck:
-    """What the engine found: rows, the count of rows breaking each check, and the span of the
-    table's date column."""
+    """What the engine found: rows, the count of rows breaking each check, the span of the
+    table's date column, and per text id column the rows whose id reading changes (blanks around
+    it, or empty): a column with none is used as stored (:func:`contract_expr`)."""
 
     rows: int
     violations: dict[str, int] = field(default_factory=dict)
     first_date: date | None = None
     last_date: date | None = None
     cached: bool = False  # True when taken from the cache of an earlier run
+    ids_to_trim: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def plain_ids(self) -> frozenset[str]:
+        """The text id columns whose every id is as stored."""
+        return frozenset(name for name, rows in self.ids_to_trim.items() if not rows)
 
     @property
     def clean(self) -> bool:
@@ -236,17 +259,22 @@ def check_in_engine(
     for i, rule in enumerate(spec.rules):
         if all(c in present for c in rule.columns):
             aggs[f"rule {i}: {rule.name}"] = count_true(~rule.engine_test(expr, options).fill_null(False))
+    stored = [c[len(STORED) :] for c in expr.columns if c.startswith(STORED)]
+    for name in stored:
+        read, kept = expr[name], expr[STORED + name]
+        aggs[STORED + name] = count_true(kept.notnull() & (read.isnull() | (read != kept)))
     if spec.date_column:
         aggs["__first"] = expr[spec.date_column].min()
         aggs["__last"] = expr[spec.date_column].max()
     row = expr.aggregate(**aggs).to_pyarrow().to_pylist()[0]
     rows = int(row.pop("__rows"))
     first, last = row.pop("__first", None), row.pop("__last", None)
+    to_trim = {name: int(row.pop(STORED + name) or 0) for name in stored}
     violations = {k: int(v or 0) for k, v in row.items()}
     if len(spec.key) > 1:
         distinct = expr.select(*spec.key).distinct().count().to_pyarrow().as_py()
         violations[f"key ({', '.join(spec.key)}): duplicates"] = rows - int(distinct)
-    return EngineCheck(rows, violations, _as_date(first), _as_date(last))
+    return EngineCheck(rows, violations, _as_date(first), _as_date(last), ids_to_trim=to_trim)
 
 
 def _as_date(value) -> date | None:

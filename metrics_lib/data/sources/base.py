@@ -478,10 +478,10 @@ class DataSource(ABC):
             if reason is not None:
                 self.engine_checks[name] = reason
                 return None
-            expr = engine_checks.contract_expr(raw, name, self.mapping)
             key = self._check_cache_key(loc)
             found = check_cache.cached_check(key) if key else None
             if found is None:
+                expr = engine_checks.contract_expr(raw, name, self.mapping, stored_ids=True)
                 sources = engine_checks.source_columns(raw, name, self.mapping)
                 schema = raw.schema()
                 integer_ids = frozenset(
@@ -500,7 +500,9 @@ class DataSource(ABC):
             )
             return None
         self.engine_checks[name] = found
-        return expr if found.clean else None
+        if not found.clean:
+            return None
+        return engine_checks.contract_expr(raw, name, self.mapping, plain_ids=found.plain_ids)
 
     def rows(self, table: str) -> int | None:
         """Rows of a table read so far (in pandas or in the engine); None before it is read."""
