@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from metrics_lib.core.engine import count_true
@@ -261,13 +262,26 @@ class ChurnModel:
         contrib[unclear] = 0.0  # only drivers whose interval excludes no effect are reasons
         if "latest_nps" in contrib and "no_nps_answer" in x:
             contrib.loc[x["no_nps_answer"] == 1, "latest_nps"] = 0.0
-        reasons: list[list[tuple[str, bool]]] = []
-        for cid in frame.index:
-            row = contrib.loc[cid] if len(contrib.columns) else pd.Series(dtype=float)
-            top = row[row > 0].sort_values(ascending=False, kind="stable").head(3)
-            reasons.append([(str(c), bool(x.at[cid, c] > self.fit.means[c])) for c in top.index])
-        out["reasons"] = pd.Series(reasons, index=frame.index, dtype=object)
+        out["reasons"] = pd.Series(_top_reasons(contrib, x, self.fit.means), index=frame.index, dtype=object)
         return out
+
+
+def _top_reasons(contrib: pd.DataFrame, x: pd.DataFrame, means: pd.Series) -> list[list[tuple[str, bool]]]:
+    """Per row, up to three columns of ``contrib`` with a positive value, largest first (a tie
+    in column order), each with whether the row's value in ``x`` is above the column's mean."""
+    columns = [str(c) for c in contrib.columns]
+    if not columns:
+        return [[] for _ in range(len(contrib))]
+    values = contrib.to_numpy(dtype="float64")
+    order = np.argsort(-values, axis=1, kind="stable")[:, :3]
+    taken = np.take_along_axis(values, order, axis=1) > 0
+    high = np.take_along_axis(
+        x[contrib.columns].to_numpy(dtype="float64") > means[contrib.columns].to_numpy(), order, axis=1
+    )
+    return [
+        [(columns[j], bool(h)) for j, h, t in zip(row, highs, takes) if t]
+        for row, highs, takes in zip(order.tolist(), high.tolist(), taken.tolist())
+    ]
 
 
 def _design(frame: pd.DataFrame, plans: tuple[str, ...]) -> pd.DataFrame:

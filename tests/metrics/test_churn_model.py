@@ -133,3 +133,24 @@ def test_on_the_demo_the_model_is_fitted_on_the_four_quarters_before_and_checked
     # AUC and calibration are the model's risk on the holdout, as the formulas compute them
     assert model.calibration["customers"].sum() == len(model.holdout)
     assert model.calibration["churned"].sum() == churn["2025-Q4"]["numerator"]
+
+
+def test_a_customers_reasons_are_the_three_largest_positive_contributions():
+    # C1: b and c tie at 2.0 (column order decides), a is larger, d is negative; C2: nothing
+    # raises the risk; C3: one reason, its value below the fitted mean
+    from metrics_lib.metrics.churn_model import _top_reasons
+
+    index = pd.Index(["C1", "C2", "C3"], name="customer_id")
+    contrib = pd.DataFrame(
+        {"a": [3.0, -1.0, 0.0], "b": [2.0, 0.0, 0.0], "c": [2.0, -0.5, 0.4], "d": [-4.0, 0.0, 0.0]},
+        index=index,
+    )
+    x = pd.DataFrame(
+        {"a": [9.0, 0.0, 0.0], "b": [1.0, 0.0, 0.0], "c": [7.0, 0.0, 1.0], "d": [0.0] * 3}, index=index
+    )
+    means = pd.Series({"a": 5.0, "b": 2.0, "c": 5.0, "d": 0.0})
+    assert _top_reasons(contrib, x, means) == [
+        [("a", True), ("b", False), ("c", True)],
+        [],
+        [("c", False)],
+    ]
