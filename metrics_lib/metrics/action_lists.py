@@ -19,9 +19,9 @@ import pandas as pd
 from metrics_lib.core.periods import Period
 from metrics_lib.formulas import health
 from metrics_lib.metrics import aggregate as agg
-from metrics_lib.metrics.aggregate_health import health_components
-from metrics_lib.metrics.churn_model import ChurnModel, churn_model, customer_features
-from metrics_lib.metrics.clv_views import clv_models
+from metrics_lib.metrics.aggregate_health import period_health_components
+from metrics_lib.metrics.churn_model import ChurnModel, customer_features, period_churn_model
+from metrics_lib.metrics.clv_views import period_clv_models
 from metrics_lib.metrics.health_views import band_cuts
 
 __all__ = [
@@ -103,11 +103,11 @@ def at_risk_high_value(scope: agg.Scope, model: ChurnModel | None = None) -> pd.
     risk basis in words.
     """
     end = scope.last_day
-    clv_view = clv_models(scope)
+    clv_view = period_clv_models(scope)
     if clv_view.customers.empty:
         return _empty(AT_RISK_COLUMNS, f"no list: customer CLV is not available ({clv_view.note})")
-    model = model if model is not None else churn_model(scope)
-    comps = health_components(scope).set_index("customer_id")
+    model = model if model is not None else period_churn_model(scope)
+    comps = period_health_components(scope).set_index("customer_id")
     scores = health.health_score(comps) if len(comps) else pd.Series(dtype=float)
     if model.fitted:
         assert isinstance(scope.period, Period)  # a fitted model has a calendar period

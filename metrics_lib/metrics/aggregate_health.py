@@ -15,11 +15,13 @@ import pandas as pd
 
 from metrics_lib.core.engine import count_true
 from metrics_lib.metrics.aggregate import Scope, active_flags, customer_purchases
+from metrics_lib.metrics.shared_results import shared_call
 
 __all__ = [
     "latest_nps_scores",
     "renewal_record",
     "health_components",
+    "period_health_components",
 ]
 
 
@@ -134,3 +136,10 @@ def health_components(
         due = frame["terms_due"]
         out["renewal"] = frame["terms_renewed"].fillna(0) / due.where(due > 0)
     return out
+
+
+def period_health_components(scope: Scope) -> pd.DataFrame:
+    """:func:`health_components` with its default windows, computed once per report run and shared
+    by every report and list that scores customers' health
+    (:func:`~metrics_lib.metrics.shared_results.shared_call`); outside a run simply computed."""
+    return shared_call(scope.source, health_components, scope)

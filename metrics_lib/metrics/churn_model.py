@@ -33,6 +33,7 @@ from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics.aggregate_health import latest_nps_scores
 from metrics_lib.metrics.cohorts import churn_outcomes
 from metrics_lib.metrics.health_views import health_scores
+from metrics_lib.metrics.shared_results import shared_call
 
 __all__ = [
     "FEATURES",
@@ -40,6 +41,7 @@ __all__ = [
     "ChurnModel",
     "churn_model",
     "customer_features",
+    "period_churn_model",
     "TRAINING_PERIODS",
 ]
 
@@ -393,3 +395,10 @@ def churn_model(
         reference,
         tuple(notes),
     )
+
+
+def period_churn_model(scope: agg.Scope, *, training: int = TRAINING_PERIODS) -> ChurnModel:
+    """:func:`churn_model`, fitted once per report run and shared by the at-risk list and the
+    health report (:func:`~metrics_lib.metrics.shared_results.shared_call`); outside a run simply
+    fitted."""
+    return shared_call(scope.source, churn_model, scope, training=training)

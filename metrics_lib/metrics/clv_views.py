@@ -18,7 +18,7 @@ import math
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
@@ -30,6 +30,7 @@ from metrics_lib.formulas import value
 from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics.catalogue import HEADLINE, safe_compute
 from metrics_lib.metrics.period_data import PeriodData
+from metrics_lib.metrics.shared_results import shared_call
 
 __all__ = [
     "CLVKeyNumbers",
@@ -37,6 +38,7 @@ __all__ = [
     "FREQUENCY_STEP",
     "clv_models",
     "clv_steps",
+    "period_clv_models",
     "fingerprint",
     "fit_or_load",
 ]
@@ -102,7 +104,8 @@ class CLVView:
     repeat purchases in a holdout of the last ``holdout_weeks`` (models refitted on the weeks
     before it); ``alive``: probability-alive matrix; ``customers``: per customer, probability alive,
     expected purchases and discounted CLV over the horizon, each with its delta-method 95% interval
-    (``<column>_low``, ``<column>_high``); ``note``: why something is missing.
+    (``<column>_low``, ``<column>_high``); ``note``: why something is missing; ``fits``: the fits
+    used, as ``clv_models.json`` keeps them (:func:`fit_or_load`).
     :meth:`key_numbers` sums it up in numbers; the reporting layer writes them out.
     """
 
@@ -112,6 +115,7 @@ class CLVView:
     customers: pd.DataFrame
     horizon_weeks: int
     note: str = ""
+    fits: dict = field(default_factory=dict)
 
     def key_numbers(self) -> CLVKeyNumbers | None:
         """The customers modelled and the means over them, unrounded; None without customers
@@ -218,13 +222,18 @@ def clv_models(
     checked against a holdout of the last ``holdout_weeks``, and each customer's discounted
     CLV over ``horizon_weeks`` at ``annual_discount_rate``, with delta-method 95% intervals
     (``<column>_low``, ``<column>_high``). Saved fits in ``fits`` are used when fitted on the same
-    summaries, and the fits used go into ``record``
+    summaries, and the fits used go into ``record`` and the view's ``fits``
     (:func:`fit_or_load`)."""
     from metrics_lib import clv
 
+    used: dict = {}
+
     def fitted(cls, key, data, columns, label):
         digest = fingerprint(*(data[c] for c in columns))
-        return fit_or_load(cls, key, data, digest, fits, record, lambda: fit_quietly(cls(), data, label))
+        model = fit_or_load(cls, key, data, digest, fits, used, lambda: fit_quietly(cls(), data, label))
+        if record is not None:
+            record[key] = used[key]
+        return model
 
     empty = pd.DataFrame()
     end = scope.period.end
@@ -245,7 +254,7 @@ def clv_models(
         bg_cal = fitted(clv.BetaGeoModel, "bgnbd_holdout", split, rfm, "BG/NBD (holdout check)")
         bg.summary_, bg_cal.summary_, gg.summary_ = summary, split, summary
     except (clv.CLVInputError, FitFailed) as exc:
-        return CLVView(empty, empty, empty, empty, horizon_weeks, f"not fitted: {exc}")
+        return CLVView(empty, empty, empty, empty, horizon_weeks, f"not fitted: {exc}", dict(used))
     rows = []
     for name, model in (("BG/NBD", bg), ("Gamma-Gamma", gg)):
         for k, v in model.params_.items():
@@ -275,4 +284,29 @@ def clv_models(
         clv.probability_alive_matrix(bg, max_frequency=20),
         customers,
         horizon_weeks,
+        fits=used,
+    )
+
+
+def period_clv_models(
+    scope: agg.Scope,
+    *,
+    horizon_weeks: int = 52,
+    holdout_weeks: int = 26,
+    annual_discount_rate: float = 0.10,
+    fits: dict | None = None,
+) -> CLVView:
+    """:func:`clv_models`, computed once per report run and shared by the runner (the fits it
+    saves, the at-risk list) and the value report
+    (:func:`~metrics_lib.metrics.shared_results.shared_call`); outside a run simply computed.
+    ``fits`` only spares fitting again (a saved fit is used only on the summaries it was fitted
+    on), so a view computed without them is the same view."""
+    return shared_call(
+        scope.source,
+        clv_models,
+        scope,
+        horizon_weeks=horizon_weeks,
+        holdout_weeks=holdout_weeks,
+        annual_discount_rate=annual_discount_rate,
+        not_keyed={"fits": fits},
     )

@@ -100,7 +100,7 @@ def _scores(comps: pd.DataFrame) -> pd.Series:
 
 def health_scores(scope: agg.Scope) -> pd.Series:
     """The health score of each customer active at the period's end, indexed by customer id."""
-    return _scores(aggregate_health.health_components(scope))
+    return _scores(aggregate_health.period_health_components(scope))
 
 
 def band_cuts(scope: agg.Scope) -> BandCuts:
@@ -145,7 +145,7 @@ def health_validation(scope: agg.Scope) -> HealthValidation:
     period before that, :func:`band_cuts`), whether the higher-risk band churned more than the
     lower-risk one, and the AUC."""
     previous = agg.Scope.of(scope.source, scope.period.previous(), scope.segment)
-    comps = aggregate_health.health_components(previous)
+    comps = aggregate_health.period_health_components(previous)
     scores = _scores(comps)
     cuts = band_cuts(previous)
     outcomes = churn_outcomes(scope).set_index("customer_id")["churned"]

@@ -102,7 +102,7 @@ class PeriodData:
         """The orders of :attr:`year_window` (the segment's, with a segment)."""
         return agg.orders_summary(agg.Scope(self.source, self.year_window, self.scope.segment))
 
-    @cached_property
+    @shared_property
     def year_buyer_profit(self) -> aggregate_value.BuyerProfit:
         """Gross profit per buying customer over :attr:`year_window` (the headline CLV's interval)."""
         return aggregate_value.buyer_profit_spread(
@@ -118,10 +118,11 @@ class PeriodData:
             r.value, days_measured=self.scope.period.days, days_target=365
         ).value
 
-    @shared_property
+    @cached_property
     def health_components(self) -> pd.DataFrame:
-        # once per period: the health metric and its t-test both use it
-        return aggregate_health.health_components(self.scope)
+        # once per period: the health metric and its t-test both use it (and, in a report run, the
+        # health report, the churn model and the at-risk list)
+        return aggregate_health.period_health_components(self.scope)
 
     @shared_property
     def mrr(self) -> aggregate_subscriptions.RevenueRetention:

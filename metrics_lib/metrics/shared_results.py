@@ -271,14 +271,18 @@ def _arg_key(value, source) -> str:
     return repr(value)
 
 
-def shared_call(source, fn: Callable[..., T], *args, **kwargs) -> T:
+def shared_call(source, fn: Callable[..., T], *args, not_keyed: dict | None = None, **kwargs) -> T:
     """``fn(*args, **kwargs)``, a section's numbers on ``source`` that two notebooks of a run both
     show (NPS against churn, the health score's validation, the before/after comparison): within a
-    run computed once and shared like the aggregates; outside a run simply called."""
+    run computed once and shared like the aggregates; outside a run simply called.
+
+    ``not_keyed``: more keyword arguments for ``fn`` that change how fast it answers, not what
+    (saved model fits): a result computed without them is used as it is."""
     folder = shared_folder()
     base = source_key(source) if folder is not None else None
+    extra = not_keyed or {}
     if folder is None or base is None:
-        return fn(*args, **kwargs)
+        return fn(*args, **kwargs, **extra)
     text = repr(
         (
             base,
@@ -294,6 +298,6 @@ def shared_call(source, fn: Callable[..., T], *args, **kwargs) -> T:
                 return pickle.load(fh)
         except Exception:  # unreadable: compute it
             pass
-    value = fn(*args, **kwargs)
+    value = fn(*args, **kwargs, **extra)
     _write(path, value)
     return value

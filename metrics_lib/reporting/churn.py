@@ -24,7 +24,7 @@ import pandas as pd
 from metrics_lib.core.results import ValueResult
 from metrics_lib.metrics import action_lists
 from metrics_lib.metrics.aggregate import Scope
-from metrics_lib.metrics.churn_model import FILLS, TRAINING_PERIODS, ChurnModel, churn_model
+from metrics_lib.metrics.churn_model import FILLS, TRAINING_PERIODS, ChurnModel, period_churn_model
 from metrics_lib.reporting.display import ReportTable, shown
 from metrics_lib.reporting.format import Markdown, format_p_value, format_value
 
@@ -300,7 +300,7 @@ def churn_model_view(scope: Scope, missing: list[str], *, training: int = TRAINI
     """The churn model of ``scope``'s period, or a view saying which tables are ``missing``."""
     if missing:
         return ChurnModelView(None, f"skipped: needs {', '.join(missing)}", scope)
-    return ChurnModelView(churn_model(scope, training=training), "", scope)
+    return ChurnModelView(period_churn_model(scope, training=training), "", scope)
 
 
 #: The at-risk list's columns as the report heads them.

@@ -191,8 +191,8 @@ def fit_clv_models(source, period, segment=None) -> dict:
     p = parse_period(period) if isinstance(period, str) else period
     d = PeriodData(source, p, segment or None)
     record: dict = {}
-    if source.has("orders"):
-        quietly(clv_views.clv_models, d.scope, record=record)
+    if source.has("orders"):  # the view is shared with the value report and the at-risk list
+        record.update(quietly(clv_views.period_clv_models, d.scope).fits)
     if source.has("subscriptions") and clv_contractual.clv_choice(d.scope).model == "sBG":
         quietly(clv_contractual.contractual_clv, d, record=record)
     return {"schema": FITS_SCHEMA, "period": p.label, "segment": segment or None, "models": record}

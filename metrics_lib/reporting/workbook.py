@@ -46,7 +46,7 @@ from metrics_lib.metrics import (
     trends,
 )
 from metrics_lib.metrics.catalogue import HEADLINE
-from metrics_lib.metrics.clv_views import clv_models
+from metrics_lib.metrics.clv_views import period_clv_models
 from metrics_lib.metrics.cohorts import CohortView, RelationshipGroups
 from metrics_lib.metrics.context import ReportContext
 from metrics_lib.metrics.period_data import PeriodData
@@ -603,7 +603,7 @@ class Workbook:
             return CLVModelsView(
                 empty, empty, empty, empty, horizon_weeks, f"skipped: needs {', '.join(missing)}"
             )
-        view = clv_models(
+        view = period_clv_models(
             self._scope(),
             horizon_weeks=horizon_weeks,
             holdout_weeks=holdout_weeks,

@@ -36,7 +36,7 @@ def test_without_a_model_the_higher_risk_band_with_a_top_quarter_clv(log, monkey
     # CLVs of the active customers 100, 50, 400, 300: the top quarter starts at the 75th
     # percentile, 300 + 0.25 x (400 - 300) = 325; C3 (400) is in it and in the higher-risk band
     monkeypatch.setattr(
-        action_lists, "clv_models", lambda scope: _clv({"C1": 100, "C2": 50, "C3": 400, "C4": 300})
+        action_lists, "period_clv_models", lambda scope: _clv({"C1": 100, "C2": 50, "C3": 400, "C4": 300})
     )
     out = action_lists.at_risk_high_value(agg.Scope.of(log, "2025-Q1"))
     assert out["customer_id"].tolist() == ["C3"]
@@ -54,7 +54,7 @@ def test_without_a_model_the_higher_risk_band_with_a_top_quarter_clv(log, monkey
 def test_a_high_risk_customer_outside_the_top_quarter_of_clv_is_not_listed(log, monkeypatch):
     # C3 is at risk but its CLV (10) is below the top quarter (C4's 300 and more)
     monkeypatch.setattr(
-        action_lists, "clv_models", lambda scope: _clv({"C1": 100, "C2": 50, "C3": 10, "C4": 300})
+        action_lists, "period_clv_models", lambda scope: _clv({"C1": 100, "C2": 50, "C3": 10, "C4": 300})
     )
     out = action_lists.at_risk_high_value(agg.Scope.of(log, "2025-Q1"))
     assert out.empty and list(out.columns) == action_lists.AT_RISK_COLUMNS
@@ -62,7 +62,7 @@ def test_a_high_risk_customer_outside_the_top_quarter_of_clv_is_not_listed(log, 
 
 def test_no_clv_no_list_with_the_reason(log, monkeypatch):
     monkeypatch.setattr(
-        action_lists, "clv_models", lambda scope: _clv({}, "not fitted: too few repeat buyers")
+        action_lists, "period_clv_models", lambda scope: _clv({}, "not fitted: too few repeat buyers")
     )
     out = action_lists.at_risk_high_value(agg.Scope.of(log, "2025-Q1"))
     assert out.empty
@@ -90,7 +90,7 @@ def test_with_a_model_the_riskiest_tenth_with_a_top_quarter_clv_by_clv_at_risk(l
     # the cut keeps both C1 and C2. CLVs 400, 325, 50, 300: the top quarter starts at 343.75, so C2
     # (325) drops out and C1 stays, with 0.5 x 400 = 200 of CLV at risk
     monkeypatch.setattr(
-        action_lists, "clv_models", lambda scope: _clv({"C1": 400, "C2": 325, "C3": 50, "C4": 300})
+        action_lists, "period_clv_models", lambda scope: _clv({"C1": 400, "C2": 325, "C3": 50, "C4": 300})
     )
     model = _Model({"C1": 0.5, "C2": 0.5, "C3": 0.1, "C4": 0.2})
     out = action_lists.at_risk_high_value(agg.Scope.of(log, "2025-Q1"), model)
@@ -104,7 +104,7 @@ def test_with_a_model_the_riskiest_tenth_with_a_top_quarter_clv_by_clv_at_risk(l
     # CLVs 500, 500, 50, 30: the top quarter starts at 500 and holds both risky customers, with
     # the same CLV at risk (250): in the order of their ids
     monkeypatch.setattr(
-        action_lists, "clv_models", lambda scope: _clv({"C1": 500, "C2": 500, "C3": 50, "C4": 30})
+        action_lists, "period_clv_models", lambda scope: _clv({"C1": 500, "C2": 500, "C3": 50, "C4": 30})
     )
     out = action_lists.at_risk_high_value(agg.Scope.of(log, "2025-Q1"), model)
     assert out["customer_id"].tolist() == ["C1", "C2"]

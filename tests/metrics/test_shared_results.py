@@ -125,3 +125,28 @@ def test_files_the_runner_checked_clean_are_not_checked_again_by_the_notebooks(
     (folder / "orders.csv").write_text("".join([lines[0], *lines[2:]]))  # changed since: checked
     with pytest.raises(AssertionError, match="checked again"):
         Workbook("2025-Q1", str(folder), restrict_paths=False)
+
+
+def test_the_models_the_runner_fits_are_not_fitted_again_by_the_reports(tmp_path, monkeypatch):
+    # the runner fits the CLV models (clv_models.json) and the churn model (for the at-risk list)
+    # before the notebooks start; the value and health reports reuse them
+    import functools
+
+    from metrics_lib.metrics import action_lists, churn_model, clv_views
+    from metrics_lib.reporting import clv_report
+
+    alone = Workbook("2025-Q4").clv_models().customers
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    runner_source = open_source()
+    clv_report.fit_clv_models(runner_source, "2025-Q4")
+    action_lists.at_risk_high_value(aggregate.Scope.of(runner_source, "2025-Q4"))
+    for module, name in ((clv_views, "clv_models"), (churn_model, "churn_model")):
+
+        @functools.wraps(getattr(module, name))
+        def fitted_again(*_args, _name=name, **_kwargs):
+            raise AssertionError(f"{_name} was computed again in a notebook of the run")
+
+        monkeypatch.setattr(module, name, fitted_again)
+    wb = Workbook("2025-Q4")
+    pd.testing.assert_frame_equal(wb.clv_models().customers, alone)
+    assert wb.churn_model().model.fitted

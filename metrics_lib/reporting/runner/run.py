@@ -342,28 +342,33 @@ def run_reports(
         with writing_to(out):
             shared = make_staging(out, "shared")  # the aggregates the notebooks share (not published)
             staged.append(shared)
-            for label in labels:
-                tmp = make_staging(out, label)
-                staged.append(tmp)
-                (tmp / "notebooks").mkdir()
-                if "value" in notebooks and "value" not in missing:  # fitted once, read by the value report
-                    write_clv_fits(src, label, extra.get("segment"), tmp / FITS_FILE)
-                if rejected:
-                    (tmp / "rejected").mkdir()
-                    for table, frame in rejected.items():
-                        write_csv(frame, tmp / "rejected" / f"{table}.csv", table=table, show_pii=show_pii)
-                lists = write_action_lists(
-                    src,
-                    plan[label]["period"],
-                    tmp,
-                    families=notebooks,
-                    segment=extra.get("segment"),
-                    show_pii=show_pii,
-                )
-                for line in lists:
-                    say(f"{label} {line}")
+            # the CLV fits and the lists are computed where the notebooks find them again
             with sharing_results(shared):
                 mark_checked(src)  # the notebooks need not check the same files again
+                for label in labels:
+                    tmp = make_staging(out, label)
+                    staged.append(tmp)
+                    (tmp / "notebooks").mkdir()
+                    if (
+                        "value" in notebooks and "value" not in missing
+                    ):  # fitted once, read by the value report
+                        write_clv_fits(src, label, extra.get("segment"), tmp / FITS_FILE)
+                    if rejected:
+                        (tmp / "rejected").mkdir()
+                        for table, frame in rejected.items():
+                            write_csv(
+                                frame, tmp / "rejected" / f"{table}.csv", table=table, show_pii=show_pii
+                            )
+                    lists = write_action_lists(
+                        src,
+                        plan[label]["period"],
+                        tmp,
+                        families=notebooks,
+                        segment=extra.get("segment"),
+                        show_pii=show_pii,
+                    )
+                    for line in lists:
+                        say(f"{label} {line}")
                 run_steps(steps, jobs, begin, record)
             index = write_overview(out)
     except BaseException:
