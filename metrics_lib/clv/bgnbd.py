@@ -230,6 +230,13 @@ class BetaGeoModel(MLModel):
 
     def conditional_expected_purchases(self, t, x, tx, T):
         """:meth:`expected_purchases` on float arrays that broadcast, without checking them."""
+        return self.purchases_if_alive(t, x, T) * self.alive(x, tx, T)
+
+    def purchases_if_alive(self, t, x, T):
+        """The expected purchases in the next ``t`` time units of a customer with ``x`` repeat
+        purchases over ``T`` who is still alive, on float arrays that broadcast: the factor of
+        :meth:`conditional_expected_purchases` that does not depend on the recency (so it can be
+        worked out once per distinct ``x`` and ``T``)."""
         p = self._fitted()
         r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
         if abs(a - 1) < 1e-8:  # removable singularity of the closed form
@@ -237,8 +244,11 @@ class BetaGeoModel(MLModel):
         z = t / (alpha + T + t)
         hyp = special.hyp2f1(a - 1, a + b - 1 - r, a + b + x - 1, z)
         tail = np.exp((a - 1) * np.log1p(-z)) * hyp
-        num = (a + b + x - 1) / (a - 1) * (1 - tail)
-        return num * special.expit(-self._alive_logit(x, tx, T))
+        return (a + b + x - 1) / (a - 1) * (1 - tail)
+
+    def alive(self, x, tx, T):
+        """The probability of being alive, on float arrays that broadcast, without checking them."""
+        return special.expit(-self._alive_logit(x, tx, T))
 
     def expected_purchases_new_customer(self, t):
         r"""Expected repeat purchases in ``t`` time units after a new customer's first purchase.
