@@ -18,7 +18,7 @@ worked out by one piece of code. A clean result for a file is remembered between
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from metrics_lib.core.engine import count_true
@@ -32,6 +32,8 @@ __all__ = [
     "contract_expr",
     "native_type_problem",
     "check_in_engine",
+    "check_table",
+    "text_ids",
     "source_columns",
 ]
 
@@ -99,18 +101,25 @@ def source_columns(raw, table: str, mapping) -> dict[str, str]:
     return out
 
 
-#: Prefix of the extra columns :func:`contract_expr` adds with ``stored_ids``
-STORED = "__stored "
+#: The characters trimming an id removes from its ends (Ibis's ``strip`` on every engine).
+BLANKS = (" ", "\t", "\n", "\r", "\x0b", "\x0c")
 
 
-def contract_expr(raw, table: str, mapping, *, stored_ids: bool = False, plain_ids=frozenset()):
+def text_ids(raw, table: str, mapping) -> frozenset[str]:
+    """The contract's id columns of ``table`` that the raw table stores as text."""
+    schema = raw.schema()
+    sources = source_columns(raw, table, mapping)
+    return frozenset(
+        c.name
+        for c in C.TABLES[table].columns
+        if c.kind == "id" and c.name in sources and schema[sources[c.name]].is_string()
+    )
+
+
+def contract_expr(raw, table: str, mapping, *, plain_ids=frozenset()):
     """The raw engine table renamed to the contract's columns and cast to its types; optional
-    columns the table lacks are added as nulls.
-
-    ``stored_ids`` adds each text id column as stored (named :data:`STORED` + the contract's
-    name), for :func:`check_in_engine` to count the ids reading changes; the text id columns
-    named in ``plain_ids`` are used as stored, without trimming (see :func:`cast_to_contract`).
-    """
+    columns the table lacks are added as nulls. The text id columns named in ``plain_ids`` are
+    used as stored, without trimming (see :func:`cast_to_contract`)."""
     import ibis
 
     spec = C.TABLES[table]
@@ -126,8 +135,6 @@ def contract_expr(raw, table: str, mapping, *, stored_ids: bool = False, plain_i
             columns[col.name] = cast_to_contract(
                 raw[src], schema[src], col.kind, tm.date_format_for(col.name), as_stored=col.name in plain_ids
             )
-            if stored_ids and col.kind == "id" and schema[src].is_string():
-                columns[STORED + col.name] = raw[src]
     return raw.select(**columns)
 
 
@@ -203,15 +210,45 @@ class EngineCheck:
 _EXACT_DIGITS = 15
 
 
+def check_table(raw, table: str, mapping, options: C.ContractOptions) -> EngineCheck:
+    """:func:`check_in_engine` of the raw engine table, first with its text ids as stored, which
+    spares trimming every id of a large table; only when some id would change when read (blanks
+    around it, or empty) is the table checked again with its ids as the parser reads them."""
+    sources = source_columns(raw, table, mapping)
+    schema = raw.schema()
+    integer_ids = frozenset(
+        c.name
+        for c in C.TABLES[table].columns
+        if c.kind == "id" and c.name in sources and schema[sources[c.name]].is_integer()
+    )
+    texts = text_ids(raw, table, mapping)
+    stored = contract_expr(raw, table, mapping, plain_ids=texts)
+    found = check_in_engine(stored, table, options, set(sources), integer_ids, text_ids=texts)
+    if any(found.ids_to_trim.values()):
+        read = contract_expr(raw, table, mapping)
+        again = check_in_engine(read, table, options, set(sources), integer_ids)
+        found = replace(again, ids_to_trim=found.ids_to_trim)
+    return found
+
+
 def check_in_engine(
-    expr, table: str, options: C.ContractOptions, present: set[str], integer_ids: frozenset[str] = frozenset()
+    expr,
+    table: str,
+    options: C.ContractOptions,
+    present: set[str],
+    integer_ids: frozenset[str] = frozenset(),
+    *,
+    text_ids: frozenset[str] = frozenset(),
 ) -> EngineCheck:
     """Count, in the engine, the rows of the contract-shaped ``expr`` that break each check.
 
     ``present`` names the contract columns the source table has (absent optional ones are null
     and need no check); ``integer_ids`` the id columns stored as integers, whose ids of more than
-    15 digits the pandas reader would round, so those go the careful way. One aggregate query covers nulls, ranges, allowed values, NaN and row
-    rules, and single-column keys; a key of several columns takes one more query.
+    15 digits the pandas reader would round, so those go the careful way; ``text_ids`` the id
+    columns ``expr`` holds as stored text, whose ids with blanks around them or empty are
+    counted (:attr:`EngineCheck.ids_to_trim`: the checks of such a column hold only when it has
+    none). One aggregate query covers nulls, ranges, allowed values, NaN and row rules, and
+    single-column keys; a key of several columns takes one more query.
     """
     import ibis
 
@@ -259,17 +296,17 @@ def check_in_engine(
     for i, rule in enumerate(spec.rules):
         if all(c in present for c in rule.columns):
             aggs[f"rule {i}: {rule.name}"] = count_true(~rule.engine_test(expr, options).fill_null(False))
-    stored = [c[len(STORED) :] for c in expr.columns if c.startswith(STORED)]
-    for name in stored:
-        read, kept = expr[name], expr[STORED + name]
-        aggs[STORED + name] = count_true(kept.notnull() & (read.isnull() | (read != kept)))
+    trim_checks = {f"__trim {name}": name for name in sorted(text_ids)}
+    for key, name in trim_checks.items():
+        v = expr[name]
+        aggs[key] = count_true((v == "") | v.left(1).isin(BLANKS) | v.right(1).isin(BLANKS))
     if spec.date_column:
         aggs["__first"] = expr[spec.date_column].min()
         aggs["__last"] = expr[spec.date_column].max()
     row = expr.aggregate(**aggs).to_pyarrow().to_pylist()[0]
     rows = int(row.pop("__rows"))
     first, last = row.pop("__first", None), row.pop("__last", None)
-    to_trim = {name: int(row.pop(STORED + name) or 0) for name in stored}
+    to_trim = {name: int(row.pop(key) or 0) for key, name in trim_checks.items()}
     violations = {k: int(v or 0) for k, v in row.items()}
     if len(spec.key) > 1:
         distinct = expr.select(*spec.key).distinct().count().to_pyarrow().as_py()

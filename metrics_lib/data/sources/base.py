@@ -481,17 +481,7 @@ class DataSource(ABC):
             key = self._check_cache_key(loc)
             found = check_cache.cached_check(key) if key else None
             if found is None:
-                expr = engine_checks.contract_expr(raw, name, self.mapping, stored_ids=True)
-                sources = engine_checks.source_columns(raw, name, self.mapping)
-                schema = raw.schema()
-                integer_ids = frozenset(
-                    c.name
-                    for c in C.TABLES[name].columns
-                    if c.kind == "id" and c.name in sources and schema[sources[c.name]].is_integer()
-                )
-                found = engine_checks.check_in_engine(
-                    expr, name, self.config.options, set(sources), integer_ids
-                )
+                found = engine_checks.check_table(raw, name, self.mapping, self.config.options)
                 if key:
                     check_cache.remember_check(key, found)
         except Exception as exc:  # unreadable or odd: the pandas reader says what is wrong
