@@ -23,6 +23,7 @@ from metrics_lib.metrics.aggregate_health import period_health_components
 from metrics_lib.metrics.churn_model import ChurnModel, customer_features, period_churn_model
 from metrics_lib.metrics.clv_views import period_clv_models
 from metrics_lib.metrics.health_views import band_cuts
+from metrics_lib.metrics.shared_results import shared_call
 
 __all__ = [
     "AT_RISK_COLUMNS",
@@ -32,6 +33,7 @@ __all__ = [
     "at_risk_high_value",
     "detractor_follow_up",
     "is_list",
+    "period_at_risk_high_value",
 ]
 
 #: The riskiest share of customers by the model's churn probability that counts as high risk.
@@ -149,6 +151,14 @@ def at_risk_high_value(scope: agg.Scope, model: ChurnModel | None = None) -> pd.
     out = frame[AT_RISK_COLUMNS].reset_index(drop=True)
     out.attrs.update({"basis": basis, "clv_threshold": threshold, "customers_scored": len(scores)})
     return out
+
+
+def period_at_risk_high_value(scope: agg.Scope, model: ChurnModel | None = None) -> pd.DataFrame:
+    """:func:`at_risk_high_value` built once per report run and shared by the health report and
+    the runner's list file (:func:`~metrics_lib.metrics.shared_results.shared_call`); outside a
+    run simply built. ``model``, when given, must be the period's churn model
+    (:func:`~metrics_lib.metrics.churn_model.period_churn_model`): it only spares fitting it."""
+    return shared_call(scope.source, at_risk_high_value, scope, not_keyed={"model": model})
 
 
 def detractor_follow_up(scope: agg.Scope) -> pd.DataFrame:

@@ -325,7 +325,7 @@ def at_risk_table(
         out = pd.DataFrame(columns=action_lists.AT_RISK_COLUMNS)
         out.attrs.update(note=skipped or "no data source", written=False)
         return shown(out, "text")
-    frame = action_lists.at_risk_high_value(scope, model)
+    frame = action_lists.period_at_risk_high_value(scope, model)
     if frame.empty:
         frame.attrs.setdefault("note", "nobody is both at high risk and in the top quarter of CLV")
         frame.attrs["written"] = action_lists.is_list(frame)

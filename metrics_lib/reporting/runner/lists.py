@@ -29,7 +29,7 @@ LIST_FAMILIES = {
 }
 
 _BUILDERS: dict[str, Callable[[Scope], pd.DataFrame]] = {
-    "at_risk_high_value.csv": action_lists.at_risk_high_value,
+    "at_risk_high_value.csv": action_lists.period_at_risk_high_value,
     "detractor_follow_up.csv": action_lists.detractor_follow_up,
 }
 

@@ -318,6 +318,7 @@ def run_reports(
         entry = plan[label]
         entry["pending"] -= 1
         if entry["pending"] == 0:
+            write_extras(label)
             finish_period(
                 entry,
                 out / label,
@@ -337,38 +338,42 @@ def run_reports(
                 },
             )
 
+    def write_extras(label: str) -> None:
+        """The period's CLV fits and action lists, written once its notebooks are done: the models
+        and lists the value and health reports computed are in the shared folder by then, so the
+        runner computes only what no report did."""
+        tmp = plan[label]["tmp"]
+        if "value" in notebooks and "value" not in missing:  # for rerunning the value report alone
+            write_clv_fits(src, label, extra.get("segment"), tmp / FITS_FILE)
+        lists = write_action_lists(
+            src,
+            plan[label]["period"],
+            tmp,
+            families=notebooks,
+            segment=extra.get("segment"),
+            show_pii=show_pii,
+        )
+        for line in lists:
+            say(f"{label} {line}")
+
     staged: list[Path] = []
     try:
         with writing_to(out):
             shared = make_staging(out, "shared")  # the aggregates the notebooks share (not published)
             staged.append(shared)
-            # the CLV fits and the lists are computed where the notebooks find them again
+            # the runner's own CLV fits and lists are found in, or added to, the shared folder
             with sharing_results(shared):
                 mark_checked(src)  # the notebooks need not check the same files again
                 for label in labels:
                     tmp = make_staging(out, label)
                     staged.append(tmp)
                     (tmp / "notebooks").mkdir()
-                    if (
-                        "value" in notebooks and "value" not in missing
-                    ):  # fitted once, read by the value report
-                        write_clv_fits(src, label, extra.get("segment"), tmp / FITS_FILE)
                     if rejected:
                         (tmp / "rejected").mkdir()
                         for table, frame in rejected.items():
                             write_csv(
                                 frame, tmp / "rejected" / f"{table}.csv", table=table, show_pii=show_pii
                             )
-                    lists = write_action_lists(
-                        src,
-                        plan[label]["period"],
-                        tmp,
-                        families=notebooks,
-                        segment=extra.get("segment"),
-                        show_pii=show_pii,
-                    )
-                    for line in lists:
-                        say(f"{label} {line}")
                 run_steps(steps, jobs, begin, record)
             index = write_overview(out)
     except BaseException:
