@@ -145,8 +145,10 @@ def cohort_retention(scope: agg.Scope, months: int = 12) -> CohortView:
     signup = pd.to_datetime(customers["signup_date"])
     cohort_of = pd.Series(signup.dt.to_period("M").to_numpy(), index=customers["customer_id"].to_numpy())
     active["cohort"] = active["customer_id"].map(cohort_of)
-    month = pd.to_datetime(active["month_end"]).dt.to_period("M")
-    active["period_index"] = [(m - c).n for m, c in zip(month, active["cohort"])]
+    # months since the cohort's month, as whole numbers of months (year x 12 + month)
+    signup_month = pd.Series((signup.dt.year * 12 + signup.dt.month).to_numpy(), index=cohort_of.index)
+    month = pd.to_datetime(active["month_end"])
+    active["period_index"] = (month.dt.year * 12 + month.dt.month) - active["customer_id"].map(signup_month)
     active = active[active["period_index"] >= 0]
     starts = pd.DataFrame({"customer_id": cohort_of.index, "cohort": cohort_of.to_numpy(), "period_index": 0})
     activity = pd.concat([starts, active[["customer_id", "cohort", "period_index"]]], ignore_index=True)
