@@ -9,6 +9,7 @@ import traceback
 import warnings
 from pathlib import Path
 
+from metrics_lib.core.engine import out_of_memory_message
 from metrics_lib.core.errors import WorkbookError, printable
 
 __all__ = ["main", "build_parser", "main_run"]
@@ -281,8 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # an unexpected failure: say so plainly, traceback on --debug
+        hint = out_of_memory_message(exc)
         if args.debug:
             traceback.print_exc()
+        elif hint:
+            print(f"error: {hint}", file=sys.stderr)
+            return 2
         else:
             print(
                 f"error: unexpected {type(exc).__name__}: {printable(str(exc), keep=chr(10))}\n"

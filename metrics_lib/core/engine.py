@@ -2,24 +2,82 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import tempfile
+from pathlib import Path
+
+from metrics_lib.core.errors import WorkbookError
+
 #: Settings of every DuckDB connection the project opens: DuckDB never downloads, installs or loads
 #: an extension on its own (a file that is really an SQLite database would otherwise make it fetch
 #: one from the network into ``~/.duckdb``). The extensions it needs are built in.
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
+#: The environment variable that sets the memory each DuckDB connection may use (``2GB``,
+#: ``500MB``...); default :data:`DEFAULT_MEMORY_LIMIT`.
+MEMORY_ENV = "METRICS_LIB_DUCKDB_MEMORY"
+
+#: Memory per DuckDB connection. DuckDB's own default (80% of the machine) lets each of a report
+#: run's processes hold gigabytes of hash tables it no longer needs; with 1 GB the quarter's
+#: metrics at 1M customers take the same time, and a larger join spills to a private temporary
+#: folder (:func:`duckdb_settings`) instead.
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+_connections = itertools.count()
+
+
+def duckdb_settings() -> dict:
+    """:data:`DUCKDB_CONFIG` with the memory limit (:data:`MEMORY_ENV`) and a temporary folder of
+    this connection's own under the system's temporary folder: DuckDB would otherwise spill into
+    ``.tmp`` in the current folder, or beside a database file. DuckDB makes the folder only when
+    it spills, and removes it when the connection closes."""
+    folder = Path(tempfile.gettempdir()) / f"metrics_lib-duckdb-{os.getpid()}-{next(_connections)}"
+    limit = os.environ.get(MEMORY_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    return {**DUCKDB_CONFIG, "memory_limit": limit, "temp_directory": str(folder)}
+
+
+def _refuse_bad_limit(exc: Exception) -> None:
+    if "memory" in str(exc).lower() and os.environ.get(MEMORY_ENV, "").strip():
+        raise WorkbookError(
+            f"{MEMORY_ENV}={os.environ[MEMORY_ENV]!r} is not a memory size DuckDB takes; "
+            "give a size such as 2GB or 500MB, or unset it for the default "
+            f"({DEFAULT_MEMORY_LIMIT})"
+        ) from None
+
+
+def out_of_memory_message(exc: BaseException) -> str | None:
+    """What to do when ``exc`` is DuckDB running out of the memory it may use; None otherwise."""
+    if type(exc).__name__ != "OutOfMemoryException":
+        return None
+    limit = os.environ.get(MEMORY_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    return (
+        f"DuckDB needed more than the {limit} it may use per connection ({MEMORY_ENV}); set "
+        f"{MEMORY_ENV} higher (for example {MEMORY_ENV}=4GB) and run again"
+    )
+
 
 def duckdb_connect(database: str = ":memory:", *, read_only: bool = False):
-    """A DuckDB connection with :data:`DUCKDB_CONFIG`: the one way the project opens one."""
+    """A DuckDB connection with :func:`duckdb_settings`: the one way the project opens one."""
     import duckdb
 
-    return duckdb.connect(database, read_only=read_only, config=dict(DUCKDB_CONFIG))
+    try:
+        return duckdb.connect(database, read_only=read_only, config=duckdb_settings())
+    except duckdb.Error as exc:
+        _refuse_bad_limit(exc)
+        raise
 
 
 def ibis_duckdb_connect():
-    """An in-process Ibis DuckDB connection with :data:`DUCKDB_CONFIG` and no progress bars."""
+    """An in-process Ibis DuckDB connection with :func:`duckdb_settings` and no progress bars."""
+    import duckdb
     import ibis
 
-    con = ibis.duckdb.connect(**DUCKDB_CONFIG)
+    try:
+        con = ibis.duckdb.connect(**duckdb_settings())
+    except duckdb.Error as exc:
+        _refuse_bad_limit(exc)
+        raise
     disable_progress_bar(con)
     return con
 
