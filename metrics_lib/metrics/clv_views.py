@@ -30,7 +30,7 @@ from metrics_lib.formulas import value
 from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics.catalogue import HEADLINE, safe_compute
 from metrics_lib.metrics.period_data import PeriodData
-from metrics_lib.metrics.shared_results import shared_call
+from metrics_lib.metrics.shared_results import found_call, shared_call
 
 __all__ = [
     "CLVKeyNumbers",
@@ -39,6 +39,7 @@ __all__ = [
     "clv_models",
     "clv_steps",
     "period_clv_models",
+    "found_clv_models",
     "fingerprint",
     "fit_or_load",
 ]
@@ -301,12 +302,14 @@ def period_clv_models(
     (:func:`~metrics_lib.metrics.shared_results.shared_call`); outside a run simply computed.
     ``fits`` only spares fitting again (a saved fit is used only on the summaries it was fitted
     on), so a view computed without them is the same view."""
-    return shared_call(
-        scope.source,
-        clv_models,
-        scope,
-        horizon_weeks=horizon_weeks,
-        holdout_weeks=holdout_weeks,
-        annual_discount_rate=annual_discount_rate,
-        not_keyed={"fits": fits},
+    settings = dict(
+        horizon_weeks=horizon_weeks, holdout_weeks=holdout_weeks, annual_discount_rate=annual_discount_rate
     )
+    return shared_call(scope.source, clv_models, scope, **settings, not_keyed={"fits": fits})
+
+
+def found_clv_models(scope: agg.Scope) -> CLVView | None:
+    """The view :func:`period_clv_models` gives with its default settings when a notebook of the
+    report run has computed it already; None otherwise (nothing is fitted)."""
+    settings = dict(horizon_weeks=52, holdout_weeks=26, annual_discount_rate=0.10)
+    return found_call(scope.source, clv_models, scope, **settings)

@@ -28,7 +28,7 @@ from metrics_lib.core.results import NAN, RateResult, quietly
 from metrics_lib.core.stats import rate_result
 from metrics_lib.formulas import relationships, retention
 from metrics_lib.metrics import aggregate as agg
-from metrics_lib.metrics.clv_views import FitFailed, fit_quietly
+from metrics_lib.metrics.clv_views import FitFailed, fit_quietly, found_clv_models
 
 __all__ = [
     "CohortView",
@@ -204,17 +204,23 @@ def relationship_customers(scope: agg.Scope, loyalty: str = "tenure") -> pd.Data
     if loyalty == "probability_alive":
         from metrics_lib import clv
 
-        try:
-            summary = clv.summarize_transactions(
-                agg.customer_transactions(o), value_col="revenue", observation_end=p.end
-            )
-        except clv.CLVInputError as e:
-            raise LoyaltyUnavailable(f"no purchases to fit on: {e}") from None
-        try:
-            model = fit_quietly(clv.BetaGeoModel(), summary, "BG/NBD")
-        except FitFailed as e:
-            raise LoyaltyUnavailable(f"not fitted: {e}") from None
-        out["probability_alive"] = model.probability_alive().reindex(out.index)
+        # the value report's BG/NBD fit is the same fit on the same summary: taken from it when
+        # a report of the run has fitted it already, else fitted here
+        view = found_clv_models(scope)
+        if view is not None and not view.customers.empty:
+            alive = view.customers["probability_alive"]
+        else:
+            try:
+                summary = clv.summarize_transactions(
+                    agg.customer_transactions(o), value_col="revenue", observation_end=p.end
+                )
+            except clv.CLVInputError as e:
+                raise LoyaltyUnavailable(f"no purchases to fit on: {e}") from None
+            try:
+                alive = fit_quietly(clv.BetaGeoModel(), summary, "BG/NBD").probability_alive()
+            except FitFailed as e:
+                raise LoyaltyUnavailable(f"not fitted: {e}") from None
+        out["probability_alive"] = alive.reindex(out.index)
     elif loyalty != "tenure":
         raise WorkbookError(f"loyalty ({loyalty!r}) must be 'tenure' or 'probability_alive'")
     measure = _LOYALTY[loyalty]

@@ -43,6 +43,7 @@ __all__ = [
     "period_key",
     "shared_property",
     "shared_call",
+    "found_call",
     "open_report_source",
     "mark_checked",
 ]
@@ -271,18 +272,13 @@ def _arg_key(value, source) -> str:
     return repr(value)
 
 
-def shared_call(source, fn: Callable[..., T], *args, not_keyed: dict | None = None, **kwargs) -> T:
-    """``fn(*args, **kwargs)``, a section's numbers on ``source`` that two notebooks of a run both
-    show (NPS against churn, the health score's validation, the before/after comparison): within a
-    run computed once and shared like the aggregates; outside a run simply called.
-
-    ``not_keyed``: more keyword arguments for ``fn`` that change how fast it answers, not what
-    (saved model fits): a result computed without them is used as it is."""
+def _call_path(source, fn: Callable, args, kwargs) -> Path | None:
+    """Where the run keeps the result of ``fn(*args, **kwargs)`` on ``source``; None outside a run
+    or for a source that is not shared."""
     folder = shared_folder()
     base = source_key(source) if folder is not None else None
-    extra = not_keyed or {}
     if folder is None or base is None:
-        return fn(*args, **kwargs, **extra)
+        return None
     text = repr(
         (
             base,
@@ -291,13 +287,37 @@ def shared_call(source, fn: Callable[..., T], *args, not_keyed: dict | None = No
             sorted((k, _arg_key(v, source)) for k, v in kwargs.items()),
         )
     )
-    path = folder / f"call-{hashlib.sha256(text.encode()).hexdigest()[:32]}.pkl"
-    if path.is_file():
-        try:
-            with open(path, "rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # unreadable: compute it
-            pass
-    value = fn(*args, **kwargs, **extra)
-    _write(path, value)
+    return folder / f"call-{hashlib.sha256(text.encode()).hexdigest()[:32]}.pkl"
+
+
+def _read(path: Path | None) -> Any:
+    if path is None or not path.is_file():
+        return _MISSING
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # unreadable: compute it
+        return _MISSING
+
+
+def shared_call(source, fn: Callable[..., T], *args, not_keyed: dict | None = None, **kwargs) -> T:
+    """``fn(*args, **kwargs)``, a section's numbers on ``source`` that two notebooks of a run both
+    show (NPS against churn, the health score's validation, the before/after comparison): within a
+    run computed once and shared like the aggregates; outside a run simply called.
+
+    ``not_keyed``: more keyword arguments for ``fn`` that change how fast it answers, not what
+    (saved model fits): a result computed without them is used as it is."""
+    path = _call_path(source, fn, args, kwargs)
+    value = _read(path)
+    if value is _MISSING:
+        value = fn(*args, **kwargs, **(not_keyed or {}))
+        if path is not None:
+            _write(path, value)
     return value
+
+
+def found_call(source, fn: Callable[..., T], *args, **kwargs) -> T | None:
+    """The result of :func:`shared_call` with these arguments when a notebook of the run has
+    already computed it; None otherwise (nothing is computed)."""
+    value = _read(_call_path(source, fn, args, kwargs))
+    return None if value is _MISSING else value

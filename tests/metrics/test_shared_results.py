@@ -150,3 +150,20 @@ def test_the_models_the_runner_fits_are_not_fitted_again_by_the_reports(tmp_path
     wb = Workbook("2025-Q4")
     pd.testing.assert_frame_equal(wb.clv_models().customers, alone)
     assert wb.churn_model().model.fitted
+
+
+def test_relationship_groups_by_probability_alive_take_the_value_reports_fit(tmp_path, monkeypatch):
+    from metrics_lib import clv
+    from metrics_lib.metrics import cohorts
+    from metrics_lib.metrics.clv_views import period_clv_models
+
+    scope = aggregate.Scope.of(open_source(), "2025-Q4")
+    alone = cohorts.relationship_customers(scope, "probability_alive")  # fits BG/NBD itself
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    period_clv_models(scope)  # the value report of the run
+
+    def no_fit(*_args, **_kwargs):
+        raise AssertionError("BG/NBD fitted again")
+
+    monkeypatch.setattr(clv.BetaGeoModel, "fit", no_fit)
+    pd.testing.assert_frame_equal(cohorts.relationship_customers(scope, "probability_alive"), alone)
