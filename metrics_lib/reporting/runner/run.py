@@ -122,6 +122,17 @@ def _as_of_date(text) -> date | None:
         return None
 
 
+#: The reports that take longest on a large source, started first within a period so that the
+#: jobs end together (at 1M customers: scorecard, value and health about 50 s each, pipeline 35 s,
+#: retention 16 s, the others under 10 s). The rest follow in the notebooks' order.
+LONGEST_FIRST = ("scorecard", "value", "health", "pipeline", "retention")
+
+
+def start_rank(family: str) -> int:
+    """Where ``family`` starts among a period's reports (:data:`LONGEST_FIRST`)."""
+    return LONGEST_FIRST.index(family) if family in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def run_reports(
     periods=None,
     *,
@@ -257,6 +268,7 @@ def run_reports(
         banners = banner + period_banner(coverage_notes(cur, prev), complete=cur.complete)
         params = {"period": label, "data": str(src.path), **extra}
         results: dict[str, NotebookResult] = {}
+        period_steps: list[tuple[str, dict | None]] = []
         for family, path in notebooks.items():
             res = NotebookResult(label, family, path.name, "pending", parameters=dict(params))
             results[family] = res
@@ -281,7 +293,10 @@ def run_reports(
                     "family": family,
                     "banner": banners,
                 }
-            steps.append((len(steps) + 1, label, family, task))
+            period_steps.append((family, task))
+        period_steps.sort(key=lambda ft: start_rank(ft[0]))  # the longest first: the jobs end together
+        first = len(steps) + 1
+        steps.extend((first + i, label, family, task) for i, (family, task) in enumerate(period_steps))
         plan[label] = {
             "period": period,
             "tmp": tmp,
