@@ -401,8 +401,13 @@ def _prepared_history(stage_history: Any, order: list | None) -> pd.DataFrame:
         }
     )
     rank = {s: i for i, s in enumerate(order)} if order is not None else {}
-    df["rank"] = df["stage"].map(rank).fillna(len(rank)).astype(int)
-    return df.sort_values(["deal_id", "entered_at", "rank", "row"], kind="stable").reset_index(drop=True)
+    codes, stages = pd.factorize(df["stage"])  # a few stages: rank each once, not each row
+    df["rank"] = np.array([rank.get(s, len(rank)) for s in stages], dtype=int)[codes]
+    # by deal, time, stage order, then row: one lexsort over whole numbers (the deals numbered in
+    # their sorted order) is many times faster than sorting the columns themselves
+    deal = pd.factorize(df["deal_id"], sort=True)[0]
+    order = np.lexsort((df["row"].to_numpy(), df["rank"].to_numpy(), df["entered_at"].to_numpy(), deal))
+    return df.take(order).reset_index(drop=True)
 
 
 def time_in_stage(stage_history, *, as_of=None, stage_order=None) -> pd.DataFrame:

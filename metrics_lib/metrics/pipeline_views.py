@@ -68,6 +68,7 @@ def pipeline_stages(scope: agg.Scope, *, as_of: date | None = None) -> PipelineS
         return PipelineStages(
             empty, empty, None, 0, window, "no deal created in the window has a stage history"
         )
+    hist, won = _numbered_deals(hist, won)
     hist = hist.sort_values(["deal_id", "entered_at"], kind="stable")
     position = hist.groupby("deal_id").cumcount()
     followed = hist.groupby("deal_id")["entered_at"].shift(-1).notna()
@@ -89,6 +90,14 @@ def pipeline_stages(scope: agg.Scope, *, as_of: date | None = None) -> PipelineS
     )
     funnel = pipeline.stage_funnel(funnel_hist, working + ["won"])
     return PipelineStages(times, funnel, b.stage, n_deals, window, "")
+
+
+def _numbered_deals(hist: pd.DataFrame, won: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``hist`` and ``won`` with each deal id replaced by its rank among the ids in text order: the
+    same sorts and groups (only stage figures come out), but on whole numbers, which pandas sorts
+    and groups many times faster than millions of texts."""
+    codes, _ = pd.factorize(pd.concat([hist["deal_id"], won["deal_id"]], ignore_index=True), sort=True)
+    return hist.assign(deal_id=codes[: len(hist)]), won.assign(deal_id=codes[len(hist) :])
 
 
 def _end_stale_stages(hist: pd.DataFrame, deals, end) -> pd.DataFrame:
