@@ -45,5 +45,5 @@ def test_run_writes_the_fits_beside_the_manifest_and_passes_them_to_the_value_re
     assert (out / "2025-Q4" / "manifest.json").exists()
     assert saved["period"] == "2025-Q4" and saved["segment"] is None
     assert set(saved["models"]) == {"bgnbd", "gamma_gamma", "bgnbd_holdout", "sbg"}
-    assert tasks["value"]["parameters"]["clv_models"].endswith("clv_models.json")
+    assert tasks["value"]["parameters"]["clv_models"] == str((out / "2025-Q4" / "clv_models.json").resolve())
     assert "clv_models" not in tasks["retention"]["parameters"]

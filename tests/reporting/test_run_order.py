@@ -28,7 +28,7 @@ def test_the_longest_reports_start_first_and_the_manifest_keeps_the_notebooks_or
     started = []
 
     def execute(steps, jobs, begin, record):
-        for step, label, family, task in steps:
+        for step, label, family, _task in steps:
             begin(step, label, family)
             started.append((step, label, family))
             record(

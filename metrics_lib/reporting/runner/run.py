@@ -283,7 +283,8 @@ def run_reports(
                     "notebook": str(path),
                     "executed": str(tmp / res.executed),
                     "html": str(tmp / res.html),
-                    "parameters": {**params, "clv_models": str(tmp / FITS_FILE)}
+                    # the published file: the executed notebook reruns alone with its fits
+                    "parameters": {**params, "clv_models": str(out / label / FITS_FILE)}
                     if family == "value"
                     else params,
                     "cwd": str(notebooks_dir),
