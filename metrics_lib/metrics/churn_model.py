@@ -195,7 +195,13 @@ def _filled(frame: pd.DataFrame, scope: agg.Scope, day: datetime) -> pd.DataFram
 
 def _labelled(source, period: Period, segment) -> pd.DataFrame:
     """Features at the start of ``period`` (as of the day before it) of the customers active then,
-    with ``churned``: whether they were lost in ``period``."""
+    with ``churned``: whether they were lost in ``period``. In a report run each period's are
+    worked out once (:func:`~metrics_lib.metrics.shared_results.shared_call`): the model of the
+    next period trains on them again, and so on for four periods."""
+    return shared_call(source, _labelled_now, source, period, segment)
+
+
+def _labelled_now(source, period: Period, segment) -> pd.DataFrame:
     scope = agg.Scope.of(source, period, segment)
     frame = customer_features(scope, scope.start - timedelta(days=1), scope.last_day)
     outcomes = churn_outcomes(scope).set_index("customer_id")["churned"]

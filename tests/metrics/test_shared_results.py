@@ -167,3 +167,28 @@ def test_relationship_groups_by_probability_alive_take_the_value_reports_fit(tmp
 
     monkeypatch.setattr(clv.BetaGeoModel, "fit", no_fit)
     pd.testing.assert_frame_equal(cohorts.relationship_customers(scope, "probability_alive"), alone)
+
+
+def test_the_next_periods_churn_model_trains_on_the_features_already_worked_out(tmp_path, monkeypatch):
+    # 2025-Q3's model reads 2024-Q3 to 2025-Q3; 2025-Q4's reads 2024-Q4 to 2025-Q4: only
+    # 2025-Q4's features are new
+    import functools
+
+    from metrics_lib.metrics import churn_model as cm
+
+    source = open_source()
+    alone = cm.churn_model(aggregate.Scope.of(source, "2025-Q4")).fit.coefficients
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    cm.churn_model(aggregate.Scope.of(source, "2025-Q3"))
+    worked_out = []
+    original = cm._labelled_now
+
+    @functools.wraps(original)
+    def counted(source, period, segment):
+        worked_out.append(period.label)
+        return original(source, period, segment)
+
+    monkeypatch.setattr(cm, "_labelled_now", counted)
+    shared = cm.churn_model(aggregate.Scope.of(source, "2025-Q4")).fit.coefficients
+    assert worked_out == ["2025-Q4"]
+    pd.testing.assert_frame_equal(shared, alone)
