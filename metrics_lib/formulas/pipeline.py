@@ -406,8 +406,8 @@ def _prepared_history(stage_history: Any, order: list | None) -> pd.DataFrame:
     # by deal, time, stage order, then row: one lexsort over whole numbers (the deals numbered in
     # their sorted order) is many times faster than sorting the columns themselves
     deal = pd.factorize(df["deal_id"], sort=True)[0]
-    order = np.lexsort((df["row"].to_numpy(), df["rank"].to_numpy(), df["entered_at"].to_numpy(), deal))
-    return df.take(order).reset_index(drop=True)
+    rows = np.lexsort((df["row"].to_numpy(), df["rank"].to_numpy(), df["entered_at"].to_numpy(), deal))
+    return df.take(rows).reset_index(drop=True)
 
 
 def time_in_stage(stage_history, *, as_of=None, stage_order=None) -> pd.DataFrame:
