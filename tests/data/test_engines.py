@@ -318,6 +318,30 @@ def test_a_mapped_postgresql_table_is_renamed_and_cast_in_the_query(postgres_url
     assert got["costs"] == 0  # `cost` is optional and absent: all null
 
 
+def test_blank_padded_char_ids_in_postgresql_are_trimmed_as_the_parser_reads_them(postgres_url, tmp_path):
+    """PostgreSQL compares ``char(n)`` without its padding but hands the padded text out: the ids
+    are trimmed in the query, so that ids matched in pandas still match (a cohort per signup
+    month joins customers to their activity by id)."""
+    import psycopg
+
+    from metrics_lib.metrics import aggregate as agg
+    from metrics_lib.metrics.cohorts import cohort_retention
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS customers_char AS SELECT * FROM customers")
+        conn.execute("ALTER TABLE customers_char ALTER COLUMN customer_id TYPE char(12)")
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text("tables:\n  customers:\n    source: customers_char\n", encoding="utf-8")
+    src = open_source(postgres_url, mapping=mapping)
+    ids = src.table("customers").customer_id.execute()
+    assert not ids.str.endswith(" ").any()
+    assert src.engine_checks["customers"].plain_ids == frozenset()
+    got = cohort_retention(agg.Scope.of(src, "2025-Q4")).matrix
+    pd.testing.assert_frame_equal(
+        got, cohort_retention(agg.Scope.of(open_source(DEMO_DATA), "2025-Q4")).matrix
+    )
+
+
 def test_the_report_notebooks_run_on_postgresql(postgres_url, tmp_path):
     from metrics_lib.reporting.runner import run_reports
 

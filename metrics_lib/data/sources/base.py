@@ -61,6 +61,11 @@ class DataSource(ABC):
     kind: str
     #: The attributes that open the same data again (see :meth:`with_options`).
     _reopen_with: tuple[str, ...] = ("path",)
+    #: Whether a text id column with no blanks around its ids is used as stored, untrimmed
+    #: (:func:`~metrics_lib.data.engine_checks.check_table`): only where the engine compares
+    #: text as it hands it out (DuckDB, whose ``CHAR`` is ``VARCHAR``), not PostgreSQL's
+    #: blank-padded ``char(n)``.
+    ids_as_stored: bool = False
 
     def __init__(self, path, *, mapping=None, on_invalid: str = "strict", config=None):
         if on_invalid not in ("strict", "quarantine"):
@@ -481,7 +486,9 @@ class DataSource(ABC):
             key = self._check_cache_key(loc)
             found = check_cache.cached_check(key) if key else None
             if found is None:
-                found = engine_checks.check_table(raw, name, self.mapping, self.config.options)
+                found = engine_checks.check_table(
+                    raw, name, self.mapping, self.config.options, ids_as_stored=self.ids_as_stored
+                )
                 if key:
                     check_cache.remember_check(key, found)
         except Exception as exc:  # unreadable or odd: the pandas reader says what is wrong

@@ -54,6 +54,7 @@ class FileSource(DataSource):
     """
 
     _attached = False  # whether the DuckDB file is attached to :attr:`con`
+    ids_as_stored = True  # DuckDB: text compares as it is handed out
 
     def __init__(
         self, path=None, *, mapping=None, on_invalid: str = "strict", base: Path = PROJECT_ROOT, config=None
