@@ -44,6 +44,7 @@ __all__ = [
     "shared_property",
     "shared_call",
     "found_call",
+    "code_digest",
     "open_report_source",
     "mark_checked",
 ]
@@ -70,7 +71,8 @@ def shared_folder() -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def _code() -> str:
+def code_digest() -> str:
+    """A digest of the package code that computes numbers (core, data, formulas, clv, metrics)."""
     global _code_digest
     if _code_digest is None:
         h = hashlib.sha256()
@@ -110,7 +112,7 @@ def _source_key(source) -> str | None:
         st = path.stat()
         h.update(repr((table, str(path), st.st_size, st.st_mtime_ns, st.st_ino)).encode())
         h.update(content_digest(path, st.st_size).encode())
-    h.update(_code().encode())
+    h.update(code_digest().encode())
     return h.hexdigest()
 
 

@@ -22,6 +22,7 @@ from metrics_lib.data import PROJECT_ROOT, resolve_path
 from metrics_lib.metrics import clv_contractual, clv_views
 from metrics_lib.metrics.clv_contractual import FITS_SCHEMA, ContractualCLVView
 from metrics_lib.metrics.period_data import PeriodData
+from metrics_lib.metrics.shared_results import code_digest
 from metrics_lib.reporting.format import Markdown, format_value
 
 __all__ = [
@@ -143,7 +144,8 @@ class ContractualCLVReport(ContractualCLVView):
 
 def load_fits(wb, path: str) -> dict | None:
     """The saved fits of ``path`` (``clv_models.json``) when they are for the workbook's period and
-    segment; None otherwise (no path, no file, another period: the report then fits itself). A
+    segment and were fitted by this version of the package's code; None otherwise (no path, no
+    file, another period, another version: the report then fits itself). A
     relative path starts at the project folder and may not climb out of it."""
     if not path:
         return None
@@ -161,6 +163,7 @@ def load_fits(wb, path: str) -> dict | None:
     if (
         not isinstance(data, dict)
         or data.get("schema") != FITS_SCHEMA
+        or data.get("code") != code_digest()  # fitted by other code: fit again
         or data.get("period") != wb.period.label
         or data.get("segment") != (wb.segment or None)
         or not isinstance(data.get("models"), dict)
@@ -195,7 +198,13 @@ def fit_clv_models(source, period, segment=None) -> dict:
         record.update(quietly(clv_views.period_clv_models, d.scope).fits)
     if source.has("subscriptions") and clv_contractual.clv_choice(d.scope).model == "sBG":
         quietly(clv_contractual.contractual_clv, d, record=record)
-    return {"schema": FITS_SCHEMA, "period": p.label, "segment": segment or None, "models": record}
+    return {
+        "schema": FITS_SCHEMA,
+        "code": code_digest(),
+        "period": p.label,
+        "segment": segment or None,
+        "models": record,
+    }
 
 
 def write_clv_fits(source, period, segment, path) -> bool:

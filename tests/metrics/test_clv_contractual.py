@@ -201,6 +201,9 @@ def test_workbook_reads_the_runner_file_for_its_own_period_only(demo, tmp_path):
     other = Workbook("2025-Q3", str(DEMO_DATA))
     assert other.contractual_clv(fits=str(path)).parameters.loc["beta", "estimate"] != 9.0
     assert wb.contractual_clv(fits=str(tmp_path / "missing.json")).parameters.loc["beta", "estimate"] != 9.0
+    saved["code"] = "0" * 64  # fitted by another version of the package (a report run's old file)
+    path.write_text(json.dumps(saved))
+    assert wb.contractual_clv(fits=str(path)).parameters.loc["beta", "estimate"] != 9.0
     with pytest.raises(
         WorkbookError, match=r"clv_models '\.\./\.\./x\.json' leads outside the project folder"
     ):

@@ -47,3 +47,35 @@ def test_run_writes_the_fits_beside_the_manifest_and_passes_them_to_the_value_re
     assert set(saved["models"]) == {"bgnbd", "gamma_gamma", "bgnbd_holdout", "sbg"}
     assert tasks["value"]["parameters"]["clv_models"] == str((out / "2025-Q4" / "clv_models.json").resolve())
     assert "clv_models" not in tasks["retention"]["parameters"]
+
+
+def test_a_fit_that_fails_after_the_notebooks_ran_does_not_lose_the_period(tmp_path, monkeypatch):
+    # the fits are written once the period's notebooks are done: whatever breaks them, the
+    # reports are published and the run says what was not written
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _notebook(nbs / "03_value.ipynb")
+
+    def execute(steps, jobs, begin, record):
+        for step, label, family, _task in steps:
+            begin(step, label, family)
+            record(
+                step,
+                label,
+                family,
+                {"status": "ok", "error": None, "started": "", "ended": "", "duration_s": 0.0},
+            )
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(runner, "run_steps", execute)
+    monkeypatch.setattr(runner, "write_clv_fits", broken)
+    said = []
+    out = tmp_path / "reports"
+    summary = runner.run_reports(
+        ["2025-Q4"], data=DEMO_DATA, notebooks_dir=nbs, out=out, progress=said.append
+    )
+    assert summary.ok and (out / "2025-Q4" / "manifest.json").exists()
+    assert not (out / "2025-Q4" / "clv_models.json").exists()
+    assert "2025-Q4 clv_models.json not written: RuntimeError: out of memory" in said

@@ -360,7 +360,13 @@ def run_reports(
         runner computes only what no report did."""
         tmp = plan[label]["tmp"]
         if "value" in notebooks and "value" not in missing:  # for rerunning the value report alone
-            write_clv_fits(src, label, extra.get("segment"), tmp / FITS_FILE)
+            try:
+                written = write_clv_fits(src, label, extra.get("segment"), tmp / FITS_FILE)
+            except Exception as exc:  # an extra: the period's reports are done and are published
+                say(f"{label} {FITS_FILE} not written: {type(exc).__name__}: {exc}")
+            else:
+                if not written:
+                    say(f"{label} {FITS_FILE} not written: the models could not be fitted or saved")
         lists = write_action_lists(
             src,
             plan[label]["period"],
