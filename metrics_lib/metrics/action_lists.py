@@ -20,7 +20,12 @@ from metrics_lib.core.periods import Period
 from metrics_lib.formulas import health
 from metrics_lib.metrics import aggregate as agg
 from metrics_lib.metrics.aggregate_health import period_health_components
-from metrics_lib.metrics.churn_model import ChurnModel, customer_features, period_churn_model
+from metrics_lib.metrics.churn_model import (
+    TRAINING_PERIODS,
+    ChurnModel,
+    customer_features,
+    period_churn_model,
+)
 from metrics_lib.metrics.clv_views import period_clv_models
 from metrics_lib.metrics.health_views import band_cuts
 from metrics_lib.metrics.shared_results import shared_call
@@ -153,12 +158,21 @@ def at_risk_high_value(scope: agg.Scope, model: ChurnModel | None = None) -> pd.
     return out
 
 
-def period_at_risk_high_value(scope: agg.Scope, model: ChurnModel | None = None) -> pd.DataFrame:
-    """:func:`at_risk_high_value` built once per report run and shared by the health report and
-    the runner's list file (:func:`~metrics_lib.metrics.shared_results.shared_call`); outside a
-    run simply built. ``model``, when given, must be the period's churn model
-    (:func:`~metrics_lib.metrics.churn_model.period_churn_model`): it only spares fitting it."""
-    return shared_call(scope.source, at_risk_high_value, scope, not_keyed={"model": model})
+def period_at_risk_high_value(
+    scope: agg.Scope, *, training: int = TRAINING_PERIODS, model: ChurnModel | None = None
+) -> pd.DataFrame:
+    """:func:`at_risk_high_value` with the period's churn model fitted on ``training`` periods
+    (:func:`~metrics_lib.metrics.churn_model.period_churn_model`), built once per report run and
+    shared by the health report and the runner's list file
+    (:func:`~metrics_lib.metrics.shared_results.shared_call`); outside a run simply built.
+    ``model``, when given, must be that very model: it only spares fitting it again."""
+    return shared_call(scope.source, _at_risk_trained, scope, training=training, not_keyed={"model": model})
+
+
+def _at_risk_trained(scope: agg.Scope, *, training: int, model: ChurnModel | None = None) -> pd.DataFrame:
+    return at_risk_high_value(
+        scope, model if model is not None else period_churn_model(scope, training=training)
+    )
 
 
 def detractor_follow_up(scope: agg.Scope) -> pd.DataFrame:

@@ -61,6 +61,7 @@ class ChurnModelView:
     model: ChurnModel | None
     note: str = ""
     scope: Scope | None = field(default=None, compare=False, repr=False)
+    training: int = TRAINING_PERIODS  # the periods the model was asked to fit on
 
     @property
     def fitted(self) -> bool:
@@ -195,7 +196,7 @@ class ChurnModelView:
     def at_risk_customers(self, n: int = 15) -> pd.DataFrame:
         """The first ``n`` customers of the at-risk, high-value list (:func:`at_risk_table`)."""
         if n not in self._at_risk:
-            self._at_risk[n] = at_risk_table(self.scope, self.note, self.model, n)
+            self._at_risk[n] = at_risk_table(self.scope, self.note, self.model, n, training=self.training)
         return self._at_risk[n]
 
     @property
@@ -300,7 +301,7 @@ def churn_model_view(scope: Scope, missing: list[str], *, training: int = TRAINI
     """The churn model of ``scope``'s period, or a view saying which tables are ``missing``."""
     if missing:
         return ChurnModelView(None, f"skipped: needs {', '.join(missing)}", scope)
-    return ChurnModelView(period_churn_model(scope, training=training), "", scope)
+    return ChurnModelView(period_churn_model(scope, training=training), "", scope, training)
 
 
 #: The at-risk list's columns as the report heads them.
@@ -314,18 +315,24 @@ _AT_RISK_HEADERS = {
 
 
 def at_risk_table(
-    scope: Scope | None, skipped: str = "", model: ChurnModel | None = None, n: int = 15
+    scope: Scope | None,
+    skipped: str = "",
+    model: ChurnModel | None = None,
+    n: int = 15,
+    *,
+    training: int = TRAINING_PERIODS,
 ) -> ReportTable:
     """The first ``n`` customers of the at-risk, high-value list
     (:func:`metrics_lib.metrics.action_lists.at_risk_high_value`), formatted: churn probability
     as a percentage, health score, CLV and CLV at risk in money, under plain headers;
     ``attrs["note"]`` says what the list is based on and how many customers it holds, or why
-    there is none (``skipped``); ``attrs["written"]`` whether a report run writes the list."""
+    there is none (``skipped``); ``attrs["written"]`` whether a report run writes the list.
+    ``model``, when given, is the period's churn model fitted on ``training`` periods."""
     if skipped or scope is None:
         out = pd.DataFrame(columns=action_lists.AT_RISK_COLUMNS)
         out.attrs.update(note=skipped or "no data source", written=False)
         return shown(out, "text")
-    frame = action_lists.period_at_risk_high_value(scope, model)
+    frame = action_lists.period_at_risk_high_value(scope, training=training, model=model)
     if frame.empty:
         frame.attrs.setdefault("note", "nobody is both at high risk and in the top quarter of CLV")
         frame.attrs["written"] = action_lists.is_list(frame)

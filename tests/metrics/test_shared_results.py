@@ -127,29 +127,33 @@ def test_files_the_runner_checked_clean_are_not_checked_again_by_the_notebooks(
         Workbook("2025-Q1", str(folder), restrict_paths=False)
 
 
-def test_the_models_the_runner_fits_are_not_fitted_again_by_the_reports(tmp_path, monkeypatch):
-    # the runner fits the CLV models (clv_models.json) and the churn model (for the at-risk list)
-    # before the notebooks start; the value and health reports reuse them
+def test_the_runner_writes_the_fits_and_lists_from_the_models_the_reports_fitted(tmp_path, monkeypatch):
+    # the value and health reports fit the CLV models and the churn model and build the at-risk
+    # list; once they are done the runner writes clv_models.json and lists/*.csv from them
     import functools
 
     from metrics_lib.metrics import action_lists, churn_model, clv_views
     from metrics_lib.reporting import clv_report
 
-    alone = Workbook("2025-Q4").clv_models().customers
+    alone = clv_report.fit_clv_models(open_source(), "2025-Q4")["models"]
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
-    runner_source = open_source()
-    clv_report.fit_clv_models(runner_source, "2025-Q4")
-    action_lists.at_risk_high_value(aggregate.Scope.of(runner_source, "2025-Q4"))
+    wb = Workbook("2025-Q4")
+    wb.clv_models()
+    listed = wb.churn_model().at_risk_customers()
     for module, name in ((clv_views, "clv_models"), (churn_model, "churn_model")):
 
         @functools.wraps(getattr(module, name))
         def fitted_again(*_args, _name=name, **_kwargs):
-            raise AssertionError(f"{_name} was computed again in a notebook of the run")
+            raise AssertionError(f"{_name} was computed again by the runner")
 
         monkeypatch.setattr(module, name, fitted_again)
-    wb = Workbook("2025-Q4")
-    pd.testing.assert_frame_equal(wb.clv_models().customers, alone)
-    assert wb.churn_model().model.fitted
+    runner_source = open_source()
+    saved = clv_report.fit_clv_models(runner_source, "2025-Q4")["models"]
+    assert {k: saved[k] for k in ("bgnbd", "gamma_gamma", "bgnbd_holdout")} == {
+        k: alone[k] for k in ("bgnbd", "gamma_gamma", "bgnbd_holdout")
+    }
+    written = action_lists.period_at_risk_high_value(aggregate.Scope.of(runner_source, "2025-Q4"))
+    assert list(written["customer_id"].head(len(listed))) == [str(c) for c in listed.index]
 
 
 def test_relationship_groups_by_probability_alive_take_the_value_reports_fit(tmp_path, monkeypatch):
