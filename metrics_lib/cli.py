@@ -266,15 +266,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return _handled(build_parser().parse_args(argv))
+
+
+def _handled(args) -> int:
+    """Run the parsed command: a WorkbookError (or DuckDB running out of the memory it may use)
+    is one line and exit 2, anything else a plain line and exit 3; tracebacks only on --debug."""
+    debug = getattr(args, "debug", False)
     try:
         with warnings.catch_warnings():
-            if not args.debug:  # one line per warning, without the library's source line
+            if not debug:  # one line per warning, without the library's source line
                 warnings.showwarning = _short_warning
             return args.func(args)
     except WorkbookError as exc:
-        if args.debug:
+        if debug:
             traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -283,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # an unexpected failure: say so plainly, traceback on --debug
         hint = out_of_memory_message(exc)
-        if args.debug:
+        if debug:
             traceback.print_exc()
         elif hint:
             print(f"error: {hint}", file=sys.stderr)
@@ -303,11 +308,7 @@ def main_run(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     add_run_parser(sub)
     args = parser.parse_args(["run", *(argv if argv is not None else sys.argv[1:])])
-    try:
-        return args.func(args)
-    except WorkbookError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return _handled(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

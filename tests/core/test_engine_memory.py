@@ -43,6 +43,7 @@ def test_a_large_query_spills_to_a_private_folder_removed_at_close(tmp_path, mon
     con = engine.ibis_duckdb_connect()
     folder = con.raw_sql("SELECT current_setting('temp_directory')").fetchone()[0]
     assert con.raw_sql(_SPILLS).fetchone()[0] == 20_000_000
+    assert os.path.isdir(folder)  # it spilled there
     assert list(tmp_path.iterdir()) == []  # nothing in the current folder
     con.disconnect()
     assert not os.path.exists(folder)
@@ -60,3 +61,16 @@ def test_running_out_of_memory_says_which_setting_to_raise(monkeypatch):
         "set METRICS_LIB_DUCKDB_MEMORY higher (for example METRICS_LIB_DUCKDB_MEMORY=4GB) and run again"
     )
     assert engine.out_of_memory_message(ValueError("memory")) is None
+
+
+@pytest.mark.parametrize("command", [["metrics", "--period", "2025-Q4"], ["run", "--period", "2025-Q4"]])
+def test_the_commands_say_which_setting_to_raise(command, tmp_path, monkeypatch, capsys):
+    from metrics_lib.cli import main
+
+    monkeypatch.setenv(engine.MEMORY_ENV, "1MB")
+    monkeypatch.setenv("METRICS_LIB_CACHE_DIR", "off")
+    out = ["--out", str(tmp_path / "reports")] if command[0] == "run" else []
+    assert main([*command, *out]) == 2
+    err = capsys.readouterr().err
+    assert "error: DuckDB needed more than the 1MB it may use per connection" in err
+    assert "Traceback" not in err

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metrics_lib.core.engine import count_true
+from metrics_lib.core.engine import count_true, out_of_memory_message
 from metrics_lib.core.errors import ContractError, Problem, WorkbookError
 from metrics_lib.core.periods import Period, latest_within, parse_period
 from metrics_lib.data import check_cache, engine_checks
@@ -492,6 +492,8 @@ class DataSource(ABC):
                 if key:
                     check_cache.remember_check(key, found)
         except Exception as exc:  # unreadable or odd: the pandas reader says what is wrong
+            if out_of_memory_message(exc):  # reading it all into pandas would need more still
+                raise
             self.engine_checks[name] = (
                 f"not checked in the engine ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
             )
