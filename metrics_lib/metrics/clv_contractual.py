@@ -24,6 +24,7 @@ from metrics_lib.metrics import aggregate_subscriptions
 from metrics_lib.metrics.aggregate import Scope
 from metrics_lib.metrics.clv_views import FitFailed, fingerprint, fit_or_load, fit_quietly
 from metrics_lib.metrics.period_data import PeriodData
+from metrics_lib.metrics.shared_results import shared_call
 
 __all__ = [
     "CLVChoice",
@@ -32,6 +33,7 @@ __all__ = [
     "clv_choice",
     "contractual_clv",
     "empty_view",
+    "period_contractual_clv",
 ]
 
 #: Version of the saved fits' layout (``clv_models.json``).
@@ -85,6 +87,7 @@ class ContractualCLVView:
     cohorts: int = 0
     note: str = ""
     model: object = field(default=None, compare=False, repr=False)
+    fits: dict = field(default_factory=dict, compare=False, repr=False)  # as clv_models.json keeps it
 
 
 def _pooled_survival(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -120,8 +123,8 @@ def contractual_clv(
 ) -> ContractualCLVView:
     """The sBG model on the renewal cohorts up to the period's end and the value of each active
     contract, discounted at ``annual_discount_rate``; ``survival`` runs to ``horizon_periods``.
-    A saved fit in ``fits`` is used when fitted on the same cohorts
-    (:func:`~metrics_lib.metrics.clv_views.fit_or_load`)."""
+    A saved fit in ``fits`` is used when fitted on the same cohorts; the fit used goes into
+    ``record`` and the view's ``fits`` (:func:`~metrics_lib.metrics.clv_views.fit_or_load`)."""
     from metrics_lib import clv
 
     cohorts = aggregate_subscriptions.renewal_cohorts(d.scope)
@@ -130,6 +133,7 @@ def contractual_clv(
     if m.size == 0:
         why = d.scope.subscriptions_missing or "no cohort has reached a renewal yet"
         return empty_view(term, annual_discount_rate, f"not fitted: {why}")
+    used: dict = {}
     try:
         model = fit_or_load(
             clv.ShiftedBetaGeoModel,
@@ -137,11 +141,13 @@ def contractual_clv(
             m,
             fingerprint(m),
             fits,
-            record,
+            used,
             lambda: fit_quietly(clv.ShiftedBetaGeoModel(), m, "sBG"),
         )
     except (clv.CLVInputError, FitFailed) as exc:
         return empty_view(term, annual_discount_rate, f"not fitted: {exc}")
+    if record is not None:
+        record.update(used)
     params = pd.DataFrame(
         {
             "estimate": model.params_,
@@ -198,4 +204,28 @@ def contractual_clv(
         (mean_margin * new[0], mean_margin * new[1], mean_margin * new[2]),
         len(m),
         model=model,
+        fits=used,
     )
+
+
+def period_contractual_clv(
+    scope: Scope, *, annual_discount_rate: float = 0.10, fits: dict | None = None
+) -> ContractualCLVView:
+    """:func:`contractual_clv` of ``scope``'s period, computed once per report run and shared by
+    the value report and the runner's ``clv_models.json``
+    (:func:`~metrics_lib.metrics.shared_results.shared_call`); outside a run simply computed.
+    ``fits`` only spares fitting again."""
+    return shared_call(
+        scope.source,
+        _contractual_of,
+        scope,
+        annual_discount_rate=annual_discount_rate,
+        not_keyed={"fits": fits},
+    )
+
+
+def _contractual_of(
+    scope: Scope, *, annual_discount_rate: float, fits: dict | None = None
+) -> ContractualCLVView:
+    d = PeriodData(scope.source, scope.period, scope.segment)
+    return contractual_clv(d, annual_discount_rate=annual_discount_rate, fits=fits)

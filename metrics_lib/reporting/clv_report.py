@@ -181,8 +181,8 @@ def contractual_clv(wb, *, fits: str = "", annual_discount_rate: float = 0.10) -
     elif clv_contractual.clv_choice(wb._scope()).model != "sBG":
         view = clv_contractual.empty_view(12, annual_discount_rate, "not used: the data is not contractual")
     else:
-        view = clv_contractual.contractual_clv(
-            wb._period_data(wb.period), annual_discount_rate=annual_discount_rate, fits=load_fits(wb, fits)
+        view = clv_contractual.period_contractual_clv(
+            wb._scope(), annual_discount_rate=annual_discount_rate, fits=load_fits(wb, fits)
         )
     fields = {f: getattr(view, f) for f in view.__dataclass_fields__}
     return ContractualCLVReport(**fields, choice_text=text)
@@ -197,7 +197,7 @@ def fit_clv_models(source, period, segment=None) -> dict:
     if source.has("orders"):  # the view is shared with the value report and the at-risk list
         record.update(quietly(clv_views.period_clv_models, d.scope).fits)
     if source.has("subscriptions") and clv_contractual.clv_choice(d.scope).model == "sBG":
-        quietly(clv_contractual.contractual_clv, d, record=record)
+        record.update(quietly(clv_contractual.period_contractual_clv, d.scope).fits)
     return {
         "schema": FITS_SCHEMA,
         "code": code_digest(),
