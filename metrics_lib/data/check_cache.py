@@ -22,7 +22,16 @@ from pathlib import Path
 from metrics_lib.data.engine_checks import EngineCheck
 from metrics_lib.data.safe_io import open_regular
 
-__all__ = ["cache_dir", "cache_key", "content_digest", "cached_check", "remember_check"]
+__all__ = [
+    "cache_dir",
+    "cache_key",
+    "content_digest",
+    "cached_check",
+    "remember_check",
+    "references_key",
+    "references_held",
+    "remember_references",
+]
 
 #: The modules whose code decides whether a table is "clean" (relative to ``metrics_lib/data``):
 #: the contract, the engine checks, the pandas reader they stand in for (parsing and
@@ -150,6 +159,33 @@ def remember_check(key: str, check: EngineCheck) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{key}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(data))
+        os.replace(tmp, folder / f"{key}.json")
+    except OSError:
+        pass
+
+
+def references_key(table_keys: list[str]) -> str:
+    """The key of "every foreign key holds" over tables whose clean checks are remembered under
+    ``table_keys`` (each covers its file's identity and content, the mapping and the code)."""
+    return hashlib.sha256(json.dumps(["references", sorted(table_keys)]).encode()).hexdigest()
+
+
+def references_held(key: str) -> bool:
+    """Whether an earlier run found every foreign key holding over the same files."""
+    where = cache_dir()
+    return where is not None and (where / "references" / f"{key}.json").is_file()
+
+
+def remember_references(key: str) -> None:
+    """Keep "every foreign key holds" for later runs; a cache that cannot be written is not used."""
+    where = cache_dir()
+    if where is None:
+        return
+    try:
+        folder = where / "references"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        tmp.write_text("true")
         os.replace(tmp, folder / f"{key}.json")
     except OSError:
         pass

@@ -284,6 +284,31 @@ def test_a_clean_check_is_remembered_for_the_next_run_on_the_same_files(tmp_path
     assert orders.last_date == first.engine_checks["orders"].last_date
 
 
+def test_the_foreign_keys_are_remembered_for_the_same_files_and_checked_again_after_a_change(
+    tmp_path, typed_frames, monkeypatch
+):
+    import ibis
+
+    monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(tmp_path / "cache"))
+    folder = _write_parquet(tmp_path / "data", typed_frames)
+    open_source(folder).check_all()  # every reference holds: remembered
+    assert len(list((tmp_path / "cache" / "references").glob("*.json"))) == 1
+    anti_join = ibis.expr.types.Table.anti_join
+    asked = []
+
+    def counted(self, *args, **kwargs):
+        asked.append(1)
+        return anti_join(self, *args, **kwargs)
+
+    monkeypatch.setattr(ibis.expr.types.Table, "anti_join", counted)
+    open_source(folder).check_all()
+    assert asked == []  # the same files: not asked again
+    _set_cell(folder / "orders.parquet", 1, "customer_id", "C9")  # an order of no customer
+    with pytest.raises(ContractError, match="C9"):
+        open_source(folder).check_all()
+    assert asked  # another file: asked again
+
+
 def test_a_changed_file_is_checked_again(tmp_path, typed_frames, monkeypatch):
     monkeypatch.setenv("METRICS_LIB_CACHE_DIR", str(tmp_path / "cache"))
     folder = _write_parquet(tmp_path / "data", typed_frames)

@@ -98,6 +98,7 @@ class DataSource(ABC):
         self._con = None
         self._tables: dict = {}
         self.engine_checks: dict = {}
+        self._check_keys: dict[str, str | None] = {}  # each table's check-cache key
         self.locations = self._locate()
 
     # -- what a kind provides ----------------------------------------------------------------
@@ -430,7 +431,15 @@ class DataSource(ABC):
         self._checked_all = True
 
     def _has_orphans(self) -> bool:
-        """Whether some reference points at no row of the table it names (counted in the engine)."""
+        """Whether some reference points at no row of the table it names (counted in the engine).
+        "None" is remembered with the tables' clean checks, for the same files
+        (:func:`~metrics_lib.data.check_cache.references_key`)."""
+        keys = [self._check_keys.get(t) for t in self.locations]
+        remembered = None
+        if keys and all(keys) and not self._frames:
+            remembered = check_cache.references_key([k for k in keys if k])
+            if check_cache.references_held(remembered):
+                return False
         for table in self.locations:
             for fk in C.TABLES[table].foreign_keys:
                 if not self.has(fk.ref_table):
@@ -440,6 +449,8 @@ class DataSource(ABC):
                 orphans = t.filter(col.notnull()).anti_join(ref, col == ref[fk.ref_column]).count()
                 if int(orphans.to_pyarrow().as_py()):
                     return True
+        if remembered is not None:
+            check_cache.remember_references(remembered)
         return False
 
     def load_all(self) -> dict[str, pd.DataFrame]:
@@ -484,6 +495,7 @@ class DataSource(ABC):
                 self.engine_checks[name] = reason
                 return None
             key = self._check_cache_key(loc)
+            self._check_keys[name] = key
             found = check_cache.cached_check(key) if key else None
             if found is None:
                 found = engine_checks.check_table(
