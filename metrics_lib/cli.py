@@ -137,6 +137,10 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
         "reports and in rejected/<table>.csv",
     )
     p.add_argument("--notebooks", metavar="DIR", help=argparse.SUPPRESS)
+    # after the command too (`run --period X --debug`); SUPPRESS keeps one given before it
+    p.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks on errors"
+    )
     p.set_defaults(func=cmd_run)
     return p
 
@@ -290,10 +294,10 @@ def _handled(args) -> int:
         hint = out_of_memory_message(exc)
         if debug:
             traceback.print_exc()
-        elif hint:
+        if hint:
             print(f"error: {hint}", file=sys.stderr)
             return 2
-        else:
+        if not debug:
             print(
                 f"error: unexpected {type(exc).__name__}: {printable(str(exc), keep=chr(10))}\n"
                 "(run again with --debug for the traceback)",

@@ -173,7 +173,10 @@ def references_key(table_keys: list[str]) -> str:
 def references_held(key: str) -> bool:
     """Whether an earlier run found every foreign key holding over the same files."""
     where = cache_dir()
-    return where is not None and (where / "references" / f"{key}.json").is_file()
+    try:
+        return where is not None and (where / "references" / f"{key}.json").is_file()
+    except OSError:  # a cache that cannot be read is not used
+        return False
 
 
 def remember_references(key: str) -> None:

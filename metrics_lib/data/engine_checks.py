@@ -211,15 +211,15 @@ _EXACT_DIGITS = 15
 
 
 def check_table(
-    raw, table: str, mapping, options: C.ContractOptions, *, ids_as_stored: bool = True
+    raw, table: str, mapping, options: C.ContractOptions, *, ids_as_stored: bool = False
 ) -> EngineCheck:
     """:func:`check_in_engine` of the raw engine table, first with its text ids as stored, which
     spares trimming every id of a large table; only when some id would change when read (blanks
     around it, or empty) is the table checked again with its ids as the parser reads them.
 
-    ``ids_as_stored=False`` checks the ids as read at once and uses none as stored: for an engine
-    whose fixed-width text (PostgreSQL's ``char(n)``) compares without the blanks it hands out,
-    so that the engine cannot count them."""
+    Only with ``ids_as_stored`` (DuckDB, :attr:`DataSource.ids_as_stored`); else the ids are checked
+    as read at once and none is used as stored: an engine whose fixed-width text (PostgreSQL's
+    ``char(n)``) compares without the blanks it hands out cannot count them."""
     sources = source_columns(raw, table, mapping)
     schema = raw.schema()
     integer_ids = frozenset(

@@ -74,3 +74,25 @@ def test_the_commands_say_which_setting_to_raise(command, tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert "error: DuckDB needed more than the 1MB it may use per connection" in err
     assert "Traceback" not in err
+
+
+def test_running_out_of_memory_in_a_tables_check_stops_there(tmp_path, monkeypatch, capsys):
+    # reading the table into pandas instead would need more memory still
+    from metrics_lib.cli import main_run
+    from metrics_lib.data import engine_checks, open_source
+
+    class OutOfMemoryException(Exception):  # DuckDB's, by name
+        pass
+
+    def out_of_memory(*_args, **_kwargs):
+        raise OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    monkeypatch.setattr(engine_checks, "check_table", out_of_memory)
+    monkeypatch.delenv(engine.MEMORY_ENV, raising=False)
+    monkeypatch.setenv("METRICS_LIB_CACHE_DIR", "off")
+    src = open_source()
+    with pytest.raises(OutOfMemoryException):
+        src.table("orders")
+    assert src._frames == {}
+    assert main_run(["--period", "2025-Q4", "--out", str(tmp_path / "reports")]) == 2
+    assert "error: DuckDB needed more than the 1GB it may use per connection" in capsys.readouterr().err

@@ -153,7 +153,10 @@ def test_the_runner_writes_the_fits_and_lists_from_the_models_the_reports_fitted
 
         monkeypatch.setattr(module, name, fitted_again)
     runner_source = open_source()
-    assert clv_report.fit_clv_models(runner_source, "2025-Q4")["models"] == alone
+    saved = clv_report.fit_clv_models(runner_source, "2025-Q4")["models"]
+    assert set(saved) == set(alone) == {"bgnbd", "gamma_gamma", "bgnbd_holdout", "sbg"}
+    for key, fit in saved.items():  # DuckDB's parallel sums may differ in the last bits
+        assert fit["fit"]["params"] == pytest.approx(alone[key]["fit"]["params"], rel=1e-9)
     written = action_lists.period_at_risk_high_value(aggregate.Scope.of(runner_source, "2025-Q4"))
     assert list(written["customer_id"].head(len(listed))) == [str(c) for c in listed.index]
 
@@ -198,3 +201,27 @@ def test_the_next_periods_churn_model_trains_on_the_features_already_worked_out(
     shared = cm.churn_model(aggregate.Scope.of(source, "2025-Q4")).fit.coefficients
     assert worked_out == ["2025-Q4"]
     pd.testing.assert_frame_equal(shared, alone)
+
+
+def test_the_at_risk_list_is_shared_per_training_periods_of_its_churn_model(tmp_path, monkeypatch):
+    import functools
+
+    from metrics_lib.metrics import action_lists
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    scope = aggregate.Scope.of(open_source(), "2025-Q4")
+    built = []
+    original = action_lists._at_risk_trained
+
+    @functools.wraps(original)
+    def counted(scope, *, training, model=None):
+        built.append(training)
+        return original(scope, training=training, model=model)
+
+    monkeypatch.setattr(action_lists, "_at_risk_trained", counted)
+    default = action_lists.period_at_risk_high_value(scope)
+    again = action_lists.period_at_risk_high_value(scope)
+    shorter = action_lists.period_at_risk_high_value(scope, training=2)
+    assert built == [4, 2]  # the default (four periods) once, two periods once
+    pd.testing.assert_frame_equal(again, default)
+    assert not shorter.equals(default)

@@ -69,8 +69,12 @@ def test_a_fit_that_fails_after_the_notebooks_ran_does_not_lose_the_period(tmp_p
     def broken(*_args, **_kwargs):
         raise RuntimeError("out of memory")
 
+    def disk_full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(runner, "run_steps", execute)
     monkeypatch.setattr(runner, "write_clv_fits", broken)
+    monkeypatch.setattr(runner, "write_action_lists", disk_full)
     said = []
     out = tmp_path / "reports"
     summary = runner.run_reports(
@@ -79,3 +83,4 @@ def test_a_fit_that_fails_after_the_notebooks_ran_does_not_lose_the_period(tmp_p
     assert summary.ok and (out / "2025-Q4" / "manifest.json").exists()
     assert not (out / "2025-Q4" / "clv_models.json").exists()
     assert "2025-Q4 clv_models.json not written: RuntimeError: out of memory" in said
+    assert "2025-Q4 lists not written: OSError: [Errno 28] No space left on device" in said

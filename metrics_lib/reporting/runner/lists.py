@@ -52,7 +52,8 @@ def write_action_lists(
 
     A list that cannot be built (its table is missing, the CLV models do not fit, the data is
     not enough, or anything else fails while building it) is not written and its line says why;
-    only a failure to write (a full disk) stops the run.
+    only a failure to write (a full disk) raises, and the runner then says so in one line and
+    publishes the reports all the same.
     """
     wanted = [name for name, (family, _) in LIST_FAMILIES.items() if family in families]
     if not wanted:

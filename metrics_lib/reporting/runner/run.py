@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from metrics_lib.core.errors import WorkbookError
+from metrics_lib.core.engine import out_of_memory_message
+from metrics_lib.core.errors import WorkbookError, printable
 from metrics_lib.core.periods import parse_period
 from metrics_lib.data import resolve_path
 from metrics_lib.data.csv_out import write_csv
@@ -131,6 +132,11 @@ LONGEST_FIRST = ("scorecard", "value", "health", "pipeline", "retention")
 def start_rank(family: str) -> int:
     """Where ``family`` starts among a period's reports (:data:`LONGEST_FIRST`)."""
     return LONGEST_FIRST.index(family) if family in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
+def _failure(exc: Exception) -> str:
+    """What stopped an extra of the run, in one line (DuckDB out of memory: the setting to raise)."""
+    return out_of_memory_message(exc) or f"{type(exc).__name__}: {printable(str(exc))}"
 
 
 def run_reports(
@@ -357,25 +363,29 @@ def run_reports(
     def write_extras(label: str) -> None:
         """The period's CLV fits and action lists, written once its notebooks are done: the models
         and lists the value and health reports computed are in the shared folder by then, so the
-        runner computes only what no report did."""
+        runner computes only what no report did. They are extras: whatever stops them (a full
+        disk, DuckDB out of memory) is a line in the output, and the reports are published."""
         tmp = plan[label]["tmp"]
         if "value" in notebooks and "value" not in missing:  # for rerunning the value report alone
             try:
-                written = write_clv_fits(src, label, extra.get("segment"), tmp / FITS_FILE)
-            except Exception as exc:  # an extra: the period's reports are done and are published
-                say(f"{label} {FITS_FILE} not written: {type(exc).__name__}: {exc}")
-            else:
-                if not written:
-                    say(f"{label} {FITS_FILE} not written: the models could not be fitted or saved")
-        lists = write_action_lists(
-            src,
-            plan[label]["period"],
-            tmp,
-            families=notebooks,
-            segment=extra.get("segment"),
-            show_pii=show_pii,
-        )
-        for line in lists:
+                ok = write_clv_fits(src, label, extra.get("segment"), tmp / FITS_FILE)
+                why = "" if ok else "the models could not be fitted or saved"
+            except Exception as exc:
+                why = _failure(exc)
+            if why:
+                say(f"{label} {FITS_FILE} not written: {why}")
+        try:
+            lines = write_action_lists(
+                src,
+                plan[label]["period"],
+                tmp,
+                families=notebooks,
+                segment=extra.get("segment"),
+                show_pii=show_pii,
+            )
+        except Exception as exc:
+            lines = [f"lists not written: {_failure(exc)}"]
+        for line in lines:
             say(f"{label} {line}")
 
     staged: list[Path] = []
