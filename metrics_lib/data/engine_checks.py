@@ -101,8 +101,9 @@ def source_columns(raw, table: str, mapping) -> dict[str, str]:
     return out
 
 
-#: The characters trimming an id removes from its ends (Ibis's ``strip`` on every engine).
-BLANKS = (" ", "\t", "\n", "\r", "\x0b", "\x0c")
+#: The characters trimming an id removes from its ends: the parser's (:data:`C.ID_BLANKS`), which
+#: are also those of Ibis's ``strip`` on every engine.
+BLANKS = tuple(C.ID_BLANKS)
 
 
 def text_ids(raw, table: str, mapping) -> frozenset[str]:

@@ -106,8 +106,9 @@ def test_trend_of_a_metric_the_data_never_defines_says_not_available():
     assert not ax.lines
 
 
-def test_nps_mix_stacks_three_bars_per_period_with_the_score_on_top():
-    frame = pd.DataFrame(
+def _nps_mix(periods) -> pd.DataFrame:
+    """Two periods' answer mix: promoters 50% then 40%, passives 20% then 40%, NPS +20 both."""
+    return pd.DataFrame(
         {
             "n": [10, 20],
             "promoter_share": [0.5, 0.4],
@@ -116,9 +117,12 @@ def test_nps_mix_stacks_three_bars_per_period_with_the_score_on_top():
             "nps": [20.0, 20.0],
             "current": [False, True],
         },
-        index=pd.Index(["2025-Q3", "2025-Q4"], name="period"),
+        index=pd.Index(periods, name="period"),
     )
-    ax = plots.plot_nps_mix(frame)
+
+
+def test_nps_mix_stacks_three_bars_per_period_with_the_score_on_top():
+    ax = plots.plot_nps_mix(_nps_mix(["2025-Q3", "2025-Q4"]))
     assert len(ax.patches) == 6
     heights = sorted(round(p.get_height(), 6) for p in ax.patches)
     assert heights == [20.0, 20.0, 30.0, 40.0, 40.0, 50.0]
@@ -129,16 +133,7 @@ def test_nps_mix_stacks_three_bars_per_period_with_the_score_on_top():
 def test_nps_mix_marks_the_strategy_change_between_the_periods_it_separates():
     from datetime import date
 
-    frame = pd.DataFrame(
-        {
-            "promoter_share": [0.5, 0.4],
-            "passive_share": [0.2, 0.4],
-            "detractor_share": [0.3, 0.2],
-            "nps": [20.0, 20.0],
-            "current": [False, True],
-        },
-        index=pd.Index(["2025-Q2", "2025-Q3"], name="period"),
-    )
+    frame = _nps_mix(["2025-Q2", "2025-Q3"])
     assert not plots.plot_nps_mix(frame).lines
     frame.attrs["strategy_change"] = (date(2025, 7, 1), "New pricing (01 Jul 2025)")
     ax = plots.plot_nps_mix(frame, ax=plt.figure().gca())
