@@ -375,7 +375,6 @@ def orders_summary(scope: Scope) -> OrdersSummary:
     o = scope.table("orders")
     every = o.filter(scope.during(o.order_date))
     is_return = (every.order_type == "return").fill_null(False)
-    p = purchases(every)
     agg = (
         every.aggregate(
             revenue=every.revenue.sum(),
@@ -388,12 +387,13 @@ def orders_summary(scope: Scope) -> OrdersSummary:
             guests=count_true(~is_return & every.customer_id.isnull()),
             typed=count_true(~is_return & every.order_type.notnull()),
             customer_revenue=every.revenue.sum(where=every.customer_id.notnull()),
+            revenue_std=every.revenue.std(where=~is_return),  # of purchases: the AOV's interval
         )
         .execute()
         .iloc[0]
     )
-    std = p.aggregate(revenue_std=p.revenue.std()).execute().iloc[0]["revenue_std"]
-    c = customer_orders(p)
+    std = agg["revenue_std"]
+    c = customer_orders(purchases(every))
     per = c.group_by("customer_id").aggregate(
         days=c.order_date.date().nunique(), upsell=c.order_type.isin(["upsell", "cross_sell"]).any()
     )
