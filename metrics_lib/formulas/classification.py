@@ -356,13 +356,21 @@ class LogisticFit:
         return pd.DataFrame(x * b, index=features.index, columns=list(self.features))
 
 
-def _numeric(frame: pd.DataFrame) -> np.ndarray:
-    try:
-        x = frame.to_numpy(dtype="float64", na_value=np.nan)
-    except (TypeError, ValueError):
-        raise ValueError("`features` must hold numbers only (code categories as 0/1 columns)") from None
-    if not np.isfinite(x).all():
-        bad = [c for c, ok in zip(frame.columns, np.isfinite(x).all(axis=0)) if not ok]
+def _numeric(frame: pd.DataFrame, *, intercept: bool = False) -> np.ndarray:
+    """The columns of ``frame`` as one float matrix (after a column of ones with ``intercept``),
+    filled column by column: a fit on millions of rows holds one copy of its features, not two."""
+    x = np.empty((len(frame), frame.shape[1] + intercept), dtype="float64")
+    if intercept:
+        x[:, 0] = 1.0
+    bad = []
+    for j, c in enumerate(frame.columns, start=intercept):
+        try:
+            x[:, j] = frame[c].to_numpy(dtype="float64", na_value=np.nan)
+        except (TypeError, ValueError):
+            raise ValueError("`features` must hold numbers only (code categories as 0/1 columns)") from None
+        if not np.isfinite(x[:, j]).all():
+            bad.append(c)
+    if bad:
         raise ValueError(
             f"`features` column(s) {bad} hold missing or infinite values; fill them (and say how) first"
         )
@@ -445,7 +453,7 @@ def fit_logistic(
     least = check_number("min_events", min_events, low=1.0)
     if not isinstance(features, pd.DataFrame):
         raise ValueError(f"`features` must be a pandas DataFrame, got {type(features).__name__}")
-    x = _numeric(features)
+    x = _numeric(features, intercept=True)  # the design: the intercept, then the features
     y = outcome_array(outcomes)
     if y.size != len(features):
         raise ValueError(
@@ -464,10 +472,11 @@ def fit_logistic(
             churned,
             level,
         )
-    varies = x.std(axis=0) > 0 if n else np.zeros(x.shape[1], dtype=bool)
+    varies = np.array([n > 0 and bool(x[:, j].std() > 0) for j in range(1, x.shape[1])], dtype=bool)
     kept = [str(c) for c, v in zip(features.columns, varies) if v]
     dropped = tuple(str(c) for c, v in zip(features.columns, varies) if not v)
-    design = np.column_stack([np.ones(n), x[:, varies]])
+    design = x if varies.all() else x[:, np.r_[True, varies]]
+    del x
     problems: list[str] = []
     result = None
     with warnings.catch_warnings(record=True) as caught:
@@ -511,7 +520,7 @@ def fit_logistic(
         },
         index=pd.Index(["intercept", *kept], name="feature"),
     )
-    means = pd.Series(x[:, varies].mean(axis=0), index=kept)
+    means = pd.Series(design[:, 1:].mean(axis=0), index=kept)
     return LogisticFit(table, means, n, churned, dropped, "", level, tuple(kept))
 
 

@@ -295,7 +295,7 @@ def _top_reasons(contrib: pd.DataFrame, x: pd.DataFrame, means: pd.Series) -> li
 def _design(frame: pd.DataFrame, plans: tuple[str, ...]) -> pd.DataFrame:
     """The features of :func:`customer_features` rows as numbers: the feature columns, plus one
     0/1 column per plan in ``plans`` (other plans count as the reference plan)."""
-    out = frame.drop(columns=["plan", "churned"], errors="ignore").copy()
+    out = frame.drop(columns=["plan", "churned"], errors="ignore")
     if "plan" in frame:
         for plan in plans:
             out[f"plan_{plan}"] = (frame["plan"] == plan).astype("float64")
@@ -359,6 +359,7 @@ def churn_model(
             frames.append(frame)
             used.append(p.label)
     train = pd.concat(frames) if frames else pd.DataFrame()
+    del frames  # at 1M customers each copy of the training rows is hundreds of MB
     holdout_raw = _labelled(scope.source, period, scope.segment)
     plans, reference, pooled = _plan_levels(train) if len(train) else ((), None, [])
     notes = []
@@ -371,7 +372,10 @@ def churn_model(
     if lacking:
         notes.append(f"without the table(s) {', '.join(lacking)}, their features are left out")
     if len(train):
-        fit = quietly(cls.fit_logistic, _design(train, plans), train["churned"], min_events=min_events)
+        churned, design = train["churned"], _design(train, plans)
+        del train
+        fit = quietly(cls.fit_logistic, design, churned, min_events=min_events)
+        del design
     else:
         fit = quietly(cls.fit_logistic, pd.DataFrame({"none": []}), [], min_events=min_events)
     labels, reasons = _labels(fit.features or _design(holdout_raw, plans).columns, reference)
