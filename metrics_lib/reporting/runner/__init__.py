@@ -20,9 +20,35 @@ finished period into place, :mod:`.provenance` records versions and the git comm
 The command line (``metrics-lib run``) lives in :mod:`metrics_lib.cli`.
 """
 
-from metrics_lib.reporting.runner.plan import discover_notebooks
-from metrics_lib.reporting.runner.publish import overview_html, period_index_html, read_manifests
-from metrics_lib.reporting.runner.run import NotebookResult, RunSummary, run_reports
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from metrics_lib.reporting.runner.plan import discover_notebooks
+    from metrics_lib.reporting.runner.publish import overview_html, period_index_html, read_manifests
+    from metrics_lib.reporting.runner.run import NotebookResult, RunSummary, run_reports
+
+#: Where each name lives. Imported when first asked for: a worker process that only executes
+#: notebooks (:mod:`.execute`) then never imports the metrics, their engines and statistics
+#: (about 130 MB per worker).
+_HOMES = {
+    "discover_notebooks": "plan",
+    "overview_html": "publish",
+    "period_index_html": "publish",
+    "read_manifests": "publish",
+    "NotebookResult": "run",
+    "RunSummary": "run",
+    "run_reports": "run",
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+
 
 __all__ = [
     "NotebookResult",
