@@ -33,7 +33,8 @@ import hashlib
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
@@ -139,25 +140,6 @@ def _file(d, name: str) -> Path | None:
     return None if key is None else folder / f"{key}-{name}.pkl"
 
 
-def load(d, name: str) -> Any:
-    """The shared value of aggregate ``name`` of PeriodData ``d``, or ``_MISSING``."""
-    path = _file(d, name)
-    if path is None or not path.is_file():
-        return _MISSING
-    try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    except Exception:  # unreadable (being replaced, or written by another version): compute it
-        return _MISSING
-
-
-def save(d, name: str, value) -> None:
-    """Write aggregate ``name`` of PeriodData ``d`` to the shared folder."""
-    path = _file(d, name)
-    if path is not None and not path.exists():
-        _write(path, value)
-
-
 def _write(path: Path, value) -> None:
     """Pickle ``value`` to ``path`` atomically: a reader sees the whole file or none."""
     tmp = None
@@ -171,14 +153,50 @@ def _write(path: Path, value) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
+@contextmanager
+def _computing(path: Path) -> Iterator[None]:
+    """Hold the lock of the result ``path`` while computing it: a notebook that needs the same
+    result meanwhile (the two kernels of a run start on the same period) waits for it instead of
+    computing it a second time. The system releases the lock of a process that dies. Where file
+    locks are not available (Windows) each computes its own."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        fh = open(path.with_name(path.name + ".lock"), "a")
+    except OSError:  # the folder went away or is read-only: compute without waiting
+        yield
+        return
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # waits while another process computes this very result
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _once(path: Path | None, compute: Callable[[], T]) -> T:
+    """The result kept at ``path``, computed (and written there) by the first process of the run
+    that needs it; simply computed outside a run (``path`` None)."""
+    value = _read(path)
+    if value is not _MISSING:
+        return value
+    if path is None:
+        return compute()
+    with _computing(path):
+        value = _read(path)  # written by the process this one waited for
+        if value is _MISSING:
+            value = compute()
+            _write(path, value)
+    return value
+
+
 def shared(d, name: str, compute: Callable[[], T]) -> T:
     """Aggregate ``name`` of PeriodData ``d``: from the shared folder when there, else computed and
-    written there."""
-    value = load(d, name)
-    if value is _MISSING:
-        value = compute()
-        save(d, name, value)
-    return value
+    written there (by one notebook at a time: :func:`_computing`)."""
+    return _once(_file(d, name), compute)
 
 
 class shared_property(Generic[T]):
@@ -309,13 +327,7 @@ def shared_call(source, fn: Callable[..., T], *args, not_keyed: dict | None = No
 
     ``not_keyed``: more keyword arguments for ``fn`` that change how fast it answers, not what
     (saved model fits): a result computed without them is used as it is."""
-    path = _call_path(source, fn, args, kwargs)
-    value = _read(path)
-    if value is _MISSING:
-        value = fn(*args, **kwargs, **(not_keyed or {}))
-        if path is not None:
-            _write(path, value)
-    return value
+    return _once(_call_path(source, fn, args, kwargs), lambda: fn(*args, **kwargs, **(not_keyed or {})))
 
 
 def found_call(source, fn: Callable[..., T], *args, **kwargs) -> T | None:

@@ -87,6 +87,56 @@ def test_without_the_variable_or_with_a_missing_folder_nothing_is_shared(tmp_pat
     assert shared_results.shared_folder() == tmp_path
 
 
+# Two kernels of a run asking for the same result at once: each runs this script.
+_KERNEL = """
+import sys, time
+from pathlib import Path
+from metrics_lib.data import open_source
+from metrics_lib.metrics.shared_results import shared_call
+
+def compute(calls, fail):
+    with open(calls, "a") as fh:
+        fh.write("computed\\n")
+    time.sleep(1.5)  # long enough for the other process to ask meanwhile
+    if fail:
+        raise SystemExit("the first process died while computing")
+    return 42
+
+print(shared_call(open_source(sys.argv[1]), compute, sys.argv[2], sys.argv[3] == "fail"))
+"""
+
+
+def _two_kernels(folder, shared, calls, first: str) -> list:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, ENV_VAR: str(shared)}
+    run = [sys.executable, "-c", _KERNEL, str(folder), str(calls)]
+    a = subprocess.Popen([*run, first], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not calls.exists():  # the first is computing
+        time.sleep(0.05)
+    b = subprocess.Popen([*run, "ok"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return [p.communicate(timeout=120) + (p.returncode,) for p in (a, b)]
+
+
+def test_a_result_two_kernels_ask_for_at_once_is_computed_once(make_source, tmp_path):
+    calls = tmp_path / "calls.txt"
+    (a_out, _, a_rc), (b_out, b_err, b_rc) = _two_kernels(make_source(), tmp_path, calls, "ok")
+    assert (a_rc, b_rc) == (0, 0), b_err
+    assert a_out.strip() == b_out.strip() == "42"  # the second waited and read the first's result
+    assert calls.read_text().splitlines() == ["computed"]
+
+
+def test_a_kernel_waiting_for_one_that_dies_computes_the_result_itself(make_source, tmp_path):
+    calls = tmp_path / "calls.txt"
+    (_, _, a_rc), (b_out, b_err, b_rc) = _two_kernels(make_source(), tmp_path, calls, "fail")
+    assert a_rc != 0 and b_rc == 0, b_err
+    assert b_out.strip() == "42"
+    assert calls.read_text().splitlines() == ["computed", "computed"]
+
+
 def test_within_a_run_the_next_notebook_reuses_the_checked_source_until_a_file_changes(
     make_source, tmp_path, monkeypatch
 ):
