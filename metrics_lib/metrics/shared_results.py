@@ -9,9 +9,10 @@ When the environment variable ``METRICS_LIB_SHARED_RESULTS`` names a folder (the
 sets it for its kernels, to a folder of its own that it removes at the end of the run), each
 aggregate of a :class:`~metrics_lib.metrics.period_data.PeriodData` declared with
 :class:`shared_property` is looked up there before it is computed, and written there once it is.
-Everything else stays as it was: the same formulas run on the same aggregates, so a notebook gives
-the same numbers with the folder or without it (in JupyterLab, under plain papermill), computing
-what it needs when no shared result is there.
+A result that one process of the run is computing is waited for, not computed a second time
+beside it (a file lock per result). Everything else stays as it was: the same formulas run on the
+same aggregates, so a notebook gives the same numbers with the folder or without it (in
+JupyterLab, under plain papermill), computing what it needs when no shared result is there.
 
 An aggregate is found only under its key (:func:`period_key`): the data (the path, size,
 modification time, inode and a sampled fingerprint of the content of every input file, as the
@@ -249,11 +250,11 @@ def open_report_source(data, *, mapping=None, on_invalid: str = "strict"):
             pass
     _opened.clear()
     src = open_source(data, mapping=mapping, on_invalid=on_invalid)
-    marker = _checked_marker(src)
-    if marker is not None and marker.is_file():
+    checks = _read(_checked_marker(src))
+    if isinstance(checks, dict):
         # the runner checked these very files whole (foreign keys too) and found nothing wrong:
         # the same checks here would find the same (the key holds files, mapping, settings, code)
-        src._checked_all = True
+        src.trust_checks(checks)
     _opened[how] = src
     return src
 
@@ -269,15 +270,19 @@ def _checked_marker(source) -> Path | None:
 
 def mark_checked(source) -> None:
     """Say in the run's shared folder that ``source`` was checked whole, foreign keys included, and
-    nothing was set aside, so that the notebooks of the run need not check the same files again
-    (:func:`open_report_source`). Nothing is said of a source with rows set aside: each notebook
-    sets them aside itself."""
+    nothing was set aside, with each table's clean engine check, so that the notebooks of the run
+    need not check the same files again (:func:`open_report_source`), whether or not a check cache
+    is kept. Nothing is said of a source with rows set aside: each notebook sets them aside
+    itself."""
+    from metrics_lib.data.engine_checks import EngineCheck
+
     source.check_all()
     if any(len(frame) for frame in source.rejected.values()):
         return
     marker = _checked_marker(source)
     if marker is not None:
-        _write(marker, True)
+        checks = source.engine_checks.items()
+        _write(marker, {t: c for t, c in checks if isinstance(c, EngineCheck) and c.clean})
 
 
 def _arg_key(value, source) -> str:

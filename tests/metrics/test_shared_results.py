@@ -10,8 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from metrics_lib.data import open_source
+from metrics_lib.data import DEMO_DATA, engine_checks, open_source
 from metrics_lib.metrics import aggregate, shared_results
+from metrics_lib.metrics.scorecard import headline_metrics, to_json
 from metrics_lib.metrics.shared_results import ENV_VAR, period_key, source_key
 from metrics_lib.reporting.workbook import Workbook
 
@@ -175,6 +176,26 @@ def test_files_the_runner_checked_clean_are_not_checked_again_by_the_notebooks(
     (folder / "orders.csv").write_text("".join([lines[0], *lines[2:]]))  # changed since: checked
     with pytest.raises(AssertionError, match="checked again"):
         Workbook("2025-Q1", str(folder), restrict_paths=False)
+
+
+def test_without_a_check_cache_the_notebooks_take_the_runners_checks_of_parquet_files(tmp_path, monkeypatch):
+    # a scheduled run whose home folder cannot be written keeps no check cache: the kernels still
+    # use the runner's checks, and give the same numbers as a source checked on its own
+    monkeypatch.setenv("METRICS_LIB_CACHE_DIR", "off")
+    alone = to_json(headline_metrics(open_source(DEMO_DATA), "2025-Q4"))
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    runner = open_source(DEMO_DATA)
+    shared_results.mark_checked(runner)
+    shared_results._opened.clear()  # a new kernel
+
+    def no_check(*_args, **_kwargs):
+        raise AssertionError("a table was checked again")
+
+    monkeypatch.setattr(engine_checks, "check_table", no_check)
+    src = shared_results.open_report_source(DEMO_DATA)
+    assert to_json(headline_metrics(src, "2025-Q4")) == alone
+    assert src._frames == {}  # every table used in place, none read into pandas
+    assert src.engine_checks and all(c == runner.engine_checks[t] for t, c in src.engine_checks.items())
 
 
 def test_the_runner_writes_the_fits_and_lists_from_the_models_the_reports_fitted(tmp_path, monkeypatch):

@@ -99,6 +99,7 @@ class DataSource(ABC):
         self._tables: dict = {}
         self.engine_checks: dict = {}
         self._check_keys: dict[str, str | None] = {}  # each table's check-cache key
+        self._given_checks: dict = {}  # clean checks of these very files, made elsewhere
         self.locations = self._locate()
 
     # -- what a kind provides ----------------------------------------------------------------
@@ -430,6 +431,14 @@ class DataSource(ABC):
             self.load_all()
         self._checked_all = True
 
+    def trust_checks(self, checks: dict) -> None:
+        """Take the clean engine checks (table -> :class:`~metrics_lib.data.engine_checks.EngineCheck`)
+        and the passed foreign keys of another process that checked these very files whole (a
+        report run's runner, :func:`metrics_lib.metrics.shared_results.open_report_source`): their
+        tables are used without checking them again, even when no check cache is kept."""
+        self._given_checks = dict(checks)
+        self._checked_all = True
+
     def _has_orphans(self) -> bool:
         """Whether some reference points at no row of the table it names (counted in the engine).
         "None" is remembered with the tables' clean checks, for the same files
@@ -496,7 +505,7 @@ class DataSource(ABC):
                 return None
             key = self._check_cache_key(loc)
             self._check_keys[name] = key
-            found = check_cache.cached_check(key) if key else None
+            found = self._given_checks.get(name) or (check_cache.cached_check(key) if key else None)
             if found is None:
                 found = engine_checks.check_table(
                     raw, name, self.mapping, self.config.options, ids_as_stored=self.ids_as_stored
