@@ -337,6 +337,10 @@ def shared_call(source, fn: Callable[..., T], *args, not_keyed: dict | None = No
 
 def found_call(source, fn: Callable[..., T], *args, **kwargs) -> T | None:
     """The result of :func:`shared_call` with these arguments when a notebook of the run has
-    already computed it; None otherwise (nothing is computed)."""
-    value = _read(_call_path(source, fn, args, kwargs))
+    computed it, or is computing it (it is waited for); None otherwise (nothing is computed)."""
+    path = _call_path(source, fn, args, kwargs)
+    value = _read(path)
+    if value is _MISSING and path is not None:
+        with _computing(path):  # held only while another process computes it
+            value = _read(path)
     return None if value is _MISSING else value

@@ -93,7 +93,7 @@ _KERNEL = """
 import sys, time
 from pathlib import Path
 from metrics_lib.data import open_source
-from metrics_lib.metrics.shared_results import shared_call
+from metrics_lib.metrics.shared_results import found_call, shared_call
 
 def compute(calls, fail):
     with open(calls, "a") as fh:
@@ -103,11 +103,15 @@ def compute(calls, fail):
         raise SystemExit("the first process died while computing")
     return 42
 
-print(shared_call(open_source(sys.argv[1]), compute, sys.argv[2], sys.argv[3] == "fail"))
+src, mode = open_source(sys.argv[1]), sys.argv[3]
+if mode == "found":  # takes it when computed or being computed, never computes it
+    print(found_call(src, compute, sys.argv[2], False))
+else:
+    print(shared_call(src, compute, sys.argv[2], mode == "fail"))
 """
 
 
-def _two_kernels(folder, shared, calls, first: str) -> list:
+def _two_kernels(folder, shared, calls, first: str, second: str = "ok") -> list:
     import os
     import subprocess
     import sys
@@ -118,7 +122,7 @@ def _two_kernels(folder, shared, calls, first: str) -> list:
     a = subprocess.Popen([*run, first], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while not calls.exists():  # the first is computing
         time.sleep(0.05)
-    b = subprocess.Popen([*run, "ok"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    b = subprocess.Popen([*run, second], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return [p.communicate(timeout=120) + (p.returncode,) for p in (a, b)]
 
 
@@ -128,6 +132,20 @@ def test_a_result_two_kernels_ask_for_at_once_is_computed_once(make_source, tmp_
     assert (a_rc, b_rc) == (0, 0), b_err
     assert a_out.strip() == b_out.strip() == "42"  # the second waited and read the first's result
     assert calls.read_text().splitlines() == ["computed"]
+
+
+def test_a_result_being_computed_is_found_once_computed(make_source, tmp_path):
+    calls = tmp_path / "calls.txt"
+    (_, _, a_rc), (b_out, b_err, b_rc) = _two_kernels(make_source(), tmp_path, calls, "ok", "found")
+    assert (a_rc, b_rc) == (0, 0), b_err
+    assert b_out.strip() == "42" and calls.read_text().splitlines() == ["computed"]
+
+
+def test_a_result_nobody_computes_is_not_found(make_source, tmp_path, monkeypatch):
+    from metrics_lib.metrics.shared_results import found_call
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    assert found_call(open_source(make_source()), pd.DataFrame, "anything") is None
 
 
 def test_a_kernel_waiting_for_one_that_dies_computes_the_result_itself(make_source, tmp_path):
