@@ -113,8 +113,10 @@ def _end_stale_stages(hist: pd.DataFrame, deals, end) -> pd.DataFrame:
     if stale.empty:
         return hist
     lost_on = pd.to_datetime(stale.set_index("deal_id")["closed_date"])
-    cut = hist["deal_id"].map(lost_on)
+    # each entry's deal looked up among the stale ones by hash, not text by text
+    at = lost_on.index.get_indexer(hist["deal_id"])
+    cut = pd.Series(lost_on.to_numpy()[at], index=hist.index).where(at >= 0)
     kept = hist[cut.isna() | (pd.to_datetime(hist["entered_at"]) <= cut)]
     ends = pd.DataFrame({"deal_id": lost_on.index, "stage": "lost", "entered_at": lost_on.to_numpy()})
-    ends = ends[ends["deal_id"].isin(set(kept["deal_id"]))]
+    ends = ends[ends["deal_id"].isin(kept["deal_id"])]
     return pd.concat([kept, ends], ignore_index=True)
