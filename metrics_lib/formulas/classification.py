@@ -365,7 +365,7 @@ def _numeric(frame: pd.DataFrame, *, intercept: bool = False) -> np.ndarray:
     bad = []
     for j, c in enumerate(frame.columns, start=intercept):
         try:
-            x[:, j] = frame[c].to_numpy(dtype="float64", na_value=np.nan)
+            x[:, j] = frame.iloc[:, j - intercept].to_numpy(dtype="float64", na_value=np.nan)
         except (TypeError, ValueError):
             raise ValueError("`features` must hold numbers only (code categories as 0/1 columns)") from None
         if not np.isfinite(x[:, j]).all():

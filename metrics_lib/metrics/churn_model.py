@@ -351,15 +351,11 @@ def churn_model(
     period = scope.period
     if not isinstance(period, Period):
         raise TypeError("the churn model needs a calendar period")
-    frames, used = [], []
-    for k in range(training, 0, -1):
-        p = period.shift(-k)
-        frame = _labelled(scope.source, p, scope.segment)
-        if len(frame):
-            frames.append(frame)
-            used.append(p.label)
-    train = pd.concat(frames) if frames else pd.DataFrame()
-    del frames  # at 1M customers each copy of the training rows is hundreds of MB
+    periods = [period.shift(-k) for k in range(training, 0, -1)]
+    labelled = {p.label: _labelled(scope.source, p, scope.segment) for p in periods}
+    used = [label for label, frame in labelled.items() if len(frame)]
+    train = pd.concat([labelled[label] for label in used]) if used else pd.DataFrame()
+    del labelled  # at 1M customers each copy of the training rows is hundreds of MB
     holdout_raw = _labelled(scope.source, period, scope.segment)
     plans, reference, pooled = _plan_levels(train) if len(train) else ((), None, [])
     notes = []

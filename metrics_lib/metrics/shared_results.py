@@ -154,28 +154,37 @@ def _write(path: Path, value) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
+#: The results this process holds the lock of (a lock is per open file, so the same process
+#: asking again for a result it is computing would otherwise wait for itself).
+_holding: set[Path] = set()
+
+
 @contextmanager
 def _computing(path: Path) -> Iterator[None]:
     """Hold the lock of the result ``path`` while computing it: a notebook that needs the same
     result meanwhile (the two kernels of a run start on the same period) waits for it instead of
     computing it a second time. The system releases the lock of a process that dies. Where file
-    locks are not available (Windows) each computes its own."""
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    try:
-        fh = open(path.with_name(path.name + ".lock"), "a")
-    except OSError:  # the folder went away or is read-only: compute without waiting
-        yield
-        return
-    with fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)  # waits while another process computes this very result
+    locks are not available (Windows, a network folder without them) each computes its own."""
+    fh = None
+    if path not in _holding:
         try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            import fcntl
+
+            fh = open(path.with_name(path.name + ".lock"), "a")
+            fcntl.flock(fh, fcntl.LOCK_EX)  # waits while another process computes this very result
+        except (ImportError, OSError):
+            if fh is not None:
+                fh.close()
+            fh = None
+    if fh is None:
+        yield
+        return
+    _holding.add(path)
+    try:
+        yield
+    finally:
+        _holding.discard(path)
+        fh.close()  # closing the file releases the lock
 
 
 def _once(path: Path | None, compute: Callable[[], T]) -> T:
@@ -281,8 +290,11 @@ def mark_checked(source) -> None:
         return
     marker = _checked_marker(source)
     if marker is not None:
+        # a table with no file identity (a view in a DuckDB file: its data lies elsewhere) is not
+        # handed on: each notebook checks it itself
+        keyed = {t for t, k in source._check_keys.items() if k}
         checks = source.engine_checks.items()
-        _write(marker, {t: c for t, c in checks if isinstance(c, EngineCheck) and c.clean})
+        _write(marker, {t: c for t, c in checks if isinstance(c, EngineCheck) and c.clean and t in keyed})
 
 
 def _arg_key(value, source) -> str:

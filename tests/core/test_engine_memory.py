@@ -96,3 +96,11 @@ def test_running_out_of_memory_in_a_tables_check_stops_there(tmp_path, monkeypat
     assert src._frames == {}
     assert main_run(["--period", "2025-Q4", "--out", str(tmp_path / "reports")]) == 2
     assert "error: DuckDB needed more than the 1GB it may use per connection" in capsys.readouterr().err
+
+
+def test_each_connection_returns_memory_it_no_longer_uses_in_the_background():
+    # without it, DuckDB's allocator keeps what a finished query freed until the process allocates
+    # again: a report run's runner held 750 MB through the whole run instead of 300 MB
+    setting = "SELECT current_setting('allocator_background_threads')"
+    assert engine.ibis_duckdb_connect().raw_sql(setting).fetchone() == (True,)
+    assert engine.duckdb_connect().sql(setting).fetchone() == (True,)

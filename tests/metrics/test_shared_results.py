@@ -148,6 +148,28 @@ def test_a_result_nobody_computes_is_not_found(make_source, tmp_path, monkeypatc
     assert found_call(open_source(make_source()), pd.DataFrame, "anything") is None
 
 
+def test_a_result_asked_for_again_while_it_is_computed_does_not_wait_for_itself(
+    make_source, tmp_path, monkeypatch
+):
+    import threading
+
+    from metrics_lib.metrics.shared_results import found_call, shared_call
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    src = open_source(make_source())
+    seen = []
+
+    def compute():
+        seen.append(found_call(src, compute))  # this very process is computing it: not there yet
+        return 7
+
+    worker = threading.Thread(target=lambda: seen.append(shared_call(src, compute)), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the process waited for its own lock"
+    assert seen == [None, 7]
+
+
 def test_a_kernel_waiting_for_one_that_dies_computes_the_result_itself(make_source, tmp_path):
     calls = tmp_path / "calls.txt"
     (_, _, a_rc), (b_out, b_err, b_rc) = _two_kernels(make_source(), tmp_path, calls, "fail")

@@ -115,9 +115,13 @@ def open_checked_source(data, mapping, on_invalid="strict"):
     """The data source opened and checked against the contract, or a WorkbookError saying why not."""
     from metrics_lib.core.errors import ContractError
     from metrics_lib.data import open_source
+    from metrics_lib.metrics.shared_results import source_key
 
     try:
         src = open_source(data, mapping=mapping, on_invalid=on_invalid)
+        # the files' identity before they are checked: a file replaced during the checks gets the
+        # run's shared results another key, so no notebook takes these checks for it
+        source_key(src)
         src.check_all()
     except ContractError as exc:
         raise WorkbookError(
