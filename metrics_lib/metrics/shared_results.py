@@ -283,18 +283,12 @@ def mark_checked(source) -> None:
     need not check the same files again (:func:`open_report_source`), whether or not a check cache
     is kept. Nothing is said of a source with rows set aside: each notebook sets them aside
     itself."""
-    from metrics_lib.data.engine_checks import EngineCheck
-
     source.check_all()
     if any(len(frame) for frame in source.rejected.values()):
         return
     marker = _checked_marker(source)
     if marker is not None:
-        # a table with no file identity (a view in a DuckDB file: its data lies elsewhere) is not
-        # handed on: each notebook checks it itself
-        keyed = {t for t, k in source._check_keys.items() if k}
-        checks = source.engine_checks.items()
-        _write(marker, {t: c for t, c in checks if isinstance(c, EngineCheck) and c.clean and t in keyed})
+        _write(marker, source.file_checks())  # a view in a DuckDB file: each notebook checks it
 
 
 def _arg_key(value, source) -> str:

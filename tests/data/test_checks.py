@@ -93,6 +93,17 @@ def test_a_duckdb_file_is_checked_in_place(tmp_path, typed_frames):
     assert isinstance(src.engine_checks["orders"], EngineCheck) and src._frames == {}
 
 
+def test_only_checks_of_stored_tables_are_handed_to_another_process(tmp_path, typed_frames):
+    # a report run's kernels take the runner's checks (DataSource.file_checks): a view's data lies
+    # elsewhere, so its check is never handed on
+    path = _write_duckdb(tmp_path / "crm.duckdb", typed_frames, views=("orders",))
+    src = open_source(path)
+    src.check_all()
+    assert isinstance(src.engine_checks["orders"], EngineCheck) and src.engine_checks["orders"].clean
+    handed = src.file_checks()
+    assert "orders" not in handed and handed["customers"] == src.engine_checks["customers"]
+
+
 def _set_cell(parquet, row, column, value):
     """Change one stored cell (NaN stays NaN: pandas would read it as empty, the engine not)."""
     t = pq.read_table(parquet)

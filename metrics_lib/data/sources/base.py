@@ -431,6 +431,16 @@ class DataSource(ABC):
             self.load_all()
         self._checked_all = True
 
+    def file_checks(self) -> dict:
+        """The clean engine checks made so far of tables with a file identity (table ->
+        :class:`~metrics_lib.data.engine_checks.EngineCheck`), the ones :meth:`trust_checks` may
+        hand to another process: a view in a DuckDB file has none (its data lies elsewhere)."""
+        return {
+            t: c
+            for t, c in self.engine_checks.items()
+            if isinstance(c, engine_checks.EngineCheck) and c.clean and self._check_keys.get(t)
+        }
+
     def trust_checks(self, checks: dict) -> None:
         """Take the clean engine checks (table -> :class:`~metrics_lib.data.engine_checks.EngineCheck`)
         and the passed foreign keys of another process that checked these very files whole (a

@@ -124,8 +124,8 @@ def _as_of_date(text) -> date | None:
 
 
 #: The reports that take longest on a large source, started first within a period so that the
-#: jobs end together (at 1M customers: scorecard, value and health about 50 s each, pipeline 35 s,
-#: retention 16 s, the others under 10 s). The rest follow in the notebooks' order.
+#: jobs end together (at 1M customers: scorecard, value and health 50 to 70 s each, pipeline 23 s,
+#: retention 10 s, the others under 5 s). The rest follow in the notebooks' order.
 LONGEST_FIRST = ("scorecard", "value", "health", "pipeline", "retention")
 
 
